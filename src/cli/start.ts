@@ -1,0 +1,40 @@
+/** `oms start`: runs the roles named by OMS_ROLES until SIGTERM/SIGINT, then shuts down cleanly. */
+import type { Config } from '../config/index';
+import { createContext, prepareDatabase } from '../context';
+import { openDatabase } from '../db/open';
+import { buildApp } from '../http/app';
+import { createLogger } from '../logger';
+
+export async function start(config: Config): Promise<void> {
+  const logger = createLogger(config);
+  const db = await openDatabase(config, (error) => logger.error({ err: error }, 'background database error'));
+  const ctx = createContext({ config, logger, db, processMetrics: true });
+  await prepareDatabase(ctx);
+
+  const app = config.roles.has('api') ? await buildApp(ctx) : undefined;
+  if (app) await app.listen({ port: config.port, host: config.host });
+  logger.info({ roles: [...config.roles], database: db.kind }, 'started');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new work, finishing what is in flight');
+    // A hung dependency must not keep the process alive forever.
+    const deadline = setTimeout(() => {
+      logger.error('shutdown took longer than 25 s; exiting');
+      process.exit(1);
+    }, 25_000);
+    deadline.unref();
+    try {
+      await app?.close(); // stops accepting connections, waits for in-flight requests
+      await db.close();
+      logger.info('stopped');
+    } catch (error) {
+      logger.error({ err: error }, 'error while shutting down');
+      process.exitCode = 1;
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

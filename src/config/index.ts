@@ -1,0 +1,127 @@
+/**
+ * Configuration is read from the environment exactly once, here. `readEnv()` copies the raw,
+ * all-optional strings; `loadConfig()` validates them, applies defaults and returns a typed,
+ * frozen object. Nothing else in the codebase reads `process.env`.
+ */
+import path from 'node:path';
+
+export const ROLES = ['api', 'ingest', 'finalizer', 'webhooks', 'relay'] as const;
+export type Role = (typeof ROLES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RawEnv {
+  PORT?: string;
+  HOST?: string;
+  DATA_DIR?: string;
+  DATABASE_URL?: string;
+  DATABASE_POOL_SIZE?: string;
+  OMS_ADMIN_API_KEY?: string;
+  OMS_ROLES?: string;
+  LOG_LEVEL?: string;
+  MAX_BODY_BYTES?: string;
+  CACHE_TTL_SECONDS?: string;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** PostgreSQL server URL; when absent the embedded PGlite database under `dataDir` is used. */
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolSize: number;
+  readonly adminApiKey: string | undefined;
+  readonly roles: ReadonlySet<Role>;
+  readonly logLevel: LogLevel;
+  readonly maxBodyBytes: number;
+  readonly cacheTtlSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const KEYS: (keyof RawEnv)[] = [
+  'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
+  'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS',
+];
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
+  const raw: RawEnv = {};
+  for (const key of KEYS) {
+    const value = env[key];
+    // An empty variable means "not set", as in most twelve-factor tools.
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+  }
+  return raw;
+}
+
+export function loadConfig(raw: RawEnv = readEnv()): Config {
+  const problems: string[] = [];
+
+  const int = (name: keyof RawEnv, fallback: number, min: number, max: number): number => {
+    const value = raw[name];
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      problems.push(`${name} must be a whole number between ${min} and ${max}, got "${value}"`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+  const databasePoolSize = int('DATABASE_POOL_SIZE', 10, 1, 500);
+  const maxBodyBytes = int('MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  const cacheTtlSeconds = int('CACHE_TTL_SECONDS', 60, 1, 86400);
+
+  let databaseUrl = raw.DATABASE_URL;
+  if (databaseUrl !== undefined) {
+    try {
+      const url = new URL(databaseUrl);
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+        problems.push(`DATABASE_URL must start with postgres:// or postgresql://, got "${url.protocol}//"`);
+      }
+    } catch {
+      problems.push('DATABASE_URL is not a valid URL');
+      databaseUrl = undefined;
+    }
+  }
+
+  const adminApiKey = raw.OMS_ADMIN_API_KEY;
+  if (adminApiKey !== undefined && adminApiKey.length < 16) {
+    problems.push('OMS_ADMIN_API_KEY must be at least 16 characters long');
+  }
+
+  const roles = new Set<Role>();
+  for (const part of (raw.OMS_ROLES ?? ROLES.join(',')).split(',')) {
+    const role = part.trim();
+    if (role === '') continue;
+    if ((ROLES as readonly string[]).includes(role)) roles.add(role as Role);
+    else problems.push(`OMS_ROLES contains unknown role "${role}" (known: ${ROLES.join(', ')})`);
+  }
+  if (roles.size === 0) problems.push('OMS_ROLES names no role');
+
+  const logLevel = (raw.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw.LOG_LEVEL}"`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    port,
+    host: raw.HOST ?? '127.0.0.1',
+    dataDir: path.resolve(raw.DATA_DIR ?? './data'),
+    databaseUrl,
+    databasePoolSize,
+    adminApiKey,
+    roles,
+    logLevel: logLevel as LogLevel,
+    maxBodyBytes,
+    cacheTtlSeconds,
+  });
+}

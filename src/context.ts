@@ -1,0 +1,75 @@
+/**
+ * The composition root: builds the database, ports and services from configuration, wired by
+ * hand. Routes and background roles receive this one object.
+ */
+import type { Logger } from 'pino';
+import { MemoryCache } from './adapters/memory/lru-cache';
+import type { Config } from './config/index';
+import type { Db } from './db/handle';
+import { migrate } from './db/migrate';
+import { CatalogLookup } from './ims/catalog/lookup';
+import { CatalogService } from './ims/catalog/service';
+import { ReservationService } from './ims/reservations/service';
+import { StockService } from './ims/stock/service';
+import { ApiKeyAuthenticator } from './ims/tenants/api-keys';
+import { TenantService } from './ims/tenants/service';
+import type { Cache } from './ports/cache';
+import { Metrics } from './shared/metrics';
+
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  cache: Cache;
+  metrics: Metrics;
+  auth: ApiKeyAuthenticator;
+  ims: {
+    tenants: TenantService;
+    lookup: CatalogLookup;
+    catalog: CatalogService;
+    stock: StockService;
+    reservations: ReservationService;
+  };
+}
+
+export interface ContextOptions {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  /** Collect process-level metrics (CPU, memory, event loop); off in tests that build many apps. */
+  processMetrics?: boolean;
+}
+
+export function createContext({ config, logger, db, processMetrics }: ContextOptions): AppContext {
+  const cache = new MemoryCache();
+  const metrics = new Metrics({ processMetrics });
+  const lookup = new CatalogLookup(db, cache, config.cacheTtlSeconds);
+  return {
+    config,
+    logger,
+    db,
+    cache,
+    metrics,
+    auth: new ApiKeyAuthenticator(db, config.adminApiKey),
+    ims: {
+      tenants: new TenantService(db),
+      lookup,
+      catalog: new CatalogService(db, lookup),
+      stock: new StockService(db, lookup),
+      reservations: new ReservationService(db, lookup, metrics),
+    },
+  };
+}
+
+/** Start-up work that needs the database: migrations, then the first-run admin key. */
+export async function prepareDatabase(ctx: AppContext): Promise<void> {
+  const applied = await migrate(ctx.db);
+  if (applied.length > 0) ctx.logger.info({ migrations: applied }, 'applied migrations');
+  const adminKey = await ctx.auth.ensureAdminKey();
+  if (adminKey) {
+    // Printed once, on the database's first start; only its digest is stored.
+    process.stdout.write(
+      `\nGenerated admin API key (shown only now; set OMS_ADMIN_API_KEY to choose your own):\n  ${adminKey}\n\n`,
+    );
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The database handle: one small interface over both drivers (PGlite embedded, `pg` for the
+ * PostgreSQL server). Everything above this file speaks PostgreSQL SQL with `$n` parameters.
+ *
+ * Terminology
+ * - Queryable: anything that runs a statement (the pool, or one open transaction).
+ * - Tx: an open transaction; `onCommit` callbacks run only after it commits (cache
+ *   invalidation, wake-ups), never when it rolls back.
+ */
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export interface Tx extends Queryable {
+  onCommit(callback: () => void): void;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction; rolls back if it throws, then rethrows. */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Collects onCommit callbacks for one transaction and runs them once it has committed. */
+export class CommitHooks {
+  private readonly callbacks: (() => void)[] = [];
+  add(callback: () => void): void {
+    this.callbacks.push(callback);
+  }
+  run(onError: (error: unknown) => void): void {
+    for (const callback of this.callbacks) {
+      try {
+        callback();
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+}
+
+/** PostgreSQL error fields we branch on (SQLSTATE code and constraint name). */
+export interface PgError {
+  code?: string;
+  constraint?: string;
+  detail?: string;
+}
+
+export function pgErrorOf(error: unknown): PgError | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as PgError).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return error as PgError;
+  }
+  return undefined;
+}
+
+export const PG_UNIQUE_VIOLATION = '23505';
+export const PG_FOREIGN_KEY_VIOLATION = '23503';
+export const PG_CHECK_VIOLATION = '23514';
+export const PG_SERIALIZATION_FAILURE = '40001';
+export const PG_DEADLOCK_DETECTED = '40P01';

@@ -1,0 +1,13 @@
+/**
+ * The explicit, ordered list of migrations. A migration that has landed is never edited: add a
+ * new one. Ids start with their date so the order reads naturally.
+ */
+import { imsSchema } from './20261121-0001-ims-schema';
+
+export interface Migration {
+  id: string;
+  up: string;
+  down: string;
+}
+
+export const migrations: readonly Migration[] = [imsSchema];

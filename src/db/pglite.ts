@@ -1,0 +1,58 @@
+/**
+ * The embedded driver: PGlite (PostgreSQL compiled to WASM) with its files under DATA_DIR.
+ *
+ * PGlite has a single connection. It serializes statements and `transaction()` calls itself
+ * (a plain query waits while a transaction is open), which is exactly the guarantee that
+ * kysely-pglite lacked. Transactions therefore run one at a time: keep them short and never
+ * await network I/O inside one.
+ */
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { CommitHooks, type Db, type Tx } from './handle';
+
+export interface PgliteOptions {
+  /** Directory for the database files; `undefined` keeps it in memory. */
+  dataDir?: string;
+  /** A data directory dump (`dumpDataDir`) to start from, used by tests for speed. */
+  loadDataDir?: Blob | File;
+  onBackgroundError?: (error: unknown) => void;
+}
+
+export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
+  const onError = options.onBackgroundError ?? (() => {});
+  const pglite = await PGlite.create({
+    dataDir: options.dataDir,
+    loadDataDir: options.loadDataDir,
+    parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
+  });
+
+  return {
+    kind: 'pglite',
+    async query<R>(text: string, params?: readonly unknown[]) {
+      const result = await pglite.query<R>(text, params as unknown[] | undefined);
+      return result.rows;
+    },
+    async transaction(work) {
+      const hooks = new CommitHooks();
+      // PGlite's transaction() rolls back when the callback throws, so a failed statement
+      // never poisons the next transaction on the shared connection.
+      const value = await pglite.transaction(async (inner) => {
+        const tx: Tx = {
+          async query<R>(text: string, params?: readonly unknown[]) {
+            const result = await inner.query<R>(text, params as unknown[] | undefined);
+            return result.rows;
+          },
+          onCommit: (callback) => hooks.add(callback),
+          async exec(script) {
+            await inner.exec(script);
+          },
+        };
+        return work(tx);
+      });
+      hooks.run(onError);
+      return value;
+    },
+    async close() {
+      await pglite.close();
+    },
+  } as Db;
+}

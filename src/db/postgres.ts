@@ -1,0 +1,71 @@
+/** The PostgreSQL server driver: a `pg` pool; each transaction holds one pooled connection. */
+import pg from 'pg';
+import { CommitHooks, type Db, type Tx } from './handle';
+
+// int8 values (counts, stock units) stay far below 2^53 by schema limits, so numbers are safe.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export interface PostgresOptions {
+  url: string;
+  poolSize: number;
+  onBackgroundError?: (error: unknown) => void;
+}
+
+export function openPostgres(options: PostgresOptions): Db {
+  const onError = options.onBackgroundError ?? (() => {});
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    types: types as pg.CustomTypesConfig,
+    application_name: 'oms',
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', onError);
+
+  return {
+    kind: 'postgres',
+    async query<R>(text: string, params?: readonly unknown[]) {
+      const result = await pool.query<R & pg.QueryResultRow>(text, params as unknown[] | undefined);
+      return result.rows;
+    },
+    async transaction(work) {
+      const client = await pool.connect();
+      const hooks = new CommitHooks();
+      const tx: Tx = {
+        async query<R>(text: string, params?: readonly unknown[]) {
+          const result = await client.query<R & pg.QueryResultRow>(text, params as unknown[] | undefined);
+          return result.rows;
+        },
+        onCommit: (callback) => hooks.add(callback),
+        async exec(script) {
+          await client.query(script);
+        },
+      };
+      let broken: unknown;
+      try {
+        await client.query('BEGIN');
+        const value = await work(tx);
+        await client.query('COMMIT');
+        hooks.run(onError);
+        return value;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          broken = rollbackError; // the connection is unusable: drop it from the pool
+        }
+        throw error;
+      } finally {
+        client.release(broken as Error | undefined);
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  } as Db;
+}

@@ -1,0 +1,100 @@
+/**
+ * The one error handler: every failure leaves as RFC 9457 problem+json in the caller's
+ * language. Anything unexpected is logged with its stack and answered as a plain 500 that
+ * names only the request id: never a stack trace, SQL text or a secret.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { pgErrorOf, PG_UNIQUE_VIOLATION } from '../db/handle';
+import { AppError, type FieldError } from '../shared/errors';
+import { isMessageCode, pickLanguage, translate, type Language, type MessageCode } from '../shared/messages';
+import { ajvToFieldErrors } from './validation';
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: { field: string; message: string }[];
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export function languageOf(request: FastifyRequest): Language {
+  return pickLanguage(request.headers['accept-language']);
+}
+
+export function renderProblem(
+  language: Language,
+  status: number,
+  code: MessageCode,
+  params: Record<string, string | number> = {},
+  errors: FieldError[] = [],
+  extensions: Record<string, unknown> = {},
+): ProblemDocument {
+  const titleCode = `title.${status}`;
+  const problem: ProblemDocument = {
+    ...extensions,
+    type: `/problems/${code}`,
+    title: translate(isMessageCode(titleCode) ? titleCode : 'title.500', language),
+    status,
+    detail: translate(code, language, params),
+    code,
+  };
+  if (errors.length > 0) {
+    problem.errors = errors.map((e) => ({ field: e.field, message: translate(e.code, language, e.params) }));
+  }
+  return problem;
+}
+
+/** Fastify's own client errors, by their error code. */
+function fromFastifyError(
+  error: FastifyError,
+  request: FastifyRequest,
+  bodyLimit: number,
+): { status: number; code: MessageCode; params: Record<string, string | number> } | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'request.too_large' , params: { limit: bodyLimit } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        status: 415,
+        code: 'request.unsupported_media_type' ,
+        params: { type: String(request.headers['content-type'] ?? 'none').slice(0, 100) },
+      };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, code: 'request.malformed_json' , params: {} };
+    default:
+      if (error instanceof SyntaxError && error.statusCode === 400) {
+        return { status: 400, code: 'request.malformed_json' , params: {} };
+      }
+      return undefined;
+  }
+}
+
+export function errorHandler(bodyLimit: number) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const language = languageOf(request);
+    let problem: ProblemDocument;
+    let known: ReturnType<typeof fromFastifyError>;
+
+    if (error instanceof AppError) {
+      problem = renderProblem(language, error.status, error.code, error.params, error.errors, error.extensions);
+    } else if (error.validation) {
+      problem = renderProblem(language, 422, 'validation.failed', {}, ajvToFieldErrors(error.validation as never));
+    } else if ((known = fromFastifyError(error, request, bodyLimit))) {
+      problem = renderProblem(language, known.status, known.code, known.params);
+    } else if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) {
+      problem = renderProblem(language, 409, 'resource.duplicate');
+    } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      problem = renderProblem(language, error.statusCode, 'request.bad');
+    } else {
+      request.log.error({ err: error }, 'unhandled error');
+      problem = renderProblem(language, 500, 'server.error', { request_id: request.id });
+    }
+
+    if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
+    return reply.status(problem.status).type('application/problem+json').send(problem);
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Request validation. Two Ajv instances: bodies are validated strictly (no type coercion,
+ * unknown fields rejected, every error reported), while query strings, params and headers
+ * coerce their text into the declared types ("limit=10" → 10).
+ */
+import Ajv, { type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+import type { FieldError } from '../shared/errors';
+import { CODE_PATTERN } from './schemas';
+
+function makeAjv(coerceTypes: boolean) {
+  const ajv = new Ajv({
+    allErrors: true,
+    coerceTypes: coerceTypes ? 'array' : false,
+    removeAdditional: false,
+    useDefaults: true,
+    strict: false,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+export function validatorCompiler(): FastifySchemaCompiler<unknown> {
+  const strict = makeAjv(false);
+  const coercing = makeAjv(true);
+  return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object) as never;
+}
+
+/** "/items/0/quantity" → "items[0].quantity"; "/3/sku" → "[3].sku". */
+export function fieldPath(instancePath: string, child?: string): string {
+  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) parts.push(child);
+  let out = '';
+  for (const part of parts) out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
+  return out;
+}
+
+/**
+ * With unions (anyOf), Ajv reports the failures of every branch. Keep only the branch that
+ * fits the value's type best (the one without a type error at the union's own path), so that
+ * `{"quantity": "x"}` is told about quantity, not that it "is not an array".
+ */
+function pruneUnionBranches(errors: ErrorObject[]): ErrorObject[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  let kept = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
+  for (const union of unions) {
+    const prefix = `${union.schemaPath.slice(0, -union.keyword.length - 1)}/${union.keyword}/`;
+    const branches = new Map<string, ErrorObject[]>();
+    for (const e of kept) {
+      if (!e.schemaPath.startsWith(prefix)) continue;
+      const branch = e.schemaPath.slice(prefix.length).split('/')[0] as string;
+      branches.set(branch, [...(branches.get(branch) ?? []), e]);
+    }
+    if (branches.size === 0) continue;
+    const plausible = [...branches.values()].filter(
+      (list) => !list.some((e) => e.instancePath === union.instancePath && (e.keyword === 'type' || e.keyword === 'const')),
+    );
+    const chosen = plausible.sort((a, b) => a.length - b.length)[0];
+    const drop = new Set([...branches.values()].flat().filter((e) => !chosen?.includes(e)));
+    kept = kept.filter((e) => !drop.has(e));
+    if (!chosen) kept.push({ ...union, keyword: 'invalid' });
+  }
+  return kept;
+}
+
+/** Maps Ajv errors to field errors, one per field (the first problem found is the one named). */
+export function ajvToFieldErrors(errors: ErrorObject[]): FieldError[] {
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const e of pruneUnionBranches(errors)) {
+    const p = e.params as Record<string, unknown>;
+    let field = fieldPath(e.instancePath);
+    let error: FieldError;
+    switch (e.keyword) {
+      case 'required':
+        field = fieldPath(e.instancePath, String(p.missingProperty));
+        error = { field, code: 'field.required' };
+        break;
+      case 'additionalProperties':
+        field = fieldPath(e.instancePath, String(p.additionalProperty));
+        error = { field, code: 'field.unknown' };
+        break;
+      case 'type':
+        error = { field, code: 'field.type', params: { type: String(p.type) } };
+        break;
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'minLength':
+      case 'maxLength':
+      case 'minItems':
+      case 'maxItems': {
+        const code = ({
+          minimum: 'field.minimum', maximum: 'field.maximum', exclusiveMinimum: 'field.exclusive_minimum',
+          minLength: 'field.min_length', maxLength: 'field.max_length', minItems: 'field.min_items', maxItems: 'field.max_items',
+        } as const)[e.keyword];
+        error = { field, code, params: { limit: Number(p.limit) } };
+        break;
+      }
+      case 'pattern':
+        error = { field, code: p.pattern === CODE_PATTERN ? 'field.code_format' : 'field.pattern' };
+        break;
+      case 'format':
+        error = { field, code: 'field.format', params: { format: String(p.format) } };
+        break;
+      case 'enum':
+        error = { field, code: 'field.enum', params: { values: (p.allowedValues as unknown[]).join(', ') } };
+        break;
+      case 'const':
+        error = { field, code: 'field.enum', params: { values: String(p.allowedValue) } };
+        break;
+      default:
+        error = { field, code: 'field.invalid' };
+    }
+    if (seen.has(error.field)) continue;
+    seen.add(error.field);
+    out.push(error);
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+/** CRUD routes of sellers, categories, hubs and SKUs: one definition, four resources. */
+import { Type } from 'typebox';
+import type { AppContext } from '../../context';
+import { Code, IdParams, ListQuery, Name, Page, problemResponses, Ref, splitList, Timestamp, Uuid } from '../../http/schemas';
+import type { Api } from '../../http/types';
+import { CATALOG, type CatalogCreate, type CatalogKind, type CatalogPatch } from './resources';
+
+const Attributes = Type.Object({}, { additionalProperties: true, description: 'Free-form attributes' });
+const NullableRef = Type.Union([Ref, Type.Null()]);
+
+function schemasOf(kind: CatalogKind) {
+  const base = { id: Uuid, code: Type.String(), name: Type.String(), created_at: Timestamp, updated_at: Timestamp };
+  if (kind !== 'sku') {
+    return {
+      item: Type.Object(base),
+      create: Type.Object({ code: Code, name: Name }, { additionalProperties: false }),
+      patch: Type.Object({ code: Type.Optional(Code), name: Type.Optional(Name) }, { additionalProperties: false }),
+    };
+  }
+  const skuRefs = {
+    seller_id: Type.Optional(Type.Union([NullableRef], { description: 'Seller code or id' })),
+    category_id: Type.Optional(Type.Union([NullableRef], { description: 'Category code or id' })),
+    attributes: Type.Optional(Type.Union([Attributes, Type.Null()])),
+  };
+  return {
+    item: Type.Object({
+      ...base,
+      seller_id: Type.Union([Uuid, Type.Null()]),
+      category_id: Type.Union([Uuid, Type.Null()]),
+      attributes: Type.Union([Attributes, Type.Null()]),
+    }),
+    create: Type.Object({ code: Code, name: Name, ...skuRefs }, { additionalProperties: false }),
+    patch: Type.Object({ code: Type.Optional(Code), name: Type.Optional(Name), ...skuRefs }, { additionalProperties: false }),
+  };
+}
+
+export function catalogRoutes(app: Api, ctx: AppContext): void {
+  const catalog = ctx.ims.catalog;
+  for (const { kind, path, label } of Object.values(CATALOG)) {
+    const schemas = schemasOf(kind);
+    const tags = ['catalog'];
+
+    app.post(`/${path}`, {
+      schema: { tags, summary: `Create a ${label}`, body: schemas.create, response: { 201: schemas.item, ...problemResponses(409) } },
+    }, async (request, reply) => reply.code(201).send(await catalog.create(request.tenantId, kind, request.body as CatalogCreate)));
+
+    app.get(`/${path}`, {
+      schema: {
+        tags, summary: `List ${path} (filter by ids or codes)`,
+        querystring: ListQuery,
+        response: { 200: Page(schemas.item), ...problemResponses() },
+      },
+    }, async (request) => catalog.list(request.tenantId, kind, {
+      ids: splitList(request.query.ids),
+      codes: splitList(request.query.codes),
+      cursor: request.query.cursor,
+      limit: request.query.limit ?? 50,
+    }));
+
+    app.get(`/${path}/:id`, {
+      schema: { tags, summary: `Get a ${label} by id or code`, params: IdParams, response: { 200: schemas.item, ...problemResponses(404) } },
+    }, async (request) => catalog.get(request.tenantId, kind, request.params.id));
+
+    app.patch(`/${path}/:id`, {
+      schema: {
+        tags, summary: `Change a ${label}`,
+        params: IdParams, body: schemas.patch,
+        response: { 200: schemas.item, ...problemResponses(404, 409) },
+      },
+    }, async (request) => catalog.update(request.tenantId, kind, request.params.id, request.body as CatalogPatch));
+
+    app.delete(`/${path}/:id`, {
+      schema: {
+        tags,
+        summary: `Delete a ${label}` + (kind === 'hub' || kind === 'sku' ? ' (409 while it holds stock or reservations)' : ''),
+        params: IdParams,
+        response: { 204: Type.Null(), ...problemResponses(404, 409) },
+      },
+    }, async (request, reply) => {
+      await catalog.remove(request.tenantId, kind, request.params.id);
+      return reply.code(204).send(null);
+    });
+  }
+}

@@ -1,0 +1,76 @@
+/** Reservation routes: reserve all lines or none, read, release, commit. */
+import { Type } from 'typebox';
+import type { AppContext } from '../../context';
+import { problemResponses, Ref, Timestamp } from '../../http/schemas';
+import type { Api } from '../../http/types';
+
+const OrderId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'The order the stock is held for' });
+const Quantity = Type.Integer({ minimum: 1, maximum: 1_000_000_000 });
+
+const Reservation = Type.Object({
+  order_id: Type.String(),
+  hub: Type.String(),
+  status: Type.Enum(['reserved', 'released', 'committed']),
+  items: Type.Array(Type.Object({ sku: Type.String(), quantity: Type.Integer() })),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const Insufficient = Type.Object({
+  status: Type.Literal('insufficient'),
+  code: Type.Literal('inventory.insufficient_stock'),
+  order_id: Type.String(),
+  shortages: Type.Array(Type.Object({ sku: Type.String(), requested: Type.Integer(), available: Type.Integer() })),
+});
+
+const OrderParams = Type.Object({ order_id: OrderId }, { additionalProperties: false });
+
+export function reservationRoutes(app: Api, ctx: AppContext): void {
+  const tags = ['reservations'];
+  const reservations = ctx.ims.reservations;
+
+  app.post('/reservations', {
+    schema: {
+      tags,
+      summary: 'Reserve every line or none; repeating it for the same order_id answers the first outcome',
+      body: Type.Object({
+        order_id: OrderId,
+        hub: Ref,
+        items: Type.Array(Type.Object({ sku: Ref, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
+      }, { additionalProperties: false }),
+      response: { 200: Reservation, 409: Type.Union([Insufficient, Type.Ref('Problem')]), ...problemResponses() },
+    },
+  }, async (request, reply) => {
+    const result = await reservations.reserve(request.tenantId, request.body);
+    if (result.outcome === 'insufficient') {
+      return reply.code(409).send({
+        status: 'insufficient',
+        code: 'inventory.insufficient_stock',
+        order_id: result.order_id,
+        shortages: result.shortages,
+      });
+    }
+    return result.reservation;
+  });
+
+  app.get('/reservations/:order_id', {
+    schema: { tags, summary: "An order's reservation", params: OrderParams, response: { 200: Reservation, ...problemResponses(404) } },
+  }, async (request) => reservations.get(request.tenantId, request.params.order_id));
+
+  app.delete('/reservations/:order_id', {
+    schema: {
+      tags, summary: 'Release the reservation (idempotent)', params: OrderParams,
+      response: { 204: Type.Null(), ...problemResponses(404, 409) },
+    },
+  }, async (request, reply) => {
+    await reservations.release(request.tenantId, request.params.order_id);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/reservations/:order_id/commit', {
+    schema: {
+      tags, summary: 'Ship the reserved units: on_hand and reserved both drop (idempotent)', params: OrderParams,
+      response: { 200: Reservation, ...problemResponses(404, 409) },
+    },
+  }, async (request) => reservations.commit(request.tenantId, request.params.order_id));
+}

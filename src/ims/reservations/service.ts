@@ -1,0 +1,200 @@
+/**
+ * Reservations hold stock for an order: all lines or none, idempotent per order id.
+ *
+ * Terminology
+ * - reserve: move units from available to reserved for every line, or change nothing.
+ * - release: give a reservation's units back (order cancelled). Idempotent.
+ * - commit: the order shipped; the units leave on_hand and reserved together. Idempotent.
+ *
+ * Only a successful reservation is recorded. An insufficient outcome changes nothing, so the
+ * same order can be reserved again once stock arrives (held back-orders rely on this); while
+ * stock is unchanged, repeating it answers the same shortages.
+ */
+import type { Db } from '../../db/handle';
+import { TenantScope, TenantTx } from '../../db/tenant-scope';
+import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
+import type { Metrics } from '../../shared/metrics';
+import type { CatalogLookup } from '../catalog/lookup';
+import { applyStockChanges, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
+import { claimReservation, closeReservation, findReservation, skuCodes, type ReservationLine, type ReservationStatus } from './repository';
+
+export interface ReserveInput {
+  order_id: string;
+  hub: string;
+  items: { sku: string; quantity: number }[];
+}
+
+export interface Reservation {
+  order_id: string;
+  hub: string;
+  status: ReservationStatus;
+  items: { sku: string; quantity: number }[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface Shortage {
+  sku: string;
+  requested: number;
+  available: number;
+}
+
+export type ReserveResult =
+  | { outcome: 'reserved' | 'replayed'; reservation: Reservation }
+  | { outcome: 'insufficient'; order_id: string; shortages: Shortage[] };
+
+/** Thrown inside the transaction to roll back the claim when stock is short. */
+class ShortageRollback extends Error {
+  constructor(readonly shortages: Shortage[]) {
+    super('insufficient stock');
+  }
+}
+
+export class ReservationService {
+  constructor(
+    private readonly db: Db,
+    private readonly lookup: CatalogLookup,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult> {
+    const errors = new FieldErrors();
+    const hub = (await this.lookup.resolve(tenantId, 'hub', [input.hub])).get(input.hub);
+    if (!hub) errors.add('hub', 'field.unknown_reference', { resource: 'Hub' });
+    const skus = await this.lookup.resolve(tenantId, 'sku', input.items.map((i) => i.sku));
+    input.items.forEach((item, i) => {
+      if (!skus.has(item.sku)) errors.add(`items[${i}].sku`, 'field.unknown_reference', { resource: 'SKU' });
+    });
+    errors.throwIfAny();
+
+    // Lines naming the same SKU (by code or id) are one demand: sum them, then sort by SKU id,
+    // which is the lock order of stock rows within a hub.
+    const wanted = new Map<string, { sku_id: string; code: string; quantity: number }>();
+    for (const item of input.items) {
+      const sku = skus.get(item.sku)!;
+      const line = wanted.get(sku.id) ?? { sku_id: sku.id, code: sku.code, quantity: 0 };
+      line.quantity += item.quantity;
+      wanted.set(sku.id, line);
+    }
+    const lines = [...wanted.values()].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1));
+    const hubId = hub!.id;
+
+    try {
+      const claimedAt = await this.db.transaction(async (tx) => {
+        const scope = new TenantTx(tx, tenantId);
+        const claimedAt = await claimReservation(scope, input.order_id, hubId, lines);
+        if (!claimedAt) return undefined;
+
+        const locked = await lockStockRows(scope, lines.map((l) => ({ hub_id: hubId, sku_id: l.sku_id })));
+        const shortages: Shortage[] = [];
+        const changes: StockChange[] = [];
+        for (const line of lines) {
+          const row = locked.get(stockKey({ hub_id: hubId, sku_id: line.sku_id }));
+          const available = row ? row.on_hand - row.reserved : 0;
+          if (!row || available < line.quantity) {
+            shortages.push({ sku: line.code, requested: line.quantity, available: Math.max(available, 0) });
+            continue;
+          }
+          changes.push({
+            hub_id: hubId,
+            sku_id: line.sku_id,
+            delta_on_hand: 0,
+            delta_reserved: line.quantity,
+            on_hand_after: row.on_hand,
+            reserved_after: row.reserved + line.quantity,
+            reason: 'reserve',
+            order_id: input.order_id,
+          });
+        }
+        if (shortages.length > 0) throw new ShortageRollback(shortages);
+        await applyStockChanges(scope, changes);
+        return claimedAt;
+      });
+
+      if (claimedAt === undefined) {
+        const reservation = await this.get(tenantId, input.order_id);
+        this.assertSameRequest(reservation, hub!.code, lines);
+        this.metrics.reservations.inc({ outcome: 'replayed' });
+        return { outcome: 'replayed', reservation };
+      }
+      this.metrics.reservations.inc({ outcome: 'reserved' });
+      const items = lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
+      const reservation: Reservation = {
+        order_id: input.order_id, hub: hub!.code, status: 'reserved', items, created_at: claimedAt, updated_at: claimedAt,
+      };
+      return { outcome: 'reserved', reservation };
+    } catch (error) {
+      if (!(error instanceof ShortageRollback)) throw error;
+      this.metrics.reservations.inc({ outcome: 'insufficient' });
+      return { outcome: 'insufficient', order_id: input.order_id, shortages: error.shortages };
+    }
+  }
+
+  async get(tenantId: string, orderId: string): Promise<Reservation> {
+    const scope = new TenantScope(this.db, tenantId);
+    const row = await findReservation(scope, orderId);
+    if (!row) throw notFound('Reservation', orderId);
+    const codes = await skuCodes(scope, row.lines.map((l) => l.sku_id));
+    return {
+      order_id: row.order_id,
+      hub: row.hub,
+      status: row.status,
+      items: row.lines.map((l) => ({ sku: codes.get(l.sku_id) ?? l.sku_id, quantity: l.quantity })),
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  /** Gives the units back. Releasing a released reservation changes nothing. */
+  release(tenantId: string, orderId: string): Promise<Reservation> {
+    return this.close(tenantId, orderId, 'released');
+  }
+
+  /** Ships the units: on_hand and reserved both drop. Committing twice changes nothing. */
+  commit(tenantId: string, orderId: string): Promise<Reservation> {
+    return this.close(tenantId, orderId, 'committed');
+  }
+
+  private async close(tenantId: string, orderId: string, target: 'released' | 'committed'): Promise<Reservation> {
+    await this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const closed = await closeReservation(scope, orderId, target);
+      if (!closed) return;
+      const locked = await lockStockRows(scope, closed.lines.map((l) => ({ hub_id: closed.hub_id, sku_id: l.sku_id })));
+      const shipped = target === 'committed';
+      const changes = closed.lines.map((line: ReservationLine): StockChange => {
+        const row = locked.get(stockKey({ hub_id: closed.hub_id, sku_id: line.sku_id }));
+        if (!row) throw new Error(`stock row of reserved SKU ${line.sku_id} is missing`);
+        return {
+          hub_id: closed.hub_id,
+          sku_id: line.sku_id,
+          delta_on_hand: shipped ? -line.quantity : 0,
+          delta_reserved: -line.quantity,
+          on_hand_after: shipped ? row.on_hand - line.quantity : row.on_hand,
+          reserved_after: row.reserved - line.quantity,
+          reason: shipped ? 'commit' : 'release',
+          order_id: orderId,
+        };
+      });
+      await applyStockChanges(scope, changes);
+      tx.onCommit(() => this.metrics.reservations.inc({ outcome: target }));
+    });
+    const reservation = await this.get(tenantId, orderId);
+    if (reservation.status !== target) {
+      throw conflict('reservation.closed', { order_id: orderId, status: reservation.status });
+    }
+    return reservation;
+  }
+
+  /** A repeat must be the same request; another hub or other lines under one order id is a conflict. */
+  private assertSameRequest(existing: Reservation, hubCode: string, lines: { code: string; quantity: number }[]): void {
+    const same =
+      existing.hub === hubCode &&
+      existing.items.length === lines.length &&
+      lines.every((l) => existing.items.some((i) => i.sku === l.code && i.quantity === l.quantity));
+    if (!same) throw new AppError(409, 'reservation.mismatch', { order_id: existing.order_id });
+    if (existing.status !== 'reserved') {
+      throw conflict('reservation.closed', { order_id: existing.order_id, status: existing.status });
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The one way stock levels change. Every writer (inventory counts, reservations, releases,
+ * shipments) follows the same three steps inside its transaction:
+ *   1. lock the affected stock rows in (hub_id, sku_id) order — a fixed global order, so two
+ *      transactions touching overlapping rows can never deadlock;
+ *   2. compute the new levels from the locked values;
+ *   3. `applyStockChanges`: one statement that writes the final levels and appends one ledger
+ *      row per change, so a level can never move without its audit record.
+ */
+import type { TenantScope } from '../../db/tenant-scope';
+
+export interface StockKey {
+  hub_id: string;
+  sku_id: string;
+}
+
+export interface LockedLevel extends StockKey {
+  on_hand: number;
+  reserved: number;
+}
+
+export interface StockChange extends StockKey {
+  delta_on_hand: number;
+  delta_reserved: number;
+  on_hand_after: number;
+  reserved_after: number;
+  reason: string;
+  order_id: string | null;
+}
+
+export const stockKey = (k: StockKey): string => `${k.hub_id}/${k.sku_id}`;
+
+/** Creates missing (zero) rows so that they can be locked; used before counts and receipts. */
+export async function ensureStockRows(scope: TenantScope, keys: readonly StockKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  await scope.query(
+    `INSERT INTO ims.stock_levels (tenant_id, hub_id, sku_id)
+     SELECT $1, k.hub_id, k.sku_id FROM unnest($2::uuid[], $3::uuid[]) AS k(hub_id, sku_id)
+     ORDER BY k.hub_id, k.sku_id
+     ON CONFLICT DO NOTHING`,
+    [keys.map((k) => k.hub_id), keys.map((k) => k.sku_id)],
+  );
+}
+
+/** Locks the existing rows among `keys`, in (hub_id, sku_id) order. Missing rows are absent. */
+export async function lockStockRows(scope: TenantScope, keys: readonly StockKey[]): Promise<Map<string, LockedLevel>> {
+  const rows = await scope.query<LockedLevel>(
+    `SELECT hub_id, sku_id, on_hand, reserved FROM ims.stock_levels
+     WHERE tenant_id = $1 AND (hub_id, sku_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))
+     ORDER BY hub_id, sku_id
+     FOR UPDATE`,
+    [keys.map((k) => k.hub_id), keys.map((k) => k.sku_id)],
+  );
+  return new Map(rows.map((r) => [stockKey(r), r]));
+}
+
+/**
+ * Writes the levels after `changes` (in order; the last change of a row holds its final level)
+ * and appends their ledger rows, in one statement. The rows must be locked by the caller.
+ */
+export async function applyStockChanges(scope: TenantScope, changes: readonly StockChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const column = <K extends keyof StockChange>(key: K) => changes.map((c) => c[key]);
+  await scope.query(
+    `WITH changes AS (
+       SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::text[], $9::text[])
+         WITH ORDINALITY AS c(hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id, n)
+     ), final AS (
+       SELECT DISTINCT ON (hub_id, sku_id) hub_id, sku_id, on_hand_after, reserved_after
+       FROM changes ORDER BY hub_id, sku_id, n DESC
+     ), updated AS (
+       UPDATE ims.stock_levels s
+       SET on_hand = f.on_hand_after, reserved = f.reserved_after, updated_at = now()
+       FROM final f
+       WHERE s.tenant_id = $1 AND s.hub_id = f.hub_id AND s.sku_id = f.sku_id
+       RETURNING 1
+     )
+     INSERT INTO ims.inventory_transactions
+       (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id)
+     SELECT $1, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id
+     FROM changes ORDER BY n`,
+    [
+      column('hub_id'), column('sku_id'), column('delta_on_hand'), column('delta_reserved'),
+      column('on_hand_after'), column('reserved_after'), column('reason'), column('order_id'),
+    ],
+  );
+}

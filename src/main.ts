@@ -1,0 +1,46 @@
+/** Entry point: `oms start | migrate | seed-demo`. */
+import { migrateCommand } from './cli/migrate';
+import { seedDemo } from './cli/seed-demo';
+import { start } from './cli/start';
+import { ConfigError, loadConfig } from './config/index';
+import { DataDirInUseError } from './db/pglite-lock';
+
+const USAGE = `Usage: oms <command>
+
+Commands:
+  start       run the service (the roles in OMS_ROLES; default all)
+  migrate     apply database migrations and exit
+  seed-demo   create a demo tenant with hubs, SKUs and stock, and print its API key
+
+Configuration comes from environment variables; see README.md.
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0] ?? 'start';
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const commands: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = {
+    start,
+    migrate: migrateCommand,
+    'seed-demo': seedDemo,
+  };
+  const run = commands[command];
+  if (!run) {
+    process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  await run(loadConfig());
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 78; // EX_CONFIG
+  } else {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
+});

@@ -1,0 +1,105 @@
+/**
+ * The message catalog: every user-facing message, in English and Arabic. `{name}` placeholders
+ * are filled from the error's parameters. Codes are stable API: clients may branch on them.
+ */
+export const LANGUAGES = ['en', 'ar'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+const catalog = {
+  // problem titles, by HTTP status
+  'title.400': { en: 'Bad request', ar: 'طلب غير صالح' },
+  'title.401': { en: 'Unauthorized', ar: 'غير مصرح' },
+  'title.403': { en: 'Forbidden', ar: 'ممنوع' },
+  'title.404': { en: 'Not found', ar: 'غير موجود' },
+  'title.409': { en: 'Conflict', ar: 'تعارض' },
+  'title.413': { en: 'Payload too large', ar: 'حجم الطلب كبير جدًا' },
+  'title.415': { en: 'Unsupported media type', ar: 'نوع وسائط غير مدعوم' },
+  'title.422': { en: 'Unprocessable content', ar: 'محتوى غير قابل للمعالجة' },
+  'title.429': { en: 'Too many requests', ar: 'طلبات كثيرة جدًا' },
+  'title.500': { en: 'Internal server error', ar: 'خطأ داخلي في الخادم' },
+  'title.503': { en: 'Service unavailable', ar: 'الخدمة غير متاحة' },
+
+  // request-level errors
+  'request.malformed_json': { en: 'The request body is not valid JSON.', ar: 'محتوى الطلب ليس JSON صالحًا.' },
+  'request.bad': { en: 'The request could not be understood.', ar: 'تعذر فهم الطلب.' },
+  'request.too_large': { en: 'The request body exceeds the limit of {limit} bytes.', ar: 'يتجاوز محتوى الطلب الحد المسموح به وهو {limit} بايت.' },
+  'request.unsupported_media_type': { en: 'Content type "{type}" is not supported; send application/json.', ar: 'نوع المحتوى "{type}" غير مدعوم؛ أرسل application/json.' },
+  'route.not_found': { en: 'No route matches {method} {url}.', ar: 'لا يوجد مسار يطابق {method} {url}.' },
+  'server.error': { en: 'An unexpected error occurred. Quote request id {request_id} when reporting it.', ar: 'حدث خطأ غير متوقع. اذكر معرّف الطلب {request_id} عند الإبلاغ عنه.' },
+  'server.unavailable': { en: 'The service is not ready: {reason}.', ar: 'الخدمة غير جاهزة: {reason}.' },
+
+  // auth
+  'auth.missing_key': { en: 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key".', ar: 'أرسل مفتاح API في "Authorization: Bearer <key>" أو "X-API-Key".' },
+  'auth.invalid_key': { en: 'The API key is invalid or has been revoked.', ar: 'مفتاح API غير صالح أو تم إلغاؤه.' },
+  'auth.admin_only': { en: 'This route needs the admin key.', ar: 'يتطلب هذا المسار مفتاح المسؤول.' },
+  'auth.tenant_required': { en: 'The admin key must name a tenant with the X-Tenant-Id header for this route.', ar: 'يجب أن يحدد مفتاح المسؤول مستأجرًا عبر الترويسة X-Tenant-Id لهذا المسار.' },
+  'auth.unknown_tenant': { en: 'Tenant "{tenant}" named by X-Tenant-Id does not exist.', ar: 'المستأجر "{tenant}" المحدد في X-Tenant-Id غير موجود.' },
+
+  // resources
+  'resource.not_found': { en: '{resource} "{id}" was not found.', ar: 'لم يتم العثور على {resource} "{id}".' },
+  'resource.duplicate_code': { en: 'A {resource} with code "{code}" already exists.', ar: 'يوجد بالفعل {resource} بالرمز "{code}".' },
+  'resource.in_use': { en: '{resource} "{id}" is still in use: {reason}.', ar: '{resource} "{id}" لا يزال قيد الاستخدام: {reason}.' },
+  'resource.duplicate': { en: 'The resource already exists.', ar: 'المورد موجود بالفعل.' },
+
+  // inventory
+  'inventory.stale_on_hand': { en: 'Stock of {sku} at {hub} changed: expected on_hand {expected}, found {actual}.', ar: 'تغير مخزون {sku} في {hub}: المتوقع {expected} والموجود {actual}.' },
+  'inventory.below_reserved': { en: 'on_hand of {sku} at {hub} would be {on_hand}, below the {reserved} units reserved.', ar: 'ستصبح الكمية المتوفرة من {sku} في {hub} {on_hand}، أقل من الكمية المحجوزة {reserved}.' },
+  'inventory.insufficient_stock': { en: 'Not enough stock to reserve every line of order {order_id}.', ar: 'لا يوجد مخزون كافٍ لحجز جميع بنود الطلب {order_id}.' },
+  'reservation.closed': { en: 'The reservation of order {order_id} is already {status}.', ar: 'حجز الطلب {order_id} أصبح بالفعل {status}.' },
+  'reservation.mismatch': { en: 'Order {order_id} already has a reservation with other lines or hub.', ar: 'للطلب {order_id} حجز سابق ببنود أو مستودع مختلف.' },
+
+  // validation (one message per field problem)
+  'validation.failed': { en: 'The request has invalid fields.', ar: 'يحتوي الطلب على حقول غير صالحة.' },
+  'field.required': { en: 'is required', ar: 'مطلوب' },
+  'field.unknown': { en: 'is not a known field', ar: 'ليس حقلًا معروفًا' },
+  'field.type': { en: 'must be of type {type}', ar: 'يجب أن يكون من النوع {type}' },
+  'field.minimum': { en: 'must be at least {limit}', ar: 'يجب ألا يقل عن {limit}' },
+  'field.maximum': { en: 'must be at most {limit}', ar: 'يجب ألا يزيد عن {limit}' },
+  'field.exclusive_minimum': { en: 'must be greater than {limit}', ar: 'يجب أن يكون أكبر من {limit}' },
+  'field.min_length': { en: 'must be at least {limit} characters long', ar: 'يجب ألا يقل طوله عن {limit} حرفًا' },
+  'field.max_length': { en: 'must be at most {limit} characters long', ar: 'يجب ألا يزيد طوله عن {limit} حرفًا' },
+  'field.min_items': { en: 'must have at least {limit} items', ar: 'يجب أن يحتوي على {limit} عنصر على الأقل' },
+  'field.max_items': { en: 'must have at most {limit} items', ar: 'يجب ألا يحتوي على أكثر من {limit} عنصر' },
+  'field.pattern': { en: 'has an invalid format', ar: 'صيغته غير صالحة' },
+  'field.code_format': { en: 'must be 1–64 characters of A-Z a-z 0-9 . _ -', ar: 'يجب أن يتكون من 1 إلى 64 حرفًا من A-Z a-z 0-9 . _ -' },
+  'field.format': { en: 'must be a valid {format}', ar: 'يجب أن يكون {format} صالحًا' },
+  'field.enum': { en: 'must be one of: {values}', ar: 'يجب أن يكون أحد: {values}' },
+  'field.invalid': { en: 'is invalid', ar: 'غير صالح' },
+  'field.one_of': { en: 'must give exactly one of {fields}', ar: 'يجب تحديد واحد فقط من {fields}' },
+  'field.unknown_reference': { en: 'names no existing {resource}', ar: 'لا يشير إلى {resource} موجود' },
+  'field.empty_patch': { en: 'must change at least one field', ar: 'يجب تغيير حقل واحد على الأقل' },
+  'field.cursor': { en: 'is not a cursor returned by this list', ar: 'ليس مؤشرًا صادرًا عن هذه القائمة' },
+} satisfies Record<string, Record<Language, string>>;
+
+export type MessageCode = keyof typeof catalog;
+
+export function translate(code: MessageCode, language: Language, params: Record<string, string | number> = {}): string {
+  const template = catalog[code][language];
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    params[name] === undefined ? whole : String(params[name]),
+  );
+}
+
+export function isMessageCode(code: string): code is MessageCode {
+  return Object.hasOwn(catalog, code);
+}
+
+/** Picks the best supported language from an Accept-Language header (RFC 9110 q-values). */
+export function pickLanguage(header: string | undefined): Language {
+  if (!header) return 'en';
+  let best: Language = 'en';
+  let bestQ = -1;
+  for (const part of header.split(',')) {
+    const [tag = '', ...attrs] = part.trim().toLowerCase().split(';');
+    const qAttr = attrs.map((a) => a.trim()).find((a) => a.startsWith('q='));
+    const q = qAttr ? Number(qAttr.slice(2)) : 1;
+    if (!Number.isFinite(q) || q <= 0) continue;
+    const primary = tag.split('-')[0];
+    const language = (LANGUAGES as readonly string[]).includes(primary ?? '') ? (primary as Language) : undefined;
+    if (language && q > bestQ) {
+      best = language;
+      bestQ = q;
+    }
+  }
+  return best;
+}
