@@ -17,7 +17,12 @@ export interface PgliteOptions {
   onBackgroundError?: (error: unknown) => void;
 }
 
-export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
+/** A PGlite database; `dumpDataDir` snapshots it (tests start each file from a migrated dump). */
+export interface PgliteDb extends Db {
+  dumpDataDir(): Promise<Blob>;
+}
+
+export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb> {
   const onError = options.onBackgroundError ?? (() => {});
   const pglite = await PGlite.create({
     dataDir: options.dataDir,
@@ -54,5 +59,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
     async close() {
       await pglite.close();
     },
-  } as Db;
+    async dumpDataDir() {
+      return pglite.dumpDataDir('none');
+    },
+  } as PgliteDb;
 }

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: type-checks, then runs the suite on PGlite and again on the PostgreSQL server
+ * (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test). Without a reachable
+ * server the PostgreSQL run is left out and the reason printed; PGlite always runs.
+ * Extra arguments go to vitest (e.g. `npm test -- src/ims/stock`).
+ */
+import { spawnSync } from 'node:child_process';
+import pg from 'pg';
+
+const url = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const extra = process.argv.slice(2);
+
+function run(command, args, env = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  return result.status ?? 1;
+}
+
+async function serverReachable() {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+if (!process.env.SKIP_TYPECHECK) {
+  console.log('> tsc --noEmit');
+  if (run('npx', ['tsc', '--noEmit']) !== 0) process.exit(1);
+}
+
+const projects = ['--project', 'pglite'];
+const unreachable = await serverReachable();
+if (unreachable) {
+  console.log(`\nPostgreSQL server at ${url} is not reachable (${unreachable}):`);
+  console.log('the suite runs on PGlite only. Set TEST_DATABASE_URL to run it on a server too.\n');
+} else {
+  projects.push('--project', 'postgres');
+  console.log(`\nRunning the suite on PGlite and on the PostgreSQL server at ${url}\n`);
+}
+process.exit(run('npx', ['vitest', 'run', ...projects, ...extra], { TEST_DATABASE_URL: url }));
