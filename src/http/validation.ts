@@ -27,13 +27,13 @@ export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object) as never;
 }
 
-/** "/items/0/quantity" → "items[0].quantity"; "/3/sku" → "[3].sku". */
+/** "/items/0/quantity" → "items[0].quantity"; "/3/sku" → "[3].sku"; "" → "body". */
 export function fieldPath(instancePath: string, child?: string): string {
   const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (child !== undefined) parts.push(child);
   let out = '';
   for (const part of parts) out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
-  return out;
+  return out === '' ? 'body' : out;
 }
 
 /**
