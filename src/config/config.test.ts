@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, readEnv } from './index';
+
+describe('configuration', () => {
+  it('has working defaults with nothing set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', databaseUrl: undefined, logLevel: 'info', maxBodyBytes: 1048576 });
+    expect([...config.roles]).toEqual(['api', 'ingest', 'finalizer', 'webhooks', 'relay']);
+    expect(config.dataDir).toMatch(/data$/);
+  });
+
+  it('treats empty variables as unset and reads only known ones', () => {
+    expect(readEnv({ PORT: '', HOST: ' 0.0.0.0 ', UNRELATED: 'x' })).toEqual({ HOST: '0.0.0.0' });
+  });
+
+  it('reports every bad value at once, clearly', () => {
+    try {
+      loadConfig({ PORT: '80a', DATABASE_URL: 'mysql://x', OMS_ROLES: 'api,chef', LOG_LEVEL: 'loud', OMS_ADMIN_API_KEY: 'short' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const { problems } = error as ConfigError;
+      expect(problems).toHaveLength(5);
+      expect(problems.join('\n')).toMatch(/PORT must be a whole number.*"80a"/);
+      expect(problems.join('\n')).toMatch(/unknown role "chef"/);
+    }
+  });
+});
