@@ -116,7 +116,7 @@ export const imsSchema: Migration = {
       CONSTRAINT stock_levels_within_on_hand CHECK (on_hand >= reserved),
       CONSTRAINT stock_levels_hub_fk FOREIGN KEY (tenant_id, hub_id) REFERENCES ims.hubs (tenant_id, id),
       CONSTRAINT stock_levels_sku_fk FOREIGN KEY (tenant_id, sku_id) REFERENCES ims.skus (tenant_id, id)
-    );
+    ) WITH (fillfactor = 80); -- rows are updated constantly: leave room on each page for HOT updates
     -- Supports the foreign-key check on SKU delete and per-SKU totals across hubs.
     CREATE INDEX stock_levels_sku_idx ON ims.stock_levels (tenant_id, sku_id);
 

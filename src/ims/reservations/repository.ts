@@ -18,9 +18,10 @@ export interface ReservationLine {
 }
 
 /**
- * Claims the order id: inserts the reservation and its lines unless one exists. Returns the claim's
- * creation time, or undefined when the order already has a reservation — if another transaction is inserting the same order
- * at this moment, this waits for it to finish (the primary key), so racing repeats serialize.
+ * Claims the order id: inserts the reservation and its lines unless the order already has one.
+ * Returns the claim's creation time, or undefined when it exists. A racing duplicate waits
+ * here (primary key) until the first transaction ends, then claims nothing: repeats serialize.
+ * Done before any stock row is locked, so a hot SKU's lock is not held during these inserts.
  */
 export async function claimReservation(
   scope: TenantScope,
@@ -32,7 +33,7 @@ export async function claimReservation(
     `WITH claimed AS (
        INSERT INTO ims.reservations (tenant_id, order_id, hub_id, status) VALUES ($1, $2, $3, 'reserved')
        ON CONFLICT DO NOTHING RETURNING order_id, created_at
-     ), lines AS (
+     ), claimed_lines AS (
        INSERT INTO ims.reservation_lines (tenant_id, order_id, sku_id, quantity)
        SELECT $1, c.order_id, l.sku_id, l.quantity
        FROM claimed c CROSS JOIN unnest($4::uuid[], $5::int8[]) AS l(sku_id, quantity)
@@ -41,6 +42,41 @@ export async function claimReservation(
     [orderId, hubId, lines.map((l) => l.sku_id), lines.map((l) => l.quantity)],
   );
   return rows[0]?.created_at;
+}
+
+/**
+ * Takes one line's units: a conditional UPDATE that succeeds only while available >= quantity,
+ * with its audit row, in one statement. The caller takes lines in sku_id order within one
+ * transaction, so row locks are always acquired in the same global order (no deadlocks), and
+ * rolls back if any line comes back empty.
+ */
+export async function takeLine(
+  scope: TenantScope,
+  orderId: string,
+  hubId: string,
+  line: ReservationLine,
+): Promise<boolean> {
+  const rows = await scope.query(
+    `WITH taken AS (
+       UPDATE ims.stock_levels SET reserved = reserved + $4, updated_at = now()
+       WHERE tenant_id = $1 AND hub_id = $3 AND sku_id = $5 AND on_hand - reserved >= $4
+       RETURNING on_hand, reserved
+     )
+     INSERT INTO ims.inventory_transactions
+       (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id)
+     SELECT $1, $3, $5, 0, $4, on_hand, reserved, 'reserve', $2 FROM taken
+     RETURNING 1`,
+    [orderId, hubId, line.quantity, line.sku_id],
+  );
+  return rows.length === 1;
+}
+
+/** Current levels of some SKUs at a hub (for naming shortages after a failed reservation). */
+export async function levelsOf(scope: TenantScope, hubId: string, skuIds: readonly string[]) {
+  return scope.query<{ sku_id: string; on_hand: number; reserved: number }>(
+    'SELECT sku_id, on_hand, reserved FROM ims.stock_levels WHERE tenant_id = $1 AND hub_id = $2 AND sku_id = ANY($3::uuid[])',
+    [hubId, skuIds],
+  );
 }
 
 export async function findReservation(scope: TenantScope, orderId: string): Promise<(ReservationRow & { lines: ReservationLine[] }) | undefined> {

@@ -16,7 +16,7 @@ import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
 import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
-import { claimReservation, closeReservation, findReservation, skuCodes, type ReservationLine, type ReservationStatus } from './repository';
+import { claimReservation, closeReservation, findReservation, levelsOf, skuCodes, takeLine, type ReservationLine, type ReservationStatus } from './repository';
 
 export interface ReserveInput {
   order_id: string;
@@ -45,7 +45,7 @@ export type ReserveResult =
 
 /** Thrown inside the transaction to roll back the claim when stock is short. */
 class ShortageRollback extends Error {
-  constructor(readonly shortages: Shortage[]) {
+  constructor() {
     super('insufficient stock');
   }
 }
@@ -77,63 +77,73 @@ export class ReservationService {
       wanted.set(sku.id, line);
     }
     const lines = [...wanted.values()].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1));
-    const hubId = hub!.id;
 
-    try {
-      const claimedAt = await this.db.transaction(async (tx) => {
-        const scope = new TenantTx(tx, tenantId);
-        const claimedAt = await claimReservation(scope, input.order_id, hubId, lines);
-        if (!claimedAt) return undefined;
-
-        const locked = await lockStockRows(scope, lines.map((l) => ({ hub_id: hubId, sku_id: l.sku_id })));
-        const shortages: Shortage[] = [];
-        const changes: StockChange[] = [];
-        for (const line of lines) {
-          const row = locked.get(stockKey({ hub_id: hubId, sku_id: line.sku_id }));
-          const available = row ? row.on_hand - row.reserved : 0;
-          if (!row || available < line.quantity) {
-            shortages.push({ sku: line.code, requested: line.quantity, available: Math.max(available, 0) });
-            continue;
-          }
-          changes.push({
-            hub_id: hubId,
-            sku_id: line.sku_id,
-            delta_on_hand: 0,
-            delta_reserved: line.quantity,
-            on_hand_after: row.on_hand,
-            reserved_after: row.reserved + line.quantity,
-            reason: 'reserve',
-            order_id: input.order_id,
-          });
-        }
-        if (shortages.length > 0) throw new ShortageRollback(shortages);
-        await applyStockChanges(scope, changes);
-        return claimedAt;
-      });
-
-      if (claimedAt === undefined) {
-        const reservation = await this.get(tenantId, input.order_id);
-        this.assertSameRequest(reservation, hub!.code, lines);
-        this.metrics.reservations.inc({ outcome: 'replayed' });
-        return { outcome: 'replayed', reservation };
-      }
-      this.metrics.reservations.inc({ outcome: 'reserved' });
-      const items = lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
-      const reservation: Reservation = {
-        order_id: input.order_id, hub: hub!.code, status: 'reserved', items, created_at: claimedAt, updated_at: claimedAt,
-      };
-      return { outcome: 'reserved', reservation };
-    } catch (error) {
-      if (!(error instanceof ShortageRollback)) throw error;
-      this.metrics.reservations.inc({ outcome: 'insufficient' });
-      return { outcome: 'insufficient', order_id: input.order_id, shortages: error.shortages };
+    // Stock can come back between the rolled-back attempt and reading the levels to name the
+    // shortages; then nothing is short any more and the reservation is simply tried again.
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.attempt(tenantId, input.order_id, hub!, lines);
+      if (result.outcome !== 'insufficient' || result.shortages.length > 0 || attempt === 3) return result;
     }
   }
 
+  private async attempt(
+    tenantId: string,
+    orderId: string,
+    hub: { id: string; code: string },
+    lines: { sku_id: string; code: string; quantity: number }[],
+  ): Promise<ReserveResult> {
+    const outcome = await this.db
+      .transaction(async (tx) => {
+        const scope = new TenantTx(tx, tenantId);
+        const claimedAt = await claimReservation(scope, orderId, hub.id, lines);
+        if (!claimedAt) return { kind: 'exists' as const };
+        for (const line of lines) {
+          if (!(await takeLine(scope, orderId, hub.id, line))) throw new ShortageRollback();
+        }
+        return { kind: 'reserved' as const, claimedAt };
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ShortageRollback) return { kind: 'insufficient' as const };
+        throw error;
+      });
+
+    if (outcome.kind === 'reserved') {
+      this.metrics.reservations.inc({ outcome: 'reserved' });
+      const items = lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
+      const reservation: Reservation = {
+        order_id: orderId, hub: hub.code, status: 'reserved', items, created_at: outcome.claimedAt, updated_at: outcome.claimedAt,
+      };
+      return { outcome: 'reserved', reservation };
+    }
+    if (outcome.kind === 'exists') {
+      const existing = await this.get(tenantId, orderId);
+      this.assertSameRequest(existing, hub.code, lines);
+      this.metrics.reservations.inc({ outcome: 'replayed' });
+      return { outcome: 'replayed', reservation: existing };
+    }
+    // Name every short line from the levels as they are now (the transaction stopped at the first).
+    const levels = await levelsOf(new TenantScope(this.db, tenantId), hub.id, lines.map((l) => l.sku_id));
+    const bySku = new Map(levels.map((l) => [l.sku_id, l]));
+    const shortages: Shortage[] = [];
+    for (const line of lines) {
+      const row = bySku.get(line.sku_id);
+      const available = row ? Math.max(row.on_hand - row.reserved, 0) : 0;
+      if (available < line.quantity) shortages.push({ sku: line.code, requested: line.quantity, available });
+    }
+    if (shortages.length > 0) this.metrics.reservations.inc({ outcome: 'insufficient' });
+    return { outcome: 'insufficient', order_id: orderId, shortages };
+  }
+
   async get(tenantId: string, orderId: string): Promise<Reservation> {
+    const reservation = await this.find(tenantId, orderId);
+    if (!reservation) throw notFound('Reservation', orderId);
+    return reservation;
+  }
+
+  private async find(tenantId: string, orderId: string): Promise<Reservation | undefined> {
     const scope = new TenantScope(this.db, tenantId);
     const row = await findReservation(scope, orderId);
-    if (!row) throw notFound('Reservation', orderId);
+    if (!row) return undefined;
     const codes = await skuCodes(scope, row.lines.map((l) => l.sku_id));
     return {
       order_id: row.order_id,

@@ -1,0 +1,16 @@
+/** `npm run bench -- <name>`: runs one benchmark (or all with no name). */
+const benches: Record<string, () => Promise<void>> = {
+  reservations: async () => (await import('./reservations')).run(),
+};
+
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const chosen = names.length > 0 ? names : Object.keys(benches);
+for (const name of chosen) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`Unknown benchmark "${name}". Known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  await bench();
+}
+export {};
