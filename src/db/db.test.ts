@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/db';
 import { migrate, pendingMigrations } from './migrate';
+import { migrations } from './migrations/registry';
 import { DataDirInUseError, lockDataDir } from './pglite-lock';
 import { TenantScope } from './tenant-scope';
 
@@ -60,9 +61,13 @@ describe('database handle', () => {
     expect(await scope.query('SELECT x FROM public.t WHERE tenant_id = $1')).toEqual([{ x: 1 }]);
   });
 
-  it('migrations are recorded and applied once', async () => {
+  it('migrations are recorded and applied once; a new one is pending until applied', async () => {
     expect(await pendingMigrations(database.db)).toEqual([]);
     expect(await migrate(database.db)).toEqual([]);
+    const extra = [...migrations, { id: '29991231-test', up: 'CREATE TABLE public.later (id int)', down: 'DROP TABLE public.later' }];
+    expect(await pendingMigrations(database.db, extra)).toEqual(['29991231-test']);
+    expect(await migrate(database.db, extra)).toEqual(['29991231-test']);
+    expect(await pendingMigrations(database.db, extra)).toEqual([]);
   });
 });
 

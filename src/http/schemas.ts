@@ -45,10 +45,14 @@ export function problemResponses(...statuses: number[]): Record<number, TSchema>
 const CsvList = (description: string) =>
   Type.String({ maxLength: 20000, description: `${description}, comma-separated` });
 
+/** Page size and position shared by every list: `limit` 1–500 (default 50), an opaque cursor. */
+export const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
+export const Cursor = Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' }));
+
 export const ListQuery = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    limit: Limit,
+    cursor: Cursor,
     ids: Type.Optional(CsvList('ids')),
     codes: Type.Optional(CsvList('codes')),
   },

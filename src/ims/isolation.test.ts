@@ -81,6 +81,13 @@ describe('tenant B cannot see or change tenant A', () => {
     await aStateUnchanged();
   });
 
+  it('a tenant key cannot borrow another tenant through X-Tenant-Id', async () => {
+    const res = await b.as('GET', '/hubs', { headers: { 'x-tenant-id': a.id } });
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((h: { code: string }) => h.code)).not.toContain('HUB');
+    expect((await b.as('GET', `/hubs/${ids.hub}`, { headers: { 'x-tenant-id': a.code } })).status).toBe(404);
+  });
+
   it('the database refuses a row that points at another tenant’s hub', async () => {
     const bHub = (await b.as('GET', '/hubs/B-HUB')).body.id;
     await expect(

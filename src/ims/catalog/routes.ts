@@ -54,7 +54,7 @@ export function catalogRoutes(app: Api, ctx: AppContext): void {
       ids: splitList(request.query.ids),
       codes: splitList(request.query.codes),
       cursor: request.query.cursor,
-      limit: request.query.limit ?? 50,
+      limit: request.query.limit,
     }));
 
     app.get(`/${path}/:id`, {

@@ -1,7 +1,7 @@
 /** Inventory routes: counts and adjustments, levels, the audit trail and the reconciliation. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Page, problemResponses, Ref, splitList, Timestamp, Uuid } from '../../http/schemas';
+import { Cursor, Limit, Page, problemResponses, Ref, splitList, Timestamp, Uuid } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { MAX_UNITS, type StockUpdate } from './service';
 
@@ -49,8 +49,6 @@ const Mismatch = Type.Object({
   ledger_reserved: Type.Integer(),
 });
 
-const limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
-const cursor = Type.Optional(Type.String({ maxLength: 200 }));
 
 export function stockRoutes(app: Api, ctx: AppContext): void {
   const tags = ['inventory'];
@@ -77,8 +75,8 @@ export function stockRoutes(app: Api, ctx: AppContext): void {
       querystring: Type.Object({
         hub: Ref,
         skus: Type.Optional(Type.String({ maxLength: 20000, description: 'SKU codes or ids, comma-separated (at most 500)' })),
-        limit,
-        cursor,
+        limit: Limit,
+        cursor: Cursor,
       }, { additionalProperties: false }),
       response: { 200: Page(Level), ...problemResponses() },
     },
@@ -97,8 +95,8 @@ export function stockRoutes(app: Api, ctx: AppContext): void {
         order_id: Type.Optional(Type.String({ maxLength: 128 })),
         from: Type.Optional(Type.String({ format: 'date-time' })),
         to: Type.Optional(Type.String({ format: 'date-time' })),
-        limit,
-        cursor,
+        limit: Limit,
+        cursor: Cursor,
       }, { additionalProperties: false }),
       response: { 200: Page(Transaction), ...problemResponses() },
     },

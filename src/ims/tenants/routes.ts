@@ -1,7 +1,7 @@
 /** Admin routes: tenants and their API keys. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Code, IdParams, Name, Page, problemResponses, splitList, Timestamp, Uuid } from '../../http/schemas';
+import { Code, Cursor, IdParams, Limit, Name, Page, problemResponses, splitList, Timestamp, Uuid } from '../../http/schemas';
 import type { Api } from '../../http/types';
 
 const SettingsInput = Type.Object(
@@ -57,8 +57,8 @@ export function tenantRoutes(app: Api, ctx: AppContext): void {
     schema: {
       tags, summary: 'List tenants',
       querystring: Type.Object({
-        limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-        cursor: Type.Optional(Type.String({ maxLength: 200 })),
+        limit: Limit,
+        cursor: Cursor,
         codes: Type.Optional(Type.String({ maxLength: 20000 })),
       }, { additionalProperties: false }),
       response: { 200: Page(Tenant), ...problemResponses() },
