@@ -6,6 +6,9 @@
  * Extra arguments go to vitest (e.g. `npm test -- src/ims/stock`).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 
 const url = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -43,4 +46,17 @@ if (unreachable) {
   projects.push('--project', 'postgres');
   console.log(`\nRunning the suite on PGlite and on the PostgreSQL server at ${url}\n`);
 }
-process.exit(run('npx', ['vitest', 'run', ...projects, ...extra], { TEST_DATABASE_URL: url }));
+// The JSON report gives one plain closing line that any CI can read.
+const report = path.join(os.tmpdir(), `oms-vitest-${process.pid}.json`);
+const status = run('npx', ['vitest', 'run', ...projects, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra], {
+  TEST_DATABASE_URL: url,
+});
+try {
+  const summary = JSON.parse(readFileSync(report, 'utf8'));
+  const skipped = summary.numPendingTests + summary.numTodoTests;
+  console.log(`\n${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${skipped} skipped`);
+  rmSync(report, { force: true });
+} catch {
+  // no report (vitest crashed before writing it): the exit status says enough
+}
+process.exit(status);
