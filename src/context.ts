@@ -15,6 +15,7 @@ import { ApiKeyAuthenticator } from './ims/tenants/api-keys';
 import { TenantService } from './ims/tenants/service';
 import type { Cache } from './ports/cache';
 import { Metrics } from './shared/metrics';
+import { IdempotencyStore } from './http/idempotency';
 
 export interface AppContext {
   config: Config;
@@ -23,6 +24,7 @@ export interface AppContext {
   cache: Cache;
   metrics: Metrics;
   auth: ApiKeyAuthenticator;
+  idempotency: IdempotencyStore;
   ims: {
     tenants: TenantService;
     lookup: CatalogLookup;
@@ -51,6 +53,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     cache,
     metrics,
     auth: new ApiKeyAuthenticator(db, config.adminApiKey),
+    idempotency: new IdempotencyStore(db),
     ims: {
       tenants: new TenantService(db),
       lookup,

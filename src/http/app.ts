@@ -87,6 +87,8 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
   opsRoutes(app, ctx);
   await app.register(async (api: Api) => {
     api.addHook('onRequest', authenticate(ctx));
+    api.addHook('preHandler', ctx.idempotency.begin);
+    api.addHook('onSend', ctx.idempotency.finish);
     tenantRoutes(api, ctx);
     catalogRoutes(api, ctx);
     stockRoutes(api, ctx);

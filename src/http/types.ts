@@ -16,9 +16,13 @@ export type AccessLevel = 'public' | 'admin' | 'tenant';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: AccessLevel;
+    /** POST routes honour Idempotency-Key unless this is false. */
+    idempotent?: boolean;
   }
   interface FastifyRequest {
     /** The tenant this request acts for; set by the auth hook on tenant routes. */
     tenantId: string;
+    /** The Idempotency-Key this request claimed, if any (its response will be stored). */
+    idempotency?: { principal: string; key: string };
   }
 }

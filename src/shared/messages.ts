@@ -48,6 +48,10 @@ const catalog = {
   'reservation.closed': { en: 'The reservation of order {order_id} is already {status}.', ar: 'حجز الطلب {order_id} أصبح بالفعل {status}.' },
   'reservation.mismatch': { en: 'Order {order_id} already has a reservation with other lines or hub.', ar: 'للطلب {order_id} حجز سابق ببنود أو مستودع مختلف.' },
 
+  // idempotency keys
+  'idempotency.key_reused': { en: 'This Idempotency-Key was already used with a different request.', ar: 'استُخدم مفتاح Idempotency-Key هذا من قبل مع طلب مختلف.' },
+  'idempotency.in_progress': { en: 'A request with this Idempotency-Key is still being processed; retry shortly.', ar: 'لا يزال طلب بمفتاح Idempotency-Key نفسه قيد المعالجة؛ أعد المحاولة بعد قليل.' },
+
   // validation (one message per field problem)
   'validation.failed': { en: 'The request has invalid fields.', ar: 'يحتوي الطلب على حقول غير صالحة.' },
   'field.required': { en: 'is required', ar: 'مطلوب' },

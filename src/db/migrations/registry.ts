@@ -3,6 +3,7 @@
  * new one. Ids start with their date so the order reads naturally.
  */
 import { imsSchema } from './20261121-0001-ims-schema';
+import { idempotencyKeys } from './20261122-0002-idempotency-keys';
 
 export interface Migration {
   id: string;
@@ -10,4 +11,4 @@ export interface Migration {
   down: string;
 }
 
-export const migrations: readonly Migration[] = [imsSchema];
+export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys];

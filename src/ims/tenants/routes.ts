@@ -84,7 +84,7 @@ export function tenantRoutes(app: Api, ctx: AppContext): void {
   }, async (request) => tenants.update(request.params.id, request.body));
 
   app.post('/tenants/:id/api-keys', {
-    config,
+    config: { ...config, idempotent: false }, // a replay would have to store the secret key
     schema: {
       tags, summary: 'Issue an API key for a tenant (the key is shown once)',
       params: IdParams,
