@@ -16,6 +16,9 @@ import { TenantService } from './ims/tenants/service';
 import type { Cache } from './ports/cache';
 import { Metrics } from './shared/metrics';
 import { IdempotencyStore } from './http/idempotency';
+import { CustomerService } from './oms/customers/service';
+import { InProcessInventoryClient, type InventoryClient } from './oms/inventory-client';
+import { OrderService } from './oms/orders/service';
 
 export interface AppContext {
   config: Config;
@@ -32,6 +35,11 @@ export interface AppContext {
     stock: StockService;
     reservations: ReservationService;
   };
+  oms: {
+    inventory: InventoryClient;
+    customers: CustomerService;
+    orders: OrderService;
+  };
 }
 
 export interface ContextOptions {
@@ -46,6 +54,15 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
   const cache = new MemoryCache();
   const metrics = new Metrics({ processMetrics });
   const lookup = new CatalogLookup(db, cache, config.cacheTtlSeconds);
+  const ims = {
+    tenants: new TenantService(db),
+    lookup,
+    catalog: new CatalogService(db, lookup),
+    stock: new StockService(db, lookup),
+    reservations: new ReservationService(db, lookup, metrics),
+  };
+  const inventory = new InProcessInventoryClient(ims);
+  const customers = new CustomerService(db);
   return {
     config,
     logger,
@@ -54,13 +71,8 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     metrics,
     auth: new ApiKeyAuthenticator(db, config.adminApiKey),
     idempotency: new IdempotencyStore(db),
-    ims: {
-      tenants: new TenantService(db),
-      lookup,
-      catalog: new CatalogService(db, lookup),
-      stock: new StockService(db, lookup),
-      reservations: new ReservationService(db, lookup, metrics),
-    },
+    ims,
+    oms: { inventory, customers, orders: new OrderService(db, inventory, customers) },
   };
 }
 

@@ -12,6 +12,8 @@ import { catalogRoutes } from '../ims/catalog/routes';
 import { reservationRoutes } from '../ims/reservations/routes';
 import { stockRoutes } from '../ims/stock/routes';
 import { tenantRoutes } from '../ims/tenants/routes';
+import { customerRoutes } from '../oms/customers/routes';
+import { orderRoutes } from '../oms/orders/routes';
 import { authenticate } from './auth';
 import { opsRoutes } from './ops-routes';
 import { errorHandler, languageOf, renderProblem } from './problem';
@@ -93,6 +95,8 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
     catalogRoutes(api, ctx);
     stockRoutes(api, ctx);
     reservationRoutes(api, ctx);
+    customerRoutes(api, ctx);
+    orderRoutes(api, ctx);
   });
 
   return app;

@@ -35,6 +35,11 @@ export const Problem = Type.Object(
   { additionalProperties: true, $id: 'Problem', description: 'RFC 9457 problem details' },
 );
 
+/** A body the client may leave out entirely (e.g. `POST /orders/:id/cancel` with no reason). */
+export function OptionalBody<T extends TSchema>(schema: T): T {
+  return { ...schema, 'x-optional-body': true };
+}
+
 /** Error responses every authenticated route may answer. */
 export function problemResponses(...statuses: number[]): Record<number, TSchema> {
   const out: Record<number, TSchema> = {};

@@ -24,7 +24,16 @@ function makeAjv(coerceTypes: boolean) {
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = makeAjv(false);
   const coercing = makeAjv(true);
-  return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object) as never;
+  return ({ schema, httpPart }) => {
+    const validate = (httpPart === 'body' ? strict : coercing).compile(schema as object);
+    if (httpPart !== 'body' || !(schema as Record<string, unknown>)['x-optional-body']) return validate as never;
+    // An absent body is allowed; a present one must still match.
+    return Object.assign((data: unknown) => data === undefined || validate(data), {
+      get errors() {
+        return validate.errors;
+      },
+    }) as never;
+  };
 }
 
 /** "/items/0/quantity" → "items[0].quantity"; "/3/sku" → "[3].sku"; "" → "body". */

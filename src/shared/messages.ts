@@ -48,6 +48,13 @@ const catalog = {
   'reservation.closed': { en: 'The reservation of order {order_id} is already {status}.', ar: 'حجز الطلب {order_id} أصبح بالفعل {status}.' },
   'reservation.mismatch': { en: 'Order {order_id} already has a reservation with other lines or hub.', ar: 'للطلب {order_id} حجز سابق ببنود أو مستودع مختلف.' },
 
+  // orders and customers
+  'customer.duplicate_email': { en: 'A customer with e-mail "{email}" already exists.', ar: 'يوجد بالفعل عميل بالبريد الإلكتروني "{email}".' },
+  'order.duplicate_reference': { en: 'An order with reference "{reference}" already exists.', ar: 'يوجد بالفعل طلب بالمرجع "{reference}".' },
+  'order.transition_refused': { en: 'Order {id} is {from}; it cannot become {to}. Allowed: {allowed}.', ar: 'الطلب {id} في حالة {from}؛ لا يمكن أن يصبح {to}. المسموح: {allowed}.' },
+  'order.not_deletable': { en: 'Order {id} is {status}; only on_hold or cancelled orders can be deleted.', ar: 'الطلب {id} في حالة {status}؛ لا يمكن حذف إلا الطلبات المعلقة أو الملغاة.' },
+  'field.money': { en: 'must be a decimal ≥ 0 with at most two decimal places', ar: 'يجب أن يكون رقمًا عشريًا ≥ 0 بخانتين عشريتين على الأكثر' },
+
   // idempotency keys
   'idempotency.key_reused': { en: 'This Idempotency-Key was already used with a different request.', ar: 'استُخدم مفتاح Idempotency-Key هذا من قبل مع طلب مختلف.' },
   'idempotency.in_progress': { en: 'A request with this Idempotency-Key is still being processed; retry shortly.', ar: 'لا يزال طلب بمفتاح Idempotency-Key نفسه قيد المعالجة؛ أعد المحاولة بعد قليل.' },

@@ -4,6 +4,7 @@
  */
 import { imsSchema } from './20261121-0001-ims-schema';
 import { idempotencyKeys } from './20261122-0002-idempotency-keys';
+import { omsSchema } from './20261122-0003-oms-schema';
 
 export interface Migration {
   id: string;
@@ -11,4 +12,4 @@ export interface Migration {
   down: string;
 }
 
-export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys];
+export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema];

@@ -100,3 +100,13 @@ export function reconcile(scope: TenantScope) {
      ORDER BY hub, sku`,
   );
 }
+
+/** Totals for the tenant's dashboard. */
+export async function stockTotals(scope: TenantScope) {
+  const rows = await scope.query<{ skus: number; units_on_hand: number; units_reserved: number }>(
+    `SELECT (SELECT count(*) FROM ims.skus WHERE tenant_id = $1)::int8 AS skus,
+            COALESCE(sum(on_hand), 0)::int8 AS units_on_hand, COALESCE(sum(reserved), 0)::int8 AS units_reserved
+     FROM ims.stock_levels WHERE tenant_id = $1`,
+  );
+  return rows[0]!;
+}

@@ -9,7 +9,7 @@ import { AppError, FieldErrors, type FieldError } from '../../shared/errors';
 import type { CatalogLookup } from '../catalog/lookup';
 import type { CatalogRef } from '../catalog/resources';
 import { applyStockChanges, ensureStockRows, lockStockRows, stockKey, type StockChange, type StockKey } from './ledger';
-import { levelsAtHub, listTransactions, reconcile, type TransactionFilter } from './repository';
+import { levelsAtHub, listTransactions, reconcile, stockTotals, type TransactionFilter } from './repository';
 
 /** Upper bound on units in one (hub, sku): keeps every sum exact in a JavaScript number. */
 export const MAX_UNITS = 1_000_000_000_000;
@@ -164,6 +164,10 @@ export class StockService {
     });
     const page = toPage(rows, query.limit, (r) => String(r.seq));
     return { data: page.data.map(({ seq: _seq, ...rest }) => rest), next_cursor: page.next_cursor };
+  }
+
+  stats(tenantId: string) {
+    return stockTotals(new TenantScope(this.db, tenantId));
   }
 
   async reconcile(tenantId: string) {

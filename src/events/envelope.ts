@@ -1,0 +1,19 @@
+/** The event envelope, as delivered to consumers, webhooks and (later) Kafka. */
+export const EVENT_TYPES = ['order.created', 'order.updated', 'order.deleted'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface EventEnvelope<D = Record<string, unknown>> {
+  id: string;
+  type: EventType;
+  tenant_id: string;
+  occurred_at: Date;
+  data: D;
+}
+
+/** An event as read from the log: the envelope plus its position and partition key. */
+export interface LoggedEvent extends EventEnvelope {
+  seq: number;
+  tx_id: string;
+  /** Ordering key (the order id): events of one key are handled in order. */
+  key: string;
+}

@@ -1,0 +1,60 @@
+/**
+ * How OMS talks to IMS. OMS never reads IMS tables: it asks through this interface, served
+ * in-process by default and over HTTP when IMS_URL is set (later). Keep it small.
+ */
+import type { CatalogKind, CatalogRef } from '../ims/catalog/resources';
+import type { ReserveInput, ReserveResult, Reservation } from '../ims/reservations/service';
+import type { TenantSettings } from '../ims/tenants/service';
+import type { AppContext } from '../context';
+
+export interface InventoryStats {
+  skus: number;
+  units_on_hand: number;
+  units_reserved: number;
+}
+
+export interface InventoryClient {
+  /** Resolves codes or ids of one kind; refs naming nothing are absent from the map. */
+  resolve(tenantId: string, kind: Extract<CatalogKind, 'hub' | 'sku' | 'seller'>, refs: readonly string[]): Promise<Map<string, CatalogRef>>;
+  tenantSettings(tenantId: string): Promise<TenantSettings>;
+  reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult>;
+  /** Idempotent; answers the reservation, or undefined when the order has none. */
+  release(tenantId: string, orderId: string): Promise<Reservation | undefined>;
+  /** Idempotent; throws a 409 AppError when the reservation was released. */
+  commit(tenantId: string, orderId: string): Promise<Reservation>;
+  stats(tenantId: string): Promise<InventoryStats>;
+}
+
+/** The default: IMS services in this process. */
+export class InProcessInventoryClient implements InventoryClient {
+  constructor(private readonly ims: AppContext['ims']) {}
+
+  resolve(tenantId: string, kind: 'hub' | 'sku' | 'seller', refs: readonly string[]) {
+    return this.ims.lookup.resolve(tenantId, kind, refs);
+  }
+
+  async tenantSettings(tenantId: string) {
+    return (await this.ims.tenants.get(tenantId)).settings;
+  }
+
+  reserve(tenantId: string, input: ReserveInput) {
+    return this.ims.reservations.reserve(tenantId, input);
+  }
+
+  async release(tenantId: string, orderId: string) {
+    try {
+      return await this.ims.reservations.release(tenantId, orderId);
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  commit(tenantId: string, orderId: string) {
+    return this.ims.reservations.commit(tenantId, orderId);
+  }
+
+  stats(tenantId: string) {
+    return this.ims.stock.stats(tenantId);
+  }
+}

@@ -1,0 +1,77 @@
+/** The order as stored and as answered. */
+import type { OrderStatus } from './lifecycle';
+
+export interface OrderItem {
+  sku: string;
+  sku_id: string;
+  name?: string;
+  quantity: number;
+  unit_price: string;
+}
+
+/** A row of oms.orders joined with its customer. */
+export interface OrderRow {
+  id: string;
+  reference: string;
+  tenant_id: string;
+  hub: string;
+  hub_id: string;
+  seller: string | null;
+  seller_id: string | null;
+  items: OrderItem[];
+  total_amount: string;
+  currency: string;
+  shipping_address: string | object | null;
+  order_date: Date;
+  status: OrderStatus;
+  status_reason: string | null;
+  source: 'api' | 'csv';
+  upload_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  customer_id: string;
+  customer_name: string;
+  customer_email: string;
+}
+
+export interface Order {
+  id: string;
+  reference: string;
+  tenant_id: string;
+  seller?: string;
+  hub: string;
+  customer: { id: string; name: string; email: string };
+  items: { sku: string; name?: string; quantity: number; unit_price: string }[];
+  total_amount: string;
+  currency: string;
+  shipping_address?: string | object;
+  order_date: Date;
+  status: OrderStatus;
+  status_reason?: string;
+  source: 'api' | 'csv';
+  upload_id?: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toOrder(row: OrderRow): Order {
+  return {
+    id: row.id,
+    reference: row.reference,
+    tenant_id: row.tenant_id,
+    ...(row.seller ? { seller: row.seller } : {}),
+    hub: row.hub,
+    customer: { id: row.customer_id, name: row.customer_name, email: row.customer_email },
+    items: row.items.map(({ sku_id: _skuId, ...item }) => item),
+    total_amount: row.total_amount,
+    currency: row.currency,
+    ...(row.shipping_address !== null && row.shipping_address !== undefined ? { shipping_address: row.shipping_address } : {}),
+    order_date: row.order_date,
+    status: row.status,
+    ...(row.status_reason ? { status_reason: row.status_reason } : {}),
+    source: row.source,
+    ...(row.upload_id ? { upload_id: row.upload_id } : {}),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}

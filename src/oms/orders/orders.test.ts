@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
+
+let t: TestApp;
+let own: TestTenant;
+beforeAll(async () => {
+  t = await buildTestApp();
+  own = await t.tenant();
+  await own.as('POST', '/sellers', { body: { code: 'ACME', name: 'Acme' } });
+  await seedCatalog(own, { hubs: ['H1', 'H2'], skus: ['A', 'B'], stock: [['H1', 'A', 10], ['H1', 'B', 10]] });
+});
+afterAll(() => t.close());
+
+const order = (extra: Record<string, unknown> = {}) => ({
+  customer: { name: 'Mona', email: 'mona@example.com' },
+  hub: 'H1',
+  items: [{ sku: 'A', quantity: 2, unit_price: '19.90' }, { sku: 'B', quantity: 3, unit_price: 0.1 }],
+  ...extra,
+});
+
+async function events(type?: string) {
+  return t.ctx.db.query<{ type: string; key: string; data: any }>(
+    'SELECT type, key, data FROM oms.events WHERE tenant_id = $1 AND ($2::text IS NULL OR type = $2) ORDER BY seq',
+    [own.id, type ?? null],
+  );
+}
+
+describe('POST /orders', () => {
+  it('stores the order on_hold with exact totals and emits order.created in the same transaction', async () => {
+    const res = await own.as('POST', '/orders', { body: order({ reference: 'SO-1', seller: 'ACME', shipping_address: '1 Nile St', order_date: '2026-11-20' }) });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      reference: 'SO-1', status: 'on_hold', hub: 'H1', seller: 'ACME', total_amount: '40.10', currency: 'USD', source: 'api',
+      customer: { name: 'Mona', email: 'mona@example.com' }, shipping_address: '1 Nile St', order_date: '2026-11-20T00:00:00.000Z',
+    });
+    expect(res.body.items).toEqual([
+      { sku: 'A', name: 'SKU A', quantity: 2, unit_price: '19.90' },
+      { sku: 'B', name: 'SKU B', quantity: 3, unit_price: '0.10' },
+    ]);
+    const created = (await events('order.created')).filter((e) => e.key === res.body.id);
+    expect(created).toHaveLength(1);
+    expect(created[0]!.data.order).toMatchObject({ id: res.body.id, status: 'on_hold', total_amount: '40.10' });
+  });
+
+  it('finds the inline customer by e-mail (any case) instead of creating a second one', async () => {
+    const a = await own.as('POST', '/orders', { body: order() });
+    const b = await own.as('POST', '/orders', { body: order({ customer: { name: 'Mona K', email: 'MONA@example.com' } }) });
+    expect(a.body.customer.id).toBe(b.body.customer.id);
+    const byEmail = await own.as('GET', '/customers?email=mona@EXAMPLE.com');
+    expect(byEmail.body.data).toHaveLength(1);
+    const viaId = await own.as('POST', '/orders', { body: { ...order(), customer: undefined, customer_id: a.body.customer.id } });
+    expect(viaId.body.customer.id).toBe(a.body.customer.id);
+  });
+
+  it('refuses a reused reference (409), unknown references (422) and bad money (422)', async () => {
+    await own.as('POST', '/orders', { body: order({ reference: 'SO-DUP' }) });
+    expect((await own.as('POST', '/orders', { body: order({ reference: 'SO-DUP' }) })).body.code).toBe('order.duplicate_reference');
+    const bad = await own.as('POST', '/orders', {
+      body: order({ hub: 'NOPE', seller: 'NOPE', items: [{ sku: 'ZZ', quantity: 1 }, { sku: 'A', quantity: 1, unit_price: '1.999' }, { sku: 'A', quantity: 1, unit_price: '-1' }] }),
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['hub', 'items[0].sku', 'items[1].unit_price', 'items[2].unit_price', 'seller']);
+    const missingCustomer = await own.as('POST', '/orders', { body: { ...order(), customer: undefined, customer_id: '00000000-0000-4000-8000-000000000000' } });
+    expect(missingCustomer.body.errors).toEqual([{ field: 'customer_id', message: expect.stringContaining('Customer') }]);
+    const both = await own.as('POST', '/orders', { body: { ...order(), customer_id: '00000000-0000-4000-8000-000000000000' } });
+    expect(both.body.errors[0].field).toBe('customer_id');
+    expect((await events()).filter((e) => e.data.order.reference === 'SO-DUP')).toHaveLength(1);
+  });
+
+  it('honours Idempotency-Key: the same order is created once', async () => {
+    const headers = { 'idempotency-key': 'order-key-1' };
+    const a = await own.as('POST', '/orders', { body: order(), headers });
+    const b = await own.as('POST', '/orders', { body: order(), headers });
+    expect(b.body.id).toBe(a.body.id);
+    expect((await own.as('GET', `/orders?reference=${a.body.reference}`)).body.data).toHaveLength(1);
+  });
+});
+
+describe('GET /orders', () => {
+  it('filters and pages newest first without repeats', async () => {
+    const mine = await t.tenant();
+    await seedCatalog(mine, { hubs: ['X', 'Y'], skus: ['S'] });
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await mine.as('POST', '/orders', { body: { customer: { name: 'C', email: `c${i % 2}@x.io` }, hub: i < 4 ? 'X' : 'Y', items: [{ sku: 'S', quantity: 1 }] } });
+      ids.push(res.body.id);
+    }
+    const seen: string[] = [];
+    let url = '/orders?limit=3';
+    for (;;) {
+      const page = await mine.as('GET', url);
+      seen.push(...page.body.data.map((o: { id: string }) => o.id));
+      if (!page.body.next_cursor) break;
+      url = `/orders?limit=3&cursor=${page.body.next_cursor}`;
+    }
+    expect(seen).toEqual([...ids].reverse());
+    expect((await mine.as('GET', '/orders?hub=Y')).body.data).toHaveLength(3);
+    expect((await mine.as('GET', '/orders?status=on_hold&hub=X')).body.data).toHaveLength(4);
+    expect((await mine.as('GET', '/orders?status=shipped')).body.data).toHaveLength(0);
+    const customer = (await mine.as('GET', `/orders/${ids[0]}`)).body.customer.id;
+    expect((await mine.as('GET', `/orders?customer_id=${customer}`)).body.data).toHaveLength(4);
+    const future = new Date(Date.now() + 60_000).toISOString();
+    expect((await mine.as('GET', `/orders?from=${future}`)).body.data).toHaveLength(0);
+    expect((await mine.as('GET', `/orders?to=${future}`)).body.data).toHaveLength(7);
+    expect((await mine.as('GET', '/orders?status=lost')).status).toBe(422);
+    expect((await mine.as('GET', '/orders/not-an-id')).status).toBe(404);
+  });
+});
+
+describe('lifecycle', () => {
+  it('refuses transitions outside the table with 409 naming the allowed ones', async () => {
+    const created = (await own.as('POST', '/orders', { body: order() })).body;
+    const res = await own.as('PUT', `/orders/${created.id}/status`, { body: { status: 'shipped' } });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'order.transition_refused', allowed: ['cancelled'] });
+    expect((await own.as('PUT', `/orders/${created.id}/status`, { body: { status: 'new_order' } })).status).toBe(422);
+  });
+
+  it('cancels an on_hold order, emits order.updated with previous_status, and deletes it', async () => {
+    const created = (await own.as('POST', '/orders', { body: order() })).body;
+    const cancelled = await own.as('POST', `/orders/${created.id}/cancel`, { body: { reason: 'customer asked' } });
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', status_reason: 'customer asked' });
+    expect((await own.as('POST', `/orders/${created.id}/cancel`)).status).toBe(409);
+    const updated = (await events('order.updated')).filter((e) => e.key === created.id);
+    expect(updated.map((e) => [e.data.previous_status, e.data.order.status])).toEqual([['on_hold', 'cancelled']]);
+    expect((await own.as('DELETE', `/orders/${created.id}`)).status).toBe(204);
+    expect((await own.as('GET', `/orders/${created.id}`)).status).toBe(404);
+    expect((await events('order.deleted')).filter((e) => e.key === created.id)).toHaveLength(1);
+  });
+
+  it('ships a reserved order (commits stock), delivers it, and refuses to delete it', async () => {
+    const created = (await own.as('POST', '/orders', { body: order({ items: [{ sku: 'A', quantity: 2 }] }) })).body;
+    // what the finalizer does: reserve, then move on_hold → new_order
+    await own.as('POST', '/reservations', { body: { order_id: created.id, hub: 'H1', items: [{ sku: 'A', quantity: 2 }] } });
+    await t.ctx.oms.orders.move(own.id, created, 'new_order', null);
+    const shipped = await own.as('PUT', `/orders/${created.id}/status`, { body: { status: 'shipped' } });
+    expect(shipped.body.status).toBe('shipped');
+    expect((await own.as('GET', `/reservations/${created.id}`)).body.status).toBe('committed');
+    expect((await own.as('DELETE', `/orders/${created.id}`)).body.code).toBe('order.not_deletable');
+    expect((await own.as('PUT', `/orders/${created.id}/status`, { body: { status: 'delivered' } })).body.status).toBe('delivered');
+    expect((await own.as('POST', `/orders/${created.id}/cancel`)).body.allowed).toEqual([]);
+  });
+
+  it('cancelling a new_order releases its stock exactly once', async () => {
+    const created = (await own.as('POST', '/orders', { body: order({ items: [{ sku: 'B', quantity: 4 }] }) })).body;
+    await own.as('POST', '/reservations', { body: { order_id: created.id, hub: 'H1', items: [{ sku: 'B', quantity: 4 }] } });
+    await t.ctx.oms.orders.move(own.id, created, 'new_order', null);
+    const before = (await own.as('GET', '/inventory?hub=H1&skus=B')).body.data[0].reserved;
+    const results = await Promise.all([1, 2, 3].map(() => own.as('POST', `/orders/${created.id}/cancel`)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect((await own.as('GET', '/inventory?hub=H1&skus=B')).body.data[0].reserved).toBe(before - 4);
+    expect((await own.as('GET', `/inventory/transactions?order_id=${created.id}`)).body.data.filter((x: { reason: string }) => x.reason === 'release')).toHaveLength(1);
+  });
+});
+
+describe('GET /stats', () => {
+  it('counts orders by status and stock units', async () => {
+    const res = await own.as('GET', '/stats');
+    expect(res.status).toBe(200);
+    expect(res.body.orders_by_status.on_hold).toBeGreaterThan(0);
+    expect(res.body).toMatchObject({ skus: 2, units_on_hand: expect.any(Number), units_reserved: expect.any(Number), uploads_by_status: {} });
+  });
+});
+
+describe('tenant isolation on OMS routes', () => {
+  it('another tenant sees none of these orders or customers and cannot change them', async () => {
+    const stranger = await t.tenant();
+    const mine = (await own.as('POST', '/orders', { body: order() })).body;
+    expect((await stranger.as('GET', `/orders/${mine.id}`)).status).toBe(404);
+    expect((await stranger.as('POST', `/orders/${mine.id}/cancel`)).status).toBe(404);
+    expect((await stranger.as('PUT', `/orders/${mine.id}/status`, { body: { status: 'cancelled' } })).status).toBe(404);
+    expect((await stranger.as('DELETE', `/orders/${mine.id}`)).status).toBe(404);
+    expect((await stranger.as('GET', '/orders')).body.data).toEqual([]);
+    expect((await stranger.as('GET', `/customers/${mine.customer.id}`)).status).toBe(404);
+    expect((await stranger.as('GET', '/customers?email=mona@example.com')).body.data).toEqual([]);
+    expect((await stranger.as('POST', '/orders', { body: { ...order(), customer: undefined, customer_id: mine.customer.id } })).status).toBe(422);
+    expect((await stranger.as('POST', '/orders', { body: order() })).status).toBe(422); // H1, A, B are not the stranger's
+    expect((await stranger.as('GET', '/stats')).body.orders_by_status.on_hold).toBe(0);
+    expect((await own.as('GET', `/orders/${mine.id}`)).body.status).toBe('on_hold');
+  });
+});

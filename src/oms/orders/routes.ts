@@ -1,0 +1,118 @@
+/** Order routes: create, list, get, lifecycle, delete, stats. */
+import { Type } from 'typebox';
+import type { AppContext } from '../../context';
+import { Cursor, Limit, Name, OptionalBody, problemResponses, Ref, Timestamp, Uuid } from '../../http/schemas';
+import type { Api } from '../../http/types';
+import { Address, Email } from '../customers/routes';
+import { ORDER_STATUSES, USER_TARGETS } from './lifecycle';
+
+const Money = Type.String({ pattern: '^\\d+\\.\\d{2}$', examples: ['19.90'] });
+const Reference = Type.String({ pattern: '^[A-Za-z0-9._:/#-]{1,64}$', description: "The tenant's own order number" });
+
+const Order = Type.Object({
+  id: Uuid,
+  reference: Type.String(),
+  tenant_id: Uuid,
+  seller: Type.Optional(Type.String()),
+  hub: Type.String(),
+  customer: Type.Object({ id: Uuid, name: Type.String(), email: Type.String() }),
+  items: Type.Array(Type.Object({ sku: Type.String(), name: Type.Optional(Type.String()), quantity: Type.Integer(), unit_price: Money })),
+  total_amount: Money,
+  currency: Type.String(),
+  shipping_address: Type.Optional(Address),
+  order_date: Timestamp,
+  status: Type.Enum([...ORDER_STATUSES]),
+  status_reason: Type.Optional(Type.String()),
+  source: Type.Enum(['api', 'csv']),
+  upload_id: Type.Optional(Uuid),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const CreateOrder = Type.Object({
+  reference: Type.Optional(Reference),
+  customer_id: Type.Optional(Uuid),
+  customer: Type.Optional(Type.Object({ name: Name, email: Email }, { additionalProperties: false })),
+  hub: Ref,
+  seller: Type.Optional(Ref),
+  items: Type.Array(
+    Type.Object({
+      sku: Ref,
+      quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      unit_price: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.String({ maxLength: 20 })], { description: 'Decimal ≥ 0, at most 2 places' })),
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    }, { additionalProperties: false }),
+    { minItems: 1, maxItems: 500 },
+  ),
+  shipping_address: Type.Optional(Address),
+  order_date: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.String({ format: 'date' })])),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+}, { additionalProperties: false });
+
+const OrderParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+const Reason = Type.Optional(Type.String({ minLength: 1, maxLength: 500 }));
+
+export function orderRoutes(app: Api, ctx: AppContext): void {
+  const tags = ['orders'];
+  const orders = ctx.oms.orders;
+
+  app.post('/orders', {
+    schema: { tags, summary: 'Create an order (status on_hold until its stock is reserved)', body: CreateOrder, response: { 201: Order, ...problemResponses(409) } },
+  }, async (request, reply) => reply.code(201).send(await orders.create(request.tenantId, request.body)));
+
+  app.get('/orders', {
+    schema: {
+      tags, summary: 'List orders, newest first',
+      querystring: Type.Object({
+        status: Type.Optional(Type.Enum([...ORDER_STATUSES])),
+        seller: Type.Optional(Ref),
+        hub: Type.Optional(Ref),
+        customer_id: Type.Optional(Uuid),
+        reference: Type.Optional(Type.String({ maxLength: 64 })),
+        from: Type.Optional(Type.String({ format: 'date-time', description: 'created_at ≥ from' })),
+        to: Type.Optional(Type.String({ format: 'date-time', description: 'created_at < to' })),
+        limit: Limit,
+        cursor: Cursor,
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ data: Type.Array(Order), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses() },
+    },
+  }, async (request) => orders.list(request.tenantId, request.query));
+
+  app.get('/orders/:id', {
+    schema: { tags, summary: 'Get an order', params: OrderParams, response: { 200: Order, ...problemResponses(404) } },
+  }, async (request) => orders.get(request.tenantId, request.params.id));
+
+  app.post('/orders/:id/cancel', {
+    schema: {
+      tags, summary: 'Cancel an order (a reserved one gives its stock back)', params: OrderParams,
+      body: OptionalBody(Type.Object({ reason: Reason }, { additionalProperties: false })),
+      response: { 200: Order, ...problemResponses(404, 409) },
+    },
+  }, async (request) => orders.transition(request.tenantId, request.params.id, 'cancelled', request.body?.reason ?? null));
+
+  app.put('/orders/:id/status', {
+    schema: {
+      tags, summary: 'Move an order along its lifecycle (shipped commits its stock)', params: OrderParams,
+      body: Type.Object({ status: Type.Enum([...USER_TARGETS]), reason: Reason }, { additionalProperties: false }),
+      response: { 200: Order, ...problemResponses(404, 409) },
+    },
+  }, async (request) => orders.transition(request.tenantId, request.params.id, request.body.status, request.body.reason ?? null));
+
+  app.delete('/orders/:id', {
+    schema: { tags, summary: 'Delete an on_hold or cancelled order', params: OrderParams, response: { 204: Type.Null(), ...problemResponses(404, 409) } },
+  }, async (request, reply) => {
+    await orders.remove(request.tenantId, request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  const Counts = Type.Record(Type.String(), Type.Integer());
+  app.get('/stats', {
+    schema: {
+      tags, summary: "The tenant's order and stock totals",
+      response: {
+        200: Type.Object({ orders_by_status: Counts, uploads_by_status: Counts, skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer() }),
+        ...problemResponses(),
+      },
+    },
+  }, async (request) => orders.stats(request.tenantId));
+}

@@ -1,0 +1,190 @@
+/**
+ * Orders: creation (validated through the InventoryClient, stored on_hold with its
+ * order.created event in one transaction), reads, and lifecycle changes (each with its
+ * order.updated / order.deleted event in the same transaction).
+ *
+ * Stock side effects (release on cancel, commit on ship) are idempotent IMS calls made before
+ * the order's own transaction, never inside it: a retry after a crash in between repeats the
+ * harmless call and then moves the order.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
+import { TenantScope, TenantTx } from '../../db/tenant-scope';
+import { appendEvents } from '../../events/outbox';
+import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
+import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
+import type { CustomerService } from '../customers/service';
+import type { InventoryClient } from '../inventory-client';
+import { formatCents, toCents } from '../money';
+import { allowedFor, DELETABLE, type OrderStatus } from './lifecycle';
+import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
+import { countByStatus, deleteOrder, getOrder, insertOrder, listOrders, updateStatus, type OrderFilter } from './repository';
+
+export interface OrderInput {
+  reference?: string;
+  customer_id?: string;
+  customer?: { name: string; email: string };
+  hub: string;
+  seller?: string;
+  items: { sku: string; quantity: number; unit_price?: number | string; name?: string }[];
+  shipping_address?: string | object;
+  order_date?: string;
+  currency?: string;
+}
+
+export class OrderService {
+  constructor(
+    private readonly db: Db,
+    private readonly inventory: InventoryClient,
+    private readonly customers: CustomerService,
+  ) {}
+
+  async create(tenantId: string, input: OrderInput, source: 'api' | 'csv' = 'api'): Promise<Order> {
+    const errors = new FieldErrors();
+    if ((input.customer_id === undefined) === (input.customer === undefined)) {
+      errors.add('customer_id', 'field.one_of', { fields: 'customer_id, customer' });
+    }
+    const [hubs, skus, sellers, settings] = await Promise.all([
+      this.inventory.resolve(tenantId, 'hub', [input.hub]),
+      this.inventory.resolve(tenantId, 'sku', input.items.map((i) => i.sku)),
+      this.inventory.resolve(tenantId, 'seller', input.seller === undefined ? [] : [input.seller]),
+      this.inventory.tenantSettings(tenantId),
+    ]);
+    const hub = hubs.get(input.hub);
+    if (!hub) errors.add('hub', 'field.unknown_reference', { resource: 'Hub' });
+    const seller = input.seller === undefined ? undefined : sellers.get(input.seller);
+    if (input.seller !== undefined && !seller) errors.add('seller', 'field.unknown_reference', { resource: 'Seller' });
+
+    let total = 0n;
+    const items: OrderItem[] = [];
+    input.items.forEach((item, i) => {
+      const sku = skus.get(item.sku);
+      if (!sku) errors.add(`items[${i}].sku`, 'field.unknown_reference', { resource: 'SKU' });
+      const cents = item.unit_price === undefined ? 0n : toCents(item.unit_price);
+      if (cents === undefined) errors.add(`items[${i}].unit_price`, 'field.money');
+      if (!sku || cents === undefined) return;
+      total += cents * BigInt(item.quantity);
+      items.push({
+        sku: sku.code,
+        sku_id: sku.id,
+        ...(item.name !== undefined ? { name: item.name } : sku.name ? { name: sku.name } : {}),
+        quantity: item.quantity,
+        unit_price: formatCents(cents),
+      });
+    });
+    errors.throwIfAny();
+
+    const id = uuidv7();
+    const reference = input.reference ?? `ORD-${id.replace(/-/g, '').slice(0, 20).toUpperCase()}`;
+    try {
+      return await this.db.transaction(async (tx) => {
+        const scope = new TenantTx(tx, tenantId);
+        const customer = input.customer_id !== undefined
+          ? await this.customers.byId(scope, input.customer_id)
+          : await this.customers.findOrCreate(scope, input.customer!);
+        if (!customer) {
+          const missing = new FieldErrors();
+          missing.add('customer_id', 'field.unknown_reference', { resource: 'Customer' });
+          missing.throwIfAny();
+        }
+        const row = await insertOrder(scope, {
+          id,
+          reference,
+          customer_id: customer!.id,
+          hub_id: hub!.id,
+          hub: hub!.code,
+          seller_id: seller?.id ?? null,
+          seller: seller?.code ?? null,
+          items,
+          total_amount: formatCents(total),
+          currency: input.currency ?? settings.currency,
+          shipping_address: input.shipping_address,
+          order_date: input.order_date ?? null,
+          source,
+          upload_id: null,
+        });
+        const order = toOrder(row);
+        await appendEvents(scope, [{ type: 'order.created', key: order.id, data: { order } }]);
+        return order;
+      });
+    } catch (error) {
+      if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) throw conflict('order.duplicate_reference', { reference });
+      throw error;
+    }
+  }
+
+  async get(tenantId: string, id: string): Promise<Order> {
+    return toOrder(await this.row(tenantId, id));
+  }
+
+  async list(tenantId: string, query: Omit<OrderFilter, 'before'> & { cursor?: string }) {
+    const rows = await listOrders(new TenantScope(this.db, tenantId), {
+      ...query,
+      before: decodeCursor(query.cursor),
+      limit: query.limit + 1,
+    });
+    const page = toPage(rows, query.limit, (r) => r.id);
+    return { data: page.data.map(toOrder), next_cursor: page.next_cursor };
+  }
+
+  async stats(tenantId: string) {
+    const [byStatus, stock] = await Promise.all([countByStatus(new TenantScope(this.db, tenantId)), this.inventory.stats(tenantId)]);
+    const orders_by_status = { on_hold: 0, new_order: 0, shipped: 0, delivered: 0, cancelled: 0, ...byStatus };
+    return { orders_by_status, uploads_by_status: {}, ...stock };
+  }
+
+  /**
+   * A user-requested transition (cancel, ship, deliver). Refused ones answer 409 naming the
+   * allowed targets. Cancelling a new_order releases its stock; shipping commits it.
+   */
+  async transition(tenantId: string, id: string, to: OrderStatus, reason: string | null): Promise<Order> {
+    const current = await this.row(tenantId, id);
+    const allowed = allowedFor(current.status, true);
+    if (!allowed.includes(to)) {
+      throw new AppError(
+        409,
+        'order.transition_refused',
+        { id, from: current.status, to, allowed: allowed.join(', ') || 'none' },
+        [],
+        { allowed },
+      );
+    }
+    if (current.status === 'new_order' && to === 'cancelled') await this.inventory.release(tenantId, current.id);
+    if (current.status === 'new_order' && to === 'shipped') await this.inventory.commit(tenantId, current.id);
+    const moved = await this.move(tenantId, current, to, reason);
+    if (!moved) return this.transition(tenantId, id, to, reason); // changed meanwhile: judge again
+    return moved;
+  }
+
+  /** Moves the order and writes order.updated, both in one transaction; undefined if it changed meanwhile. */
+  async move(tenantId: string, current: Pick<OrderRow, 'id' | 'status'>, to: OrderStatus, reason: string | null): Promise<Order | undefined> {
+    return this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const row = await updateStatus(scope, current.id, current.status, to, reason);
+      if (!row) return undefined;
+      const order = toOrder(row);
+      await appendEvents(scope, [{ type: 'order.updated', key: order.id, data: { order, previous_status: current.status } }]);
+      return order;
+    });
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    const current = await this.row(tenantId, id);
+    const deleted = await this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const row = await deleteOrder(scope, current.id, DELETABLE);
+      if (row) await appendEvents(scope, [{ type: 'order.deleted', key: row.id, data: { order: toOrder(row) } }]);
+      return row;
+    });
+    if (!deleted) {
+      const now = await this.row(tenantId, id);
+      throw conflict('order.not_deletable', { id, status: now.status });
+    }
+  }
+
+  private async row(tenantId: string, id: string): Promise<OrderRow> {
+    const row = isUuid(id) ? await getOrder(new TenantScope(this.db, tenantId), id) : undefined;
+    if (!row) throw notFound('Order', id);
+    return row;
+  }
+}
