@@ -19,6 +19,8 @@ import { IdempotencyStore } from './http/idempotency';
 import { CustomerService } from './oms/customers/service';
 import { InProcessInventoryClient, type InventoryClient } from './oms/inventory-client';
 import { OrderService } from './oms/orders/service';
+import { DbEventLog } from './adapters/postgres/event-log';
+import type { BatchHandler, EventLog } from './ports/event-log';
 
 export interface AppContext {
   config: Config;
@@ -28,6 +30,9 @@ export interface AppContext {
   metrics: Metrics;
   auth: ApiKeyAuthenticator;
   idempotency: IdempotencyStore;
+  events: EventLog;
+  /** Event handlers running in this process, by consumer group (dead-letter retries use them). */
+  consumers: Map<string, BatchHandler>;
   ims: {
     tenants: TenantService;
     lookup: CatalogLookup;
@@ -71,6 +76,10 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     metrics,
     auth: new ApiKeyAuthenticator(db, config.adminApiKey),
     idempotency: new IdempotencyStore(db),
+    events: new DbEventLog(db, {
+      onError: (error, context) => logger.warn({ err: error, ...context }, 'event handler failed'),
+    }),
+    consumers: new Map(),
     ims,
     oms: { inventory, customers, orders: new OrderService(db, inventory, customers) },
   };

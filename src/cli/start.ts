@@ -4,6 +4,7 @@ import { createContext, prepareDatabase } from '../context';
 import { openDatabase } from '../db/open';
 import { buildApp } from '../http/app';
 import { createLogger } from '../logger';
+import { startFinalizer, type RunningRole } from '../oms/orders/finalizer-role';
 
 export async function start(config: Config): Promise<void> {
   const logger = createLogger(config);
@@ -11,8 +12,13 @@ export async function start(config: Config): Promise<void> {
   const ctx = createContext({ config, logger, db, processMetrics: true });
   await prepareDatabase(ctx);
 
+  const roles: RunningRole[] = [];
+  if (config.roles.has('finalizer')) roles.push(await startFinalizer(ctx));
   const app = config.roles.has('api') ? await buildApp(ctx) : undefined;
   if (app) await app.listen({ port: config.port, host: config.host });
+  // Expired Idempotency-Key records are purged hourly.
+  const purge = setInterval(() => void ctx.idempotency.purgeExpired().catch(() => undefined), 3_600_000);
+  purge.unref();
   logger.info({ roles: [...config.roles], database: db.kind }, 'started');
 
   let stopping = false;
@@ -27,7 +33,9 @@ export async function start(config: Config): Promise<void> {
     }, 25_000);
     deadline.unref();
     try {
+      clearInterval(purge);
       await app?.close(); // stops accepting connections, waits for in-flight requests
+      for (const role of roles) await role.stop(); // finishes the batch in hand
       await db.close();
       logger.info('stopped');
     } catch (error) {

@@ -56,6 +56,12 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
       hooks.run(onError);
       return value;
     },
+    async listen(channel, onNotify) {
+      const unsubscribe = await pglite.listen(channel, onNotify);
+      return async () => {
+        await unsubscribe();
+      };
+    },
     async close() {
       await pglite.close();
     },

@@ -82,6 +82,19 @@ export function openPostgres(options: PostgresOptions): Db {
         client.release(broken as Error | undefined);
       }
     },
+    async listen(channel, onNotify) {
+      // LISTEN needs a session of its own, outside the pool.
+      const client = new pg.Client({ connectionString: options.url, application_name: 'oms-listen' });
+      client.on('error', onError);
+      client.on('notification', (message) => {
+        if (message.channel === channel) onNotify(message.payload ?? '');
+      });
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return async () => {
+        await client.end().catch(onError);
+      };
+    },
     async close() {
       await pool.end();
     },

@@ -52,8 +52,8 @@ export const omsSchema: Migration = {
     CREATE INDEX orders_status_idx ON oms.orders (tenant_id, status, id);
     CREATE INDEX orders_customer_idx ON oms.orders (tenant_id, customer_id, id);
     CREATE INDEX orders_hub_idx ON oms.orders (tenant_id, hub_id, id);
-    -- Held back-orders are retried oldest first per hub.
-    CREATE INDEX orders_held_idx ON oms.orders (tenant_id, hub_id, created_at) WHERE status = 'on_hold';
+    -- Held back-orders are retried oldest (smallest time-ordered id) first per hub.
+    CREATE INDEX orders_held_idx ON oms.orders (tenant_id, hub_id, id) WHERE status = 'on_hold';
 
     -- The transactional outbox. tx_id is the writing transaction's id: consumers read in
     -- (tx_id, seq) order and only below the oldest still-running transaction, so an event that

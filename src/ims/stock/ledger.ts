@@ -30,6 +30,14 @@ export interface StockChange extends StockKey {
 
 export const stockKey = (k: StockKey): string => `${k.hub_id}/${k.sku_id}`;
 
+/**
+ * NOTIFY channel announcing that available stock rose at a hub (payload: JSON
+ * {tenant_id, hub_id, sku_ids?}; no sku_ids means "any SKU"). Sent inside the changing
+ * transaction, so listeners hear it only once the stock is really there.
+ */
+export const STOCK_RAISED_CHANNEL = 'ims_stock_raised';
+const SKUS_PER_NOTICE = 100; // keeps the payload far below NOTIFY's 8000-byte limit
+
 /** Creates missing (zero) rows so that they can be locked; used before counts and receipts. */
 export async function ensureStockRows(scope: TenantScope, keys: readonly StockKey[]): Promise<void> {
   if (keys.length === 0) return;
@@ -84,4 +92,20 @@ export async function applyStockChanges(scope: TenantScope, changes: readonly St
       column('on_hand_after'), column('reserved_after'), column('reason'), column('order_id'),
     ],
   );
+  await announceRaisedStock(scope, changes);
+}
+
+async function announceRaisedStock(scope: TenantScope, changes: readonly StockChange[]): Promise<void> {
+  const byHub = new Map<string, Set<string>>();
+  for (const c of changes) {
+    if (c.delta_on_hand - c.delta_reserved <= 0) continue; // available did not rise
+    byHub.set(c.hub_id, (byHub.get(c.hub_id) ?? new Set()).add(c.sku_id));
+  }
+  for (const [hubId, skus] of byHub) {
+    const skuIds = skus.size <= SKUS_PER_NOTICE ? [...skus] : null;
+    await scope.query(
+      `SELECT pg_notify('${STOCK_RAISED_CHANNEL}', json_strip_nulls(json_build_object('tenant_id', $1::text, 'hub_id', $2::text, 'sku_ids', $3::text[]))::text)`,
+      [hubId, skuIds],
+    );
+  }
 }

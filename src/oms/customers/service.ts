@@ -57,20 +57,20 @@ export class CustomerService {
 
   /**
    * Inside an order's transaction: the customer with this e-mail, created if new. Concurrent
-   * orders for one new e-mail meet at the unique index; the loser reads the winner's row.
+   * orders for one new e-mail meet at the unique index: the loser's insert does nothing and
+   * its next statement (a fresh snapshot) reads the winner's row.
    */
   async findOrCreate(scope: TenantTx, input: CustomerInput): Promise<Customer> {
-    const rows = await scope.query<Customer>(
-      `WITH created AS (
-         INSERT INTO oms.customers (tenant_id, name, email) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id, lower(email)) DO NOTHING RETURNING ${COLUMNS}
-       )
-       SELECT ${COLUMNS} FROM created
-       UNION ALL
-       SELECT ${COLUMNS} FROM oms.customers WHERE tenant_id = $1 AND lower(email) = lower($3) AND NOT EXISTS (SELECT 1 FROM created)`,
+    const find = () =>
+      scope.query<Customer>(`SELECT ${COLUMNS} FROM oms.customers WHERE tenant_id = $1 AND lower(email) = lower($2)`, [input.email]);
+    const existing = await find();
+    if (existing[0]) return existing[0];
+    const created = await scope.query<Customer>(
+      `INSERT INTO oms.customers (tenant_id, name, email) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant_id, lower(email)) DO NOTHING RETURNING ${COLUMNS}`,
       [input.name, input.email],
     );
-    return rows[0]!;
+    return created[0] ?? (await find())[0]!;
   }
 
   async byId(scope: TenantTx, id: string): Promise<Customer | undefined> {

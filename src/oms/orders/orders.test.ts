@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
+import { generatedReference } from './service';
 
 let t: TestApp;
 let own: TestTenant;
@@ -177,5 +178,15 @@ describe('tenant isolation on OMS routes', () => {
     expect((await stranger.as('POST', '/orders', { body: order() })).status).toBe(422); // H1, A, B are not the stranger's
     expect((await stranger.as('GET', '/stats')).body.orders_by_status.on_hold).toBe(0);
     expect((await own.as('GET', `/orders/${mine.id}`)).body.status).toBe('on_hold');
+  });
+});
+
+describe('generated order references', () => {
+  it('encode the whole id, so ids from one millisecond never collide', () => {
+    const a = generatedReference('01a200be-bc86-704a-9501-000000000001');
+    const b = generatedReference('01a200be-bc86-704a-9501-000000000002');
+    expect(a).toMatch(/^ORD-[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(a).not.toBe(b);
+    expect(a < b).toBe(true);
   });
 });

@@ -32,6 +32,19 @@ export interface OrderInput {
   currency?: string;
 }
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** "ORD-" + the whole id in Crockford base32 (26 characters): unique, and sorts like the id. */
+export function generatedReference(id: string): string {
+  let n = BigInt(`0x${id.replace(/-/g, '')}`);
+  let out = '';
+  for (let i = 0; i < 26; i++) {
+    out = CROCKFORD[Number(n & 31n)] + out;
+    n >>= 5n;
+  }
+  return `ORD-${out}`;
+}
+
 export class OrderService {
   constructor(
     private readonly db: Db,
@@ -75,7 +88,7 @@ export class OrderService {
     errors.throwIfAny();
 
     const id = uuidv7();
-    const reference = input.reference ?? `ORD-${id.replace(/-/g, '').slice(0, 20).toUpperCase()}`;
+    const reference = input.reference ?? generatedReference(id);
     try {
       return await this.db.transaction(async (tx) => {
         const scope = new TenantTx(tx, tenantId);
@@ -149,7 +162,8 @@ export class OrderService {
         { allowed },
       );
     }
-    if (current.status === 'new_order' && to === 'cancelled') await this.inventory.release(tenantId, current.id);
+    // From on_hold too: the finalizer may have reserved just before a crash left the order on_hold.
+    if (to === 'cancelled') await this.inventory.release(tenantId, current.id);
     if (current.status === 'new_order' && to === 'shipped') await this.inventory.commit(tenantId, current.id);
     const moved = await this.move(tenantId, current, to, reason);
     if (!moved) return this.transition(tenantId, id, to, reason); // changed meanwhile: judge again

@@ -1,0 +1,231 @@
+/**
+ * The database EventLog: consumers read oms.events in (tx_id, seq) order from their committed
+ * offset, under a lease so that one process at a time consumes for a group.
+ *
+ * Visibility: only events of transactions older than the oldest one still running are read
+ * (`tx_id < pg_snapshot_xmin(...)`). A sequence number is taken at insert but the row becomes
+ * visible at commit, possibly after higher ones; reading below the horizon never skips it.
+ *
+ * Wake-ups: NOTIFY from the outbox writer (any process), plus a slow safety timer. When events
+ * exist but are still above the horizon, a short re-check follows instead of waiting.
+ *
+ * Failures: a failing batch is retried event by event; an event that keeps failing is parked
+ * in oms.dead_letters after `maxAttempts` and the group moves on.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/handle';
+import type { LoggedEvent } from '../../events/envelope';
+import { EVENTS_CHANNEL } from '../../events/outbox';
+import type { BatchHandler, EventLog, Subscription } from '../../ports/event-log';
+
+export interface DbEventLogOptions {
+  batchSize?: number;
+  leaseSeconds?: number;
+  maxAttempts?: number;
+  /** Backoff before retry n (1-based), in ms. */
+  backoffMs?: (attempt: number) => number;
+  idleCheckMs?: number;
+  onError?: (error: unknown, context: Record<string, unknown>) => void;
+}
+
+interface Position {
+  tx_id: string;
+  seq: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class DbEventLog implements EventLog {
+  constructor(
+    private readonly db: Db,
+    private readonly options: DbEventLogOptions = {},
+  ) {}
+
+  subscribe(group: string, handler: BatchHandler): Subscription {
+    return new GroupConsumer(this.db, group, handler, this.options);
+  }
+}
+
+class GroupConsumer implements Subscription {
+  private readonly owner = randomUUID();
+  private readonly batchSize: number;
+  private readonly leaseSeconds: number;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: (attempt: number) => number;
+  private readonly onError: (error: unknown, context: Record<string, unknown>) => void;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private pendingWake = false;
+  private readonly loop: Promise<void>;
+  private unlisten: (() => Promise<void>) | undefined;
+  /** Serializes the background loop and drain() so a batch is never handled twice at once. */
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly group: string,
+    private readonly handler: BatchHandler,
+    options: DbEventLogOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.leaseSeconds = options.leaseSeconds ?? 30;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.backoffMs = options.backoffMs ?? ((n) => Math.min(100 * 2 ** (n - 1), 10_000));
+    this.onError = options.onError ?? (() => {});
+    const idleCheckMs = options.idleCheckMs ?? 1000;
+    this.loop = this.run(idleCheckMs);
+  }
+
+  async drain(): Promise<void> {
+    for (;;) {
+      const result = await this.exclusive(() => this.pass());
+      if (result === 'idle' || result === 'not-leader') return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await this.unlisten?.();
+    await this.db.query('UPDATE oms.consumer_offsets SET leased_by = NULL, lease_until = NULL WHERE consumer = $1 AND leased_by = $2', [
+      this.group,
+      this.owner,
+    ]).catch(() => undefined);
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.running.then(work, work);
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  private async run(idleCheckMs: number): Promise<void> {
+    try {
+      this.unlisten = await this.db.listen(EVENTS_CHANNEL, () => this.signal());
+    } catch (error) {
+      this.onError(error, { group: this.group, phase: 'listen' });
+    }
+    while (!this.stopped) {
+      let result: Awaited<ReturnType<GroupConsumer['pass']>> = 'idle';
+      try {
+        result = await this.exclusive(() => this.pass());
+      } catch (error) {
+        this.onError(error, { group: this.group, phase: 'consume' });
+        await sleep(this.backoffMs(1));
+      }
+      if (result === 'busy') continue;
+      // idle: wait for a NOTIFY or the safety timer; blocked: events wait for older transactions
+      await this.idle(result === 'blocked' ? 10 : result === 'not-leader' ? this.leaseSeconds * 500 : idleCheckMs);
+    }
+  }
+
+  private signal(): void {
+    this.pendingWake = true;
+    this.wake?.();
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (this.pendingWake || this.stopped) {
+      this.pendingWake = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        this.pendingWake = false;
+        done();
+      };
+    });
+  }
+
+  /** One batch: 'busy' if a full batch was handled, 'idle' / 'blocked' / 'not-leader' otherwise. */
+  private async pass(): Promise<'busy' | 'idle' | 'blocked' | 'not-leader'> {
+    const position = await this.lease();
+    if (!position) return 'not-leader';
+    const events = await this.read(position);
+    if (events.length === 0) return (await this.hasInvisible(position)) ? 'blocked' : 'idle';
+    await this.handle(events);
+    const last = events[events.length - 1]!;
+    const kept = await this.commit({ tx_id: last.tx_id, seq: last.seq });
+    if (!kept) return 'not-leader';
+    return events.length === this.batchSize ? 'busy' : 'idle';
+  }
+
+  private async lease(): Promise<Position | undefined> {
+    await this.db.query('INSERT INTO oms.consumer_offsets (consumer) VALUES ($1) ON CONFLICT DO NOTHING', [this.group]);
+    const rows = await this.db.query<Position>(
+      `UPDATE oms.consumer_offsets
+       SET leased_by = $2, lease_until = now() + make_interval(secs => $3)
+       WHERE consumer = $1 AND (leased_by = $2 OR leased_by IS NULL OR lease_until < now())
+       RETURNING tx_id::text AS tx_id, seq`,
+      [this.group, this.owner, this.leaseSeconds],
+    );
+    return rows[0];
+  }
+
+  private read(after: Position): Promise<LoggedEvent[]> {
+    return this.db.query<LoggedEvent>(
+      `SELECT seq, tx_id::text AS tx_id, id, type, tenant_id, key, occurred_at, data
+       FROM oms.events
+       WHERE (tx_id, seq) > ($1::xid8, $2::int8) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY tx_id, seq
+       LIMIT $3`,
+      [after.tx_id, after.seq, this.batchSize],
+    );
+  }
+
+  private async hasInvisible(after: Position): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM oms.events WHERE (tx_id, seq) > ($1::xid8, $2::int8) LIMIT 1', [after.tx_id, after.seq]);
+    return rows.length > 0;
+  }
+
+  private async commit(position: Position): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE oms.consumer_offsets SET tx_id = $3::xid8, seq = $4, updated_at = now(), lease_until = now() + make_interval(secs => $5)
+       WHERE consumer = $1 AND leased_by = $2 RETURNING 1`,
+      [this.group, this.owner, position.tx_id, position.seq, this.leaseSeconds],
+    );
+    return rows.length > 0;
+  }
+
+  /** The whole batch at once; on failure, event by event with retries, parking what keeps failing. */
+  private async handle(events: LoggedEvent[]): Promise<void> {
+    try {
+      await this.handler(events);
+      return;
+    } catch (error) {
+      if (events.length === 1) this.onError(error, { group: this.group, event: events[0]!.id, attempt: 1 });
+    }
+    for (const event of events) {
+      for (let attempt = events.length === 1 ? 2 : 1; ; attempt++) {
+        try {
+          await this.handler([event]);
+          break;
+        } catch (error) {
+          this.onError(error, { group: this.group, event: event.id, attempt });
+          if (attempt >= this.maxAttempts) {
+            await this.park(event, attempt, error);
+            break;
+          }
+          await sleep(this.backoffMs(attempt));
+        }
+      }
+    }
+  }
+
+  private async park(event: LoggedEvent, attempts: number, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    await this.db.query('INSERT INTO oms.dead_letters (consumer, event_seq, attempts, error) VALUES ($1, $2, $3, $4)', [
+      this.group,
+      event.seq,
+      attempts,
+      message.slice(0, 2000),
+    ]);
+  }
+}

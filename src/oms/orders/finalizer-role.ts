@@ -1,0 +1,61 @@
+/**
+ * Runs the finalizer role: consumes order events, and retries held orders when IMS announces
+ * that stock rose (NOTIFY), with a periodic sweep as the safety net for a missed signal.
+ */
+import type { AppContext } from '../../context';
+import { STOCK_RAISED_CHANNEL } from '../../ims/stock/ledger';
+import { FINALIZER_GROUP, OrderFinalizer } from './finalizer';
+
+export interface RunningRole {
+  /** Runs to quiescence: every visible event handled, every queued retry done. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface StockRaised {
+  tenant_id: string;
+  hub_id: string;
+  sku_ids?: string[];
+}
+
+function parseNotice(payload: string): StockRaised | undefined {
+  try {
+    const value = JSON.parse(payload) as StockRaised;
+    return typeof value.tenant_id === 'string' && typeof value.hub_id === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startFinalizer(ctx: AppContext, options: { sweepMs?: number } = {}): Promise<RunningRole> {
+  const finalizer = new OrderFinalizer(ctx.db, ctx.oms.inventory, ctx.oms.orders);
+  ctx.consumers.set(FINALIZER_GROUP, finalizer.handle);
+  const subscription = ctx.events.subscribe(FINALIZER_GROUP, finalizer.handle);
+
+  // Held-order retries run one at a time, in the order the signals came.
+  let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = (work: () => Promise<unknown>) => {
+    queue = queue.then(work).catch((error: unknown) => ctx.logger.error({ err: error }, 'retrying held orders failed'));
+  };
+  const unlisten = await ctx.db.listen(STOCK_RAISED_CHANNEL, (payload) => {
+    const notice = parseNotice(payload);
+    if (notice) enqueue(() => finalizer.retryHeld(notice.tenant_id, notice.hub_id, notice.sku_ids));
+  });
+  enqueue(() => finalizer.sweep());
+  const sweeper = setInterval(() => enqueue(() => finalizer.sweep()), options.sweepMs ?? 60_000);
+  sweeper.unref();
+
+  return {
+    async drain() {
+      await subscription.drain();
+      await queue;
+    },
+    async stop() {
+      clearInterval(sweeper);
+      await unlisten();
+      await subscription.stop();
+      await queue;
+      ctx.consumers.delete(FINALIZER_GROUP);
+    },
+  };
+}

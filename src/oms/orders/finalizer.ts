@@ -1,0 +1,123 @@
+/**
+ * The order finalizer (role `finalizer`): turns created orders into reserved ones.
+ *
+ * - order.created → reserve its lines in IMS (all or none, idempotent per order id) →
+ *   on_hold → new_order with order.updated, in one OMS transaction.
+ * - Not enough stock → the tenant's backorder_policy: `hold` keeps the order on_hold (it is
+ *   retried, oldest first, when stock for one of its SKUs at its hub rises); `cancel` cancels it
+ *   with status_reason insufficient_stock.
+ *
+ * Every step is idempotent, so a redelivered event (after a crash anywhere in between)
+ * changes nothing twice: the reservation replays, and the order moves only from on_hold.
+ */
+import type { Db } from '../../db/handle';
+import { TenantScope } from '../../db/tenant-scope';
+import type { LoggedEvent } from '../../events/envelope';
+import { AppError } from '../../shared/errors';
+import type { InventoryClient } from '../inventory-client';
+import type { Order, OrderItem } from './model';
+import type { OrderService } from './service';
+
+export const FINALIZER_GROUP = 'finalizer';
+
+interface HeldOrder {
+  id: string;
+  tenant_id: string;
+  hub_id: string;
+  items: OrderItem[];
+}
+
+export class OrderFinalizer {
+  constructor(
+    private readonly db: Db,
+    private readonly inventory: InventoryClient,
+    private readonly orders: OrderService,
+  ) {}
+
+  /** The EventLog handler. Events other than order.created are not its business. */
+  handle = async (events: LoggedEvent[]): Promise<void> => {
+    for (const event of events) {
+      if (event.type !== 'order.created') continue;
+      const order = (event.data as { order: Order }).order;
+      const stored = await this.stored(event.tenant_id, order.id);
+      if (stored?.status === 'on_hold') await this.finalize(event.tenant_id, stored, true);
+      // Cancelled before it was finalized: a reservation left by a crashed earlier attempt
+      // must not outlive it (release is idempotent and a no-op when there is none).
+      else if (stored?.status === 'cancelled') await this.inventory.release(event.tenant_id, order.id);
+      // new_order or later: a redelivery, already done. Gone: deleted while on_hold.
+    }
+  };
+
+  /**
+   * Retries held orders of a tenant at a hub that need one of `skuIds`, oldest first. Called
+   * when stock rises there, and by the periodic sweep (with no filter) as a safety net.
+   */
+  async retryHeld(tenantId: string, hubId?: string, skuIds?: readonly string[]): Promise<number> {
+    const held = await new TenantScope(this.db, tenantId).query<HeldOrder>(
+      `SELECT id, tenant_id, hub_id, items FROM oms.orders
+       WHERE tenant_id = $1 AND status = 'on_hold'
+         AND ($2::uuid IS NULL OR hub_id = $2::uuid)
+         AND ($3::text[] IS NULL OR EXISTS (
+               SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'sku_id' = ANY($3::text[])))
+       ORDER BY id -- time-ordered: oldest first
+       LIMIT 1000`,
+      [hubId ?? null, skuIds ?? null],
+    );
+    let reserved = 0;
+    for (const order of held) if (await this.finalize(tenantId, order, false)) reserved++;
+    return reserved;
+  }
+
+  /** Every tenant's held orders (the sweep after a restart or a missed signal). */
+  async sweep(): Promise<number> {
+    const tenants = await this.db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold'`);
+    let reserved = 0;
+    for (const { tenant_id } of tenants) reserved += await this.retryHeld(tenant_id);
+    return reserved;
+  }
+
+  /** Returns true when the order ends up reserved (new_order). */
+  private async finalize(tenantId: string, order: HeldOrder, firstAttempt: boolean): Promise<boolean> {
+    let result;
+    try {
+      result = await this.inventory.reserve(tenantId, {
+        order_id: order.id,
+        hub: order.hub_id,
+        items: order.items.map((i) => ({ sku: i.sku_id, quantity: i.quantity })),
+      });
+    } catch (error) {
+      // A hub or SKU deleted since the order was taken: it can never be reserved.
+      if (error instanceof AppError && error.status === 422) {
+        await this.orders.move(tenantId, { id: order.id, status: 'on_hold' }, 'cancelled', 'unknown_item');
+        return false;
+      }
+      throw error;
+    }
+
+    if (result.outcome === 'insufficient') {
+      if (!firstAttempt) return false;
+      const { backorder_policy } = await this.inventory.tenantSettings(tenantId);
+      if (backorder_policy === 'cancel') {
+        await this.orders.move(tenantId, { id: order.id, status: 'on_hold' }, 'cancelled', 'insufficient_stock');
+      }
+      return false;
+    }
+
+    const moved = await this.orders.move(tenantId, { id: order.id, status: 'on_hold' }, 'new_order', null);
+    if (moved) return true;
+    // Not on_hold any more. Already new_order: a redelivery, nothing to do. Cancelled or
+    // deleted meanwhile: the stock just reserved belongs to no live order, give it back.
+    const now = await this.stored(tenantId, order.id);
+    if (now?.status === 'new_order') return false;
+    if (result.reservation.status === 'reserved') await this.inventory.release(tenantId, order.id);
+    return false;
+  }
+
+  private async stored(tenantId: string, id: string): Promise<(HeldOrder & { status: string }) | undefined> {
+    const rows = await new TenantScope(this.db, tenantId).query<HeldOrder & { status: string }>(
+      'SELECT id, tenant_id, hub_id, items, status FROM oms.orders WHERE tenant_id = $1 AND id = $2',
+      [id],
+    );
+    return rows[0];
+  }
+}
