@@ -76,10 +76,22 @@ class GroupConsumer implements Subscription {
     this.loop = this.run(idleCheckMs);
   }
 
-  async drain(): Promise<void> {
+  /**
+   * Events above the horizon belong to transactions still running (anywhere on the server);
+   * drain waits for them a little, then returns rather than wait on a transaction forever.
+   */
+  async drain(maxBlockedMs = 2000): Promise<void> {
+    let blockedSince: number | undefined;
     for (;;) {
       const result = await this.exclusive(() => this.pass());
       if (result === 'idle' || result === 'not-leader') return;
+      if (result === 'busy') {
+        blockedSince = undefined;
+        continue;
+      }
+      blockedSince ??= Date.now();
+      if (Date.now() - blockedSince > maxBlockedMs) return;
+      await sleep(5);
     }
   }
 
@@ -152,9 +164,11 @@ class GroupConsumer implements Subscription {
     if (events.length === 0) return (await this.hasInvisible(position)) ? 'blocked' : 'idle';
     await this.handle(events);
     const last = events[events.length - 1]!;
-    const kept = await this.commit({ tx_id: last.tx_id, seq: last.seq });
+    const next = { tx_id: last.tx_id, seq: last.seq };
+    const kept = await this.commit(next);
     if (!kept) return 'not-leader';
-    return events.length === this.batchSize ? 'busy' : 'idle';
+    if (events.length === this.batchSize) return 'busy';
+    return (await this.hasInvisible(next)) ? 'blocked' : 'idle';
   }
 
   private async lease(): Promise<Position | undefined> {
