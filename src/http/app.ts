@@ -14,6 +14,7 @@ import { stockRoutes } from '../ims/stock/routes';
 import { tenantRoutes } from '../ims/tenants/routes';
 import { customerRoutes } from '../oms/customers/routes';
 import { orderRoutes } from '../oms/orders/routes';
+import { eventRoutes } from '../events/routes';
 import { authenticate } from './auth';
 import { opsRoutes } from './ops-routes';
 import { errorHandler, languageOf, renderProblem } from './problem';
@@ -97,6 +98,7 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
     reservationRoutes(api, ctx);
     customerRoutes(api, ctx);
     orderRoutes(api, ctx);
+    eventRoutes(api, ctx);
   });
 
   return app;

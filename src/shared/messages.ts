@@ -55,6 +55,10 @@ const catalog = {
   'order.not_deletable': { en: 'Order {id} is {status}; only on_hold or cancelled orders can be deleted.', ar: 'الطلب {id} في حالة {status}؛ لا يمكن حذف إلا الطلبات المعلقة أو الملغاة.' },
   'field.money': { en: 'must be a decimal ≥ 0 with at most two decimal places', ar: 'يجب أن يكون رقمًا عشريًا ≥ 0 بخانتين عشريتين على الأكثر' },
 
+  // events
+  'event.consumer_not_running': { en: 'Consumer "{consumer}" does not run in this process; retry where its role runs.', ar: 'المستهلك "{consumer}" لا يعمل في هذه العملية؛ أعد المحاولة حيث يعمل دوره.' },
+  'event.retry_failed': { en: 'The retry failed again: {error}', ar: 'فشلت إعادة المحاولة مرة أخرى: {error}' },
+
   // idempotency keys
   'idempotency.key_reused': { en: 'This Idempotency-Key was already used with a different request.', ar: 'استُخدم مفتاح Idempotency-Key هذا من قبل مع طلب مختلف.' },
   'idempotency.in_progress': { en: 'A request with this Idempotency-Key is still being processed; retry shortly.', ar: 'لا يزال طلب بمفتاح Idempotency-Key نفسه قيد المعالجة؛ أعد المحاولة بعد قليل.' },

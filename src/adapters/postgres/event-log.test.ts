@@ -104,3 +104,34 @@ describe('database event log', () => {
     await b.stop();
   });
 });
+
+describe('dead letters (admin API)', () => {
+  it('lists parked events and retries one through the registered consumer', async () => {
+    const log = new DbEventLog(t.ctx.db, fastRetries);
+    let healthy = false;
+    const handler = async (events: LoggedEvent[]) => {
+      if (!healthy && events.some((e) => e.key === 'sick')) throw new Error('not yet');
+    };
+    const sub = log.subscribe('test-dlq', handler);
+    await sub.drain();
+    await publish(['sick']);
+    await sub.drain();
+    const listed = await t.request('GET', '/events/dead-letters?consumer=test-dlq');
+    expect(listed.body.data).toHaveLength(1);
+    expect(listed.body.data[0]).toMatchObject({ consumer: 'test-dlq', attempts: 3, error: 'not yet', event: { type: 'order.updated' } });
+    const id = listed.body.data[0].id;
+
+    expect((await t.request('POST', `/events/dead-letters/${id}/retry`)).body.code).toBe('event.consumer_not_running');
+    t.ctx.consumers.set('test-dlq', handler);
+    expect((await t.request('POST', `/events/dead-letters/${id}/retry`)).body.code).toBe('event.retry_failed');
+    healthy = true;
+    const retried = await t.request('POST', `/events/dead-letters/${id}/retry`);
+    expect(retried.status).toBe(200);
+    expect(retried.body.retried_at).not.toBeNull();
+    expect(retried.body.attempts).toBe(4);
+    const tenant = await t.tenant();
+    expect((await tenant.as('GET', '/events/dead-letters')).status).toBe(403);
+    t.ctx.consumers.delete('test-dlq');
+    await sub.stop();
+  });
+});
