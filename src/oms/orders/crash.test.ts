@@ -1,0 +1,90 @@
+/**
+ * Crash safety: a finalizer process killed with SIGKILL between reserving and moving the
+ * order, or between moving it and committing its event offset. After a restart every order is
+ * new_order and reserved exactly once, and the stock ledger equals the levels.
+ * On PGlite the child opens the same data directory on disk (one process at a time).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it, inject } from 'vitest';
+import { createTestDatabase, testEngine, type TestDatabase } from '../../../test/helpers/db';
+import { loadConfig } from '../../config/index';
+import { createContext, type AppContext } from '../../context';
+import type { Db } from '../../db/handle';
+import { openPglite } from '../../db/pglite';
+import { startFinalizer } from './finalizer-role';
+
+const run = promisify(execFile);
+let server: TestDatabase | undefined;
+let dir: string | undefined;
+let tenantId: string;
+
+const contextOn = (db: Db): AppContext => createContext({ config: loadConfig({ LOG_LEVEL: 'silent' }), logger: pino({ level: 'silent' }), db });
+
+/** Runs `work` on the shared database: the server's test database, or the PGlite directory. */
+async function withDb<T>(work: (ctx: AppContext) => Promise<T>): Promise<T> {
+  if (server) return work(contextOn(server.db));
+  const db = await openPglite({ dataDir: dir! });
+  try {
+    return await work(contextOn(db));
+  } finally {
+    await db.close();
+  }
+}
+
+beforeAll(async () => {
+  if (testEngine() === 'postgres') {
+    server = await createTestDatabase({ poolSize: 4 });
+  } else {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'oms-crash-'));
+    const db = await openPglite({ dataDir: dir, loadDataDir: new Blob([await readFile(inject('pgliteTemplate'))]) });
+    await db.close();
+  }
+  tenantId = await withDb(async (ctx) => {
+    const tenant = await ctx.ims.tenants.create({ code: 'crash', name: 'Crash' });
+    await ctx.ims.catalog.create(tenant.id, 'hub', { code: 'H', name: 'Hub' });
+    for (const code of ['A', 'B']) await ctx.ims.catalog.create(tenant.id, 'sku', { code, name: code });
+    await ctx.ims.stock.put(tenant.id, [{ hub: 'H', sku: 'A', on_hand: 100 }, { hub: 'H', sku: 'B', on_hand: 100 }], true);
+    return tenant.id;
+  });
+});
+
+afterAll(async () => {
+  await server?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+it.each(['after-reserve', 'after-move'])('killed %s: after a restart each order is reserved once and new_order', async (point) => {
+  const ids = await withDb(async (ctx) => {
+    const placed: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const order = await ctx.oms.orders.create(tenantId, {
+        customer: { name: 'C', email: 'c@x.io' }, hub: 'H', items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 1 }],
+      });
+      placed.push(order.id);
+    }
+    return placed;
+  });
+
+  const target = server?.url ?? dir!;
+  const crashed = await run(process.execPath, ['--import', 'tsx', 'test/helpers/crashing-finalizer.ts', target, point]).catch((e) => e);
+  expect(crashed.signal).toBe('SIGKILL');
+
+  await withDb(async (ctx) => {
+    const role = await startFinalizer(ctx, { sweepMs: 3_600_000 });
+    await role.drain();
+    await role.stop();
+    const orders = await ctx.db.query<{ status: string }>('SELECT status FROM oms.orders WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, ids]);
+    expect(orders.map((o) => o.status)).toEqual(['new_order', 'new_order', 'new_order']);
+    const reserves = await ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int8 AS n FROM ims.inventory_transactions WHERE tenant_id = $1 AND reason = 'reserve' AND order_id = ANY($2::text[]) GROUP BY order_id`,
+      [tenantId, ids],
+    );
+    expect(reserves.map((r) => r.n)).toEqual([2, 2, 2]); // two lines each, reserved once
+    expect((await ctx.ims.stock.reconcile(tenantId)).mismatches).toEqual([]);
+  });
+});
