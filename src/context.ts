@@ -9,6 +9,7 @@ import type { Db } from './db/handle';
 import { migrate } from './db/migrate';
 import { CatalogLookup } from './ims/catalog/lookup';
 import { CatalogService } from './ims/catalog/service';
+import { BatchReserver } from './ims/reservations/batch';
 import { ReservationService } from './ims/reservations/service';
 import { StockService } from './ims/stock/service';
 import { ApiKeyAuthenticator } from './ims/tenants/api-keys';
@@ -39,6 +40,7 @@ export interface AppContext {
     catalog: CatalogService;
     stock: StockService;
     reservations: ReservationService;
+    batch: BatchReserver;
   };
   oms: {
     inventory: InventoryClient;
@@ -66,7 +68,8 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     stock: new StockService(db, lookup),
     reservations: new ReservationService(db, lookup, metrics),
   };
-  const inventory = new InProcessInventoryClient(ims);
+  const imsAll = { ...ims, batch: new BatchReserver(db, lookup, ims.reservations, metrics) };
+  const inventory = new InProcessInventoryClient(imsAll);
   const customers = new CustomerService(db);
   return {
     config,
@@ -80,7 +83,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
       onError: (error, context) => logger.warn({ err: error, ...context }, 'event handler failed'),
     }),
     consumers: new Map(),
-    ims,
+    ims: imsAll,
     oms: { inventory, customers, orders: new OrderService(db, inventory, customers) },
   };
 }

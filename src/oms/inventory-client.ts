@@ -18,6 +18,8 @@ export interface InventoryClient {
   resolve(tenantId: string, kind: Extract<CatalogKind, 'hub' | 'sku' | 'seller'>, refs: readonly string[]): Promise<Map<string, CatalogRef>>;
   tenantSettings(tenantId: string): Promise<TenantSettings>;
   reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult>;
+  /** Many orders in one go, oldest first, each all-or-nothing; results in request order. */
+  reserveMany(tenantId: string, inputs: readonly ReserveInput[]): Promise<ReserveResult[]>;
   /** Idempotent; answers the reservation, or undefined when the order has none. */
   release(tenantId: string, orderId: string): Promise<Reservation | undefined>;
   /** Idempotent; throws a 409 AppError when the reservation was released. */
@@ -39,6 +41,10 @@ export class InProcessInventoryClient implements InventoryClient {
 
   reserve(tenantId: string, input: ReserveInput) {
     return this.ims.reservations.reserve(tenantId, input);
+  }
+
+  reserveMany(tenantId: string, inputs: readonly ReserveInput[]) {
+    return this.ims.batch.reserveMany(tenantId, inputs);
   }
 
   async release(tenantId: string, orderId: string) {

@@ -53,6 +53,39 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
     return result.reservation;
   });
 
+  const Request = Type.Object({
+    order_id: OrderId,
+    hub: Ref,
+    items: Type.Array(Type.Object({ sku: Ref, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
+  }, { additionalProperties: false });
+
+  app.post('/reservations/batch', {
+    schema: {
+      tags,
+      summary: 'Reserve many orders at once, oldest (first) first, each all lines or none',
+      body: Type.Object({ reservations: Type.Array(Request, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          results: Type.Array(Type.Object({
+            order_id: Type.String(),
+            status: Type.Enum(['reserved', 'insufficient']),
+            replayed: Type.Boolean(),
+            reservation: Type.Optional(Reservation),
+            shortages: Type.Optional(Insufficient.properties.shortages),
+          })),
+        }),
+        ...problemResponses(),
+      },
+    },
+  }, async (request) => {
+    const results = await ctx.ims.batch.reserveMany(request.tenantId, request.body.reservations);
+    return {
+      results: results.map((r) => r.outcome === 'insufficient'
+        ? { order_id: r.order_id, status: 'insufficient' as const, replayed: false, shortages: r.shortages }
+        : { order_id: r.reservation.order_id, status: 'reserved' as const, replayed: r.outcome === 'replayed', reservation: r.reservation }),
+    };
+  });
+
   app.get('/reservations/:order_id', {
     schema: { tags, summary: "An order's reservation", params: OrderParams, response: { 200: Reservation, ...problemResponses(404) } },
   }, async (request) => reservations.get(request.tenantId, request.params.order_id));

@@ -27,6 +27,12 @@ interface HeldOrder {
   items: OrderItem[];
 }
 
+const toReserveInput = (order: HeldOrder) => ({
+  order_id: order.id,
+  hub: order.hub_id,
+  items: order.items.map((i) => ({ sku: i.sku_id, quantity: i.quantity })),
+});
+
 export class OrderFinalizer {
   constructor(
     private readonly db: Db,
@@ -34,19 +40,52 @@ export class OrderFinalizer {
     private readonly orders: OrderService,
   ) {}
 
-  /** The EventLog handler. Events other than order.created are not its business. */
+  /**
+   * The EventLog handler. A batch of order.created events becomes, per tenant, one batch
+   * reservation in IMS (oldest first, each order all-or-nothing) and one OMS transaction moving
+   * the reserved orders. Other event types are not its business.
+   */
   handle = async (events: LoggedEvent[]): Promise<void> => {
+    const byTenant = new Map<string, string[]>();
     for (const event of events) {
       if (event.type !== 'order.created') continue;
-      const order = (event.data as { order: Order }).order;
-      const stored = await this.stored(event.tenant_id, order.id);
-      if (stored?.status === 'on_hold') await this.finalize(event.tenant_id, stored, true);
+      const id = (event.data as { order: Order }).order.id;
+      byTenant.set(event.tenant_id, [...(byTenant.get(event.tenant_id) ?? []), id]);
+    }
+    for (const [tenantId, ids] of byTenant) await this.finalizeBatch(tenantId, ids);
+  };
+
+  private async finalizeBatch(tenantId: string, ids: string[]): Promise<void> {
+    const stored = new Map((await this.storedMany(tenantId, ids)).map((o) => [o.id, o]));
+    const held: HeldOrder[] = [];
+    for (const id of ids) {
+      const order = stored.get(id);
+      if (order?.status === 'on_hold') held.push(order);
       // Cancelled before it was finalized: a reservation left by a crashed earlier attempt
       // must not outlive it (release is idempotent and a no-op when there is none).
-      else if (stored?.status === 'cancelled') await this.inventory.release(event.tenant_id, order.id);
+      else if (order?.status === 'cancelled') await this.inventory.release(tenantId, id);
       // new_order or later: a redelivery, already done. Gone: deleted while on_hold.
     }
-  };
+    if (held.length === 0) return;
+
+    let results;
+    try {
+      results = await this.inventory.reserveMany(tenantId, held.map(toReserveInput));
+    } catch (error) {
+      // One order naming a hub or SKU deleted since: settle the batch order by order.
+      if (!(error instanceof AppError && error.status === 422)) throw error;
+      for (const order of held) await this.finalize(tenantId, order, true);
+      return;
+    }
+
+    const reserved = results.flatMap((r) => (r.outcome === 'insufficient' ? [] : [r.reservation.order_id]));
+    const short = results.flatMap((r) => (r.outcome === 'insufficient' ? [r.order_id] : []));
+    const moved = new Set((await this.orders.moveMany(tenantId, reserved, 'on_hold', 'new_order', null)).map((o) => o.id));
+    for (const id of reserved) if (!moved.has(id)) await this.settleUnmoved(tenantId, id);
+    if (short.length > 0 && (await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel') {
+      await this.orders.moveMany(tenantId, short, 'on_hold', 'cancelled', 'insufficient_stock');
+    }
+  }
 
   /**
    * Retries held orders of a tenant at a hub that need one of `skuIds`, oldest first. Called
@@ -80,11 +119,7 @@ export class OrderFinalizer {
   private async finalize(tenantId: string, order: HeldOrder, firstAttempt: boolean): Promise<boolean> {
     let result;
     try {
-      result = await this.inventory.reserve(tenantId, {
-        order_id: order.id,
-        hub: order.hub_id,
-        items: order.items.map((i) => ({ sku: i.sku_id, quantity: i.quantity })),
-      });
+      result = await this.inventory.reserve(tenantId, toReserveInput(order));
     } catch (error) {
       // A hub or SKU deleted since the order was taken: it can never be reserved.
       if (error instanceof AppError && error.status === 422) {
@@ -105,19 +140,23 @@ export class OrderFinalizer {
 
     const moved = await this.orders.move(tenantId, { id: order.id, status: 'on_hold' }, 'new_order', null);
     if (moved) return true;
-    // Not on_hold any more. Already new_order: a redelivery, nothing to do. Cancelled or
-    // deleted meanwhile: the stock just reserved belongs to no live order, give it back.
-    const now = await this.stored(tenantId, order.id);
-    if (now?.status === 'new_order') return false;
-    if (result.reservation.status === 'reserved') await this.inventory.release(tenantId, order.id);
+    await this.settleUnmoved(tenantId, order.id);
     return false;
   }
 
-  private async stored(tenantId: string, id: string): Promise<(HeldOrder & { status: string }) | undefined> {
-    const rows = await new TenantScope(this.db, tenantId).query<HeldOrder & { status: string }>(
-      'SELECT id, tenant_id, hub_id, items, status FROM oms.orders WHERE tenant_id = $1 AND id = $2',
-      [id],
+  /**
+   * Reserved, but the order was no longer on_hold. Already new_order: a redelivery, nothing to
+   * do. Cancelled or deleted meanwhile: the stock belongs to no live order, give it back.
+   */
+  private async settleUnmoved(tenantId: string, id: string): Promise<void> {
+    const [now] = await this.storedMany(tenantId, [id]);
+    if (now?.status !== 'new_order') await this.inventory.release(tenantId, id);
+  }
+
+  private storedMany(tenantId: string, ids: readonly string[]) {
+    return new TenantScope(this.db, tenantId).query<HeldOrder & { status: string }>(
+      'SELECT id, tenant_id, hub_id, items, status FROM oms.orders WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
+      [ids],
     );
-    return rows[0];
   }
 }

@@ -80,24 +80,24 @@ export function listOrders(scope: TenantScope, f: OrderFilter): Promise<OrderRow
   );
 }
 
-/** Moves an order from `from` to `to`; undefined when it is no longer in `from` (a concurrent change). */
-export async function updateStatus(
+/** Moves every listed order still in `from` to `to`; answers the moved ones. */
+export async function updateStatuses(
   scope: TenantScope,
-  id: string,
+  ids: readonly string[],
   from: OrderStatus,
   to: OrderStatus,
   reason: string | null,
-): Promise<OrderRow | undefined> {
-  const rows = await scope.query<OrderRow>(
+): Promise<OrderRow[]> {
+  return scope.query<OrderRow>(
     `WITH o AS (
        UPDATE oms.orders SET status = $4, status_reason = $5, updated_at = now()
-       WHERE tenant_id = $1 AND id = $2 AND status = $3
+       WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = $3
        RETURNING *
      )
-     ${SELECT_ORDER.replace('FROM oms.orders o', 'FROM o')}`,
-    [id, from, to, reason],
+     ${SELECT_ORDER.replace('FROM oms.orders o', 'FROM o')}
+     ORDER BY o.id`,
+    [ids, from, to, reason],
   );
-  return rows[0];
 }
 
 export async function deleteOrder(scope: TenantScope, id: string, statuses: readonly OrderStatus[]): Promise<OrderRow | undefined> {

@@ -18,7 +18,7 @@ import type { InventoryClient } from '../inventory-client';
 import { formatCents, toCents } from '../money';
 import { allowedFor, DELETABLE, type OrderStatus } from './lifecycle';
 import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
-import { countByStatus, deleteOrder, getOrder, insertOrder, listOrders, updateStatus, type OrderFilter } from './repository';
+import { countByStatus, deleteOrder, getOrder, insertOrder, listOrders, updateStatuses, type OrderFilter } from './repository';
 
 export interface OrderInput {
   reference?: string;
@@ -172,13 +172,17 @@ export class OrderService {
 
   /** Moves the order and writes order.updated, both in one transaction; undefined if it changed meanwhile. */
   async move(tenantId: string, current: Pick<OrderRow, 'id' | 'status'>, to: OrderStatus, reason: string | null): Promise<Order | undefined> {
+    return (await this.moveMany(tenantId, [current.id], current.status, to, reason))[0];
+  }
+
+  /** Moves every listed order still in `from`, with one order.updated each, in one transaction. */
+  async moveMany(tenantId: string, ids: readonly string[], from: OrderStatus, to: OrderStatus, reason: string | null): Promise<Order[]> {
+    if (ids.length === 0) return [];
     return this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
-      const row = await updateStatus(scope, current.id, current.status, to, reason);
-      if (!row) return undefined;
-      const order = toOrder(row);
-      await appendEvents(scope, [{ type: 'order.updated', key: order.id, data: { order, previous_status: current.status } }]);
-      return order;
+      const orders = (await updateStatuses(scope, ids, from, to, reason)).map(toOrder);
+      await appendEvents(scope, orders.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: from } })));
+      return orders;
     });
   }
 

@@ -1,0 +1,119 @@
+/**
+ * Reserving many orders at once (the finalizer's path). One transaction per batch:
+ *   1. claim every order id (those already reserved are answered as replays);
+ *   2. lock the stock rows the claimed orders need, in (hub, sku) order;
+ *   3. allocate oldest order first, each order all lines or none, against the locked levels;
+ *   4. write each touched row once (however many orders took from it) plus one ledger row per
+ *      order line, the lines of the served orders, and drop the claims of the others.
+ * A hot SKU therefore costs one row update per batch, not one per order.
+ */
+import type { Db } from '../../db/handle';
+import { TenantTx } from '../../db/tenant-scope';
+import { FieldErrors } from '../../shared/errors';
+import type { Metrics } from '../../shared/metrics';
+import type { CatalogLookup } from '../catalog/lookup';
+import { applyStockChanges, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
+import { claimMany, insertLines, unclaim } from './batch-repository';
+import type { ReservationService, ReserveInput, ReserveResult, Shortage } from './service';
+
+interface Planned {
+  input: ReserveInput;
+  hub: { id: string; code: string };
+  lines: { sku_id: string; code: string; quantity: number }[];
+}
+
+export class BatchReserver {
+  constructor(
+    private readonly db: Db,
+    private readonly lookup: CatalogLookup,
+    private readonly single: ReservationService,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Results in request order. Requests are served oldest (first) first. */
+  async reserveMany(tenantId: string, requests: readonly ReserveInput[]): Promise<ReserveResult[]> {
+    if (requests.length === 0) return [];
+    const planned = await this.plan(tenantId, requests);
+    const outcome = await this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const claimed = await claimMany(scope, planned.map((p) => ({ order_id: p.input.order_id, hub_id: p.hub.id })));
+      const fresh = planned.filter((p) => claimed.has(p.input.order_id));
+
+      const keys = new Map<string, { hub_id: string; sku_id: string }>();
+      for (const p of fresh) for (const l of p.lines) keys.set(stockKey({ hub_id: p.hub.id, sku_id: l.sku_id }), { hub_id: p.hub.id, sku_id: l.sku_id });
+      const levels = await lockStockRows(scope, [...keys.values()]); // locks in (hub, sku) order
+
+      const served = new Set<string>();
+      const shortages = new Map<string, Shortage[]>();
+      const changes: StockChange[] = [];
+      for (const p of fresh) {
+        const short: Shortage[] = [];
+        for (const line of p.lines) {
+          const row = levels.get(stockKey({ hub_id: p.hub.id, sku_id: line.sku_id }));
+          const available = row ? row.on_hand - row.reserved : 0;
+          if (available < line.quantity) short.push({ sku: line.code, requested: line.quantity, available: Math.max(available, 0) });
+        }
+        if (short.length > 0) {
+          shortages.set(p.input.order_id, short);
+          continue;
+        }
+        for (const line of p.lines) {
+          const row = levels.get(stockKey({ hub_id: p.hub.id, sku_id: line.sku_id }))!;
+          row.reserved += line.quantity;
+          changes.push({
+            hub_id: p.hub.id, sku_id: line.sku_id, delta_on_hand: 0, delta_reserved: line.quantity,
+            on_hand_after: row.on_hand, reserved_after: row.reserved, reason: 'reserve', order_id: p.input.order_id,
+          });
+        }
+        served.add(p.input.order_id);
+      }
+      await applyStockChanges(scope, changes);
+      await insertLines(scope, fresh.filter((p) => served.has(p.input.order_id)).flatMap((p) =>
+        p.lines.map((l) => ({ order_id: p.input.order_id, sku_id: l.sku_id, quantity: l.quantity }))));
+      await unclaim(scope, [...shortages.keys()]);
+      return { claimed, served, shortages };
+    });
+
+    const results: ReserveResult[] = [];
+    for (const p of planned) {
+      const id = p.input.order_id;
+      const claimedAt = outcome.claimed.get(id);
+      if (claimedAt && outcome.served.has(id)) {
+        this.metrics.reservations.inc({ outcome: 'reserved' });
+        const items = p.lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
+        results.push({ outcome: 'reserved', reservation: { order_id: id, hub: p.hub.code, status: 'reserved', items, created_at: claimedAt, updated_at: claimedAt } });
+      } else if (claimedAt) {
+        this.metrics.reservations.inc({ outcome: 'insufficient' });
+        results.push({ outcome: 'insufficient', order_id: id, shortages: outcome.shortages.get(id) ?? [] });
+      } else {
+        results.push(await this.single.reserve(tenantId, p.input)); // already claimed before: its answer
+      }
+    }
+    return results;
+  }
+
+  /** Resolves codes and sums lines per SKU, like the single path; a bad request fails the batch. */
+  private async plan(tenantId: string, requests: readonly ReserveInput[]): Promise<Planned[]> {
+    const hubs = await this.lookup.resolve(tenantId, 'hub', requests.map((r) => r.hub));
+    const skus = await this.lookup.resolve(tenantId, 'sku', requests.flatMap((r) => r.items.map((i) => i.sku)));
+    const errors = new FieldErrors();
+    const seen = new Set<string>();
+    const planned = requests.map((input, n) => {
+      if (seen.has(input.order_id)) errors.add(`[${n}].order_id`, 'field.invalid');
+      seen.add(input.order_id);
+      const hub = hubs.get(input.hub);
+      if (!hub) errors.add(`[${n}].hub`, 'field.unknown_reference', { resource: 'Hub' });
+      const wanted = new Map<string, { sku_id: string; code: string; quantity: number }>();
+      input.items.forEach((item, i) => {
+        const sku = skus.get(item.sku);
+        if (!sku) return errors.add(`[${n}].items[${i}].sku`, 'field.unknown_reference', { resource: 'SKU' });
+        const line = wanted.get(sku.id) ?? { sku_id: sku.id, code: sku.code, quantity: 0 };
+        line.quantity += item.quantity;
+        wanted.set(sku.id, line);
+      });
+      return { input, hub: hub!, lines: [...wanted.values()].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1)) };
+    });
+    errors.throwIfAny();
+    return planned;
+  }
+}
