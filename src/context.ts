@@ -18,6 +18,7 @@ import type { Cache } from './ports/cache';
 import { Metrics } from './shared/metrics';
 import { IdempotencyStore } from './http/idempotency';
 import { CustomerService } from './oms/customers/service';
+import { HttpInventoryClient } from './oms/http-inventory-client';
 import { InProcessInventoryClient, type InventoryClient } from './oms/inventory-client';
 import { OrderService } from './oms/orders/service';
 import { DbEventLog } from './adapters/postgres/event-log';
@@ -69,7 +70,9 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     reservations: new ReservationService(db, lookup, metrics),
   };
   const imsAll = { ...ims, batch: new BatchReserver(db, lookup, ims.reservations, metrics) };
-  const inventory = new InProcessInventoryClient(imsAll);
+  const inventory: InventoryClient = config.imsUrl
+    ? new HttpInventoryClient({ url: config.imsUrl, apiKey: config.imsApiKey! })
+    : new InProcessInventoryClient(imsAll);
   const customers = new CustomerService(db);
   return {
     config,

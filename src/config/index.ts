@@ -21,6 +21,8 @@ export interface RawEnv {
   LOG_LEVEL?: string;
   MAX_BODY_BYTES?: string;
   CACHE_TTL_SECONDS?: string;
+  IMS_URL?: string;
+  IMS_API_KEY?: string;
 }
 
 export interface Config {
@@ -35,6 +37,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly maxBodyBytes: number;
   readonly cacheTtlSeconds: number;
+  /** A remote IMS (HTTP) for the OMS to use instead of the one in this process. */
+  readonly imsUrl: string | undefined;
+  /** The key OMS presents to a remote IMS (admin rights, acting per tenant); default: the admin key. */
+  readonly imsApiKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -46,7 +52,7 @@ export class ConfigError extends Error {
 
 const KEYS: (keyof RawEnv)[] = [
   'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
-  'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS',
+  'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
 ];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
@@ -91,6 +97,17 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     }
   }
 
+  const imsUrl = raw.IMS_URL?.replace(/\/+$/, '');
+  if (imsUrl !== undefined) {
+    try {
+      const url = new URL(imsUrl);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push('IMS_URL must be an http:// or https:// URL');
+    } catch {
+      problems.push('IMS_URL is not a valid URL');
+    }
+    if (!raw.IMS_API_KEY && !raw.OMS_ADMIN_API_KEY) problems.push('IMS_URL needs IMS_API_KEY (or OMS_ADMIN_API_KEY) to call the IMS with');
+  }
+
   const adminApiKey = raw.OMS_ADMIN_API_KEY;
   if (adminApiKey !== undefined && adminApiKey.length < 16) {
     problems.push('OMS_ADMIN_API_KEY must be at least 16 characters long');
@@ -123,5 +140,7 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     logLevel: logLevel as LogLevel,
     maxBodyBytes,
     cacheTtlSeconds,
+    imsUrl,
+    imsApiKey: raw.IMS_API_KEY ?? adminApiKey,
   });
 }

@@ -25,6 +25,8 @@ export interface InventoryClient {
   /** Idempotent; throws a 409 AppError when the reservation was released. */
   commit(tenantId: string, orderId: string): Promise<Reservation>;
   stats(tenantId: string): Promise<InventoryStats>;
+  /** Frees connections (the HTTP client); nothing to do in-process. */
+  close?(): Promise<void>;
 }
 
 /** The default: IMS services in this process. */

@@ -102,6 +102,14 @@ export function stockRoutes(app: Api, ctx: AppContext): void {
     },
   }, async (request) => stock.transactions(request.tenantId, request.query));
 
+  app.get('/inventory/summary', {
+    schema: {
+      tags,
+      summary: "Totals of the tenant's stock: SKUs, units on hand, units reserved",
+      response: { 200: Type.Object({ skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer() }), ...problemResponses() },
+    },
+  }, async (request) => stock.stats(request.tenantId));
+
   app.get('/inventory/reconcile', {
     schema: {
       tags,

@@ -1,0 +1,136 @@
+/**
+ * InventoryClient over HTTP, for an IMS deployed apart (IMS_URL). Keep-alive connections
+ * (undici Pool), timeouts, and retries on network errors and 502/503/504 — every call here is
+ * idempotent by design (reads; reservations are idempotent per order id). The IMS answers
+ * with the admin key acting for the tenant (X-Tenant-Id).
+ */
+import { Pool } from 'undici';
+import type { CatalogRef } from '../ims/catalog/resources';
+import type { Reservation, ReserveInput, ReserveResult } from '../ims/reservations/service';
+import type { TenantSettings } from '../ims/tenants/service';
+import { AppError } from '../shared/errors';
+import { isMessageCode } from '../shared/messages';
+import { isUuid } from '../shared/cursor';
+import type { InventoryClient, InventoryStats } from './inventory-client';
+
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+const PAGE = 200;
+
+export interface HttpInventoryOptions {
+  url: string;
+  apiKey: string;
+  timeoutMs?: number;
+  attempts?: number;
+}
+
+interface Answer {
+  status: number;
+  body: any;
+}
+
+export class HttpInventoryClient implements InventoryClient {
+  private readonly pool: Pool;
+  private readonly attempts: number;
+
+  constructor(private readonly options: HttpInventoryOptions) {
+    const timeout = options.timeoutMs ?? 10_000;
+    this.pool = new Pool(options.url, { connections: 32, keepAliveTimeout: 30_000, headersTimeout: timeout, bodyTimeout: timeout });
+    this.attempts = options.attempts ?? 3;
+  }
+
+  async resolve(tenantId: string, kind: 'hub' | 'sku' | 'seller', refs: readonly string[]): Promise<Map<string, CatalogRef>> {
+    const path = { hub: '/hubs', sku: '/skus', seller: '/sellers' }[kind];
+    const unique = [...new Set(refs)];
+    const found = new Map<string, CatalogRef>();
+    const rows: CatalogRef[] = [];
+    for (let i = 0; i < unique.length; i += PAGE) {
+      const chunk = unique.slice(i, i + PAGE);
+      const ids = chunk.filter(isUuid);
+      const byCode = await this.call(tenantId, 'GET', `${path}?limit=500&codes=${chunk.map(encodeURIComponent).join(',')}`);
+      rows.push(...(byCode.body.data as CatalogRef[]));
+      if (ids.length > 0) rows.push(...((await this.call(tenantId, 'GET', `${path}?limit=500&ids=${ids.join(',')}`)).body.data as CatalogRef[]));
+    }
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const byCode = new Map(rows.map((r) => [r.code, r]));
+    for (const ref of unique) {
+      const row = byId.get(ref) ?? byCode.get(ref);
+      if (row) found.set(ref, { id: row.id, code: row.code, name: row.name, seller_id: row.seller_id, category_id: row.category_id });
+    }
+    return found;
+  }
+
+  async tenantSettings(tenantId: string): Promise<TenantSettings> {
+    return (await this.call(undefined, 'GET', `/tenants/${tenantId}`)).body.settings as TenantSettings;
+  }
+
+  async reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult> {
+    const answer = await this.call(tenantId, 'POST', '/reservations', input, [409]);
+    if (answer.status === 200) return { outcome: 'reserved', reservation: revive(answer.body) };
+    if (answer.body?.status === 'insufficient') return { outcome: 'insufficient', order_id: input.order_id, shortages: answer.body.shortages };
+    throw toAppError(answer);
+  }
+
+  async reserveMany(tenantId: string, inputs: readonly ReserveInput[]): Promise<ReserveResult[]> {
+    if (inputs.length === 0) return [];
+    const answer = await this.call(tenantId, 'POST', '/reservations/batch', { reservations: inputs });
+    return (answer.body.results as any[]).map((r): ReserveResult =>
+      r.status === 'insufficient'
+        ? { outcome: 'insufficient', order_id: r.order_id, shortages: r.shortages }
+        : { outcome: r.replayed ? 'replayed' : 'reserved', reservation: revive(r.reservation) });
+  }
+
+  async release(tenantId: string, orderId: string): Promise<Reservation | undefined> {
+    const answer = await this.call(tenantId, 'DELETE', `/reservations/${encodeURIComponent(orderId)}`, undefined, [404]);
+    if (answer.status === 404) return undefined;
+    return revive((await this.call(tenantId, 'GET', `/reservations/${encodeURIComponent(orderId)}`)).body);
+  }
+
+  async commit(tenantId: string, orderId: string): Promise<Reservation> {
+    return revive((await this.call(tenantId, 'POST', `/reservations/${encodeURIComponent(orderId)}/commit`)).body);
+  }
+
+  async stats(tenantId: string): Promise<InventoryStats> {
+    return (await this.call(tenantId, 'GET', '/inventory/summary')).body as InventoryStats;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** One request with retries; answers 2xx (and the listed statuses), throws an AppError for other 4xx. */
+  private async call(tenantId: string | undefined, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, accept: number[] = []): Promise<Answer> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.apiKey}` };
+    if (tenantId) headers['x-tenant-id'] = tenantId;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    for (let attempt = 1; ; attempt++) {
+      let answer: Answer;
+      try {
+        const res = await this.pool.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+        const text = await res.body.text();
+        answer = { status: res.statusCode, body: text === '' ? undefined : JSON.parse(text) };
+      } catch (error) {
+        if (attempt >= this.attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        continue;
+      }
+      if (RETRYABLE_STATUS.has(answer.status) && attempt < this.attempts) {
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        continue;
+      }
+      if ((answer.status >= 200 && answer.status < 300) || accept.includes(answer.status)) return answer;
+      throw toAppError(answer);
+    }
+  }
+}
+
+function revive(reservation: any): Reservation {
+  return { ...reservation, created_at: new Date(reservation.created_at), updated_at: new Date(reservation.updated_at) };
+}
+
+function toAppError(answer: Answer): Error {
+  const code = String(answer.body?.code ?? '');
+  if (answer.status >= 400 && answer.status < 500) {
+    return new AppError(answer.status, isMessageCode(code) ? code : 'request.bad');
+  }
+  return new Error(`IMS answered ${answer.status}`);
+}

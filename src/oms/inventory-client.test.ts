@@ -1,0 +1,82 @@
+/**
+ * The InventoryClient contract, run against both implementations: in-process, and HTTP against
+ * a real IMS listening on a loopback port.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../test/helpers/app';
+import { AppError } from '../shared/errors';
+import { HttpInventoryClient } from './http-inventory-client';
+import type { InventoryClient } from './inventory-client';
+
+let t: TestApp;
+let own: TestTenant;
+let http: HttpInventoryClient;
+const clients: Record<string, () => InventoryClient> = {
+  'in-process': () => t.ctx.oms.inventory,
+  http: () => http,
+};
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address() as { port: number };
+  http = new HttpInventoryClient({ url: `http://127.0.0.1:${address.port}`, apiKey: ADMIN_KEY });
+  own = await t.tenant();
+  await own.as('POST', '/sellers', { body: { code: 'SEL', name: 'Seller' } });
+  await seedCatalog(own, { hubs: ['H'], skus: ['A', 'B'], stock: [['H', 'A', 10], ['H', 'B', 10]] });
+});
+afterAll(async () => {
+  await http.close();
+  await t.close();
+});
+
+describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
+  const client = () => clients[name]!();
+  const order = (n: string) => `${name}-${n}`;
+
+  it('resolves codes and ids; unknown refs are absent', async () => {
+    const hubs = await client().resolve(own.id, 'hub', ['H', 'NOPE']);
+    expect([...hubs.keys()]).toEqual(['H']);
+    const id = hubs.get('H')!.id;
+    const byId = await client().resolve(own.id, 'hub', [id]);
+    expect(byId.get(id)).toMatchObject({ code: 'H' });
+    expect((await client().resolve(own.id, 'seller', ['SEL'])).get('SEL')?.code).toBe('SEL');
+    expect((await client().resolve(own.id, 'sku', ['A', 'B', 'C'])).size).toBe(2);
+  });
+
+  it('reads tenant settings and stock totals', async () => {
+    expect(await client().tenantSettings(own.id)).toEqual({ backorder_policy: 'hold', currency: 'USD' });
+    expect(await client().stats(own.id)).toMatchObject({ skus: 2, units_on_hand: expect.any(Number) });
+  });
+
+  it('reserves, replays, and reports shortages', async () => {
+    const input = { order_id: order('r1'), hub: 'H', items: [{ sku: 'A', quantity: 1 }] };
+    const first = await client().reserve(own.id, input);
+    expect(first).toMatchObject({ outcome: 'reserved', reservation: { order_id: order('r1'), status: 'reserved', items: [{ sku: 'A', quantity: 1 }] } });
+    expect((await client().reserve(own.id, input)).outcome).toMatch(/reserved|replayed/);
+    const short = await client().reserve(own.id, { order_id: order('r2'), hub: 'H', items: [{ sku: 'A', quantity: 1000 }] });
+    expect(short).toEqual({ outcome: 'insufficient', order_id: order('r2'), shortages: [{ sku: 'A', requested: 1000, available: expect.any(Number) }] });
+    await expect(client().reserve(own.id, { order_id: order('r3'), hub: 'NOPE', items: [{ sku: 'A', quantity: 1 }] })).rejects.toMatchObject({ status: 422 });
+  });
+
+  it('reserves many at once', async () => {
+    const results = await client().reserveMany(own.id, [
+      { order_id: order('m1'), hub: 'H', items: [{ sku: 'B', quantity: 1 }] },
+      { order_id: order('m2'), hub: 'H', items: [{ sku: 'B', quantity: 1000 }] },
+    ]);
+    expect(results.map((r) => r.outcome)).toEqual(['reserved', 'insufficient']);
+  });
+
+  it('releases and commits idempotently', async () => {
+    await client().reserve(own.id, { order_id: order('c1'), hub: 'H', items: [{ sku: 'B', quantity: 1 }] });
+    expect((await client().commit(own.id, order('c1'))).status).toBe('committed');
+    expect((await client().commit(own.id, order('c1'))).status).toBe('committed');
+    await client().reserve(own.id, { order_id: order('c2'), hub: 'H', items: [{ sku: 'B', quantity: 1 }] });
+    expect((await client().release(own.id, order('c2')))?.status).toBe('released');
+    expect((await client().release(own.id, order('c2')))?.status).toBe('released');
+    expect(await client().release(own.id, order('never'))).toBeUndefined();
+    const refused = await client().commit(own.id, order('c2')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({ status: 409, code: 'reservation.closed' });
+  });
+});
