@@ -50,6 +50,23 @@ it('migrate, seed-demo, start, serve, and stop on SIGTERM', async () => {
     expect((await fetch(`${base}/ready`)).status).toBe(200);
     const levels = await fetch(`${base}/inventory?hub=CAI-1&skus=TSHIRT-BLK-M`, { headers: { authorization: `Bearer ${key}` } });
     expect(await levels.json()).toEqual({ data: [{ hub: 'CAI-1', sku: 'TSHIRT-BLK-M', on_hand: 100, reserved: 0, available: 100 }], next_cursor: null });
+
+    // an order through the running service: created on_hold, then reserved by the finalizer role
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const created = await fetch(`${base}/orders`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ customer: { name: 'Ada', email: 'ada@example.com' }, hub: 'CAI-1', items: [{ sku: 'TSHIRT-BLK-M', quantity: 2, unit_price: '12.50' }] }),
+    });
+    expect(created.status).toBe(201);
+    const order = (await created.json()) as { id: string; status: string; total_amount: string };
+    expect(order).toMatchObject({ status: 'on_hold', total_amount: '25.00' });
+    let status = order.status;
+    for (let i = 0; i < 100 && status !== 'new_order'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = ((await (await fetch(`${base}/orders/${order.id}`, { headers })).json()) as { status: string }).status;
+    }
+    expect(status).toBe('new_order');
   } finally {
     child.kill('SIGTERM');
   }
