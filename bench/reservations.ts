@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config/index';
 import { createContext, type AppContext } from '../src/context';
 import { migrate } from '../src/db/migrate';
 import { openPostgres } from '../src/db/postgres';
+import { lcg, median } from './lib/server-db';
 
 const SERVER = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
@@ -32,7 +33,6 @@ interface Order {
   lines: { id: string; code: string; quantity: number }[];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function runConcurrently(orders: Order[], reserve: (order: Order) => Promise<boolean>): Promise<number> {
   let next = 0;
@@ -130,11 +130,7 @@ export async function run(): Promise<void> {
     }
     await admin.query(`ANALYZE`);
 
-    let seed = 42;
-    const random = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; // 32-bit LCG: exact, unlike float maths
-      return (seed >>> 8) % n;
-    };
+    const random = lcg();
     const uniformOrders = (): Order[] => Array.from({ length: ORDERS }, () => {
       const a = random(SKUS);
       const b = (a + 1 + random(SKUS - 1)) % SKUS;

@@ -1,6 +1,7 @@
 /** `npm run bench -- <name>`: runs one benchmark (or all with no name). */
 const benches: Record<string, () => Promise<void>> = {
   reservations: async () => (await import('./reservations')).run(),
+  orders: async () => (await import('./orders')).runOrdersBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

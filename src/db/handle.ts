@@ -17,15 +17,23 @@ export interface Tx extends Queryable {
   onCommit(callback: () => void): void;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
+  /** Tells listeners of `channel` once this transaction has committed (see notifications.ts). */
+  notify(channel: string, payload?: string): void;
 }
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
-  /** Runs `work` in one transaction; rolls back if it throws, then rethrows. */
-  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * Calls `onNotify` for each NOTIFY on `channel` (sent by any process on a server). Returns
-   * the function that stops listening.
+   * Runs `work` in one transaction; rolls back if it throws, then rethrows.
+   * `durable: false` lets the server acknowledge the commit before its WAL reaches disk
+   * (synchronous_commit off): a crash may lose the newest such commits — never one in the
+   * middle, as the WAL is sequential. Only for work that is redone after a crash anyway
+   * (consumer offsets, a finalizer's idempotent moves), never for what a client was told.
+   */
+  transaction<T>(work: (tx: Tx) => Promise<T>, options?: { durable?: boolean }): Promise<T>;
+  /**
+   * Calls `onNotify` for each notification on `channel`, from this process or (on a server)
+   * any other. Returns the function that stops listening.
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -8,6 +8,7 @@
  */
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { CommitHooks, type Db, type Tx } from './handle';
+import { Notifications } from './notifications';
 
 export interface PgliteOptions {
   /** Directory for the database files; `undefined` keeps it in memory. */
@@ -24,6 +25,8 @@ export interface PgliteDb extends Db {
 
 export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb> {
   const onError = options.onBackgroundError ?? (() => {});
+  // One process owns a PGlite database: notifications never need to leave it.
+  const notifications = new Notifications(undefined, onError);
   const pglite = await PGlite.create({
     dataDir: options.dataDir,
     loadDataDir: options.loadDataDir,
@@ -47,6 +50,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
             return result.rows;
           },
           onCommit: (callback) => hooks.add(callback),
+          notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
           async exec(script) {
             await inner.exec(script);
           },
@@ -57,10 +61,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
       return value;
     },
     async listen(channel, onNotify) {
-      const unsubscribe = await pglite.listen(channel, onNotify);
-      return async () => {
-        await unsubscribe();
-      };
+      const unsubscribe = notifications.listen(channel, onNotify);
+      return async () => unsubscribe();
     },
     async close() {
       await pglite.close();

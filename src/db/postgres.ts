@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { CommitHooks, type Db, type Tx } from './handle';
+import { Notifications } from './notifications';
 
 /**
  * Every parameterized statement runs as a named prepared statement (named by a digest of its
@@ -44,6 +45,23 @@ export function openPostgres(options: PostgresOptions): Db {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', onError);
+  const notifications = new Notifications(async (channel, payload) => {
+    await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }, onError);
+  const listening = new Map<string, Promise<() => Promise<void>>>();
+
+  async function listenRemote(channel: string): Promise<() => Promise<void>> {
+    const client = new pg.Client({ connectionString: options.url, application_name: 'oms-listen' });
+    client.on('error', onError);
+    client.on('notification', (message) => {
+      if (message.channel === channel) notifications.received(channel, message.payload ?? '');
+    });
+    await client.connect();
+    await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    return async () => {
+      await client.end().catch(onError);
+    };
+  }
 
   return {
     kind: 'postgres',
@@ -51,7 +69,7 @@ export function openPostgres(options: PostgresOptions): Db {
       const result = await pool.query<R & pg.QueryResultRow>(prepared(text, params));
       return result.rows;
     },
-    async transaction(work) {
+    async transaction(work, txOptions) {
       const client = await pool.connect();
       const hooks = new CommitHooks();
       const tx: Tx = {
@@ -60,13 +78,15 @@ export function openPostgres(options: PostgresOptions): Db {
           return result.rows;
         },
         onCommit: (callback) => hooks.add(callback),
+        notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
         async exec(script) {
           await client.query(script);
         },
       };
       let broken: unknown;
       try {
-        await client.query('BEGIN');
+        // One round trip either way: a simple-protocol query may hold two statements.
+        await client.query(txOptions?.durable === false ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
         const value = await work(tx);
         await client.query('COMMIT');
         hooks.run(onError);
@@ -83,19 +103,14 @@ export function openPostgres(options: PostgresOptions): Db {
       }
     },
     async listen(channel, onNotify) {
-      // LISTEN needs a session of its own, outside the pool.
-      const client = new pg.Client({ connectionString: options.url, application_name: 'oms-listen' });
-      client.on('error', onError);
-      client.on('notification', (message) => {
-        if (message.channel === channel) onNotify(message.payload ?? '');
-      });
-      await client.connect();
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-      return async () => {
-        await client.end().catch(onError);
-      };
+      const unsubscribe = notifications.listen(channel, onNotify);
+      // One LISTEN session per channel and process, outside the pool, for other processes' news.
+      if (!listening.has(channel)) listening.set(channel, listenRemote(channel));
+      await listening.get(channel);
+      return async () => unsubscribe();
     },
     async close() {
+      for (const stop of listening.values()) await (await stop.catch(() => async () => {}))();
       await pool.end();
     },
   } as Db;

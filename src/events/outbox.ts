@@ -1,7 +1,7 @@
 /**
  * The outbox writer: events are rows written in the same transaction as the state change
- * that causes them, so a change and its event commit together or not at all. The same
- * statement sends a NOTIFY, delivered at commit, which wakes consumers in any process.
+ * that causes them, so a change and its event commit together or not at all. Consumers in any
+ * process are woken once the transaction commits.
  */
 import type { TenantTx } from '../db/tenant-scope';
 import type { EventType } from './envelope';
@@ -18,13 +18,10 @@ export interface NewEvent {
 export async function appendEvents(scope: TenantTx, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
   await scope.query(
-    `WITH appended AS (
-       INSERT INTO oms.events (tenant_id, type, key, data)
-       SELECT $1, e.type, e.key, e.data FROM unnest($2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS e(type, key, data, n)
-       ORDER BY e.n
-       RETURNING 1
-     )
-     SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM (SELECT count(*) FROM appended) AS c`,
+    `INSERT INTO oms.events (tenant_id, type, key, data)
+     SELECT $1, e.type, e.key, e.data FROM unnest($2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS e(type, key, data, n)
+     ORDER BY e.n`,
     [events.map((e) => e.type), events.map((e) => e.key), events.map((e) => JSON.stringify(e.data))],
   );
+  scope.tx.notify(EVENTS_CHANNEL);
 }

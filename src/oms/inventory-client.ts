@@ -37,8 +37,8 @@ export class InProcessInventoryClient implements InventoryClient {
     return this.ims.lookup.resolve(tenantId, kind, refs);
   }
 
-  async tenantSettings(tenantId: string) {
-    return (await this.ims.tenants.get(tenantId)).settings;
+  tenantSettings(tenantId: string) {
+    return this.ims.tenants.settings(tenantId);
   }
 
   reserve(tenantId: string, input: ReserveInput) {

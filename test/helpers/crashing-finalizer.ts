@@ -17,16 +17,24 @@ const ctx = createContext({ config: loadConfig({ LOG_LEVEL: 'silent' }), logger:
 const die = () => process.kill(process.pid, 'SIGKILL');
 
 if (point === 'after-reserve') {
-  const reserve = ctx.oms.inventory.reserve.bind(ctx.oms.inventory);
-  ctx.oms.inventory.reserve = async (...args) => {
+  const inventory = ctx.oms.inventory;
+  const reserve = inventory.reserve.bind(inventory);
+  const reserveMany = inventory.reserveMany.bind(inventory);
+  inventory.reserve = async (...args) => {
     const result = await reserve(...args);
     die();
     return result;
   };
+  inventory.reserveMany = async (...args) => {
+    const result = await reserveMany(...args);
+    die();
+    return result;
+  };
 } else {
-  const move = ctx.oms.orders.move.bind(ctx.oms.orders);
-  ctx.oms.orders.move = async (...args) => {
-    const result = await move(...args);
+  const orders = ctx.oms.orders;
+  const moveMany = orders.moveMany.bind(orders);
+  orders.moveMany = async (...args) => {
+    const result = await moveMany(...args);
     die();
     return result;
   };

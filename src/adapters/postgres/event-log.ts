@@ -99,6 +99,7 @@ class GroupConsumer implements Subscription {
     this.stopped = true;
     this.wake?.();
     await this.loop;
+    this.held = undefined;
     await this.unlisten?.();
     await this.db.query('UPDATE oms.consumer_offsets SET leased_by = NULL, lease_until = NULL WHERE consumer = $1 AND leased_by = $2', [
       this.group,
@@ -171,7 +172,12 @@ class GroupConsumer implements Subscription {
     return (await this.hasInvisible(next)) ? 'blocked' : 'idle';
   }
 
+  /** The position we hold the lease for, renewed only when half of it has run out. */
+  private held: { position: Position; until: number } | undefined;
+
   private async lease(): Promise<Position | undefined> {
+    if (this.held && this.held.until - Date.now() > (this.leaseSeconds * 1000) / 2) return this.held.position;
+    this.held = undefined;
     await this.db.query('INSERT INTO oms.consumer_offsets (consumer) VALUES ($1) ON CONFLICT DO NOTHING', [this.group]);
     const rows = await this.db.query<Position>(
       `UPDATE oms.consumer_offsets
@@ -180,6 +186,8 @@ class GroupConsumer implements Subscription {
        RETURNING tx_id::text AS tx_id, seq`,
       [this.group, this.owner, this.leaseSeconds],
     );
+    // Our clock may run ahead of the server's: count the lease from before we asked.
+    if (rows[0]) this.held = { position: rows[0], until: Date.now() + this.leaseSeconds * 1000 - 1000 };
     return rows[0];
   }
 
@@ -199,13 +207,19 @@ class GroupConsumer implements Subscription {
     return rows.length > 0;
   }
 
+  /** Not durable: an offset lost in a crash only means the batch is delivered again. */
   private async commit(position: Position): Promise<boolean> {
-    const rows = await this.db.query(
+    const rows = await this.db.transaction((tx) => tx.query(
       `UPDATE oms.consumer_offsets SET tx_id = $3::xid8, seq = $4, updated_at = now(), lease_until = now() + make_interval(secs => $5)
        WHERE consumer = $1 AND leased_by = $2 RETURNING 1`,
       [this.group, this.owner, position.tx_id, position.seq, this.leaseSeconds],
-    );
-    return rows.length > 0;
+    ), { durable: false });
+    if (rows.length === 0) {
+      this.held = undefined;
+      return false;
+    }
+    this.held = { position, until: Date.now() + this.leaseSeconds * 1000 - 1000 };
+    return true;
   }
 
   /** The whole batch at once; on failure, event by event with retries, parking what keeps failing. */

@@ -7,7 +7,7 @@
  *   3. `applyStockChanges`: one statement that writes the final levels and appends one ledger
  *      row per change, so a level can never move without its audit record.
  */
-import type { TenantScope } from '../../db/tenant-scope';
+import type { TenantScope, TenantTx } from '../../db/tenant-scope';
 
 export interface StockKey {
   hub_id: string;
@@ -31,9 +31,9 @@ export interface StockChange extends StockKey {
 export const stockKey = (k: StockKey): string => `${k.hub_id}/${k.sku_id}`;
 
 /**
- * NOTIFY channel announcing that available stock rose at a hub (payload: JSON
- * {tenant_id, hub_id, sku_ids?}; no sku_ids means "any SKU"). Sent inside the changing
- * transaction, so listeners hear it only once the stock is really there.
+ * Notification channel announcing that available stock rose at a hub (payload: JSON
+ * {tenant_id, hub_id, sku_ids?}; no sku_ids means "any SKU"). Delivered after the changing
+ * transaction commits, so listeners hear it only once the stock is really there.
  */
 export const STOCK_RAISED_CHANNEL = 'ims_stock_raised';
 const SKUS_PER_NOTICE = 100; // keeps the payload far below NOTIFY's 8000-byte limit
@@ -66,7 +66,7 @@ export async function lockStockRows(scope: TenantScope, keys: readonly StockKey[
  * Writes the levels after `changes` (in order; the last change of a row holds its final level)
  * and appends their ledger rows, in one statement. The rows must be locked by the caller.
  */
-export async function applyStockChanges(scope: TenantScope, changes: readonly StockChange[]): Promise<void> {
+export async function applyStockChanges(scope: TenantTx, changes: readonly StockChange[]): Promise<void> {
   if (changes.length === 0) return;
   const column = <K extends keyof StockChange>(key: K) => changes.map((c) => c[key]);
   await scope.query(
@@ -92,20 +92,17 @@ export async function applyStockChanges(scope: TenantScope, changes: readonly St
       column('on_hand_after'), column('reserved_after'), column('reason'), column('order_id'),
     ],
   );
-  await announceRaisedStock(scope, changes);
+  announceRaisedStock(scope, changes);
 }
 
-async function announceRaisedStock(scope: TenantScope, changes: readonly StockChange[]): Promise<void> {
+function announceRaisedStock(scope: TenantTx, changes: readonly StockChange[]): void {
   const byHub = new Map<string, Set<string>>();
   for (const c of changes) {
     if (c.delta_on_hand - c.delta_reserved <= 0) continue; // available did not rise
     byHub.set(c.hub_id, (byHub.get(c.hub_id) ?? new Set()).add(c.sku_id));
   }
   for (const [hubId, skus] of byHub) {
-    const skuIds = skus.size <= SKUS_PER_NOTICE ? [...skus] : null;
-    await scope.query(
-      `SELECT pg_notify('${STOCK_RAISED_CHANNEL}', json_strip_nulls(json_build_object('tenant_id', $1::text, 'hub_id', $2::text, 'sku_ids', $3::text[]))::text)`,
-      [hubId, skuIds],
-    );
+    const skuIds = skus.size <= SKUS_PER_NOTICE ? [...skus] : undefined;
+    scope.tx.notify(STOCK_RAISED_CHANNEL, JSON.stringify({ tenant_id: scope.tenantId, hub_id: hubId, sku_ids: skuIds }));
   }
 }

@@ -106,6 +106,7 @@ export function tenantRoutes(app: Api, ctx: AppContext): void {
     schema: { tags, summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
   }, async (request, reply) => {
     await tenants.revokeApiKey(request.params.id);
+    ctx.auth.forgetRecent();
     return reply.code(204).send(null);
   });
 }

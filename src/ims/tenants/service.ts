@@ -1,4 +1,5 @@
 /** Tenants and their API keys: the admin's side of the system. */
+import { LRUCache } from 'lru-cache';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { conflict, notFound } from '../../shared/errors';
@@ -35,7 +36,18 @@ const KEY_COLUMNS = 'id, tenant_id, key_prefix, name, created_at, revoked_at';
 const withDefaults = (row: TenantRow): TenantRow => ({ ...row, settings: { ...DEFAULT_SETTINGS, ...row.settings } });
 
 export class TenantService {
+  /** Settings read on every order, kept for a few seconds; a change here drops them at once. */
+  private readonly settingsCache = new LRUCache<string, TenantSettings>({ max: 10_000, ttl: 5_000 });
+
   constructor(private readonly db: Db) {}
+
+  async settings(tenantId: string): Promise<TenantSettings> {
+    const known = this.settingsCache.get(tenantId);
+    if (known) return known;
+    const { settings } = await this.get(tenantId);
+    this.settingsCache.set(tenantId, settings);
+    return settings;
+  }
 
   async create(input: { code: string; name: string; settings?: Partial<TenantSettings> }): Promise<TenantRow> {
     try {
@@ -85,6 +97,7 @@ export class TenantService {
          WHERE id = $1 RETURNING ${TENANT_COLUMNS}`,
         [tenant.id, patch.code ?? null, patch.name ?? null, JSON.stringify(patch.settings ?? {})],
       );
+      this.settingsCache.delete(tenant.id);
       return withDefaults(rows[0] as TenantRow);
     } catch (error) {
       if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) throw conflict('resource.duplicate_code', { resource: 'Tenant', code: patch.code ?? '' });

@@ -41,7 +41,12 @@ export async function startFinalizer(ctx: AppContext, options: { sweepMs?: numbe
     const notice = parseNotice(payload);
     if (notice) enqueue(() => finalizer.retryHeld(notice.tenant_id, notice.hub_id, notice.sku_ids));
   });
-  enqueue(() => finalizer.sweep());
+  // The sweep catches held orders whose stock signal was missed while no finalizer ran. It
+  // waits until the event backlog is handled, so a backlog is reserved in batches, not one by one.
+  enqueue(async () => {
+    await subscription.drain();
+    await finalizer.sweep();
+  });
   const sweeper = setInterval(() => enqueue(() => finalizer.sweep()), options.sweepMs ?? 60_000);
   sweeper.unref();
 

@@ -80,7 +80,8 @@ export class OrderFinalizer {
 
     const reserved = results.flatMap((r) => (r.outcome === 'insufficient' ? [] : [r.reservation.order_id]));
     const short = results.flatMap((r) => (r.outcome === 'insufficient' ? [r.order_id] : []));
-    const moved = new Set((await this.orders.moveMany(tenantId, reserved, 'on_hold', 'new_order', null)).map((o) => o.id));
+    // Not durable: after a crash the event is delivered again and the move redone (IMS replays).
+    const moved = new Set((await this.orders.moveMany(tenantId, reserved, 'on_hold', 'new_order', null, { durable: false })).map((o) => o.id));
     for (const id of reserved) if (!moved.has(id)) await this.settleUnmoved(tenantId, id);
     if (short.length > 0 && (await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel') {
       await this.orders.moveMany(tenantId, short, 'on_hold', 'cancelled', 'insufficient_stock');

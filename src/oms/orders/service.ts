@@ -175,15 +175,25 @@ export class OrderService {
     return (await this.moveMany(tenantId, [current.id], current.status, to, reason))[0];
   }
 
-  /** Moves every listed order still in `from`, with one order.updated each, in one transaction. */
-  async moveMany(tenantId: string, ids: readonly string[], from: OrderStatus, to: OrderStatus, reason: string | null): Promise<Order[]> {
+  /**
+   * Moves every listed order still in `from`, with one order.updated each, in one transaction.
+   * `durable: false` only for the finalizer, which redoes a lost move after a crash.
+   */
+  async moveMany(
+    tenantId: string,
+    ids: readonly string[],
+    from: OrderStatus,
+    to: OrderStatus,
+    reason: string | null,
+    options: { durable?: boolean } = {},
+  ): Promise<Order[]> {
     if (ids.length === 0) return [];
     return this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
       const orders = (await updateStatuses(scope, ids, from, to, reason)).map(toOrder);
       await appendEvents(scope, orders.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: from } })));
       return orders;
-    });
+    }, options);
   }
 
   async remove(tenantId: string, id: string): Promise<void> {

@@ -1,0 +1,48 @@
+/** A throw-away database on the PostgreSQL server for one benchmark run. */
+import pg from 'pg';
+import type { Db } from '../../src/db/handle';
+import { migrate } from '../../src/db/migrate';
+import { openPostgres } from '../../src/db/postgres';
+
+export const SERVER = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface BenchDatabase {
+  db: Db;
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createBenchDatabase(name: string, poolSize: number): Promise<BenchDatabase> {
+  const admin = new pg.Client({ connectionString: SERVER });
+  await admin.connect();
+  const database = `oms_bench_${name}_${process.pid}`;
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = new URL(SERVER);
+  url.pathname = `/${database}`;
+  const db = openPostgres({ url: url.toString(), poolSize });
+  await migrate(db);
+  return {
+    db,
+    url: url.toString(),
+    async drop() {
+      await db.close();
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const percentile = (xs: number[], p: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
+
+/** A deterministic 32-bit LCG, so runs draw the same orders. */
+export function lcg(seed = 42) {
+  let state = seed >>> 0;
+  return (n: number) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % n;
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * Orders benchmarks, all in one run (`npm run bench -- orders`):
+ *  1. finalize: orders/s from created to new_order on the PostgreSQL server — the finalizer
+ *     (batched event consumption + batch reservation) versus a raw baseline the bench runs
+ *     itself (one order per transaction over 32 connections: claim, conditional UPDATE per line
+ *     with its ledger row, order update, outbox event); uniform SKUs and one hot SKU.
+ *  2. http: POST /orders through a listening server, 50 connections (autocannon), finalizer on.
+ *  3. latency: created → new_order p50/p99 at a steady 100 orders/s, on the server and PGlite.
+ * BENCH_PARTS=finalize,http,latency picks parts; BENCH_ROUNDS, BENCH_ORDERS size them.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { pino } from 'pino';
+import { loadConfig, type RawEnv } from '../src/config/index';
+import { createContext, prepareDatabase, type AppContext } from '../src/context';
+import { migrate } from '../src/db/migrate';
+import { openPglite } from '../src/db/pglite';
+import { buildApp } from '../src/http/app';
+import { startFinalizer } from '../src/oms/orders/finalizer-role';
+import { createBenchDatabase, lcg, median, percentile } from './lib/server-db';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const ORDERS = Number(process.env.BENCH_ORDERS || 3000);
+const run = promisify(execFile);
+const PARTS = (process.env.BENCH_PARTS || 'finalize,http,latency').split(',');
+const ADMIN = 'bench-admin-key-0123456789';
+const HUBS = 10;
+const SKUS = 1000;
+
+interface Shop {
+  tenantId: string;
+  key: string;
+}
+
+function contextFor(db: AppContext['db'], env: RawEnv = {}): AppContext {
+  return createContext({ config: loadConfig({ OMS_ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'silent', ...env }), logger: pino({ level: 'silent' }), db });
+}
+
+async function openShop(ctx: AppContext, code: string): Promise<Shop> {
+  const tenant = await ctx.ims.tenants.create({ code, name: code });
+  for (let h = 0; h < HUBS; h++) await ctx.ims.catalog.create(tenant.id, 'hub', { code: `H${h}`, name: `Hub ${h}` });
+  for (let s = 0; s < SKUS; s++) await ctx.ims.catalog.create(tenant.id, 'sku', { code: `S${s}`, name: `SKU ${s}` });
+  for (let h = 0; h < HUBS; h++) {
+    await ctx.ims.stock.put(tenant.id, Array.from({ length: SKUS }, (_, s) => ({ hub: `H${h}`, sku: `S${s}`, on_hand: 1_000_000_000 })), true);
+  }
+  const key = (await ctx.ims.tenants.createApiKey(tenant.id)).key;
+  return { tenantId: tenant.id, key };
+}
+
+type Scenario = 'uniform' | 'hot';
+
+async function placeOrders(ctx: AppContext, shop: Shop, scenario: Scenario, n: number, random: (n: number) => number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < n) {
+      next++;
+      const items = scenario === 'hot'
+        ? [{ sku: 'S0', quantity: 1 }]
+        : [{ sku: `S${random(SKUS / 2)}`, quantity: 1 + random(2) }, { sku: `S${SKUS / 2 + random(SKUS / 2)}`, quantity: 1 }];
+      await ctx.oms.orders.create(shop.tenantId, { customer: { name: 'B', email: 'b@bench.io' }, hub: scenario === 'hot' ? 'H0' : `H${random(HUBS)}`, items });
+    }
+  }));
+}
+
+/** Moves the finalizer's offset to the end of the log: earlier events are not its to measure. */
+async function skipBacklog(ctx: AppContext): Promise<void> {
+  await ctx.db.query(
+    `INSERT INTO oms.consumer_offsets (consumer, tx_id, seq)
+     SELECT 'finalizer', tx_id, seq FROM oms.events ORDER BY tx_id DESC, seq DESC LIMIT 1
+     ON CONFLICT (consumer) DO UPDATE SET tx_id = EXCLUDED.tx_id, seq = EXCLUDED.seq`,
+  );
+}
+
+/** The baseline: each held order finalized in its own transaction, written by hand against pg. */
+async function rawFinalize(pool: pg.Pool, tenantId: string): Promise<number> {
+  const { rows: orders } = await pool.query<{ id: string; hub_id: string; items: { sku_id: string; quantity: number }[] }>(
+    `SELECT id, hub_id, items FROM oms.orders WHERE tenant_id = $1 AND status = 'on_hold' ORDER BY id`,
+    [tenantId],
+  );
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < orders.length) {
+      const order = orders[next++]!;
+      const lines = [...order.items].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1));
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(
+          `WITH c AS (INSERT INTO ims.reservations (tenant_id, order_id, hub_id, status) VALUES ($1, $2, $3, 'reserved') RETURNING order_id)
+           INSERT INTO ims.reservation_lines (tenant_id, order_id, sku_id, quantity)
+           SELECT $1, c.order_id, l.sku_id, l.q FROM c, unnest($4::uuid[], $5::int8[]) AS l(sku_id, q)`,
+          [tenantId, order.id, order.hub_id, lines.map((l) => l.sku_id), lines.map((l) => l.quantity)],
+        );
+        let ok = true;
+        for (const line of lines) {
+          const r = await client.query(
+            `WITH u AS (UPDATE ims.stock_levels SET reserved = reserved + $4, updated_at = now()
+                        WHERE tenant_id = $1 AND hub_id = $2 AND sku_id = $3 AND on_hand - reserved >= $4 RETURNING on_hand, reserved)
+             INSERT INTO ims.inventory_transactions (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id)
+             SELECT $1, $2, $3, 0, $4, on_hand, reserved, 'reserve', $5 FROM u RETURNING 1`,
+            [tenantId, order.hub_id, line.sku_id, line.quantity, order.id],
+          );
+          if (r.rowCount !== 1) ok = false;
+        }
+        if (!ok) throw new Error('baseline ran out of stock');
+        const moved = await client.query(
+          `UPDATE oms.orders SET status = 'new_order', updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'on_hold' RETURNING row_to_json(orders.*) AS o`,
+          [tenantId, order.id],
+        );
+        await client.query(
+          `INSERT INTO oms.events (tenant_id, type, key, data) VALUES ($1, 'order.updated', $2, json_build_object('order', $3::json, 'previous_status', 'on_hold'))`,
+          [tenantId, order.id, moved.rows[0].o],
+        );
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+  }));
+  return orders.length / ((performance.now() - started) / 1000);
+}
+
+async function countStatus(ctx: AppContext, tenantId: string, status: string): Promise<number> {
+  const rows = await ctx.db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM oms.orders WHERE tenant_id = $1 AND status = $2', [tenantId, status]);
+  return rows[0]!.n;
+}
+
+async function finalizeBench(): Promise<Record<string, unknown>[]> {
+  const bench = await createBenchDatabase('orders', 32);
+  const pool = new pg.Pool({ connectionString: bench.url, max: 32 });
+  pool.on('error', () => {});
+  try {
+    const ctx = contextFor(bench.db);
+    const random = lcg();
+    const results: Record<Scenario, { service: number[]; baseline: number[] }> = { uniform: { service: [], baseline: [] }, hot: { service: [], baseline: [] } };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const scenario of ['uniform', 'hot'] as const) {
+        // baseline
+        const a = await openShop(ctx, `b${round}${scenario}`);
+        await placeOrders(ctx, a, scenario, ORDERS, random);
+        results[scenario].baseline.push(await rawFinalize(pool, a.tenantId));
+        // service: a backlog of created orders, then the finalizer started on it
+        const b = await openShop(ctx, `s${round}${scenario}`);
+        await skipBacklog(ctx);
+        await placeOrders(ctx, b, scenario, ORDERS, random);
+        const started = performance.now();
+        const role = await startFinalizer(ctx, { sweepMs: 3_600_000 });
+        await role.drain();
+        const seconds = (performance.now() - started) / 1000;
+        await role.stop();
+        const done = await countStatus(ctx, b.tenantId, 'new_order');
+        if (done !== ORDERS) throw new Error(`finalizer left ${ORDERS - done} orders unfinalized`);
+        results[scenario].service.push(ORDERS / seconds);
+        if ((await ctx.ims.stock.reconcile(b.tenantId)).mismatches.length > 0) throw new Error('reconcile found mismatches');
+      }
+    }
+    return Object.entries(results).map(([scenario, r]) => ({
+      scenario,
+      service_per_s: Math.round(median(r.service)),
+      baseline_per_s: Math.round(median(r.baseline)),
+      ratio: Number((median(r.service) / median(r.baseline)).toFixed(2)),
+    }));
+  } finally {
+    await pool.end();
+    await bench.drop();
+  }
+}
+
+/** Starts API + finalizer on `db`, runs `load` against the listening server, stops everything. */
+async function withServer<T>(db: AppContext['db'], load: (url: string, shop: Shop, ctx: AppContext) => Promise<T>): Promise<T> {
+  const ctx = contextFor(db);
+  await prepareDatabase(ctx);
+  const shop = await openShop(ctx, `http${Date.now()}`);
+  const role = await startFinalizer(ctx, { sweepMs: 3_600_000 });
+  const app = await buildApp(ctx);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  try {
+    return await load(`http://127.0.0.1:${port}`, shop, ctx);
+  } finally {
+    await app.close();
+    await role.stop();
+  }
+}
+
+const orderBody = JSON.stringify({ customer: { name: 'Load', email: 'load@bench.io' }, hub: 'H1', items: [{ sku: 'S1', quantity: 1, unit_price: '9.99' }, { sku: 'S2', quantity: 2, unit_price: '1.50' }] });
+
+/** autocannon in a second process, so the load does not share the server's event loop. */
+async function cannon(url: string, key: string, options: { connections: number; duration: number; overallRate?: number }) {
+  const args = [
+    'node_modules/autocannon/autocannon.js', '-j', '-m', 'POST',
+    '-c', String(options.connections), '-d', String(options.duration),
+    '-H', `authorization=Bearer ${key}`, '-H', 'content-type=application/json', '-b', orderBody,
+    ...(options.overallRate ? ['-R', String(options.overallRate)] : []),
+    `${url}/orders`,
+  ];
+  const { stdout } = await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout) as autocannon.Result;
+}
+
+async function httpBench() {
+  const bench = await createBenchDatabase('http', 20);
+  try {
+    return await withServer(bench.db, async (url, shop) => {
+      await cannon(url, shop.key, { connections: 50, duration: 3 }); // warm-up
+      const result = await cannon(url, shop.key, { connections: 50, duration: 10 });
+      return {
+        requests_per_s: Math.round(result.requests.average),
+        p50_ms: result.latency.p50,
+        p99_ms: result.latency.p99,
+        non_2xx: result.non2xx,
+        errors: result.errors,
+      };
+    });
+  } finally {
+    await bench.drop();
+  }
+}
+
+async function latencyOn(db: AppContext['db']) {
+  return withServer(db, async (url, shop, ctx) => {
+    await cannon(url, shop.key, { connections: 10, duration: 10, overallRate: 100 });
+    for (let i = 0; i < 200 && (await countStatus(ctx, shop.tenantId, 'on_hold')) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const rows = await ctx.db.query<{ ms: number }>(
+      `SELECT (extract(epoch FROM updated_at - created_at) * 1000)::float8 AS ms FROM oms.orders WHERE tenant_id = $1 AND status = 'new_order'`,
+      [shop.tenantId],
+    );
+    const ms = rows.map((r) => Number(r.ms));
+    return { orders: ms.length, p50_ms: Number(percentile(ms, 50).toFixed(1)), p99_ms: Number(percentile(ms, 99).toFixed(1)) };
+  });
+}
+
+async function latencyBench() {
+  const server = await createBenchDatabase('latency', 20);
+  let onServer;
+  try {
+    onServer = await latencyOn(server.db);
+  } finally {
+    await server.drop();
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'oms-bench-'));
+  const db = await openPglite({ dataDir: dir });
+  let onPglite;
+  try {
+    await migrate(db);
+    onPglite = await latencyOn(db);
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { postgres: onServer, pglite: onPglite };
+}
+
+export async function runOrdersBench(): Promise<void> {
+  const report: Record<string, unknown> = { bench: 'orders' };
+  if (PARTS.includes('finalize')) {
+    const rows = await finalizeBench();
+    console.log(`\norders finalized/s (created → new_order) on PostgreSQL, ${ORDERS} orders, median of ${ROUNDS}; baseline: one order per transaction, 32 connections`);
+    console.log('scenario   finalizer/s   baseline/s   finalizer÷baseline');
+    for (const r of rows) console.log(`${String(r.scenario).padEnd(10)} ${String(r.service_per_s).padStart(11)}   ${String(r.baseline_per_s).padStart(10)}   ${String(r.ratio).padStart(18)}`);
+    report.finalize = rows;
+  }
+  if (PARTS.includes('http')) {
+    const http = await httpBench();
+    console.log(`\nPOST /orders, 50 connections, 10 s, PostgreSQL, finalizer running: ${http.requests_per_s} req/s, p50 ${http.p50_ms} ms, p99 ${http.p99_ms} ms, non-2xx ${http.non_2xx}, errors ${http.errors}`);
+    report.http = http;
+  }
+  if (PARTS.includes('latency')) {
+    const latency = await latencyBench();
+    console.log('\ncreated → new_order at a steady 100 orders/s for 10 s');
+    for (const [engine, r] of Object.entries(latency)) console.log(`${engine.padEnd(9)} ${r.orders} orders: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`);
+    report.latency = latency;
+  }
+  console.log(JSON.stringify(report));
+}
