@@ -14,6 +14,7 @@ import path from 'node:path';
 import type autocannon from 'autocannon';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Pool } from 'undici';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type RawEnv } from '../src/config/index';
@@ -195,12 +196,11 @@ async function withServer<T>(db: AppContext['db'], load: (url: string, shop: Sho
 const orderBody = JSON.stringify({ customer: { name: 'Load', email: 'load@bench.io' }, hub: 'H1', items: [{ sku: 'S1', quantity: 1, unit_price: '9.99' }, { sku: 'S2', quantity: 2, unit_price: '1.50' }] });
 
 /** autocannon in a second process, so the load does not share the server's event loop. */
-async function cannon(url: string, key: string, options: { connections: number; duration: number; overallRate?: number }) {
+async function cannon(url: string, key: string, options: { connections: number; duration: number }) {
   const args = [
     'node_modules/autocannon/autocannon.js', '-j', '-m', 'POST',
     '-c', String(options.connections), '-d', String(options.duration),
     '-H', `authorization=Bearer ${key}`, '-H', 'content-type=application/json', '-b', orderBody,
-    ...(options.overallRate ? ['-R', String(options.overallRate)] : []),
     `${url}/orders`,
   ];
   const { stdout } = await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
@@ -226,9 +226,27 @@ async function httpBench() {
   }
 }
 
+/** Exactly one POST /orders every 10 ms for 10 s (autocannon's rate limit sends in bursts). */
+async function steadyLoad(url: string, key: string): Promise<void> {
+  const pool = new Pool(url, { connections: 16 });
+  const sent: Promise<unknown>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < 1000; i++) {
+    const due = started + i * 10;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    sent.push(pool.request({
+      method: 'POST', path: '/orders', body: orderBody,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    }).then((res) => res.body.dump()));
+  }
+  await Promise.all(sent);
+  await pool.close();
+}
+
 async function latencyOn(db: AppContext['db']) {
   return withServer(db, async (url, shop, ctx) => {
-    await cannon(url, shop.key, { connections: 10, duration: 10, overallRate: 100 });
+    await steadyLoad(url, shop.key);
     for (let i = 0; i < 200 && (await countStatus(ctx, shop.tenantId, 'on_hold')) > 0; i++) await new Promise((r) => setTimeout(r, 50));
     const rows = await ctx.db.query<{ ms: number }>(
       `SELECT (extract(epoch FROM updated_at - created_at) * 1000)::float8 AS ms FROM oms.orders WHERE tenant_id = $1 AND status = 'new_order'`,

@@ -87,7 +87,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     }),
     consumers: new Map(),
     ims: imsAll,
-    oms: { inventory, customers, orders: new OrderService(db, inventory, customers) },
+    oms: { inventory, customers, orders: new OrderService(db, inventory) },
   };
 }
 

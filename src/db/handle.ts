@@ -36,6 +36,8 @@ export interface Db extends Queryable {
    * any other. Returns the function that stops listening.
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Notifies listeners now, for a change committed by a single autocommit statement. */
+  notify(channel: string, payload?: string): void;
   close(): Promise<void>;
 }
 

@@ -64,6 +64,9 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
       const unsubscribe = notifications.listen(channel, onNotify);
       return async () => unsubscribe();
     },
+    notify(channel, payload = '') {
+      notifications.deliver(channel, payload);
+    },
     async close() {
       await pglite.close();
     },

@@ -109,6 +109,9 @@ export function openPostgres(options: PostgresOptions): Db {
       await listening.get(channel);
       return async () => unsubscribe();
     },
+    notify(channel, payload = '') {
+      notifications.deliver(channel, payload);
+    },
     async close() {
       for (const stop of listening.values()) await (await stop.catch(() => async () => {}))();
       await pool.end();

@@ -1,6 +1,6 @@
 /** Customers of a tenant: one per e-mail address (case-insensitive). */
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
-import { TenantScope, type TenantTx } from '../../db/tenant-scope';
+import { TenantScope } from '../../db/tenant-scope';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { conflict, notFound } from '../../shared/errors';
 
@@ -52,29 +52,6 @@ export class CustomerService {
       ? await new TenantScope(this.db, tenantId).query<Customer>(`SELECT ${COLUMNS} FROM oms.customers WHERE tenant_id = $1 AND id = $2`, [id])
       : [];
     if (!rows[0]) throw notFound('Customer', id);
-    return rows[0];
-  }
-
-  /**
-   * Inside an order's transaction: the customer with this e-mail, created if new. Concurrent
-   * orders for one new e-mail meet at the unique index: the loser's insert does nothing and
-   * its next statement (a fresh snapshot) reads the winner's row.
-   */
-  async findOrCreate(scope: TenantTx, input: CustomerInput): Promise<Customer> {
-    const find = () =>
-      scope.query<Customer>(`SELECT ${COLUMNS} FROM oms.customers WHERE tenant_id = $1 AND lower(email) = lower($2)`, [input.email]);
-    const existing = await find();
-    if (existing[0]) return existing[0];
-    const created = await scope.query<Customer>(
-      `INSERT INTO oms.customers (tenant_id, name, email) VALUES ($1, $2, $3)
-       ON CONFLICT (tenant_id, lower(email)) DO NOTHING RETURNING ${COLUMNS}`,
-      [input.name, input.email],
-    );
-    return created[0] ?? (await find())[0]!;
-  }
-
-  async byId(scope: TenantTx, id: string): Promise<Customer | undefined> {
-    const rows = await scope.query<Customer>(`SELECT ${COLUMNS} FROM oms.customers WHERE tenant_id = $1 AND id = $2`, [id]);
     return rows[0];
   }
 }

@@ -27,21 +27,60 @@ export interface NewOrder {
   upload_id: string | null;
 }
 
-export async function insertOrder(scope: TenantScope, o: NewOrder): Promise<OrderRow> {
-  const rows = await scope.query<OrderRow>(
-    `WITH o AS (
+export interface CustomerRef {
+  /** An existing customer by id, or — when undefined — found or created by e-mail. */
+  id?: string;
+  name?: string;
+  email?: string;
+}
+
+/**
+ * Stores an order and its order.created event in ONE statement (one round trip, atomic in
+ * autocommit): the customer is found by id, or found or created by e-mail; the order row; the
+ * event, whose prepared JSON gets the customer filled in. Answers the customer, or undefined
+ * when there is none to attach — an unknown customer id, or a customer created by a concurrent
+ * statement this one could not see yet (the caller runs it again: a new statement sees it).
+ */
+export async function insertOrderWithEvent(
+  scope: TenantScope,
+  o: NewOrder & { created_at: Date },
+  customer: CustomerRef,
+  event: Record<string, unknown>,
+): Promise<{ id: string; name: string; email: string } | undefined> {
+  const rows = await scope.query<{ id: string; name: string; email: string }>(
+    `WITH wanted AS (
+       SELECT $2::uuid AS id, $3::text AS name, $4::text AS email
+     ), found AS (
+       SELECT c.id, c.name, c.email FROM oms.customers c, wanted w
+       WHERE c.tenant_id = $1 AND (c.id = w.id OR (w.id IS NULL AND lower(c.email) = lower(w.email)))
+     ), created AS (
+       INSERT INTO oms.customers (tenant_id, name, email)
+       SELECT $1, w.name, w.email FROM wanted w WHERE w.id IS NULL AND NOT EXISTS (SELECT 1 FROM found)
+       ON CONFLICT (tenant_id, lower(email)) DO NOTHING
+       RETURNING id, name, email
+     ), customer AS (
+       SELECT * FROM found UNION ALL SELECT * FROM created LIMIT 1
+     ), inserted AS (
        INSERT INTO oms.orders (tenant_id, id, reference, customer_id, hub_id, hub, seller_id, seller, items, total_amount,
-                               currency, shipping_address, order_date, status, source, upload_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::numeric, $11, $12::jsonb, COALESCE($13::timestamptz, now()), 'on_hold', $14, $15)
-       RETURNING *
+                               currency, shipping_address, order_date, status, source, upload_id, created_at, updated_at)
+       SELECT $1, $5, $6, c.id, $7, $8, $9, $10, $11::jsonb, $12::numeric, $13, $14::jsonb, $15::timestamptz, 'on_hold', $16, $17, $18, $18
+       FROM customer c
+       RETURNING id
+     ), event AS (
+       INSERT INTO oms.events (tenant_id, type, key, data)
+       SELECT $1, 'order.created', i.id::text,
+              jsonb_set($19::jsonb, '{order,customer}', jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email))
+       FROM inserted i, customer c
      )
-     ${SELECT_ORDER.replace('FROM oms.orders o', 'FROM o')}`,
+     SELECT c.id, c.name, c.email FROM inserted, customer c`,
     [
-      o.id, o.reference, o.customer_id, o.hub_id, o.hub, o.seller_id, o.seller, JSON.stringify(o.items), o.total_amount,
-      o.currency, o.shipping_address === undefined ? null : JSON.stringify(o.shipping_address), o.order_date, o.source, o.upload_id,
+      customer.id ?? null, customer.name ?? null, customer.email ?? null,
+      o.id, o.reference, o.hub_id, o.hub, o.seller_id, o.seller, JSON.stringify(o.items), o.total_amount, o.currency,
+      o.shipping_address === undefined ? null : JSON.stringify(o.shipping_address), o.order_date, o.source, o.upload_id,
+      o.created_at, JSON.stringify(event),
     ],
   );
-  return rows[0]!;
+  return rows[0];
 }
 
 export async function getOrder(scope: TenantScope, id: string): Promise<OrderRow | undefined> {

@@ -10,15 +10,14 @@
 import { v7 as uuidv7 } from 'uuid';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope, TenantTx } from '../../db/tenant-scope';
-import { appendEvents } from '../../events/outbox';
+import { appendEvents, EVENTS_CHANNEL } from '../../events/outbox';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
-import type { CustomerService } from '../customers/service';
 import type { InventoryClient } from '../inventory-client';
 import { formatCents, toCents } from '../money';
 import { allowedFor, DELETABLE, type OrderStatus } from './lifecycle';
 import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
-import { countByStatus, deleteOrder, getOrder, insertOrder, listOrders, updateStatuses, type OrderFilter } from './repository';
+import { countByStatus, deleteOrder, getOrder, insertOrderWithEvent, listOrders, updateStatuses, type OrderFilter } from './repository';
 
 export interface OrderInput {
   reference?: string;
@@ -49,7 +48,6 @@ export class OrderService {
   constructor(
     private readonly db: Db,
     private readonly inventory: InventoryClient,
-    private readonly customers: CustomerService,
   ) {}
 
   async create(tenantId: string, input: OrderInput, source: 'api' | 'csv' = 'api'): Promise<Order> {
@@ -90,36 +88,42 @@ export class OrderService {
     const id = uuidv7();
     const reference = input.reference ?? generatedReference(id);
     try {
-      return await this.db.transaction(async (tx) => {
-        const scope = new TenantTx(tx, tenantId);
-        const customer = input.customer_id !== undefined
-          ? await this.customers.byId(scope, input.customer_id)
-          : await this.customers.findOrCreate(scope, input.customer!);
-        if (!customer) {
-          const missing = new FieldErrors();
-          missing.add('customer_id', 'field.unknown_reference', { resource: 'Customer' });
-          missing.throwIfAny();
-        }
-        const row = await insertOrder(scope, {
-          id,
-          reference,
-          customer_id: customer!.id,
-          hub_id: hub!.id,
-          hub: hub!.code,
-          seller_id: seller?.id ?? null,
-          seller: seller?.code ?? null,
-          items,
-          total_amount: formatCents(total),
-          currency: input.currency ?? settings.currency,
-          shipping_address: input.shipping_address,
-          order_date: input.order_date ?? null,
-          source,
-          upload_id: null,
-        });
-        const order = toOrder(row);
-        await appendEvents(scope, [{ type: 'order.created', key: order.id, data: { order } }]);
-        return order;
+      const now = new Date();
+      const orderDate = input.order_date === undefined ? now : new Date(input.order_date);
+      const stored = {
+        id,
+        reference,
+        hub_id: hub!.id,
+        hub: hub!.code,
+        seller_id: seller?.id ?? null,
+        seller: seller?.code ?? null,
+        items,
+        total_amount: formatCents(total),
+        currency: input.currency ?? settings.currency,
+        shipping_address: input.shipping_address,
+        order_date: orderDate.toISOString(),
+        source,
+        upload_id: null,
+        created_at: now,
+      };
+      // The order as the event and the response show it; the statement fills in the customer.
+      const order = toOrder({
+        ...stored, tenant_id: tenantId, customer_id: '', customer_name: '', customer_email: '',
+        shipping_address: input.shipping_address ?? null, order_date: orderDate, status: 'on_hold', status_reason: null,
+        updated_at: now,
       });
+      const customerRef = input.customer_id !== undefined ? { id: input.customer_id } : input.customer!;
+      const scope = new TenantScope(this.db, tenantId);
+      // A second try only matters when a concurrent order created the same new customer.
+      const customer = (await insertOrderWithEvent(scope, { ...stored, customer_id: '' }, customerRef, { order }))
+        ?? (await insertOrderWithEvent(scope, { ...stored, customer_id: '' }, customerRef, { order }));
+      if (!customer) {
+        const missing = new FieldErrors();
+        missing.add('customer_id', 'field.unknown_reference', { resource: 'Customer' });
+        missing.throwIfAny();
+      }
+      this.db.notify(EVENTS_CHANNEL);
+      return { ...order, customer: customer! };
     } catch (error) {
       if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) throw conflict('order.duplicate_reference', { reference });
       throw error;
