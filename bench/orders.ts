@@ -23,6 +23,7 @@ import { migrate } from '../src/db/migrate';
 import { openPglite } from '../src/db/pglite';
 import { buildApp } from '../src/http/app';
 import { startFinalizer } from '../src/oms/orders/finalizer-role';
+import { rawReserveInTransaction } from './lib/raw-reserve';
 import { createBenchDatabase, lcg, median, percentile } from './lib/server-db';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
@@ -92,24 +93,7 @@ async function rawFinalize(pool: pg.Pool, tenantId: string): Promise<number> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        await client.query(
-          `WITH c AS (INSERT INTO ims.reservations (tenant_id, order_id, hub_id, status) VALUES ($1, $2, $3, 'reserved') RETURNING order_id)
-           INSERT INTO ims.reservation_lines (tenant_id, order_id, sku_id, quantity)
-           SELECT $1, c.order_id, l.sku_id, l.q FROM c, unnest($4::uuid[], $5::int8[]) AS l(sku_id, q)`,
-          [tenantId, order.id, order.hub_id, lines.map((l) => l.sku_id), lines.map((l) => l.quantity)],
-        );
-        let ok = true;
-        for (const line of lines) {
-          const r = await client.query(
-            `WITH u AS (UPDATE ims.stock_levels SET reserved = reserved + $4, updated_at = now()
-                        WHERE tenant_id = $1 AND hub_id = $2 AND sku_id = $3 AND on_hand - reserved >= $4 RETURNING on_hand, reserved)
-             INSERT INTO ims.inventory_transactions (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id)
-             SELECT $1, $2, $3, 0, $4, on_hand, reserved, 'reserve', $5 FROM u RETURNING 1`,
-            [tenantId, order.hub_id, line.sku_id, line.quantity, order.id],
-          );
-          if (r.rowCount !== 1) ok = false;
-        }
-        if (!ok) throw new Error('baseline ran out of stock');
+        if (!(await rawReserveInTransaction(client, tenantId, order.id, order.hub_id, lines))) throw new Error('baseline ran out of stock');
         const moved = await client.query(
           `UPDATE oms.orders SET status = 'new_order', updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'on_hold' RETURNING row_to_json(orders.*) AS o`,
           [tenantId, order.id],

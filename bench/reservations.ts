@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config/index';
 import { createContext, type AppContext } from '../src/context';
 import { migrate } from '../src/db/migrate';
 import { openPostgres } from '../src/db/postgres';
+import { rawReserveInTransaction } from './lib/raw-reserve';
 import { lcg, median } from './lib/server-db';
 
 const SERVER = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -55,27 +56,10 @@ function rawReserve(pool: pg.Pool, tenantId: string) {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(
-        `WITH c AS (INSERT INTO ims.reservations (tenant_id, order_id, hub_id, status) VALUES ($1, $2, $3, 'reserved') RETURNING order_id)
-         INSERT INTO ims.reservation_lines (tenant_id, order_id, sku_id, quantity)
-         SELECT $1, c.order_id, l.sku_id, l.q FROM c, unnest($4::uuid[], $5::int8[]) AS l(sku_id, q)`,
-        [tenantId, order.orderId, order.hub.id, order.lines.map((l) => l.id), order.lines.map((l) => l.quantity)],
-      );
-      for (const line of order.lines) {
-        const updated = await client.query(
-          `WITH u AS (
-             UPDATE ims.stock_levels SET reserved = reserved + $4, updated_at = now()
-             WHERE tenant_id = $1 AND hub_id = $2 AND sku_id = $3 AND on_hand - reserved >= $4
-             RETURNING on_hand, reserved)
-           INSERT INTO ims.inventory_transactions
-             (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id)
-           SELECT $1, $2, $3, 0, $4, on_hand, reserved, 'reserve', $5 FROM u RETURNING 1`,
-          [tenantId, order.hub.id, line.id, line.quantity, order.orderId],
-        );
-        if (updated.rowCount !== 1) {
-          await client.query('ROLLBACK');
-          return false;
-        }
+      const lines = order.lines.map((l) => ({ sku_id: l.id, quantity: l.quantity }));
+      if (!(await rawReserveInTransaction(client, tenantId, order.orderId, order.hub.id, lines))) {
+        await client.query('ROLLBACK');
+        return false;
       }
       await client.query('COMMIT');
       return true;
