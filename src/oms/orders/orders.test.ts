@@ -108,6 +108,26 @@ describe('GET /orders', () => {
   });
 });
 
+describe('GET /orders while orders are being created', () => {
+  it('pages without repeats and without skipping any order that existed when paging began', async () => {
+    const mine = await t.tenant();
+    await seedCatalog(mine, { hubs: ['X'], skus: ['S'] });
+    const body = { customer: { name: 'C', email: 'c@x.io' }, hub: 'X', items: [{ sku: 'S', quantity: 1 }] };
+    const existing = new Set<string>();
+    for (let i = 0; i < 12; i++) existing.add((await mine.as('POST', '/orders', { body })).body.id);
+    const seen: string[] = [];
+    let url = '/orders?limit=4';
+    for (;;) {
+      const [page] = await Promise.all([mine.as('GET', url), mine.as('POST', '/orders', { body }), mine.as('POST', '/orders', { body })]);
+      seen.push(...page.body.data.map((o: { id: string }) => o.id));
+      if (!page.body.next_cursor) break;
+      url = `/orders?limit=4&cursor=${page.body.next_cursor}`;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...existing].every((id) => seen.includes(id))).toBe(true);
+  });
+});
+
 describe('lifecycle', () => {
   it('refuses transitions outside the table with 409 naming the allowed ones', async () => {
     const created = (await own.as('POST', '/orders', { body: order() })).body;
