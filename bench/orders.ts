@@ -161,11 +161,15 @@ async function finalizeBench(): Promise<Record<string, unknown>[]> {
 }
 
 /** Starts API + finalizer on `db`, runs `load` against the listening server, stops everything. */
-async function withServer<T>(db: AppContext['db'], load: (url: string, shop: Shop, ctx: AppContext) => Promise<T>): Promise<T> {
+async function withServer<T>(
+  db: AppContext['db'],
+  load: (url: string, shop: Shop, ctx: AppContext) => Promise<T>,
+  options: { finalizer?: boolean } = {},
+): Promise<T> {
   const ctx = contextFor(db);
   await prepareDatabase(ctx);
   const shop = await openShop(ctx, `http${Date.now()}`);
-  const role = await startFinalizer(ctx, { sweepMs: 3_600_000 });
+  const role = options.finalizer === false ? undefined : await startFinalizer(ctx, { sweepMs: 3_600_000 });
   const app = await buildApp(ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
@@ -173,7 +177,7 @@ async function withServer<T>(db: AppContext['db'], load: (url: string, shop: Sho
     return await load(`http://127.0.0.1:${port}`, shop, ctx);
   } finally {
     await app.close();
-    await role.stop();
+    await role?.stop();
   }
 }
 
@@ -191,20 +195,21 @@ async function cannon(url: string, key: string, options: { connections: number; 
   return JSON.parse(stdout) as autocannon.Result;
 }
 
-async function httpBench() {
+async function httpBench(finalizer: boolean) {
   const bench = await createBenchDatabase('http', 20);
   try {
     return await withServer(bench.db, async (url, shop) => {
       await cannon(url, shop.key, { connections: 50, duration: 3 }); // warm-up
       const result = await cannon(url, shop.key, { connections: 50, duration: 10 });
       return {
+        finalizer,
         requests_per_s: Math.round(result.requests.average),
         p50_ms: result.latency.p50,
         p99_ms: result.latency.p99,
         non_2xx: result.non2xx,
         errors: result.errors,
       };
-    });
+    }, { finalizer });
   } finally {
     await bench.drop();
   }
@@ -272,9 +277,12 @@ export async function runOrdersBench(): Promise<void> {
     report.finalize = rows;
   }
   if (PARTS.includes('http')) {
-    const http = await httpBench();
-    console.log(`\nPOST /orders, 50 connections, 10 s, PostgreSQL, finalizer running: ${http.requests_per_s} req/s, p50 ${http.p50_ms} ms, p99 ${http.p99_ms} ms, non-2xx ${http.non_2xx}, errors ${http.errors}`);
-    report.http = http;
+    report.http = [];
+    for (const finalizer of [true, false]) {
+      const http = await httpBench(finalizer);
+      console.log(`\nPOST /orders, 50 connections, 10 s, PostgreSQL, finalizer ${finalizer ? 'running in the same process' : 'off (api role only)'}: ${http.requests_per_s} req/s, p50 ${http.p50_ms} ms, p99 ${http.p99_ms} ms, non-2xx ${http.non_2xx}, errors ${http.errors}`);
+      (report.http as unknown[]).push(http);
+    }
   }
   if (PARTS.includes('latency')) {
     const latency = await latencyBench();
