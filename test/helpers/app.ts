@@ -114,3 +114,10 @@ export async function expectStatus(pending: Promise<Response>, status: number): 
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text}`);
   return res;
 }
+
+/** A new tenant with hubs H1, H2, SKUs A, B, C and the given stock: the usual stage for stock tests. */
+export async function stockedTenant(t: TestApp, stock: [string, string, number][] = []): Promise<TestTenant> {
+  const own = await t.tenant();
+  await seedCatalog(own, { hubs: ['H1', 'H2'], skus: ['A', 'B', 'C'], stock });
+  return own;
+}

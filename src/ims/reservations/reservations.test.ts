@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
+import { buildTestApp, seedCatalog, stockedTenant, type TestApp, type TestTenant } from '../../../test/helpers/app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -7,11 +7,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function stocked(stock: [string, string, number][]): Promise<TestTenant> {
-  const own = await t.tenant();
-  await seedCatalog(own, { hubs: ['H1', 'H2'], skus: ['A', 'B', 'C'], stock });
-  return own;
-}
+const stocked = (stock: [string, string, number][]) => stockedTenant(t, stock);
 
 const level = async (own: TestTenant, hub: string, sku: string) =>
   (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
