@@ -68,6 +68,22 @@ describe('POST /orders', () => {
     expect((await events()).filter((e) => e.data.order.reference === 'SO-DUP')).toHaveLength(1);
   });
 
+  it('orders created at the same moment are stored together; a taken reference fails alone', async () => {
+    const results = await Promise.all([
+      own.as('POST', '/orders', { body: order({ reference: 'SAME-1' }) }),
+      own.as('POST', '/orders', { body: order({ reference: 'SAME-1' }) }),
+      own.as('POST', '/orders', { body: order({ reference: 'SAME-2', customer: { name: 'New', email: 'new-one@example.com' } }) }),
+      own.as('POST', '/orders', { body: order({ reference: 'SAME-3', customer: { name: 'New', email: 'NEW-ONE@example.com' } }) }),
+      own.as('POST', '/orders', { body: { ...order(), customer: undefined, customer_id: '00000000-0000-4000-8000-000000000000' } }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 409, 422]);
+    expect(results[2]!.body.customer.id).toBe(results[3]!.body.customer.id);
+    expect((await own.as('GET', '/customers?email=new-one@example.com')).body.data).toHaveLength(1);
+    const created = (await events('order.created')).filter((e) => ['SAME-1', 'SAME-2', 'SAME-3'].includes(e.data.order.reference));
+    expect(created.map((e) => e.data.order.reference).sort()).toEqual(['SAME-1', 'SAME-2', 'SAME-3']);
+    expect(created.find((e) => e.data.order.reference === 'SAME-3')!.data.order.customer.name).toBe('New');
+  });
+
   it('honours Idempotency-Key: the same order is created once', async () => {
     const headers = { 'idempotency-key': 'order-key-1' };
     const a = await own.as('POST', '/orders', { body: order(), headers });

@@ -34,53 +34,91 @@ export interface CustomerRef {
   email?: string;
 }
 
+export interface OrderToInsert {
+  order: NewOrder & { created_at: Date };
+  customer: CustomerRef;
+  /** The order.created event's data; the statement fills in `order.customer`. */
+  event: Record<string, unknown>;
+}
+
+export interface InsertOutcome {
+  /** The customer attached; undefined for an unknown customer id, or a customer created by a
+   * concurrent statement this one could not see yet (run it again: a new statement sees it). */
+  customer?: { id: string; name: string; email: string };
+  /** False when the reference was taken (the order was not stored). */
+  inserted: boolean;
+}
+
 /**
- * Stores an order and its order.created event in ONE statement (one round trip, atomic in
- * autocommit): the customer is found by id, or found or created by e-mail; the order row; the
- * event, whose prepared JSON gets the customer filled in. Answers the customer, or undefined
- * when there is none to attach — an unknown customer id, or a customer created by a concurrent
- * statement this one could not see yet (the caller runs it again: a new statement sees it).
+ * Stores orders with their order.created events in ONE statement (one round trip, atomic in
+ * autocommit), for one order or for many created at the same moment:
+ *   found / created – each order's customer: by id, or found or created by e-mail (one new
+ *                     customer per new e-mail, however many orders name it);
+ *   inserted        – the orders; a reference already taken is skipped, not an error, so one
+ *                     duplicate does not fail the others;
+ *   event           – one order.created per stored order, its prepared JSON given the customer.
+ * Answers one outcome per input, in input order.
  */
-export async function insertOrderWithEvent(
-  scope: TenantScope,
-  o: NewOrder & { created_at: Date },
-  customer: CustomerRef,
-  event: Record<string, unknown>,
-): Promise<{ id: string; name: string; email: string } | undefined> {
-  const rows = await scope.query<{ id: string; name: string; email: string }>(
-    `WITH wanted AS (
-       SELECT $2::uuid AS id, $3::text AS name, $4::text AS email
+export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly OrderToInsert[]): Promise<InsertOutcome[]> {
+  const col = <T>(pick: (x: OrderToInsert) => T) => batch.map(pick);
+  const rows = await scope.query<{ n: number; id: string | null; name: string | null; email: string | null; inserted: boolean }>(
+    `WITH input AS (
+       SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::uuid[], $8::text[], $9::uuid[], $10::text[],
+                            $11::jsonb[], $12::numeric[], $13::text[], $14::jsonb[], $15::timestamptz[], $16::text[], $17::uuid[],
+                            $18::timestamptz[], $19::jsonb[])
+         WITH ORDINALITY AS i(customer_id, customer_name, customer_email, id, reference, hub_id, hub, seller_id, seller,
+                              items, total_amount, currency, shipping_address, order_date, source, upload_id, created_at, event, n)
      ), found AS (
-       SELECT c.id, c.name, c.email FROM oms.customers c, wanted w
-       WHERE c.tenant_id = $1 AND (c.id = w.id OR (w.id IS NULL AND lower(c.email) = lower(w.email)))
+       SELECT DISTINCT ON (i.n) i.n, c.id, c.name, c.email FROM input i
+       JOIN oms.customers c ON c.tenant_id = $1
+        AND (c.id = i.customer_id OR (i.customer_id IS NULL AND lower(c.email) = lower(i.customer_email)))
+     ), wanted AS (
+       SELECT DISTINCT ON (lower(i.customer_email)) i.customer_name, i.customer_email FROM input i
+       WHERE i.customer_id IS NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
+       ORDER BY lower(i.customer_email), i.n
      ), created AS (
        INSERT INTO oms.customers (tenant_id, name, email)
-       SELECT $1, w.name, w.email FROM wanted w WHERE w.id IS NULL AND NOT EXISTS (SELECT 1 FROM found)
+       SELECT $1, w.customer_name, w.customer_email FROM wanted w
        ON CONFLICT (tenant_id, lower(email)) DO NOTHING
        RETURNING id, name, email
      ), customer AS (
-       SELECT * FROM found UNION ALL SELECT * FROM created LIMIT 1
+       SELECT n, id, name, email FROM found
+       UNION ALL
+       SELECT i.n, c.id, c.name, c.email FROM input i JOIN created c ON lower(c.email) = lower(i.customer_email)
+       WHERE i.customer_id IS NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
      ), inserted AS (
        INSERT INTO oms.orders (tenant_id, id, reference, customer_id, hub_id, hub, seller_id, seller, items, total_amount,
                                currency, shipping_address, order_date, status, source, upload_id, created_at, updated_at)
-       SELECT $1, $5, $6, c.id, $7, $8, $9, $10, $11::jsonb, $12::numeric, $13, $14::jsonb, $15::timestamptz, 'on_hold', $16, $17, $18, $18
-       FROM customer c
+       SELECT $1, i.id, i.reference, c.id, i.hub_id, i.hub, i.seller_id, i.seller, i.items, i.total_amount,
+              i.currency, i.shipping_address, i.order_date, 'on_hold', i.source, i.upload_id, i.created_at, i.created_at
+       FROM input i JOIN customer c ON c.n = i.n
+       ORDER BY i.n
+       ON CONFLICT (tenant_id, reference) DO NOTHING
        RETURNING id
      ), event AS (
        INSERT INTO oms.events (tenant_id, type, key, data)
        SELECT $1, 'order.created', i.id::text,
-              jsonb_set($19::jsonb, '{order,customer}', jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email))
-       FROM inserted i, customer c
+              jsonb_set(i.event, '{order,customer}', jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email))
+       FROM input i JOIN customer c ON c.n = i.n JOIN inserted o ON o.id = i.id
+       ORDER BY i.n
      )
-     SELECT c.id, c.name, c.email FROM inserted, customer c`,
+     SELECT i.n, c.id, c.name, c.email, (o.id IS NOT NULL) AS inserted
+     FROM input i LEFT JOIN customer c ON c.n = i.n LEFT JOIN inserted o ON o.id = i.id
+     ORDER BY i.n`,
     [
-      customer.id ?? null, customer.name ?? null, customer.email ?? null,
-      o.id, o.reference, o.hub_id, o.hub, o.seller_id, o.seller, JSON.stringify(o.items), o.total_amount, o.currency,
-      o.shipping_address === undefined ? null : JSON.stringify(o.shipping_address), o.order_date, o.source, o.upload_id,
-      o.created_at, JSON.stringify(event),
+      col((x) => x.customer.id ?? null), col((x) => x.customer.name ?? null), col((x) => x.customer.email ?? null),
+      col((x) => x.order.id), col((x) => x.order.reference), col((x) => x.order.hub_id), col((x) => x.order.hub),
+      col((x) => x.order.seller_id), col((x) => x.order.seller), col((x) => JSON.stringify(x.order.items)),
+      col((x) => x.order.total_amount), col((x) => x.order.currency),
+      col((x) => (x.order.shipping_address === undefined ? null : JSON.stringify(x.order.shipping_address))),
+      col((x) => x.order.order_date), col((x) => x.order.source), col((x) => x.order.upload_id),
+      col((x) => x.order.created_at), col((x) => JSON.stringify(x.event)),
     ],
   );
-  return rows[0];
+  return rows.map((r) => ({
+    ...(r.id ? { customer: { id: r.id, name: r.name!, email: r.email! } } : {}),
+    inserted: r.inserted,
+  }));
 }
 
 export async function getOrder(scope: TenantScope, id: string): Promise<OrderRow | undefined> {

@@ -10,14 +10,15 @@
 import { v7 as uuidv7 } from 'uuid';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope, TenantTx } from '../../db/tenant-scope';
-import { appendEvents, EVENTS_CHANNEL } from '../../events/outbox';
+import { appendEvents } from '../../events/outbox';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
 import type { InventoryClient } from '../inventory-client';
 import { formatCents, toCents } from '../money';
 import { allowedFor, DELETABLE, type OrderStatus } from './lifecycle';
 import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
-import { countByStatus, deleteOrder, getOrder, insertOrderWithEvent, listOrders, updateStatuses, type OrderFilter } from './repository';
+import { OrderWriter } from './order-writer';
+import { countByStatus, deleteOrder, getOrder, listOrders, updateStatuses, type OrderFilter } from './repository';
 
 export interface OrderInput {
   reference?: string;
@@ -45,10 +46,14 @@ export function generatedReference(id: string): string {
 }
 
 export class OrderService {
+  private readonly writer: OrderWriter;
+
   constructor(
     private readonly db: Db,
     private readonly inventory: InventoryClient,
-  ) {}
+  ) {
+    this.writer = new OrderWriter(db);
+  }
 
   async create(tenantId: string, input: OrderInput, source: 'api' | 'csv' = 'api'): Promise<Order> {
     const errors = new FieldErrors();
@@ -112,18 +117,21 @@ export class OrderService {
         shipping_address: input.shipping_address ?? null, order_date: orderDate, status: 'on_hold', status_reason: null,
         updated_at: now,
       });
-      const customerRef = input.customer_id !== undefined ? { id: input.customer_id } : input.customer!;
-      const scope = new TenantScope(this.db, tenantId);
-      // A second try only matters when a concurrent order created the same new customer.
-      const customer = (await insertOrderWithEvent(scope, { ...stored, customer_id: '' }, customerRef, { order }))
-        ?? (await insertOrderWithEvent(scope, { ...stored, customer_id: '' }, customerRef, { order }));
-      if (!customer) {
+      const item = {
+        order: { ...stored, customer_id: '' },
+        customer: input.customer_id !== undefined ? { id: input.customer_id } : input.customer!,
+        event: { order },
+      };
+      let outcome = await this.writer.write(tenantId, item);
+      // Without a customer by e-mail: a concurrent statement created it unseen; a new one sees it.
+      if (!outcome.customer && input.customer_id === undefined) outcome = await this.writer.write(tenantId, item);
+      if (!outcome.customer) {
         const missing = new FieldErrors();
         missing.add('customer_id', 'field.unknown_reference', { resource: 'Customer' });
         missing.throwIfAny();
       }
-      this.db.notify(EVENTS_CHANNEL);
-      return { ...order, customer: customer! };
+      if (!outcome.inserted) throw conflict('order.duplicate_reference', { reference });
+      return { ...order, customer: outcome.customer! };
     } catch (error) {
       if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) throw conflict('order.duplicate_reference', { reference });
       throw error;
