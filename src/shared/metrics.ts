@@ -4,8 +4,6 @@
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type ReservationOutcome = 'reserved' | 'insufficient' | 'replayed' | 'released' | 'committed';
-
 export class Metrics {
   readonly registry = new Registry();
 

@@ -14,12 +14,13 @@ import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
 import { claimMany, insertLines, unclaim } from './batch-repository';
+import { planLines, type PlannedLine } from './lines';
 import type { ReservationService, ReserveInput, ReserveResult, Shortage } from './service';
 
 interface Planned {
   input: ReserveInput;
   hub: { id: string; code: string };
-  lines: { sku_id: string; code: string; quantity: number }[];
+  lines: PlannedLine[];
 }
 
 export class BatchReserver {
@@ -92,7 +93,7 @@ export class BatchReserver {
     return results;
   }
 
-  /** Resolves codes and sums lines per SKU, like the single path; a bad request fails the batch. */
+  /** Resolves codes and plans each order's lines; a bad request fails the batch. */
   private async plan(tenantId: string, requests: readonly ReserveInput[]): Promise<Planned[]> {
     const hubs = await this.lookup.resolve(tenantId, 'hub', requests.map((r) => r.hub));
     const skus = await this.lookup.resolve(tenantId, 'sku', requests.flatMap((r) => r.items.map((i) => i.sku)));
@@ -103,15 +104,7 @@ export class BatchReserver {
       seen.add(input.order_id);
       const hub = hubs.get(input.hub);
       if (!hub) errors.add(`[${n}].hub`, 'field.unknown_reference', { resource: 'Hub' });
-      const wanted = new Map<string, { sku_id: string; code: string; quantity: number }>();
-      input.items.forEach((item, i) => {
-        const sku = skus.get(item.sku);
-        if (!sku) return errors.add(`[${n}].items[${i}].sku`, 'field.unknown_reference', { resource: 'SKU' });
-        const line = wanted.get(sku.id) ?? { sku_id: sku.id, code: sku.code, quantity: 0 };
-        line.quantity += item.quantity;
-        wanted.set(sku.id, line);
-      });
-      return { input, hub: hub!, lines: [...wanted.values()].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1)) };
+      return { input, hub: hub!, lines: planLines(input.items, skus, errors, `[${n}].items`) };
     });
     errors.throwIfAny();
     return planned;

@@ -16,6 +16,7 @@ import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
 import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
+import { planLines, type PlannedLine } from './lines';
 import { claimReservation, closeReservation, findReservation, levelsOf, skuCodes, takeLine, type ReservationLine, type ReservationStatus } from './repository';
 
 export interface ReserveInput {
@@ -62,21 +63,8 @@ export class ReservationService {
     const hub = (await this.lookup.resolve(tenantId, 'hub', [input.hub])).get(input.hub);
     if (!hub) errors.add('hub', 'field.unknown_reference', { resource: 'Hub' });
     const skus = await this.lookup.resolve(tenantId, 'sku', input.items.map((i) => i.sku));
-    input.items.forEach((item, i) => {
-      if (!skus.has(item.sku)) errors.add(`items[${i}].sku`, 'field.unknown_reference', { resource: 'SKU' });
-    });
+    const lines = planLines(input.items, skus, errors, 'items');
     errors.throwIfAny();
-
-    // Lines naming the same SKU (by code or id) are one demand: sum them, then sort by SKU id,
-    // which is the lock order of stock rows within a hub.
-    const wanted = new Map<string, { sku_id: string; code: string; quantity: number }>();
-    for (const item of input.items) {
-      const sku = skus.get(item.sku)!;
-      const line = wanted.get(sku.id) ?? { sku_id: sku.id, code: sku.code, quantity: 0 };
-      line.quantity += item.quantity;
-      wanted.set(sku.id, line);
-    }
-    const lines = [...wanted.values()].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1));
 
     // Stock can come back between the rolled-back attempt and reading the levels to name the
     // shortages; then nothing is short any more and the reservation is simply tried again.
@@ -90,7 +78,7 @@ export class ReservationService {
     tenantId: string,
     orderId: string,
     hub: { id: string; code: string },
-    lines: { sku_id: string; code: string; quantity: number }[],
+    lines: PlannedLine[],
   ): Promise<ReserveResult> {
     const outcome = await this.db
       .transaction(async (tx) => {

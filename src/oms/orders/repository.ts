@@ -13,7 +13,6 @@ const SELECT_ORDER = `
 export interface NewOrder {
   id: string;
   reference: string;
-  customer_id: string;
   hub_id: string;
   hub: string;
   seller_id: string | null;
@@ -96,6 +95,8 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
        ON CONFLICT (tenant_id, reference) DO NOTHING
        RETURNING id
      ), event AS (
+       -- The outbox row appendEvents() would write, inlined to keep the whole create one
+       -- statement; the OrderWriter sends the wake-up after it.
        INSERT INTO oms.events (tenant_id, type, key, data)
        SELECT $1, 'order.created', i.id::text,
               jsonb_set(i.event, '{order,customer}', jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email))

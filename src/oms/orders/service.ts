@@ -118,7 +118,7 @@ export class OrderService {
         updated_at: now,
       });
       const item = {
-        order: { ...stored, customer_id: '' },
+        order: stored,
         customer: input.customer_id !== undefined ? { id: input.customer_id } : input.customer!,
         event: { order },
       };
