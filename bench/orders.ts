@@ -4,7 +4,9 @@
  *     (batched event consumption + batch reservation) versus a raw baseline the bench runs
  *     itself (one order per transaction over 32 connections: claim, conditional UPDATE per line
  *     with its ledger row, order update, outbox event); uniform SKUs and one hot SKU.
- *  2. http: POST /orders through a listening server, 50 connections (autocannon), finalizer on.
+ *  2. http: POST /orders through a listening server, 50 connections (autocannon): with the
+ *     finalizer in the process, api role only, and the machine's floor (a bare route doing one
+ *     INSERT) in the same run. BENCH_HTTP=finalizer,api,floor picks variants.
  *  3. latency: created → new_order p50/p99 at a steady 100 orders/s, on the server and PGlite.
  * BENCH_PARTS=finalize,http,latency picks parts; BENCH_ROUNDS, BENCH_ORDERS size them.
  */
@@ -24,6 +26,7 @@ import { openPglite } from '../src/db/pglite';
 import { buildApp } from '../src/http/app';
 import { startFinalizer } from '../src/oms/orders/finalizer-role';
 import { rawReserveInTransaction } from './lib/raw-reserve';
+import { startFloorServer } from './lib/floor-server';
 import { createBenchDatabase, lcg, median, percentile } from './lib/server-db';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
@@ -195,21 +198,32 @@ async function cannon(url: string, key: string, options: { connections: number; 
   return JSON.parse(stdout) as autocannon.Result;
 }
 
-async function httpBench(finalizer: boolean) {
+type HttpVariant = 'finalizer' | 'api' | 'floor';
+
+async function measureHttp(url: string, key: string) {
+  await cannon(url, key, { connections: 50, duration: 3 }); // warm-up
+  const result = await cannon(url, key, { connections: 50, duration: 10 });
+  return {
+    requests_per_s: Math.round(result.requests.average),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    non_2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+async function httpBench(variant: HttpVariant) {
   const bench = await createBenchDatabase('http', 20);
   try {
-    return await withServer(bench.db, async (url, shop) => {
-      await cannon(url, shop.key, { connections: 50, duration: 3 }); // warm-up
-      const result = await cannon(url, shop.key, { connections: 50, duration: 10 });
-      return {
-        finalizer,
-        requests_per_s: Math.round(result.requests.average),
-        p50_ms: result.latency.p50,
-        p99_ms: result.latency.p99,
-        non_2xx: result.non2xx,
-        errors: result.errors,
-      };
-    }, { finalizer });
+    if (variant === 'floor') {
+      const floor = await startFloorServer(bench.url);
+      try {
+        return { variant, ...(await measureHttp(floor.url, 'none')) };
+      } finally {
+        await floor.close();
+      }
+    }
+    return await withServer(bench.db, async (url, shop) => ({ variant, ...(await measureHttp(url, shop.key)) }), { finalizer: variant === 'finalizer' });
   } finally {
     await bench.drop();
   }
@@ -278,9 +292,16 @@ export async function runOrdersBench(): Promise<void> {
   }
   if (PARTS.includes('http')) {
     report.http = [];
-    for (const finalizer of [true, false]) {
-      const http = await httpBench(finalizer);
-      console.log(`\nPOST /orders, 50 connections, 10 s, PostgreSQL, finalizer ${finalizer ? 'running in the same process' : 'off (api role only)'}: ${http.requests_per_s} req/s, p50 ${http.p50_ms} ms, p99 ${http.p99_ms} ms, non-2xx ${http.non_2xx}, errors ${http.errors}`);
+    const variants = (process.env.BENCH_HTTP || 'finalizer,api,floor').split(',') as HttpVariant[];
+    const labels: Record<HttpVariant, string> = {
+      finalizer: 'service, finalizer in the same process',
+      api: 'service, api role only',
+      floor: 'floor: bare Fastify route, one INSERT, nothing else',
+    };
+    console.log('\nPOST /orders, 50 connections, 10 s, PostgreSQL (autocannon in a second process)');
+    for (const variant of variants) {
+      const http = await httpBench(variant);
+      console.log(`${labels[variant].padEnd(52)} ${String(http.requests_per_s).padStart(6)} req/s   p50 ${http.p50_ms} ms   p99 ${http.p99_ms} ms   non-2xx ${http.non_2xx}   errors ${http.errors}`);
       (report.http as unknown[]).push(http);
     }
   }
