@@ -23,6 +23,12 @@ import { InProcessInventoryClient, type InventoryClient } from './oms/inventory-
 import { OrderService } from './oms/orders/service';
 import { DbEventLog } from './adapters/postgres/event-log';
 import type { BatchHandler, EventLog } from './ports/event-log';
+import path from 'node:path';
+import { LocalObjectStore } from './adapters/fs/object-store';
+import { DbWorkQueue } from './adapters/postgres/work-queue';
+import type { ObjectStore } from './ports/object-store';
+import type { WorkQueue } from './ports/work-queue';
+import { UploadService } from './oms/uploads/service';
 
 export interface AppContext {
   config: Config;
@@ -33,6 +39,8 @@ export interface AppContext {
   auth: ApiKeyAuthenticator;
   idempotency: IdempotencyStore;
   events: EventLog;
+  objectStore: ObjectStore;
+  queue: WorkQueue;
   /** Event handlers running in this process, by consumer group (dead-letter retries use them). */
   consumers: Map<string, BatchHandler>;
   ims: {
@@ -47,6 +55,7 @@ export interface AppContext {
     inventory: InventoryClient;
     customers: CustomerService;
     orders: OrderService;
+    uploads: UploadService;
   };
 }
 
@@ -74,6 +83,8 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     ? new HttpInventoryClient({ url: config.imsUrl, apiKey: config.imsApiKey! })
     : new InProcessInventoryClient(imsAll);
   const customers = new CustomerService(db);
+  const objectStore = new LocalObjectStore(path.join(config.dataDir, 'objects'));
+  const queue = new DbWorkQueue(db);
   return {
     config,
     logger,
@@ -85,9 +96,11 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     events: new DbEventLog(db, {
       onError: (error, context) => logger.warn({ err: error, ...context }, 'event handler failed'),
     }),
+    objectStore,
+    queue,
     consumers: new Map(),
     ims: imsAll,
-    oms: { inventory, customers, orders: new OrderService(db, inventory) },
+    oms: { inventory, customers, orders: new OrderService(db, inventory), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes) },
   };
 }
 

@@ -23,6 +23,8 @@ export interface RawEnv {
   CACHE_TTL_SECONDS?: string;
   IMS_URL?: string;
   IMS_API_KEY?: string;
+  MAX_UPLOAD_BYTES?: string;
+  INGEST_BATCH_ROWS?: string;
 }
 
 export interface Config {
@@ -41,6 +43,10 @@ export interface Config {
   readonly imsUrl: string | undefined;
   /** The key OMS presents to a remote IMS (admin rights, acting per tenant); default: the admin key. */
   readonly imsApiKey: string | undefined;
+  /** Largest CSV upload accepted (413 beyond). */
+  readonly maxUploadBytes: number;
+  /** Rows the ingest worker validates and stores per transaction. */
+  readonly ingestBatchRows: number;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +59,7 @@ export class ConfigError extends Error {
 const KEYS: (keyof RawEnv)[] = [
   'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
   'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
+  'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS',
 ];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
@@ -83,6 +90,8 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   const databasePoolSize = int('DATABASE_POOL_SIZE', 10, 1, 500);
   const maxBodyBytes = int('MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const cacheTtlSeconds = int('CACHE_TTL_SECONDS', 60, 1, 86400);
+  const maxUploadBytes = int('MAX_UPLOAD_BYTES', 1024 * 1024 * 1024, 1, 1024 * 1024 * 1024 * 1024);
+  const ingestBatchRows = int('INGEST_BATCH_ROWS', 1000, 1, 100_000);
 
   let databaseUrl = raw.DATABASE_URL;
   if (databaseUrl !== undefined) {
@@ -142,5 +151,7 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     cacheTtlSeconds,
     imsUrl,
     imsApiKey: raw.IMS_API_KEY ?? adminApiKey,
+    maxUploadBytes,
+    ingestBatchRows,
   });
 }

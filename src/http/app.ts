@@ -14,6 +14,7 @@ import { stockRoutes } from '../ims/stock/routes';
 import { tenantRoutes } from '../ims/tenants/routes';
 import { customerRoutes } from '../oms/customers/routes';
 import { orderRoutes } from '../oms/orders/routes';
+import { uploadRoutes } from '../oms/uploads/routes';
 import { eventRoutes } from '../events/routes';
 import { authenticate } from './auth';
 import { opsRoutes } from './ops-routes';
@@ -98,6 +99,7 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
     reservationRoutes(api, ctx);
     customerRoutes(api, ctx);
     orderRoutes(api, ctx);
+    await uploadRoutes(api, ctx);
     eventRoutes(api, ctx);
   });
 

@@ -37,6 +37,7 @@ export function authenticate(ctx: AppContext) {
       return;
     }
     const named = request.headers['x-tenant-id'];
+    if (access === 'tenant-or-admin' && (typeof named !== 'string' || named.trim() === '')) return;
     if (typeof named !== 'string' || named.trim() === '') throw new AppError(400, 'auth.tenant_required');
     const tenant = await ctx.ims.tenants.find(named.trim().slice(0, 100));
     if (!tenant) throw new AppError(404, 'auth.unknown_tenant', { tenant: named.trim().slice(0, 100) });

@@ -10,8 +10,11 @@ export type Api = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-/** Who may call a route: anyone, the admin key only, or a tenant (its key, or the admin naming it). */
-export type AccessLevel = 'public' | 'admin' | 'tenant';
+/**
+ * Who may call a route: anyone, the admin key only, a tenant (its key, or the admin naming it),
+ * or a tenant or the admin acting across tenants (then `tenantId` is '').
+ */
+export type AccessLevel = 'public' | 'admin' | 'tenant' | 'tenant-or-admin';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -63,6 +63,11 @@ export class HttpInventoryClient implements InventoryClient {
     return (await this.call(undefined, 'GET', `/tenants/${tenantId}`)).body.settings as TenantSettings;
   }
 
+  async findTenant(ref: string): Promise<{ id: string; code: string } | undefined> {
+    const answer = await this.call(undefined, 'GET', `/tenants/${encodeURIComponent(ref)}`, undefined, [404]);
+    return answer.status === 404 ? undefined : { id: answer.body.id as string, code: answer.body.code as string };
+  }
+
   async reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult> {
     const answer = await this.call(tenantId, 'POST', '/reservations', input, [409]);
     if (answer.status === 200) return { outcome: 'reserved', reservation: revive(answer.body) };

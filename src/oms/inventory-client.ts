@@ -17,6 +17,8 @@ export interface InventoryClient {
   /** Resolves codes or ids of one kind; refs naming nothing are absent from the map. */
   resolve(tenantId: string, kind: Extract<CatalogKind, 'hub' | 'sku' | 'seller'>, refs: readonly string[]): Promise<Map<string, CatalogRef>>;
   tenantSettings(tenantId: string): Promise<TenantSettings>;
+  /** A tenant by id or code (CSV rows name theirs); undefined when there is none. */
+  findTenant(ref: string): Promise<{ id: string; code: string } | undefined>;
   reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult>;
   /** Many orders in one go, oldest first, each all-or-nothing; results in request order. */
   reserveMany(tenantId: string, inputs: readonly ReserveInput[]): Promise<ReserveResult[]>;
@@ -39,6 +41,11 @@ export class InProcessInventoryClient implements InventoryClient {
 
   tenantSettings(tenantId: string) {
     return this.ims.tenants.settings(tenantId);
+  }
+
+  async findTenant(ref: string) {
+    const tenant = await this.ims.tenants.find(ref);
+    return tenant && { id: tenant.id, code: tenant.code };
   }
 
   reserve(tenantId: string, input: ReserveInput) {

@@ -26,6 +26,11 @@ const catalog = {
   'request.unsupported_media_type': { en: 'Content type "{type}" is not supported; send application/json.', ar: 'نوع المحتوى "{type}" غير مدعوم؛ أرسل application/json.' },
   'route.not_found': { en: 'No route matches {method} {url}.', ar: 'لا يوجد مسار يطابق {method} {url}.' },
   'server.error': { en: 'An unexpected error occurred. Quote request id {request_id} when reporting it.', ar: 'حدث خطأ غير متوقع. اذكر معرّف الطلب {request_id} عند الإبلاغ عنه.' },
+  'upload.too_large': { en: 'The file exceeds the upload limit of {limit} bytes.', ar: 'يتجاوز الملف حد الرفع وهو {limit} بايت.' },
+  'upload.not_multipart': { en: 'Send the file as multipart/form-data in a field named "file".', ar: 'أرسل الملف بصيغة multipart/form-data في حقل باسم "file".' },
+  'upload.not_csv': { en: 'The file is not a CSV text file: {reason}.', ar: 'الملف ليس ملف CSV نصيًا: {reason}.' },
+  'upload.object_not_found': { en: 'There is no object "{key}" in the object store.', ar: 'لا يوجد كائن "{key}" في مخزن الكائنات.' },
+  'upload.object_forbidden': { en: 'A tenant may import only objects under "{prefix}" or of its own uploads.', ar: 'يمكن للمستأجر استيراد الكائنات الموجودة تحت "{prefix}" أو كائنات رفعاته فقط.' },
   'server.unavailable': { en: 'The service is not ready: {reason}.', ar: 'الخدمة غير جاهزة: {reason}.' },
 
   // auth
@@ -83,6 +88,8 @@ const catalog = {
   'field.one_of': { en: 'must give exactly one of {fields}', ar: 'يجب تحديد واحد فقط من {fields}' },
   'field.unknown_reference': { en: 'names no existing {resource}', ar: 'لا يشير إلى {resource} موجود' },
   'field.empty_patch': { en: 'must change at least one field', ar: 'يجب تغيير حقل واحد على الأقل' },
+  'field.object_key': { en: 'is not a valid object key: {reason}', ar: 'ليس مفتاح كائن صالحًا: {reason}' },
+  'field.file_missing': { en: 'must be a file part of the multipart body', ar: 'يجب أن يكون جزء ملف في محتوى multipart' },
   'field.cursor': { en: 'is not a cursor returned by this list', ar: 'ليس مؤشرًا صادرًا عن هذه القائمة' },
 } satisfies Record<string, Record<Language, string>>;
 

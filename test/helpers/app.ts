@@ -3,6 +3,9 @@
  * (real routing, validation, serialization; no sockets). Plus small factories for tenants,
  * catalog rows and stock.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type RawEnv } from '../../src/config/index';
 import { createContext, prepareDatabase, type AppContext } from '../../src/context';
@@ -48,7 +51,9 @@ let tenantCounter = 0;
 
 export async function buildTestApp(env: RawEnv = {}, options: { poolSize?: number } = {}): Promise<TestApp> {
   const database = await createTestDatabase(options);
-  const config = loadConfig({ OMS_ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', ...env });
+  // The object store lives under DATA_DIR: each app gets its own directory.
+  const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'oms-test-data-')));
+  const config = loadConfig({ OMS_ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', ...env, DATA_DIR: dataDir });
   const ctx = createContext({ config, logger: pino({ level: 'silent' }), db: database.db });
   await prepareDatabase(ctx);
   const app = await buildApp(ctx);
@@ -92,6 +97,7 @@ export async function buildTestApp(env: RawEnv = {}, options: { poolSize?: numbe
     async close() {
       await app.close();
       await database.drop();
+      if (!env.DATA_DIR) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -120,4 +126,17 @@ export async function stockedTenant(t: TestApp, stock: [string, string, number][
   const own = await t.tenant();
   await seedCatalog(own, { hubs: ['H1', 'H2'], skus: ['A', 'B', 'C'], stock });
   return own;
+}
+
+/** A multipart/form-data body with one file part (and any text fields before it). */
+export function multipartBody(file: { name?: string; content: string | Buffer; type?: string }, fields: Record<string, string> = {}) {
+  const boundary = `----oms-test-${Math.random().toString(16).slice(2)}`;
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  }
+  parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${file.name ?? 'orders.csv'}"\r\ncontent-type: ${file.type ?? 'text/csv'}\r\n\r\n`));
+  parts.push(Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content, 'utf8'));
+  parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }

@@ -5,6 +5,7 @@
 import { imsSchema } from './20261121-0001-ims-schema';
 import { idempotencyKeys } from './20261122-0002-idempotency-keys';
 import { omsSchema } from './20261122-0003-oms-schema';
+import { uploadsAndJobs } from './20261122-0004-uploads-and-jobs';
 
 export interface Migration {
   id: string;
@@ -12,4 +13,4 @@ export interface Migration {
   down: string;
 }
 
-export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema];
+export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs];

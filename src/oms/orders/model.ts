@@ -29,9 +29,10 @@ export interface OrderRow {
   upload_id: string | null;
   created_at: Date;
   updated_at: Date;
-  customer_id: string;
-  customer_name: string;
-  customer_email: string;
+  /** Null for an order without a customer (CSV layouts without customer columns). */
+  customer_id: string | null;
+  customer_name: string | null;
+  customer_email: string | null;
 }
 
 export interface Order {
@@ -40,7 +41,7 @@ export interface Order {
   tenant_id: string;
   seller?: string;
   hub: string;
-  customer: { id: string; name: string; email: string };
+  customer?: { id: string; name: string; email: string };
   items: { sku: string; name?: string; quantity: number; unit_price: string }[];
   total_amount: string;
   currency: string;
@@ -61,7 +62,7 @@ export function toOrder(row: OrderRow): Order {
     tenant_id: row.tenant_id,
     ...(row.seller ? { seller: row.seller } : {}),
     hub: row.hub,
-    customer: { id: row.customer_id, name: row.customer_name, email: row.customer_email },
+    ...(row.customer_id ? { customer: { id: row.customer_id, name: row.customer_name!, email: row.customer_email! } } : {}),
     items: row.items.map(({ sku_id: _skuId, ...item }) => item),
     total_amount: row.total_amount,
     currency: row.currency,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
-import { generatedReference } from './service';
+import { generatedReference } from './new-order';
 
 let t: TestApp;
 let own: TestTenant;

@@ -8,7 +8,7 @@ const SELECT_ORDER = `
          o.total_amount::text AS total_amount, o.currency, o.shipping_address, o.order_date, o.status,
          o.status_reason, o.source, o.upload_id, o.created_at, o.updated_at,
          c.id AS customer_id, c.name AS customer_name, c.email AS customer_email
-  FROM oms.orders o JOIN oms.customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id`;
+  FROM oms.orders o LEFT JOIN oms.customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id`;
 
 export interface NewOrder {
   id: string;
@@ -27,7 +27,7 @@ export interface NewOrder {
 }
 
 export interface CustomerRef {
-  /** An existing customer by id, or — when undefined — found or created by e-mail. */
+  /** An existing customer by id, or found or created by e-mail; neither: an order without a customer. */
   id?: string;
   name?: string;
   email?: string;
@@ -41,8 +41,9 @@ export interface OrderToInsert {
 }
 
 export interface InsertOutcome {
-  /** The customer attached; undefined for an unknown customer id, or a customer created by a
-   * concurrent statement this one could not see yet (run it again: a new statement sees it). */
+  /** The customer attached; undefined for an order without one, an unknown customer id, or a
+   * customer created by a concurrent statement this one could not see yet (run it again: a new
+   * statement sees it). */
   customer?: { id: string; name: string; email: string };
   /** False when the reference was taken (the order was not stored). */
   inserted: boolean;
@@ -52,7 +53,7 @@ export interface InsertOutcome {
  * Stores orders with their order.created events in ONE statement (one round trip, atomic in
  * autocommit), for one order or for many created at the same moment:
  *   found / created – each order's customer: by id, or found or created by e-mail (one new
- *                     customer per new e-mail, however many orders name it);
+ *                     customer per new e-mail, however many orders name it), or none;
  *   inserted        – the orders; a reference already taken is skipped, not an error, so one
  *                     duplicate does not fail the others;
  *   event           – one order.created per stored order, its prepared JSON given the customer.
@@ -72,7 +73,7 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
         AND (c.id = i.customer_id OR (i.customer_id IS NULL AND lower(c.email) = lower(i.customer_email)))
      ), wanted AS (
        SELECT DISTINCT ON (lower(i.customer_email)) i.customer_name, i.customer_email FROM input i
-       WHERE i.customer_id IS NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
+       WHERE i.customer_id IS NULL AND i.customer_email IS NOT NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
        ORDER BY lower(i.customer_email), i.n
      ), created AS (
        INSERT INTO oms.customers (tenant_id, name, email)
@@ -89,7 +90,8 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
                                currency, shipping_address, order_date, status, source, upload_id, created_at, updated_at)
        SELECT $1, i.id, i.reference, c.id, i.hub_id, i.hub, i.seller_id, i.seller, i.items, i.total_amount,
               i.currency, i.shipping_address, i.order_date, 'on_hold', i.source, i.upload_id, i.created_at, i.created_at
-       FROM input i JOIN customer c ON c.n = i.n
+       FROM input i LEFT JOIN customer c ON c.n = i.n
+       WHERE c.id IS NOT NULL OR (i.customer_id IS NULL AND i.customer_email IS NULL)
        ORDER BY i.n
        ON CONFLICT (tenant_id, reference) DO NOTHING
        RETURNING id
@@ -98,8 +100,9 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
        -- statement; the OrderWriter sends the wake-up after it.
        INSERT INTO oms.events (tenant_id, type, key, data)
        SELECT $1, 'order.created', i.id::text,
-              jsonb_set(i.event, '{order,customer}', jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email))
-       FROM input i JOIN customer c ON c.n = i.n JOIN inserted o ON o.id = i.id
+              CASE WHEN c.id IS NULL THEN i.event
+                   ELSE jsonb_set(i.event, '{order,customer}', jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email)) END
+       FROM input i JOIN inserted o ON o.id = i.id LEFT JOIN customer c ON c.n = i.n
        ORDER BY i.n
      )
      SELECT i.n, c.id, c.name, c.email, (o.id IS NOT NULL) AS inserted
@@ -117,6 +120,23 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
     ...(r.id ? { customer: { id: r.id, name: r.name!, email: r.email! } } : {}),
     inserted: r.inserted,
   }));
+}
+
+/** Which of `references` the tenant's orders already use, and the upload that created each. */
+export async function findReferences(scope: TenantScope, references: readonly string[]): Promise<Map<string, string | null>> {
+  if (references.length === 0) return new Map();
+  const rows = await scope.query<{ reference: string; upload_id: string | null }>(
+    'SELECT reference, upload_id FROM oms.orders WHERE tenant_id = $1 AND reference = ANY($2::text[])',
+    [references],
+  );
+  return new Map(rows.map((r) => [r.reference, r.upload_id]));
+}
+
+/** Which of `ids` are customers of the tenant. */
+export async function findCustomerIds(scope: TenantScope, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await scope.query<{ id: string }>('SELECT id FROM oms.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [ids]);
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function getOrder(scope: TenantScope, id: string): Promise<OrderRow | undefined> {

@@ -15,7 +15,7 @@ const Order = Type.Object({
   tenant_id: Uuid,
   seller: Type.Optional(Type.String()),
   hub: Type.String(),
-  customer: Type.Object({ id: Uuid, name: Type.String(), email: Type.String() }),
+  customer: Type.Optional(Type.Object({ id: Uuid, name: Type.String(), email: Type.String() }, { description: 'Absent on a CSV order whose file names no customer' })),
   items: Type.Array(Type.Object({ sku: Type.String(), name: Type.Optional(Type.String()), quantity: Type.Integer(), unit_price: Money })),
   total_amount: Money,
   currency: Type.String(),

@@ -7,7 +7,6 @@
  * the order's own transaction, never inside it: a retry after a crash in between repeats the
  * harmless call and then moves the order.
  */
-import { v7 as uuidv7 } from 'uuid';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { appendEvents } from '../../events/outbox';
@@ -15,6 +14,8 @@ import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
 import type { InventoryClient } from '../inventory-client';
 import { formatCents, toCents } from '../money';
+import { prepareOrder } from './new-order';
+import { countUploadsByStatus } from '../uploads/repository';
 import { allowedFor, DELETABLE, type OrderStatus } from './lifecycle';
 import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
 import { OrderWriter } from './order-writer';
@@ -30,19 +31,6 @@ export interface OrderInput {
   shipping_address?: string | object;
   order_date?: string;
   currency?: string;
-}
-
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** "ORD-" + the whole id in Crockford base32 (26 characters): unique, and sorts like the id. */
-export function generatedReference(id: string): string {
-  let n = BigInt(`0x${id.replace(/-/g, '')}`);
-  let out = '';
-  for (let i = 0; i < 26; i++) {
-    out = CROCKFORD[Number(n & 31n)] + out;
-    n >>= 5n;
-  }
-  return `ORD-${out}`;
 }
 
 export class OrderService {
@@ -90,38 +78,20 @@ export class OrderService {
     });
     errors.throwIfAny();
 
-    const id = uuidv7();
-    const reference = input.reference ?? generatedReference(id);
+    const { insert: item, order } = prepareOrder(tenantId, {
+      reference: input.reference,
+      hub: hub!,
+      seller,
+      items,
+      totalCents: total,
+      currency: input.currency ?? settings.currency,
+      shipping_address: input.shipping_address,
+      order_date: input.order_date === undefined ? undefined : new Date(input.order_date),
+      source,
+      customer: input.customer_id !== undefined ? { id: input.customer_id } : input.customer!,
+    });
+    const reference = item.order.reference;
     try {
-      const now = new Date();
-      const orderDate = input.order_date === undefined ? now : new Date(input.order_date);
-      const stored = {
-        id,
-        reference,
-        hub_id: hub!.id,
-        hub: hub!.code,
-        seller_id: seller?.id ?? null,
-        seller: seller?.code ?? null,
-        items,
-        total_amount: formatCents(total),
-        currency: input.currency ?? settings.currency,
-        shipping_address: input.shipping_address,
-        order_date: orderDate.toISOString(),
-        source,
-        upload_id: null,
-        created_at: now,
-      };
-      // The order as the event and the response show it; the statement fills in the customer.
-      const order = toOrder({
-        ...stored, tenant_id: tenantId, customer_id: '', customer_name: '', customer_email: '',
-        shipping_address: input.shipping_address ?? null, order_date: orderDate, status: 'on_hold', status_reason: null,
-        updated_at: now,
-      });
-      const item = {
-        order: stored,
-        customer: input.customer_id !== undefined ? { id: input.customer_id } : input.customer!,
-        event: { order },
-      };
       let outcome = await this.writer.write(tenantId, item);
       // Without a customer by e-mail: a concurrent statement created it unseen; a new one sees it.
       if (!outcome.customer && input.customer_id === undefined) outcome = await this.writer.write(tenantId, item);
@@ -153,9 +123,14 @@ export class OrderService {
   }
 
   async stats(tenantId: string) {
-    const [byStatus, stock] = await Promise.all([countByStatus(new TenantScope(this.db, tenantId)), this.inventory.stats(tenantId)]);
+    const [byStatus, uploads, stock] = await Promise.all([
+      countByStatus(new TenantScope(this.db, tenantId)),
+      countUploadsByStatus(this.db, tenantId),
+      this.inventory.stats(tenantId),
+    ]);
     const orders_by_status = { on_hold: 0, new_order: 0, shipped: 0, delivered: 0, cancelled: 0, ...byStatus };
-    return { orders_by_status, uploads_by_status: {}, ...stock };
+    const uploads_by_status = { queued: 0, processing: 0, completed: 0, failed: 0, ...uploads };
+    return { orders_by_status, uploads_by_status, ...stock };
   }
 
   /**

@@ -1,0 +1,64 @@
+/**
+ * Turns a validated order (from POST /orders or a CSV upload) into what insertOrdersWithEvents
+ * stores: the row, its customer reference, and the order.created event's data.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import type { CatalogRef } from '../../ims/catalog/resources';
+import { formatCents } from '../money';
+import { toOrder, type Order, type OrderItem } from './model';
+import type { CustomerRef, OrderToInsert } from './repository';
+
+export interface OrderDraft {
+  reference?: string;
+  hub: CatalogRef;
+  seller?: CatalogRef;
+  items: OrderItem[];
+  totalCents: bigint;
+  currency: string;
+  shipping_address?: string | object;
+  order_date?: Date;
+  source: 'api' | 'csv';
+  upload_id?: string;
+  customer: CustomerRef;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** "ORD-" + the whole id in Crockford base32 (26 characters): unique, and sorts like the id. */
+export function generatedReference(id: string): string {
+  let n = BigInt(`0x${id.replace(/-/g, '')}`);
+  let out = '';
+  for (let i = 0; i < 26; i++) {
+    out = CROCKFORD[Number(n & 31n)] + out;
+    n >>= 5n;
+  }
+  return `ORD-${out}`;
+}
+
+/** The row to insert and the order as the event and the response show it (the customer is filled in by the statement). */
+export function prepareOrder(tenantId: string, draft: OrderDraft, now = new Date()): { insert: OrderToInsert; order: Order } {
+  const id = uuidv7();
+  const orderDate = draft.order_date ?? now;
+  const stored = {
+    id,
+    reference: draft.reference ?? generatedReference(id),
+    hub_id: draft.hub.id,
+    hub: draft.hub.code,
+    seller_id: draft.seller?.id ?? null,
+    seller: draft.seller?.code ?? null,
+    items: draft.items,
+    total_amount: formatCents(draft.totalCents),
+    currency: draft.currency,
+    shipping_address: draft.shipping_address,
+    order_date: orderDate.toISOString(),
+    source: draft.source,
+    upload_id: draft.upload_id ?? null,
+    created_at: now,
+  };
+  const order = toOrder({
+    ...stored, tenant_id: tenantId, customer_id: null, customer_name: null, customer_email: null,
+    shipping_address: draft.shipping_address ?? null, order_date: orderDate, status: 'on_hold', status_reason: null,
+    updated_at: now,
+  });
+  return { insert: { order: stored, customer: draft.customer, event: { order } }, order };
+}

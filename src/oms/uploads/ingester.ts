@@ -1,0 +1,177 @@
+/**
+ * Ingests one upload: streams its object through the CSV parser, validates rows in batches,
+ * and stores each batch's orders with their order.created events and the upload's counters in
+ * one transaction. The counters' checkpoint (rows_done) makes a retried job resume after the
+ * last committed batch, so every row is counted once and no order is created twice.
+ */
+import { createHash } from 'node:crypto';
+import { parse } from 'csv-parse';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/handle';
+import { TenantScope } from '../../db/tenant-scope';
+import { EVENTS_CHANNEL } from '../../events/outbox';
+import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store';
+import type { InventoryClient } from '../inventory-client';
+import { insertOrdersWithEvents } from '../orders/repository';
+import { BatchBuilder, type BatchOrders, type FileContext } from './batch-builder';
+import { detectDelimiter, LayoutError, mapHeader, type ColumnMap } from './csv-layout';
+import { composeErrors, writeErrorsPart } from './errors-file';
+import { finishUpload, getUpload, markProcessing, recordBatch, saveHeader, type UploadRow } from './repository';
+import { parseRow, type ParsedLine } from './row-parser';
+
+/** A record bigger than this fails the upload: nothing legitimate in an order row comes close. */
+const MAX_RECORD_BYTES = 32 * 1024 * 1024;
+
+export interface IngesterOptions {
+  batchRows?: number;
+  logger?: Logger;
+}
+
+/** Another delivery of the same job moved the checkpoint: this one must stop. */
+export class UploadTakenOverError extends Error {}
+
+/** A reference was taken between validation and insert: roll back and validate again. */
+class ReferenceRaceError extends Error {}
+
+export class UploadIngester {
+  private readonly builder: BatchBuilder;
+  private readonly batchRows: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly store: ObjectStore,
+    inventory: InventoryClient,
+    private readonly options: IngesterOptions = {},
+  ) {
+    this.builder = new BatchBuilder(db, inventory);
+    this.batchRows = options.batchRows ?? 1000;
+  }
+
+  /** Processes (or resumes) the upload; a no-op for one already finished. */
+  async ingest(uploadId: string, heartbeat: () => Promise<void> = async () => {}): Promise<void> {
+    let upload = await getUpload(this.db, uploadId);
+    if (!upload || upload.status === 'completed' || upload.status === 'failed') return;
+    try {
+      const learnt = {
+        content_sha256: upload.content_sha256 ?? (await this.hashObject(upload.object_key)),
+        delimiter: upload.delimiter ?? detectDelimiter(await this.firstChunk(upload.object_key)),
+      };
+      await markProcessing(this.db, uploadId, learnt);
+      upload = (await getUpload(this.db, uploadId))!;
+      await this.stream(upload, heartbeat);
+    } catch (error) {
+      if (error instanceof LayoutError) return finishUpload(this.db, uploadId, { status: 'failed', error: error.message });
+      if (error instanceof ObjectNotFoundError) return finishUpload(this.db, uploadId, { status: 'failed', error: `the file ${error.key} is not in the object store` });
+      const code = (error as { code?: string }).code;
+      if (typeof code === 'string' && code.startsWith('CSV_')) {
+        // The parser cannot go on (an unclosed quote, a record beyond the size limit): rows
+        // before it are stored, the rest of the file cannot be read.
+        return finishUpload(this.db, uploadId, { status: 'failed', error: `the file is not readable CSV after row ${(error as { records?: number }).records ?? '?'}: ${(error as Error).message}` });
+      }
+      throw error;
+    }
+  }
+
+  private async hashObject(key: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of await this.store.get(key)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  private async firstChunk(key: string): Promise<string> {
+    const stream = await this.store.get(key);
+    for await (const chunk of stream) {
+      stream.destroy();
+      return (chunk as Buffer).toString('utf8');
+    }
+    return '';
+  }
+
+  private async stream(upload: UploadRow, heartbeat: () => Promise<void>): Promise<void> {
+    const parser = (await this.store.get(upload.object_key)).pipe(
+      parse({ bom: true, delimiter: upload.delimiter!, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_RECORD_BYTES }),
+    );
+    const file: FileContext = {
+      uploadId: upload.id,
+      tenantId: upload.tenant_id ?? undefined,
+      contentHash: upload.content_sha256!.slice(0, 16),
+      tenants: new Map(),
+      invalidReferences: new Set(),
+    };
+    let header: string[] | undefined;
+    let columns: ColumnMap = {};
+    let rowsDone = upload.rows_done;
+    let batches = upload.batches_done;
+    let pending: ParsedLine[] = [];
+    let dataRow = 0;
+
+    const flush = async (lines: ParsedLine[]) => {
+      await this.storeBatch(file, lines, rowsDone, batches + 1);
+      rowsDone += lines.length;
+      batches++;
+      await heartbeat();
+    };
+
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (!header) {
+        header = record;
+        columns = mapHeader(header);
+        if (!upload.header) await saveHeader(this.db, upload.id, header);
+        continue;
+      }
+      dataRow++;
+      if (dataRow <= rowsDone) continue; // committed by an earlier delivery of this job
+      const line = parseRow({ number: dataRow + 1, values: record }, columns, header.length);
+      const last = pending[pending.length - 1];
+      const continuesOrder = last !== undefined && line.reference !== undefined && line.reference === last.reference;
+      if (pending.length >= this.batchRows && !continuesOrder) {
+        await flush(pending);
+        pending = [];
+      }
+      pending.push(line);
+    }
+    if (!header) throw new LayoutError('The file is empty: it has no header row');
+    if (pending.length > 0) await flush(pending);
+    const errorsFile = await composeErrors(this.store, upload.id, header, batches);
+    await finishUpload(this.db, upload.id, { status: 'completed', errors_file: errorsFile });
+  }
+
+  /**
+   * Validates and stores one batch. Its errors part is written first (a retry rewrites it), then
+   * orders, events and counters commit together. A reference taken meanwhile by someone else
+   * rolls the batch back, and validating again reports it.
+   */
+  private async storeBatch(file: FileContext, lines: ParsedLine[], rowsDone: number, batch: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const built = await this.builder.build(file, lines.map((l) => ({ ...l, errors: [...l.errors] })));
+      if (built.invalid.length > 0) await writeErrorsPart(this.store, file.uploadId, batch, built.invalid);
+      const stored = await this.db.transaction(async (tx) => {
+        let created = 0;
+        // Several tenants' orders (an admin upload) commit together or not at all.
+        for (const [tenantId, orders] of built.byTenant) {
+          if (orders.length === 0) continue;
+          const outcomes = await insertOrdersWithEvents(new TenantScope(tx, tenantId), orders.map((o) => o.insert));
+          if (outcomes.some((o) => !o.inserted)) throw new ReferenceRaceError();
+          created += outcomes.length;
+        }
+        const validRows = countRows(built);
+        if (!(await recordBatch(tx, file.uploadId, rowsDone, { rows: lines.length, valid: validRows, invalid: built.invalid.length, ordersCreated: created }))) {
+          throw new UploadTakenOverError(`upload ${file.uploadId} was advanced by another worker`);
+        }
+        if (created > 0) tx.notify(EVENTS_CHANNEL);
+        return true;
+      }).catch((error: unknown) => {
+        if (error instanceof ReferenceRaceError) return false;
+        throw error;
+      });
+      if (stored) return;
+      if (attempt >= 5) throw new Error(`batch ${batch} of upload ${file.uploadId} kept losing references to concurrent writers`);
+    }
+  }
+}
+
+function countRows(built: BatchOrders): number {
+  let n = 0;
+  for (const orders of built.byTenant.values()) for (const o of orders) n += o.rows.length;
+  return n;
+}

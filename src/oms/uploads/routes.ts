@@ -1,0 +1,111 @@
+/** Upload routes: a CSV by multipart upload or from the object store, progress, errors CSV. */
+import multipart from '@fastify/multipart';
+import { Type } from 'typebox';
+import type { AppContext } from '../../context';
+import { Cursor, Limit, problemResponses, Timestamp, Uuid } from '../../http/schemas';
+import type { Api } from '../../http/types';
+import { AppError, FieldErrors } from '../../shared/errors';
+import type { Actor } from './service';
+
+const Delimiter = Type.Enum([',', ';', '\t'], { description: 'Detected from the header when absent' });
+const Accepted = Type.Object({ upload_id: Uuid, status: Type.Literal('queued'), object_key: Type.String() });
+const UPLOAD_STATUSES = ['queued', 'processing', 'completed', 'failed'] as const;
+const Upload = Type.Object({
+  id: Uuid,
+  tenant_id: Type.Optional(Uuid),
+  status: Type.Enum([...UPLOAD_STATUSES]),
+  filename: Type.String(),
+  object_key: Type.String(),
+  rows_total: Type.Integer(),
+  rows_valid: Type.Integer(),
+  rows_invalid: Type.Integer(),
+  orders_created: Type.Integer(),
+  errors_file: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+  created_at: Timestamp,
+  started_at: Type.Optional(Timestamp),
+  finished_at: Type.Optional(Timestamp),
+});
+const UploadParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+
+const actorOf = (request: { tenantId: string }): Actor => (request.tenantId ? { tenantId: request.tenantId } : {});
+const tags = ['uploads'];
+const config = { access: 'tenant-or-admin' as const };
+
+export async function uploadRoutes(app: Api, ctx: AppContext): Promise<void> {
+  const uploads = ctx.oms.uploads;
+
+  // Multipart only in this scope: the file part is streamed, never buffered.
+  await app.register(async (scope: Api) => {
+    await scope.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: 5, fieldSize: 100 } });
+    scope.post('/orders/upload', {
+      // The body is a stream, not JSON: a retried upload creates nothing twice anyway (references).
+      config: { ...config, idempotent: false },
+      schema: {
+        tags, summary: 'Upload a CSV of orders (multipart field "file"; optional field "delimiter" before it)',
+        consumes: ['multipart/form-data'],
+        response: { 202: Accepted, ...problemResponses(413, 415) },
+      },
+    }, async (request, reply) => {
+      if (!request.isMultipart()) throw new AppError(415, 'upload.not_multipart');
+      let delimiter: string | undefined;
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          if (part.fieldname === 'delimiter') delimiter = String(part.value);
+          continue;
+        }
+        if (part.fieldname !== 'file') {
+          part.file.resume();
+          continue;
+        }
+        if (delimiter !== undefined && ![',', ';', '\t', 'tab'].includes(delimiter)) {
+          part.file.resume();
+          const errors = new FieldErrors();
+          errors.add('delimiter', 'field.enum', { values: '",", ";", tab' });
+          errors.throwIfAny();
+        }
+        const accepted = await uploads.upload(actorOf(request), { filename: part.filename || 'upload.csv', stream: part.file }, delimiter === 'tab' ? '\t' : delimiter);
+        return reply.code(202).send(accepted);
+      }
+      const errors = new FieldErrors();
+      errors.add('file', 'field.file_missing');
+      return errors.throwIfAny();
+    });
+  });
+
+  app.post('/orders/import', {
+    config,
+    schema: {
+      tags, summary: 'Ingest a CSV already in the object store',
+      body: Type.Object({ object_key: Type.String({ minLength: 1, maxLength: 1024 }), delimiter: Type.Optional(Delimiter) }, { additionalProperties: false }),
+      response: { 202: Accepted, ...problemResponses(403, 404) },
+    },
+  }, async (request, reply) => reply.code(202).send(await uploads.import(actorOf(request), request.body.object_key, request.body.delimiter)));
+
+  app.get('/uploads', {
+    config,
+    schema: {
+      tags, summary: 'List uploads, newest first',
+      querystring: Type.Object({ status: Type.Optional(Type.Enum([...UPLOAD_STATUSES])), limit: Limit, cursor: Cursor }, { additionalProperties: false }),
+      response: { 200: Type.Object({ data: Type.Array(Upload), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses() },
+    },
+  }, async (request) => uploads.list(actorOf(request), request.query));
+
+  app.get('/uploads/:id', {
+    config,
+    schema: { tags, summary: 'An upload and its progress', params: UploadParams, response: { 200: Upload, ...problemResponses(404) } },
+  }, async (request) => uploads.get(actorOf(request), request.params.id));
+
+  app.get('/uploads/:id/errors', {
+    config,
+    schema: {
+      tags, summary: "The upload's invalid rows as CSV: its header plus row_number,error",
+      params: UploadParams,
+      produces: ['text/csv'],
+      response: { 200: Type.Any({ description: 'text/csv' }), ...problemResponses(404) },
+    },
+  }, async (request, reply) => {
+    const body = await uploads.errors(actorOf(request), request.params.id);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${request.params.id}-errors.csv"`).send(body);
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * One CSV row read into an order line, with every reason it is invalid (the checks that need
+ * no database: shape, numbers, dates, e-mail, lengths). Values keep their original text for
+ * the errors file; this reads trimmed copies.
+ */
+import { toCents } from '../money';
+import type { ColumnMap, Field } from './csv-layout';
+
+export interface CsvRow {
+  /** The row's number in the file, the header being row 1. */
+  number: number;
+  values: string[];
+}
+
+export interface ParsedLine {
+  row: CsvRow;
+  tenant?: string;
+  reference?: string;
+  hub: string;
+  sku: string;
+  seller?: string;
+  quantity: number;
+  unitCents?: bigint;
+  lineCents?: bigint;
+  orderDate?: Date;
+  customer: { id?: string; name?: string; email?: string };
+  productName?: string;
+  shippingAddress?: string;
+  currency?: string;
+  errors: string[];
+}
+
+const MAX_VALUE_LENGTH = 2000;
+const WHOLE = /^\d{1,9}$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CURRENCY = /^[A-Z]{3}$/;
+const REFERENCE = /^[A-Za-z0-9._:/#-]{1,64}$/;
+
+function parseDate(text: string): Date | undefined {
+  if (!DATE.test(text) && !DATE_TIME.test(text)) return undefined;
+  const date = new Date(DATE.test(text) ? `${text}T00:00:00Z` : text.replace(' ', 'T'));
+  if (Number.isNaN(date.getTime())) return undefined;
+  // 2024-02-30 rolls over in Date; the calendar date must read back the same.
+  return date.toISOString().slice(0, 10) === text.slice(0, 10) || !DATE.test(text) ? date : undefined;
+}
+
+export function parseRow(row: CsvRow, columns: ColumnMap, width: number): ParsedLine {
+  const errors: string[] = [];
+  const get = (field: Field): string | undefined => {
+    const i = columns[field];
+    if (i === undefined) return undefined;
+    const value = (row.values[i] ?? '').trim();
+    return value === '' ? undefined : value;
+  };
+  if (row.values.length !== width) errors.push(`has ${row.values.length} fields, the header has ${width}`);
+  if (row.values.some((v) => v.includes('\uFFFD'))) errors.push('contains bytes that are not valid UTF-8');
+  const long = Object.entries(columns).filter(([, i]) => (row.values[i] ?? '').length > MAX_VALUE_LENGTH).map(([f]) => f);
+  if (long.length > 0) errors.push(`${long.join(', ')} longer than ${MAX_VALUE_LENGTH} characters`);
+
+  const sku = get('sku');
+  const hub = get('hub');
+  const quantityText = get('quantity');
+  if (!sku) errors.push('sku is missing');
+  if (!hub) errors.push('hub_id is missing');
+  let quantity = 0;
+  if (!quantityText) errors.push('quantity is missing');
+  else if (!WHOLE.test(quantityText) || Number(quantityText) === 0) errors.push(`quantity "${quantityText.slice(0, 40)}" is not a whole number > 0`);
+  else quantity = Number(quantityText);
+
+  const money = (field: 'unit_price' | 'total_amount'): bigint | undefined => {
+    const text = get(field);
+    if (text === undefined) return undefined;
+    const cents = toCents(text);
+    if (cents === undefined) errors.push(`${field} "${text.slice(0, 40)}" is not a decimal ≥ 0 with at most 2 places`);
+    return cents;
+  };
+  const unitCents = money('unit_price');
+  const lineCents = money('total_amount');
+  if (unitCents !== undefined && lineCents !== undefined && quantity > 0) {
+    const expected = unitCents * BigInt(quantity);
+    const diff = expected > lineCents ? expected - lineCents : lineCents - expected;
+    if (diff > 1n) errors.push(`total_amount ${lineCents / 100n}.${String(lineCents % 100n).padStart(2, '0')} is not quantity × unit_price`);
+  }
+
+  const dateText = get('order_date');
+  const orderDate = dateText === undefined ? undefined : parseDate(dateText);
+  if (dateText !== undefined && !orderDate) errors.push(`order_date "${dateText.slice(0, 40)}" is not a date (YYYY-MM-DD or ISO 8601)`);
+
+  const email = get('customer_email');
+  if (email !== undefined && !EMAIL.test(email)) errors.push(`customer_email "${email.slice(0, 80)}" is not an e-mail address`);
+  const customerId = get('customer_id');
+  if (customerId !== undefined && !UUID.test(customerId)) errors.push('customer_id is not a UUID');
+  const name = get('customer_name');
+  const currency = get('currency');
+  if (currency !== undefined && !CURRENCY.test(currency)) errors.push(`currency "${currency.slice(0, 10)}" is not a 3-letter code`);
+  const reference = get('reference');
+  if (reference !== undefined && !REFERENCE.test(reference)) errors.push('order_id must be 1–64 of A-Z a-z 0-9 . _ : / # -');
+
+  return {
+    row,
+    tenant: get('tenant'),
+    reference,
+    hub: hub ?? '',
+    sku: sku ?? '',
+    seller: get('seller'),
+    quantity,
+    unitCents,
+    lineCents,
+    orderDate,
+    customer: customerId ? { id: customerId } : email ? { name: name ?? email, email } : {},
+    productName: get('product_name'),
+    shippingAddress: get('shipping_address'),
+    currency,
+    errors,
+  };
+}

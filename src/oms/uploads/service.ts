@@ -1,0 +1,159 @@
+/**
+ * Bulk uploads: a file streamed into the object store (or one already there) is recorded as an
+ * upload and handed to the ingest worker through the work queue. Reads answer its progress and
+ * its errors CSV.
+ */
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { v7 as uuidv7 } from 'uuid';
+import type { Db } from '../../db/handle';
+import { assertObjectKey, InvalidObjectKeyError, safeFileName, type ObjectStore } from '../../ports/object-store';
+import type { WorkQueue } from '../../ports/work-queue';
+import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
+import { AppError, FieldErrors, notFound } from '../../shared/errors';
+import { errorsHeader, streamErrors } from './errors-file';
+import { getUpload, insertUpload, listUploads, staleUploads, type UploadRow, type UploadStatus } from './repository';
+
+export const INGEST_QUEUE = 'ingest';
+
+export interface IngestJob {
+  upload_id: string;
+}
+
+/** Who acts: a tenant, or the admin without one (an upload whose rows name their tenants). */
+export interface Actor {
+  tenantId?: string;
+}
+
+export class FileTooLargeError extends Error {}
+
+export class UploadService {
+  constructor(
+    private readonly db: Db,
+    private readonly store: ObjectStore,
+    private readonly queue: WorkQueue,
+    private readonly maxUploadBytes: number,
+  ) {}
+
+  /** Streams `file` into the store (hashing and measuring it on the way), records the upload, queues its job. */
+  async upload(actor: Actor, file: { filename: string; stream: Readable }, delimiter?: string) {
+    const id = uuidv7();
+    const objectKey = `uploads/${new Date().toISOString().replace(/[-:.]/g, '')}_${id}_${safeFileName(file.filename)}`;
+    const hash = createHash('sha256');
+    let size = 0;
+    let sniffed = false;
+    const limit = this.maxUploadBytes;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        if (size > limit) return done(new FileTooLargeError());
+        if (!sniffed) {
+          sniffed = true;
+          // A NUL byte never occurs in UTF-8 text: a spreadsheet, an image or a zip has them early.
+          if (chunk.subarray(0, 8192).includes(0)) return done(new AppError(415, 'upload.not_csv', { reason: 'it contains binary data' }));
+        }
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await this.store.put(objectKey, file.stream.pipe(meter));
+    } catch (error) {
+      file.stream.resume(); // let the request finish so the answer can be sent
+      if (error instanceof FileTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+        throw new AppError(413, 'upload.too_large', { limit });
+      }
+      throw error;
+    }
+    return this.record(actor, { id, filename: safeFileName(file.filename), objectKey, delimiter, size, sha256: hash.digest('hex') });
+  }
+
+  /** Ingests an object already in the store. A tenant may name its own uploads' objects or keys under imports/{tenant id}/. */
+  async import(actor: Actor, objectKey: string, delimiter?: string) {
+    try {
+      assertObjectKey(objectKey);
+    } catch (error) {
+      if (!(error instanceof InvalidObjectKeyError)) throw error;
+      const errors = new FieldErrors();
+      errors.add('object_key', 'field.object_key', { reason: error.message.replace(/^invalid object key: /, '') });
+      errors.throwIfAny();
+    }
+    if (actor.tenantId) {
+      const prefix = `imports/${actor.tenantId}/`;
+      const own = await this.db.query('SELECT 1 FROM oms.uploads WHERE tenant_id = $1 AND object_key = $2 LIMIT 1', [actor.tenantId, objectKey]);
+      if (!objectKey.startsWith(prefix) && own.length === 0) throw new AppError(403, 'upload.object_forbidden', { prefix });
+    }
+    const info = await this.store.head(objectKey);
+    if (!info) throw new AppError(404, 'upload.object_not_found', { key: objectKey });
+    return this.record(actor, { id: uuidv7(), filename: objectKey.split('/').pop()!, objectKey, delimiter, size: info.size });
+  }
+
+  private async record(
+    actor: Actor,
+    upload: { id: string; filename: string; objectKey: string; delimiter?: string; size: number; sha256?: string },
+  ) {
+    await insertUpload(this.db, {
+      id: upload.id,
+      tenant_id: actor.tenantId ?? null,
+      filename: upload.filename,
+      object_key: upload.objectKey,
+      delimiter: upload.delimiter ?? null,
+      size_bytes: upload.size,
+      content_sha256: upload.sha256 ?? null,
+    });
+    // Sent after the upload is recorded; if this process dies in between, resendLost() sends it.
+    await this.queue.send(INGEST_QUEUE, { upload_id: upload.id } satisfies IngestJob, { dedupeKey: upload.id });
+    return { upload_id: upload.id, status: 'queued' as const, object_key: upload.objectKey };
+  }
+
+  async get(actor: Actor, id: string) {
+    return present(await this.row(actor, id));
+  }
+
+  async list(actor: Actor, query: { status?: UploadStatus; limit: number; cursor?: string }) {
+    const rows = await listUploads(this.db, actor.tenantId, { status: query.status, before: decodeCursor(query.cursor), limit: query.limit + 1 });
+    const page = toPage(rows, query.limit, (r) => r.id);
+    return { data: page.data.map(present), next_cursor: page.next_cursor };
+  }
+
+  /** The errors CSV: the finished file, or while the upload runs, the batches committed so far. */
+  async errors(actor: Actor, id: string): Promise<Readable | string> {
+    const upload = await this.row(actor, id);
+    if (upload.errors_file) return this.store.get(upload.errors_file);
+    if (!upload.header) return '';
+    if (upload.status === 'completed') return errorsHeader(upload.header);
+    return streamErrors(this.store, upload.id, upload.header, upload.batches_done);
+  }
+
+  /** Sends again the jobs of uploads left unfinished and untouched (a send lost to a crash, a dead worker). */
+  async resendLost(olderThanMs: number): Promise<number> {
+    const stale = await staleUploads(this.db, olderThanMs);
+    for (const { id } of stale) await this.queue.send(INGEST_QUEUE, { upload_id: id } satisfies IngestJob, { dedupeKey: id });
+    return stale.length;
+  }
+
+  private async row(actor: Actor, id: string): Promise<UploadRow> {
+    const row = isUuid(id) ? await getUpload(this.db, id, actor.tenantId) : undefined;
+    if (!row) throw notFound('Upload', id);
+    return row;
+  }
+}
+
+function present(row: UploadRow) {
+  return {
+    id: row.id,
+    ...(row.tenant_id ? { tenant_id: row.tenant_id } : {}),
+    status: row.status,
+    filename: row.filename,
+    object_key: row.object_key,
+    rows_total: row.rows_total,
+    rows_valid: row.rows_valid,
+    rows_invalid: row.rows_invalid,
+    orders_created: row.orders_created,
+    ...(row.errors_file ? { errors_file: row.errors_file } : {}),
+    ...(row.error ? { error: row.error } : {}),
+    created_at: row.created_at,
+    ...(row.started_at ? { started_at: row.started_at } : {}),
+    ...(row.finished_at ? { finished_at: row.finished_at } : {}),
+  };
+}

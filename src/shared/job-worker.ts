@@ -1,0 +1,150 @@
+/**
+ * Runs a handler over the jobs of one WorkQueue queue: woken by the queue's signal (and by a
+ * timer when a retried job becomes visible), one job at a time per slot, keeping each job
+ * hidden while its handler works (the handler calls `heartbeat` between steps), acknowledging
+ * it on success and failing it (retry with backoff, then dead) on error.
+ */
+import type { Job, WorkQueue } from '../ports/work-queue';
+
+export type JobHandler<T> = (job: Job<T>, heartbeat: () => Promise<void>) => Promise<void>;
+
+export interface JobWorkerOptions<T> {
+  visibilityMs: number;
+  concurrency?: number;
+  /** Called once a job is dead (attempts used up): the place to mark its work failed. */
+  onDead?: (job: Job<T>, error: string) => Promise<void>;
+  onError?: (error: unknown, job?: Job<T>) => void;
+}
+
+/** The job is no longer this worker's (its visibility ran out and another worker took it). */
+export class JobLostError extends Error {
+  constructor(job: Job) {
+    super(`job ${job.id} was taken over by another delivery`);
+    this.name = 'JobLostError';
+  }
+}
+
+export class JobWorker<T> {
+  private stopped = false;
+  private running = 0;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private pendingWake = false;
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Receives under way: drain() must not conclude "idle" while one may still bring a job. */
+  private readonly receiving = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly queue: WorkQueue,
+    private readonly name: string,
+    private readonly handler: JobHandler<T>,
+    private readonly options: JobWorkerOptions<T>,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.queue.subscribe(this.name, () => this.signal());
+    this.loop = this.run();
+  }
+
+  /** Runs until no job is visible and none is in hand (tests call this instead of sleeping). */
+  async drain(): Promise<void> {
+    for (;;) {
+      await Promise.allSettled([...this.receiving]);
+      const started = await this.fill();
+      if (started === 0 && this.inFlight.size === 0 && this.receiving.size === 0) return;
+      await Promise.race([...this.inFlight, ...this.receiving]);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.signal();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+    await this.unsubscribe?.();
+  }
+
+  private signal(): void {
+    this.pendingWake = true;
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.pendingWake = false;
+      let started = 0;
+      try {
+        started = await this.fill();
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+      if (started > 0 || this.stopped) continue;
+      if (this.pendingWake) continue;
+      const next = await this.queue.nextVisibleInMs(this.name).catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(next ?? 30_000, 30_000) + 5);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (this.pendingWake) this.wake();
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Receives as many jobs as there are free slots and starts them; answers how many. */
+  private async fill(): Promise<number> {
+    const free = (this.options.concurrency ?? 1) - this.running;
+    if (free <= 0 || this.stopped) return 0;
+    this.running += free; // reserve the slots while receiving
+    let jobs: Job<T>[] = [];
+    const receive = this.queue.receive<T>(this.name, { max: free, visibilityMs: this.options.visibilityMs });
+    this.receiving.add(receive);
+    try {
+      jobs = await receive;
+    } finally {
+      this.running -= free - jobs.length;
+      this.receiving.delete(receive);
+    }
+    for (const job of jobs) {
+      const work = this.process(job).finally(() => {
+        this.running--;
+        this.inFlight.delete(work);
+        this.signal();
+      });
+      this.inFlight.add(work);
+    }
+    return jobs.length;
+  }
+
+  private async process(job: Job<T>): Promise<void> {
+    try {
+      if (job.attempt > job.maxAttempts) {
+        // Every earlier delivery died without failing the job (a crashing worker): give up.
+        await this.dead(job, `gave up after ${job.maxAttempts} attempts that did not finish`);
+        return;
+      }
+      let extendedAt = Date.now();
+      const heartbeat = async () => {
+        if (Date.now() - extendedAt < this.options.visibilityMs / 3) return;
+        if (!(await this.queue.extend(job, this.options.visibilityMs))) throw new JobLostError(job);
+        extendedAt = Date.now();
+      };
+      await this.handler(job, heartbeat);
+      await this.queue.ack(job);
+    } catch (error) {
+      if (error instanceof JobLostError) return this.options.onError?.(error, job);
+      this.options.onError?.(error, job);
+      const message = error instanceof Error ? error.message : String(error);
+      const outcome = await this.queue.fail(job, message).catch(() => 'retry' as const);
+      if (outcome === 'dead') await this.options.onDead?.(job, message).catch((e: unknown) => this.options.onError?.(e, job));
+    }
+  }
+
+  private async dead(job: Job<T>, message: string): Promise<void> {
+    await this.queue.fail(job, message, { dead: true });
+    await this.options.onDead?.(job, message);
+  }
+}
