@@ -37,7 +37,7 @@ export async function uploadRoutes(app: Api, ctx: AppContext): Promise<void> {
 
   // Multipart only in this scope: the file part is streamed, never buffered.
   await app.register(async (scope: Api) => {
-    await scope.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: 5, fieldSize: 100 } });
+    await scope.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes + 1, files: 1, fields: 5, fieldSize: 100 } });
     scope.post('/orders/upload', {
       // The body is a stream, not JSON: a retried upload creates nothing twice anyway (references).
       config: { ...config, idempotent: false },

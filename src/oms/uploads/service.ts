@@ -4,7 +4,7 @@
  * its errors CSV.
  */
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../../db/handle';
 import { assertObjectKey, InvalidObjectKeyError, safeFileName, type ObjectStore } from '../../ports/object-store';
@@ -57,7 +57,8 @@ export class UploadService {
       },
     });
     try {
-      await this.store.put(objectKey, file.stream.pipe(meter));
+      // pipeline() (not pipe) so the meter's error also tears down the source, handled once, by put().
+      await this.store.put(objectKey, pipeline(file.stream, meter, () => undefined));
     } catch (error) {
       file.stream.resume(); // let the request finish so the answer can be sent
       if (error instanceof FileTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
