@@ -2,6 +2,7 @@
 const benches: Record<string, () => Promise<void>> = {
   reservations: async () => (await import('./reservations')).run(),
   orders: async () => (await import('./orders')).runOrdersBench(),
+  ingest: async () => (await import('./ingest')).runIngestBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

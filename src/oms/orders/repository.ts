@@ -68,9 +68,13 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
               seller_id uuid, seller text, items jsonb, total_amount numeric, currency text, shipping_address jsonb,
               order_date timestamptz, source text, upload_id uuid, created_at timestamptz, event jsonb)
      ), found AS (
-       SELECT DISTINCT ON (i.n) i.n, c.id, c.name, c.email FROM input i
-       JOIN oms.customers c ON c.tenant_id = $1
-        AND (c.id = i.customer_id OR (i.customer_id IS NULL AND lower(c.email) = lower(i.customer_email)))
+       -- Two index look-ups, not one OR-join (that scans every customer per order).
+       SELECT i.n, c.id, c.name, c.email FROM input i
+       JOIN oms.customers c ON c.tenant_id = $1 AND c.id = i.customer_id
+       UNION ALL
+       SELECT i.n, c.id, c.name, c.email FROM input i
+       JOIN oms.customers c ON c.tenant_id = $1 AND lower(c.email) = lower(i.customer_email)
+       WHERE i.customer_id IS NULL
      ), wanted AS (
        SELECT DISTINCT ON (lower(i.customer_email)) i.customer_name, i.customer_email FROM input i
        WHERE i.customer_id IS NULL AND i.customer_email IS NOT NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)

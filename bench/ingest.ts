@@ -1,0 +1,189 @@
+/**
+ * Ingest benchmark (`npm run bench -- ingest`): a generated CSV in the 11-column layout
+ * (BENCH_ROWS rows, default 1,000,000; 5% invalid; 10 hubs × 1,000 SKUs; ~1.3 lines per order)
+ * uploaded to a service started as its own process (roles api + ingest), timed from the upload
+ * request to `completed`, with the process's peak RSS:
+ *  - on the PostgreSQL server, against a raw COPY of the same file into an equivalent table,
+ *    run by psql in the same run;
+ *  - on embedded PGlite (its WASM heap counts in the process's RSS: reported as is).
+ * BENCH_ENGINES=postgres,pglite picks engines.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { createWriteStream, openAsBlob } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
+import { FormData, request } from 'undici';
+import { createBenchDatabase, lcg } from './lib/server-db';
+
+const ROWS = Number(process.env.BENCH_ROWS || 1_000_000);
+const ENGINES = (process.env.BENCH_ENGINES || 'postgres,pglite').split(',');
+const ADMIN = 'bench-admin-key-0123456789';
+const HUBS = 10;
+const SKUS = 1000;
+const HEADER = 'order_id,customer_name,customer_email,product_name,sku,hub_id,quantity,unit_price,total_amount,order_date,shipping_address';
+const run = promisify(execFile);
+
+/** Writes the CSV; answers how many rows are invalid by construction. */
+async function generate(file: string, rows: number): Promise<number> {
+  const random = lcg(7);
+  const out = createWriteStream(file);
+  out.write(`${HEADER}\n`);
+  let invalid = 0;
+  let buffer = '';
+  for (let row = 0, order = 0; row < rows; order++) {
+    const lines = random(10) < 3 ? 2 : 1; // ~1.3 lines per order
+    const hub = `H${random(HUBS)}`;
+    const customer = `Customer ${order % 5000},c${order % 5000}@bench.io`;
+    for (let k = 0; k < lines && row < rows; k++, row++) {
+      // 5% invalid rows, in single-line orders so that no valid line is dragged down with them
+      const bad = lines === 1 && random(100) < 7 && invalid < rows * 0.05;
+      if (bad) invalid++;
+      const qty = 1 + random(3);
+      const price = `${1 + random(90)}.${String(random(100)).padStart(2, '0')}`;
+      const total = (Math.round(Number(price) * 100) * qty / 100).toFixed(2);
+      buffer += `B${order},${customer},Product,${bad ? 'NOPE' : `S${random(SKUS)}`},${hub},${qty},${price},${total},2026-01-${String(1 + (order % 28)).padStart(2, '0')},"${order} Nile St, Cairo"\n`;
+    }
+    if (buffer.length > 1 << 20) {
+      if (!out.write(buffer)) await once(out, 'drain');
+      buffer = '';
+    }
+  }
+  out.end(buffer);
+  await once(out, 'finish');
+  return invalid;
+}
+
+interface Service {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startService(env: Record<string, string>): Promise<Service> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, ['bin/oms.mjs', 'start'], {
+    env: { ...process.env, ...env, PORT: String(port), OMS_ROLES: 'api,ingest', OMS_ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ready = await request(`${url}/ready`).then((r) => r.body.text().then(() => r.statusCode)).catch(() => 0);
+    if (ready === 200) break;
+    if (i > 600) throw new Error('service did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function call(url: string, method: 'GET' | 'POST' | 'PUT', pathName: string, key: string, body?: unknown) {
+  const res = await request(`${url}${pathName}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${pathName}: ${res.statusCode} ${text}`);
+  return JSON.parse(text);
+}
+
+async function seed(service: Service): Promise<string> {
+  const tenant = await call(service.url, 'POST', '/tenants', ADMIN, { code: 'bench', name: 'Bench' });
+  const { key } = await call(service.url, 'POST', `/tenants/${tenant.id}/api-keys`, ADMIN);
+  for (let h = 0; h < HUBS; h++) await call(service.url, 'POST', '/hubs', key, { code: `H${h}`, name: `Hub ${h}` });
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < SKUS) {
+      const s = next++;
+      await call(service.url, 'POST', '/skus', key, { code: `S${s}`, name: `SKU ${s}` });
+    }
+  }));
+  return key;
+}
+
+const rssKb = async (pid: number, field: 'VmRSS' | 'VmHWM') =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+
+async function timeIngest(service: Service, key: string, file: string) {
+  const form = new FormData();
+  form.append('file', await openAsBlob(file, { type: 'text/csv' }), 'bench.csv');
+  const started = performance.now();
+  const res = await request(`${service.url}/orders/upload`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+  const accepted = JSON.parse(await res.body.text());
+  if (res.statusCode !== 202) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(accepted)}`);
+  const uploadedMs = performance.now() - started;
+  let upload: any;
+  for (;;) {
+    upload = await call(service.url, 'GET', `/uploads/${accepted.upload_id}`, key);
+    if (upload.status === 'completed' || upload.status === 'failed') break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (upload.status !== 'completed') throw new Error(`upload failed: ${upload.error}`);
+  return { seconds, uploadedMs, upload, peakRssMb: Math.round((await rssKb(service.pid, 'VmHWM')) / 1024) };
+}
+
+async function rawCopy(url: string, file: string): Promise<number> {
+  const ddl = `DROP TABLE IF EXISTS bench_copy_orders; CREATE TABLE bench_copy_orders (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id text NOT NULL, customer_name text, customer_email text, product_name text,
+    sku text NOT NULL, hub_id text NOT NULL, quantity text, unit_price numeric(16,2), total_amount numeric(16,2), order_date date, shipping_address text)`;
+  await run('psql', [url, '-qc', ddl]);
+  const started = performance.now();
+  await run('psql', [url, '-qc', `\\copy bench_copy_orders (${HEADER}) FROM '${file}' WITH (FORMAT csv, HEADER true)`]);
+  return (performance.now() - started) / 1000;
+}
+
+export async function runIngestBench(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'oms-bench-ingest-'));
+  const file = path.join(dir, 'orders.csv');
+  const report: Record<string, unknown> = { bench: 'ingest', rows: ROWS };
+  try {
+    const invalid = await generate(file, ROWS);
+    report.invalid_rows = invalid;
+    console.log(`\nCSV ingest of ${ROWS.toLocaleString('en')} rows (${invalid.toLocaleString('en')} invalid), upload → completed, service in its own process (api + ingest)`);
+    if (ENGINES.includes('postgres')) {
+      const bench = await createBenchDatabase('ingest', 4);
+      try {
+        await bench.db.close().catch(() => undefined);
+        const copySeconds = await rawCopy(bench.url, file);
+        const service = await startService({ DATABASE_URL: bench.url, DATA_DIR: path.join(dir, 'pg-data') });
+        try {
+          const key = await seed(service);
+          const r = await timeIngest(service, key, file);
+          const rowsPerS = Math.round(ROWS / r.seconds);
+          const copyPerS = Math.round(ROWS / copySeconds);
+          console.log(`postgres  service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s (upload request ${Math.round(r.uploadedMs)} ms); raw COPY ${copySeconds.toFixed(1)} s = ${copyPerS} rows/s; service÷COPY ${(rowsPerS / copyPerS).toFixed(2)}; peak RSS ${r.peakRssMb} MB; orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`);
+          report.postgres = { seconds: r.seconds, rows_per_s: rowsPerS, copy_seconds: copySeconds, copy_rows_per_s: copyPerS, ratio: Number((rowsPerS / copyPerS).toFixed(2)), peak_rss_mb: r.peakRssMb, upload: r.upload };
+        } finally {
+          await service.stop();
+        }
+      } finally {
+        await bench.drop().catch(() => undefined);
+      }
+    }
+    if (ENGINES.includes('pglite')) {
+      const service = await startService({ DATA_DIR: path.join(dir, 'pglite-data') });
+      try {
+        const key = await seed(service);
+        const r = await timeIngest(service, key, file);
+        const rowsPerS = Math.round(ROWS / r.seconds);
+        console.log(`pglite    service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s; peak RSS ${r.peakRssMb} MB (includes PGlite's WASM heap); orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`);
+        report.pglite = { seconds: r.seconds, rows_per_s: rowsPerS, peak_rss_mb: r.peakRssMb, upload: r.upload };
+      } finally {
+        await service.stop();
+      }
+    }
+    console.log(JSON.stringify(report));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
