@@ -96,7 +96,8 @@ export class DbWorkQueue implements WorkQueue {
   /** Milliseconds until the next hidden job of `queue` becomes visible (undefined: none pending). */
   async nextVisibleInMs(queue: string): Promise<number | undefined> {
     const rows = await this.db.query<{ ms: number | null }>(
-      `SELECT greatest(0, extract(epoch FROM min(visible_at) - now()) * 1000)::float8 AS ms
+      // greatest() ignores NULL: without the CASE an empty queue would read as "visible now".
+      `SELECT CASE WHEN min(visible_at) IS NULL THEN NULL ELSE greatest(0, extract(epoch FROM min(visible_at) - now()) * 1000)::float8 END AS ms
        FROM queue.jobs WHERE queue = $1 AND state = 'pending'`,
       [queue],
     );
