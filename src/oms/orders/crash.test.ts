@@ -5,45 +5,24 @@
  * On PGlite the child opens the same data directory on disk (one process at a time).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { createTestDatabase, testEngine, type TestDatabase } from '../../../test/helpers/db';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSharedDatabase, type SharedDatabase } from '../../../test/helpers/shared-db';
 import { loadConfig } from '../../config/index';
 import { createContext, type AppContext } from '../../context';
 import type { Db } from '../../db/handle';
-import { openPglite } from '../../db/pglite';
 import { startFinalizer } from './finalizer-role';
 
 const run = promisify(execFile);
-let server: TestDatabase | undefined;
-let dir: string | undefined;
+let shared: SharedDatabase;
 let tenantId: string;
 
 const contextOn = (db: Db): AppContext => createContext({ config: loadConfig({ LOG_LEVEL: 'silent' }), logger: pino({ level: 'silent' }), db });
-
-/** Runs `work` on the shared database: the server's test database, or the PGlite directory. */
-async function withDb<T>(work: (ctx: AppContext) => Promise<T>): Promise<T> {
-  if (server) return work(contextOn(server.db));
-  const db = await openPglite({ dataDir: dir! });
-  try {
-    return await work(contextOn(db));
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(work: (ctx: AppContext) => Promise<T>) => shared.with((db) => work(contextOn(db)));
 
 beforeAll(async () => {
-  if (testEngine() === 'postgres') {
-    server = await createTestDatabase({ poolSize: 4 });
-  } else {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'oms-crash-'));
-    const db = await openPglite({ dataDir: dir, loadDataDir: new Blob([await readFile(inject('pgliteTemplate'))]) });
-    await db.close();
-  }
+  shared = await createSharedDatabase();
   tenantId = await withDb(async (ctx) => {
     const tenant = await ctx.ims.tenants.create({ code: 'crash', name: 'Crash' });
     await ctx.ims.catalog.create(tenant.id, 'hub', { code: 'H', name: 'Hub' });
@@ -54,8 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await shared.drop();
 });
 
 it.each(['after-reserve', 'after-move'])('killed %s: after a restart each order is reserved once and new_order', async (point) => {
@@ -70,7 +48,7 @@ it.each(['after-reserve', 'after-move'])('killed %s: after a restart each order 
     return placed;
   });
 
-  const target = server?.url ?? dir!;
+  const target = shared.target;
   const crashed = await run(process.execPath, ['--import', 'tsx', 'test/helpers/crashing-finalizer.ts', target, point]).catch((e) => e);
   expect(crashed.signal).toBe('SIGKILL');
 

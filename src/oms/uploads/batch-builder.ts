@@ -69,7 +69,10 @@ export class BatchBuilder {
     await this.assignTenants(file, groups);
     const byTenant = new Map<string, Group[]>();
     for (const group of groups) {
-      if (group.tenantId) byTenant.set(group.tenantId, [...(byTenant.get(group.tenantId) ?? []), group]);
+      if (!group.tenantId) continue;
+      const list = byTenant.get(group.tenantId);
+      if (list) list.push(group);
+      else byTenant.set(group.tenantId, [group]);
     }
     const result: BatchOrders = { byTenant: new Map(), invalid: [] };
     const seen = new Set<string>();

@@ -57,7 +57,7 @@ export class UploadIngester {
         delimiter: upload.delimiter ?? detectDelimiter(await this.firstChunk(upload.object_key)),
       };
       await markProcessing(this.db, uploadId, learnt);
-      upload = (await getUpload(this.db, uploadId))!;
+      upload = { ...upload, ...learnt, status: 'processing' };
       await this.stream(upload, heartbeat);
     } catch (error) {
       if (error instanceof LayoutError) return finishUpload(this.db, uploadId, { status: 'failed', error: error.message });

@@ -4,50 +4,33 @@
  * counted once and no order exists twice. On PGlite the child opens the same data directory.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { createTestDatabase, testEngine, type TestDatabase } from '../../../test/helpers/db';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSharedDatabase, type SharedDatabase } from '../../../test/helpers/shared-db';
 import { loadConfig } from '../../config/index';
 import { createContext, type AppContext } from '../../context';
 import type { Db } from '../../db/handle';
-import { openPglite } from '../../db/pglite';
 import { startIngest } from './ingest-role';
 
 const run = promisify(execFile);
-let server: TestDatabase | undefined;
-let dir: string | undefined;
+let shared: SharedDatabase;
 let dataDir: string;
 
 const contextOn = (db: Db): AppContext => createContext({ config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, INGEST_BATCH_ROWS: '10' }), logger: pino({ level: 'silent' }), db });
-
-async function withDb<T>(work: (ctx: AppContext) => Promise<T>): Promise<T> {
-  if (server) return work(contextOn(server.db));
-  const db = await openPglite({ dataDir: dir! });
-  try {
-    return await work(contextOn(db));
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(work: (ctx: AppContext) => Promise<T>) => shared.with((db) => work(contextOn(db)));
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'oms-resume-data-'));
-  if (testEngine() === 'postgres') {
-    server = await createTestDatabase({ poolSize: 4 });
-  } else {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'oms-resume-'));
-    const db = await openPglite({ dataDir: dir, loadDataDir: new Blob([await readFile(inject('pgliteTemplate'))]) });
-    await db.close();
-  }
+  shared = await createSharedDatabase();
 });
 
 afterAll(async () => {
-  await server?.drop();
-  for (const d of [dir, dataDir]) if (d) await rm(d, { recursive: true, force: true });
+  await shared.drop();
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 it('a worker killed mid-file: the retried job finishes, every row counted once, no order twice', async () => {
@@ -66,7 +49,7 @@ it('a worker killed mid-file: the retried job finishes, every row counted once, 
     return { tenantId: tenant.id, uploadId: accepted.upload_id };
   });
 
-  const crashed = await run(process.execPath, ['--import', 'tsx', 'test/helpers/crashing-ingest.ts', server?.url ?? dir!, dataDir, '4', '10']).catch((e) => e);
+  const crashed = await run(process.execPath, ['--import', 'tsx', 'test/helpers/crashing-ingest.ts', shared.target, dataDir, '4', '10']).catch((e) => e);
   expect(crashed.signal).toBe('SIGKILL');
 
   await withDb(async (ctx) => {
