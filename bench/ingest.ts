@@ -27,7 +27,7 @@ const HEADER = 'order_id,customer_name,customer_email,product_name,sku,hub_id,qu
 const run = promisify(execFile);
 
 /** Writes the CSV; answers how many rows are invalid by construction. */
-async function generate(file: string, rows: number): Promise<number> {
+export async function generate(file: string, rows: number): Promise<number> {
   const random = lcg(7);
   const out = createWriteStream(file);
   out.write(`${HEADER}\n`);
@@ -64,7 +64,9 @@ interface Service {
 
 async function startService(env: Record<string, string>): Promise<Service> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, ['bin/oms.mjs', 'start'], {
+  // BENCH_SERVICE_NODE_ARGS: extra node flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/oms.mjs', 'start'], {
     env: { ...process.env, ...env, PORT: String(port), OMS_ROLES: 'api,ingest', OMS_ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

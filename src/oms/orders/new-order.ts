@@ -2,10 +2,10 @@
  * Turns a validated order (from POST /orders or a CSV upload) into what insertOrdersWithEvents
  * stores: the row, its customer reference, and the order.created event's data.
  */
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../shared/ids';
 import type { CatalogRef } from '../../ims/catalog/resources';
 import { formatCents } from '../money';
-import { toOrder, type Order, type OrderItem } from './model';
+import type { Order, OrderItem } from './model';
 import type { CustomerRef, OrderToInsert } from './repository';
 
 export interface OrderDraft {
@@ -37,7 +37,7 @@ export function generatedReference(id: string): string {
 
 /** The row to insert and the order as the event and the response show it (the customer is filled in by the statement). */
 export function prepareOrder(tenantId: string, draft: OrderDraft, now = new Date()): { insert: OrderToInsert; order: Order } {
-  const id = uuidv7();
+  const id = newId();
   const orderDate = draft.order_date ?? now;
   const stored = {
     id,
@@ -55,10 +55,23 @@ export function prepareOrder(tenantId: string, draft: OrderDraft, now = new Date
     upload_id: draft.upload_id ?? null,
     created_at: now,
   };
-  const order = toOrder({
-    ...stored, tenant_id: tenantId, customer_id: null, customer_name: null, customer_email: null,
-    shipping_address: draft.shipping_address ?? null, order_date: orderDate, status: 'on_hold', status_reason: null,
+  // Built field by field (not through toOrder on a spread row): this runs once per CSV row.
+  const order: Order = {
+    id,
+    reference: stored.reference,
+    tenant_id: tenantId,
+    ...(stored.seller ? { seller: stored.seller } : {}),
+    hub: stored.hub,
+    items: draft.items.map((item) => ({ sku: item.sku, ...(item.name !== undefined ? { name: item.name } : {}), quantity: item.quantity, unit_price: item.unit_price })),
+    total_amount: stored.total_amount,
+    currency: stored.currency,
+    ...(draft.shipping_address !== undefined && draft.shipping_address !== null ? { shipping_address: draft.shipping_address } : {}),
+    order_date: orderDate,
+    status: 'on_hold',
+    source: draft.source,
+    ...(stored.upload_id ? { upload_id: stored.upload_id } : {}),
+    created_at: now,
     updated_at: now,
-  });
+  };
   return { insert: { order: stored, customer: draft.customer, event: { order } }, order };
 }

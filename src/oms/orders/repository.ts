@@ -63,7 +63,7 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
   const rows = await scope.query<{ n: number; id: string | null; name: string | null; email: string | null; inserted: boolean }>(
     `WITH input AS (
        -- One JSON parameter for the whole batch: far cheaper to encode than a parameter array per column.
-       SELECT * FROM jsonb_to_recordset($2::jsonb)
+       SELECT * FROM json_to_recordset($2::json)
          AS i(n int, customer_id uuid, customer_name text, customer_email text, id uuid, reference text, hub_id uuid, hub text,
               seller_id uuid, seller text, items jsonb, total_amount numeric, currency text, shipping_address jsonb,
               order_date timestamptz, source text, upload_id uuid, created_at timestamptz, event jsonb)
@@ -134,6 +134,45 @@ export async function findReferences(scope: TenantScope, references: readonly st
     [references],
   );
   return new Map(rows.map((r) => [r.reference, r.upload_id]));
+}
+
+/**
+ * The tenant's customers for these people by e-mail (case-insensitive), created where missing,
+ * keyed by the e-mail exactly as given. For big batches (a CSV batch): resolving customers in
+ * insertOrdersWithEvents joins every order to every new customer, which grows with the square
+ * of the batch; here it is one index look-up per address. A customer created concurrently and
+ * not yet visible is found by the second look-up, which sees what committed meanwhile.
+ */
+export async function ensureCustomersByEmail(
+  scope: TenantScope,
+  people: readonly { name: string; email: string }[],
+): Promise<Map<string, { id: string; name: string; email: string }>> {
+  const wanted = new Map(people.map((p) => [p.email, p.name]));
+  const found = new Map<string, { id: string; name: string; email: string }>();
+  const lookUp = async (emails: string[]) => {
+    const rows = await scope.query<{ wanted: string; id: string; name: string; email: string }>(
+      `SELECT w.email AS wanted, c.id, c.name, c.email FROM unnest($2::text[]) AS w(email)
+       JOIN oms.customers c ON c.tenant_id = $1 AND lower(c.email) = lower(w.email)`,
+      [emails],
+    );
+    for (const r of rows) found.set(r.wanted, { id: r.id, name: r.name, email: r.email });
+  };
+  const missing = () => [...wanted.keys()].filter((email) => !found.has(email));
+  if (wanted.size === 0) return found;
+  await lookUp([...wanted.keys()]);
+  const toCreate = missing();
+  if (toCreate.length === 0) return found;
+  const created = await scope.query<{ id: string; name: string; email: string }>(
+    `INSERT INTO oms.customers (tenant_id, name, email)
+     SELECT $1, w.name, w.email FROM unnest($2::text[], $3::text[]) AS w(name, email)
+     ON CONFLICT (tenant_id, lower(email)) DO NOTHING
+     RETURNING id, name, email`,
+    [toCreate.map((email) => wanted.get(email)!), toCreate],
+  );
+  for (const c of created) found.set(c.email, c);
+  const stillMissing = missing();
+  if (stillMissing.length > 0) await lookUp(stillMissing);
+  return found;
 }
 
 /** Which of `ids` are customers of the tenant. */

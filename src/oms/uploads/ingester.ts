@@ -12,7 +12,7 @@ import { TenantScope } from '../../db/tenant-scope';
 import { EVENTS_CHANNEL } from '../../events/outbox';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store';
 import type { InventoryClient } from '../inventory-client';
-import { insertOrdersWithEvents } from '../orders/repository';
+import { ensureCustomersByEmail, insertOrdersWithEvents, type OrderToInsert } from '../orders/repository';
 import { BatchBuilder, type BatchOrders, type FileContext } from './batch-builder';
 import { detectDelimiter, LayoutError, mapHeader, type ColumnMap } from './csv-layout';
 import { composeErrors, writeErrorsPart } from './errors-file';
@@ -105,33 +105,51 @@ export class UploadIngester {
     let pending: ParsedLine[] = [];
     let dataRow = 0;
 
+    // Batches are pipelined: while batch N's transaction runs, the parser reads batch N+1 and
+    // the builder validates it (its look-ups run beside the transaction). Builds run one after
+    // another (each learns the file's invalid references from the one before) and so do
+    // transactions (the checkpoint moves in order). A reference that batch N stores after
+    // batch N+1 looked it up makes N+1 roll back and validate again (storeBatch).
+    let lastBuild: Promise<unknown> = Promise.resolve();
+    let lastStore: Promise<void> = Promise.resolve();
     const flush = async (lines: ParsedLine[]) => {
-      await this.storeBatch(file, lines, rowsDone, batches + 1);
+      const built = lastBuild.then(() => this.builder.build(file, fresh(lines)));
+      lastBuild = built.catch(() => undefined);
+      await lastStore;
+      const store = this.storeBatch(file, lines, rowsDone, batches + 1, built).then(heartbeat);
       rowsDone += lines.length;
       batches++;
-      await heartbeat();
+      lastStore = store;
+      store.catch(() => undefined); // awaited (and thrown) by the next flush or at the end
     };
 
-    for await (const record of parser as AsyncIterable<string[]>) {
-      if (!header) {
-        header = record;
-        columns = mapHeader(header);
-        if (!upload.header) await saveHeader(this.db, upload.id, header);
-        continue;
+    try {
+      for await (const record of parser as AsyncIterable<string[]>) {
+        if (!header) {
+          header = record;
+          columns = mapHeader(header);
+          if (!upload.header) await saveHeader(this.db, upload.id, header);
+          continue;
+        }
+        dataRow++;
+        if (dataRow <= rowsDone) continue; // committed by an earlier delivery of this job
+        const line = parseRow({ number: dataRow + 1, values: record }, columns, header.length);
+        const last = pending[pending.length - 1];
+        const continuesOrder = last !== undefined && line.reference !== undefined && line.reference === last.reference;
+        if (pending.length >= this.batchRows && !continuesOrder) {
+          await flush(pending);
+          pending = [];
+        }
+        pending.push(line);
       }
-      dataRow++;
-      if (dataRow <= rowsDone) continue; // committed by an earlier delivery of this job
-      const line = parseRow({ number: dataRow + 1, values: record }, columns, header.length);
-      const last = pending[pending.length - 1];
-      const continuesOrder = last !== undefined && line.reference !== undefined && line.reference === last.reference;
-      if (pending.length >= this.batchRows && !continuesOrder) {
-        await flush(pending);
-        pending = [];
-      }
-      pending.push(line);
+    } catch (error) {
+      // Let the batch in flight finish (or fail) before the upload is marked failed.
+      await lastStore.catch(() => undefined);
+      throw error;
     }
     if (!header) throw new LayoutError('The file is empty: it has no header row');
     if (pending.length > 0) await flush(pending);
+    await lastStore;
     const errorsFile = await composeErrors(this.store, upload.id, header, batches);
     await finishUpload(this.db, upload.id, { status: 'completed', errors_file: errorsFile });
   }
@@ -141,16 +159,18 @@ export class UploadIngester {
    * orders, events and counters commit together. A reference taken meanwhile by someone else
    * rolls the batch back, and validating again reports it.
    */
-  private async storeBatch(file: FileContext, lines: ParsedLine[], rowsDone: number, batch: number): Promise<void> {
+  private async storeBatch(file: FileContext, lines: ParsedLine[], rowsDone: number, batch: number, prebuilt: Promise<BatchOrders>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const built = await this.builder.build(file, lines.map((l) => ({ ...l, errors: [...l.errors] })));
+      const built = attempt === 1 ? await prebuilt : await this.builder.build(file, fresh(lines));
       if (built.invalid.length > 0) await writeErrorsPart(this.store, file.uploadId, batch, built.invalid);
       const stored = await this.db.transaction(async (tx) => {
         let created = 0;
         // Several tenants' orders (an admin upload) commit together or not at all.
         for (const [tenantId, orders] of built.byTenant) {
           if (orders.length === 0) continue;
-          const outcomes = await insertOrdersWithEvents(new TenantScope(tx, tenantId), orders.map((o) => o.insert));
+          const scope = new TenantScope(tx, tenantId);
+          const inserts = await withCustomerIds(scope, orders.map((o) => o.insert));
+          const outcomes = await insertOrdersWithEvents(scope, inserts);
           if (outcomes.some((o) => !o.inserted)) throw new ReferenceRaceError();
           created += outcomes.length;
         }
@@ -168,6 +188,22 @@ export class UploadIngester {
       if (attempt >= 5) throw new Error(`batch ${batch} of upload ${file.uploadId} kept losing references to concurrent writers`);
     }
   }
+}
+
+/** The orders with every customer named by e-mail resolved (or created) to its id, in one pass for the batch. */
+async function withCustomerIds(scope: TenantScope, orders: OrderToInsert[]): Promise<OrderToInsert[]> {
+  const people = orders.flatMap((o) => (o.customer.id === undefined && o.customer.email !== undefined ? [{ name: o.customer.name ?? o.customer.email, email: o.customer.email }] : []));
+  if (people.length === 0) return orders;
+  const customers = await ensureCustomersByEmail(scope, people);
+  return orders.map((o) => {
+    const found = o.customer.id === undefined && o.customer.email !== undefined ? customers.get(o.customer.email) : undefined;
+    return found ? { ...o, customer: { id: found.id } } : o;
+  });
+}
+
+/** Copies of the lines for one build: the builder adds reasons to a line's errors. */
+function fresh(lines: readonly ParsedLine[]): ParsedLine[] {
+  return lines.map((l) => ({ ...l, errors: [...l.errors] }));
 }
 
 function countRows(built: BatchOrders): number {

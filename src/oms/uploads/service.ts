@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../shared/ids';
 import type { Db } from '../../db/handle';
 import { assertObjectKey, InvalidObjectKeyError, safeFileName, type ObjectStore } from '../../ports/object-store';
 import type { WorkQueue } from '../../ports/work-queue';
@@ -37,7 +37,7 @@ export class UploadService {
 
   /** Streams `file` into the store (hashing and measuring it on the way), records the upload, queues its job. */
   async upload(actor: Actor, file: { filename: string; stream: Readable }, delimiter?: string) {
-    const id = uuidv7();
+    const id = newId();
     const objectKey = `uploads/${new Date().toISOString().replace(/[-:.]/g, '')}_${id}_${safeFileName(file.filename)}`;
     const hash = createHash('sha256');
     let size = 0;
@@ -86,7 +86,7 @@ export class UploadService {
     }
     const info = await this.store.head(objectKey);
     if (!info) throw new AppError(404, 'upload.object_not_found', { key: objectKey });
-    return this.record(actor, { id: uuidv7(), filename: objectKey.split('/').pop()!, objectKey, delimiter, size: info.size });
+    return this.record(actor, { id: newId(), filename: objectKey.split('/').pop()!, objectKey, delimiter, size: info.size });
   }
 
   private async record(

@@ -75,6 +75,24 @@ describe('CSV upload', () => {
     expect((await own.as('GET', '/orders?limit=50')).body.data).toHaveLength(4);
   });
 
+  it('one customer per e-mail address across batches and letter case; an existing customer is reused; events carry it', async () => {
+    const own = await shop();
+    const existing = (await expectStatus(own.as('POST', '/customers', { body: { name: 'Old Dee', email: 'dee@x.io' } }), 201)).body;
+    // More rows than a batch (INGEST_BATCH_ROWS defaults to 1,000), so addresses repeat across batches.
+    const rows = Array.from({ length: 1500 }, (_, i) => `C${i},Name ${i % 7},${i % 2 ? 'DEE' : 'dee'}${i % 3 === 0 ? '' : i % 7}@X.io,A,H1,1`);
+    const { upload } = await ingestCsv(own, ['order_id,customer_name,customer_email,sku,hub_id,quantity', ...rows].join('\n'));
+    expect(upload).toMatchObject({ status: 'completed', orders_created: 1500, rows_invalid: 0 });
+    const customers = await t.ctx.db.query<{ email: string; id: string }>('SELECT lower(email) AS email, id FROM oms.customers WHERE tenant_id = $1 ORDER BY 1', [own.id]);
+    expect(customers.map((c) => c.email)).toEqual(['dee0@x.io', 'dee1@x.io', 'dee2@x.io', 'dee3@x.io', 'dee4@x.io', 'dee5@x.io', 'dee6@x.io', 'dee@x.io']);
+    expect(customers.find((c) => c.email === 'dee@x.io')!.id).toBe(existing.id);
+    const mismatched = await t.ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM oms.orders o JOIN oms.events e ON e.key = o.id::text AND e.type = 'order.created'
+       WHERE o.tenant_id = $1 AND (o.customer_id IS NULL OR e.data->'order'->'customer'->>'id' IS DISTINCT FROM o.customer_id::text)`,
+      [own.id],
+    );
+    expect(mismatched[0]!.n).toBe(0);
+  });
+
   it('a missing required column fails the whole upload, naming it', async () => {
     const own = await shop();
     const { upload } = await ingestCsv(own, 'order_id,sku,quantity\n1,A,2\n');
