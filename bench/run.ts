@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<void>> = {
   reservations: async () => (await import('./reservations')).run(),
   orders: async () => (await import('./orders')).runOrdersBench(),
   ingest: async () => (await import('./ingest')).runIngestBench(),
+  parsers: async () => (await import('./csv-parsers')).runParsersBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,5 +1,6 @@
 /** SQL of orders. Every statement is tenant-scoped ($1). */
 import type { TenantScope } from '../../db/tenant-scope';
+import { newId } from '../../shared/ids';
 import type { OrderStatus } from './lifecycle';
 import type { OrderItem, OrderRow } from './model';
 
@@ -66,7 +67,7 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
        SELECT * FROM json_to_recordset($2::json)
          AS i(n int, customer_id uuid, customer_name text, customer_email text, id uuid, reference text, hub_id uuid, hub text,
               seller_id uuid, seller text, items jsonb, total_amount numeric, currency text, shipping_address jsonb,
-              order_date timestamptz, source text, upload_id uuid, created_at timestamptz, event jsonb)
+              order_date timestamptz, source text, upload_id uuid, created_at timestamptz, event_id uuid, event jsonb)
      ), found AS (
        -- Two index look-ups, not one OR-join (that scans every customer per order).
        SELECT i.n, c.id, c.name, c.email FROM input i
@@ -102,8 +103,8 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
      ), event AS (
        -- The outbox row appendEvents() would write, inlined to keep the whole create one
        -- statement; the OrderWriter sends the wake-up after it.
-       INSERT INTO oms.events (tenant_id, type, key, data)
-       SELECT $1, 'order.created', i.id::text,
+       INSERT INTO oms.events (id, tenant_id, type, key, data)
+       SELECT i.event_id, $1, 'order.created', i.id::text,
               CASE WHEN c.id IS NULL THEN i.event
                    ELSE jsonb_set(i.event, '{order,customer}', jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email)) END
        FROM input i JOIN inserted o ON o.id = i.id LEFT JOIN customer c ON c.n = i.n
@@ -117,6 +118,8 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
       customer_id: x.customer.id ?? null, customer_name: x.customer.name ?? null, customer_email: x.customer.email ?? null,
       ...x.order,
       shipping_address: x.order.shipping_address ?? null,
+      // Made here rather than by the column default: the SQL uuid_generate_v7() costs ~5 µs a row.
+      event_id: newId(),
       event: x.event,
     })))],
   );
