@@ -19,6 +19,12 @@ export interface Tx extends Queryable {
   exec(script: string): Promise<void>;
   /** Tells listeners of `channel` once this transaction has committed (see notifications.ts). */
   notify(channel: string, payload?: string): void;
+  /**
+   * Bulk-loads rows into `table` with COPY … FROM (text format, made by copyText()): for many
+   * rows at once, far cheaper for the server than an INSERT that takes a parameter apart.
+   * A constraint violation fails the statement (and the transaction) as an INSERT would.
+   */
+  copyFrom(table: string, columns: readonly string[], rows: string): Promise<void>;
 }
 
 export interface Db extends Queryable {

@@ -7,6 +7,7 @@
  * await network I/O inside one.
  */
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { copyTarget } from './copy-text';
 import { CommitHooks, type Db, type Tx } from './handle';
 import { Notifications } from './notifications';
 
@@ -53,6 +54,10 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
           notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
           async exec(script) {
             await inner.exec(script);
+          },
+          async copyFrom(table, columns, rows) {
+            // PGlite's COPY reads a Blob through its /dev/blob device.
+            await inner.query(`COPY ${copyTarget(table, columns)} FROM '/dev/blob'`, [], { blob: new Blob([rows]) });
           },
         };
         return work(tx);

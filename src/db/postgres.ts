@@ -1,6 +1,10 @@
 /** The PostgreSQL server driver: a `pg` pool; each transaction holds one pooled connection. */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyTarget } from './copy-text';
 import { CommitHooks, type Db, type Tx } from './handle';
 import { Notifications } from './notifications';
 
@@ -81,6 +85,9 @@ export function openPostgres(options: PostgresOptions): Db {
         notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
         async exec(script) {
           await client.query(script);
+        },
+        async copyFrom(table, columns, rows) {
+          await pipeline(Readable.from([rows]), client.query(copyFrom(`COPY ${copyTarget(table, columns)} FROM STDIN`)));
         },
       };
       let broken: unknown;

@@ -1,4 +1,6 @@
 /** SQL of orders. Every statement is tenant-scoped ($1). */
+import { copyText } from '../../db/copy-text';
+import type { Tx } from '../../db/handle';
 import type { TenantScope } from '../../db/tenant-scope';
 import { newId } from '../../shared/ids';
 import type { OrderStatus } from './lifecycle';
@@ -129,6 +131,35 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
   }));
 }
 
+const ORDER_COLUMNS = ['tenant_id', 'id', 'reference', 'customer_id', 'hub_id', 'hub', 'seller_id', 'seller', 'items', 'total_amount',
+  'currency', 'shipping_address', 'order_date', 'status', 'source', 'upload_id', 'created_at', 'updated_at'] as const;
+const EVENT_COLUMNS = ['id', 'tenant_id', 'type', 'key', 'data'] as const;
+
+/**
+ * Stores many orders with their order.created events by COPY, in the caller's transaction: the
+ * bulk path of a CSV batch, whose customers are already resolved (ensureCustomersByEmail,
+ * findCustomers). A reference already taken fails the whole COPY with a unique violation on
+ * orders_reference_unique (the caller validated references; a violation means a concurrent
+ * writer took one, and the batch is validated again).
+ */
+export async function copyOrdersWithEvents(
+  tx: Tx,
+  tenantId: string,
+  batch: readonly { order: OrderToInsert['order']; customer?: { id: string; name: string; email: string }; event: Record<string, unknown> }[],
+): Promise<void> {
+  const orders: unknown[][] = [];
+  const events: unknown[][] = [];
+  for (const { order, customer, event } of batch) {
+    orders.push([tenantId, order.id, order.reference, customer?.id, order.hub_id, order.hub, order.seller_id, order.seller, order.items, order.total_amount,
+      order.currency, order.shipping_address === undefined || order.shipping_address === null ? null : JSON.stringify(order.shipping_address),
+      order.order_date, 'on_hold', order.source, order.upload_id, order.created_at, order.created_at]);
+    const data = customer ? { ...event, order: { ...(event.order as object), customer } } : event;
+    events.push([newId(), tenantId, 'order.created', order.id, data]);
+  }
+  await tx.copyFrom('oms.orders', ORDER_COLUMNS, copyText(orders));
+  await tx.copyFrom('oms.events', EVENT_COLUMNS, copyText(events));
+}
+
 /** Which of `references` the tenant's orders already use, and the upload that created each. */
 export async function findReferences(scope: TenantScope, references: readonly string[]): Promise<Map<string, string | null>> {
   if (references.length === 0) return new Map();
@@ -178,11 +209,11 @@ export async function ensureCustomersByEmail(
   return found;
 }
 
-/** Which of `ids` are customers of the tenant. */
-export async function findCustomerIds(scope: TenantScope, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await scope.query<{ id: string }>('SELECT id FROM oms.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [ids]);
-  return new Set(rows.map((r) => r.id));
+/** The tenant's customers among `ids`, by id. */
+export async function findCustomers(scope: TenantScope, ids: readonly string[]): Promise<Map<string, { id: string; name: string; email: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await scope.query<{ id: string; name: string; email: string }>('SELECT id, name, email FROM oms.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [ids]);
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 export async function getOrder(scope: TenantScope, id: string): Promise<OrderRow | undefined> {

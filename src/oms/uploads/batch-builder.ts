@@ -11,7 +11,7 @@ import type { InventoryClient } from '../inventory-client';
 import { formatCents } from '../money';
 import type { OrderItem } from '../orders/model';
 import { prepareOrder } from '../orders/new-order';
-import { findCustomerIds, findReferences, type OrderToInsert } from '../orders/repository';
+import { findCustomers, findReferences, type OrderToInsert } from '../orders/repository';
 import type { CsvRow, ParsedLine } from './row-parser';
 
 export interface InvalidRow {
@@ -128,7 +128,7 @@ export class BatchBuilder {
       this.inventory.resolve(tenantId, 'seller', codes((l) => l.seller)),
       this.inventory.tenantSettings(tenantId),
       findReferences(scope, groups.map((g) => g.reference)),
-      findCustomerIds(scope, codes((l) => l.customer.id)),
+      findCustomers(scope, codes((l) => l.customer.id)),
     ]);
     const orders: { insert: OrderToInsert; rows: CsvRow[] }[] = [];
     for (const group of groups) {
@@ -156,7 +156,9 @@ export class BatchBuilder {
         order_date: first.orderDate,
         source: 'csv',
         upload_id: file.uploadId,
-        customer: first.customer,
+        // A customer named by id goes in whole (the event shows it); by e-mail, it is found or
+        // created in the batch's transaction.
+        customer: (first.customer.id && customers.get(first.customer.id)) || first.customer,
       });
       orders.push({ insert, rows: group.lines.map((l) => l.row) });
     }
@@ -166,7 +168,7 @@ export class BatchBuilder {
   private checkGroup(
     file: FileContext,
     group: Group,
-    known: { hubs: Map<string, CatalogRef>; skus: Map<string, CatalogRef>; sellers: Map<string, CatalogRef>; customers: Set<string> },
+    known: { hubs: Map<string, CatalogRef>; skus: Map<string, CatalogRef>; sellers: Map<string, CatalogRef>; customers: Map<string, unknown> },
     taken: Map<string, string | null>,
     seen: Set<string>,
   ): void {

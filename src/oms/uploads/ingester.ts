@@ -7,12 +7,12 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse';
 import type { Logger } from 'pino';
-import type { Db } from '../../db/handle';
+import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
 import { EVENTS_CHANNEL } from '../../events/outbox';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store';
 import type { InventoryClient } from '../inventory-client';
-import { ensureCustomersByEmail, insertOrdersWithEvents, type OrderToInsert } from '../orders/repository';
+import { copyOrdersWithEvents, ensureCustomersByEmail, type OrderToInsert } from '../orders/repository';
 import { BatchBuilder, type BatchOrders, type FileContext } from './batch-builder';
 import { detectDelimiter, LayoutError, mapHeader, type ColumnMap } from './csv-layout';
 import { composeErrors, writeErrorsPart } from './errors-file';
@@ -168,11 +168,12 @@ export class UploadIngester {
         // Several tenants' orders (an admin upload) commit together or not at all.
         for (const [tenantId, orders] of built.byTenant) {
           if (orders.length === 0) continue;
-          const scope = new TenantScope(tx, tenantId);
-          const inserts = await withCustomerIds(scope, orders.map((o) => o.insert));
-          const outcomes = await insertOrdersWithEvents(scope, inserts);
-          if (outcomes.some((o) => !o.inserted)) throw new ReferenceRaceError();
-          created += outcomes.length;
+          const withCustomers = await resolveCustomers(new TenantScope(tx, tenantId), orders.map((o) => o.insert));
+          await copyOrdersWithEvents(tx, tenantId, withCustomers).catch((error: unknown) => {
+            const pgError = pgErrorOf(error);
+            throw pgError?.code === PG_UNIQUE_VIOLATION && pgError.constraint === 'orders_reference_unique' ? new ReferenceRaceError() : error;
+          });
+          created += orders.length;
         }
         const validRows = countRows(built);
         if (!(await recordBatch(tx, file.uploadId, rowsDone, { rows: lines.length, valid: validRows, invalid: built.invalid.length, ordersCreated: created }))) {
@@ -190,14 +191,21 @@ export class UploadIngester {
   }
 }
 
-/** The orders with every customer named by e-mail resolved (or created) to its id, in one pass for the batch. */
-async function withCustomerIds(scope: TenantScope, orders: OrderToInsert[]): Promise<OrderToInsert[]> {
+/** Each order with its customer: named by id (resolved whole by the builder), by e-mail (found or created here, once per address for the batch), or none. */
+async function resolveCustomers(scope: TenantScope, orders: readonly OrderToInsert[]) {
   const people = orders.flatMap((o) => (o.customer.id === undefined && o.customer.email !== undefined ? [{ name: o.customer.name ?? o.customer.email, email: o.customer.email }] : []));
-  if (people.length === 0) return orders;
-  const customers = await ensureCustomersByEmail(scope, people);
+  const byEmail = people.length > 0 ? await ensureCustomersByEmail(scope, people) : new Map<string, { id: string; name: string; email: string }>();
   return orders.map((o) => {
-    const found = o.customer.id === undefined && o.customer.email !== undefined ? customers.get(o.customer.email) : undefined;
-    return found ? { ...o, customer: { id: found.id } } : o;
+    const { id, name, email } = o.customer;
+    let customer: { id: string; name: string; email: string } | undefined;
+    if (id !== undefined) {
+      if (name === undefined || email === undefined) throw new Error(`customer ${id} was not resolved`);
+      customer = { id, name, email };
+    } else if (email !== undefined) {
+      customer = byEmail.get(email);
+      if (!customer) throw new Error(`no customer could be found or created for ${email}`);
+    }
+    return { order: o.order, event: o.event, ...(customer ? { customer } : {}) };
   });
 }
 
