@@ -123,6 +123,7 @@ async function timeIngest(service: Service, key: string, file: string) {
   const accepted = JSON.parse(await res.body.text());
   if (res.statusCode !== 202) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(accepted)}`);
   const uploadedMs = performance.now() - started;
+  const uploadPeakRssMb = Math.round((await rssKb(service.pid, 'VmHWM')) / 1024);
   let upload: any;
   for (;;) {
     upload = await call(service.url, 'GET', `/uploads/${accepted.upload_id}`, key);
@@ -131,7 +132,7 @@ async function timeIngest(service: Service, key: string, file: string) {
   }
   const seconds = (performance.now() - started) / 1000;
   if (upload.status !== 'completed') throw new Error(`upload failed: ${upload.error}`);
-  return { seconds, uploadedMs, upload, peakRssMb: Math.round((await rssKb(service.pid, 'VmHWM')) / 1024) };
+  return { seconds, uploadedMs, upload, uploadPeakRssMb, peakRssMb: Math.round((await rssKb(service.pid, 'VmHWM')) / 1024) };
 }
 
 async function rawCopy(url: string, file: string): Promise<number> {
@@ -199,7 +200,6 @@ export async function runIngestBench(): Promise<void> {
     if (ENGINES.includes('postgres')) {
       const bench = await createBenchDatabase('ingest', 4);
       try {
-        await bench.db.close().catch(() => undefined);
         const copySeconds = await rawCopy(bench.url, file);
         const service = await startService({ DATABASE_URL: bench.url, DATA_DIR: path.join(dir, 'pg-data') });
         try {
@@ -209,12 +209,12 @@ export async function runIngestBench(): Promise<void> {
           const rowsPerS = Math.round(ROWS / r.seconds);
           const copyPerS = Math.round(ROWS / copySeconds);
           const floorPerS = Math.round(ROWS / floorSeconds);
-          console.log(`postgres  service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s (upload request ${Math.round(r.uploadedMs)} ms); peak RSS ${r.peakRssMb} MB; orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`);
+          console.log(`postgres  service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s (upload request ${Math.round(r.uploadedMs)} ms); peak RSS ${r.peakRssMb} MB (${r.uploadPeakRssMb} MB by the end of the upload request); orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`);
           console.log(`          raw COPY of the file into one plain table ${copySeconds.toFixed(1)} s = ${copyPerS} rows/s → service÷COPY ${(rowsPerS / copyPerS).toFixed(2)}`);
           console.log(`          write floor (COPY of the stored orders + events into tables with our indexes and FK) ${floorSeconds.toFixed(1)} s = ${floorPerS} rows/s → service÷floor ${(rowsPerS / floorPerS).toFixed(2)}, floor÷COPY ${(floorPerS / copyPerS).toFixed(2)}`);
           report.postgres = {
             seconds: r.seconds, rows_per_s: rowsPerS, copy_seconds: copySeconds, copy_rows_per_s: copyPerS, ratio: Number((rowsPerS / copyPerS).toFixed(2)),
-            floor_seconds: floorSeconds, floor_rows_per_s: floorPerS, ratio_to_floor: Number((rowsPerS / floorPerS).toFixed(2)), peak_rss_mb: r.peakRssMb, upload: r.upload,
+            floor_seconds: floorSeconds, floor_rows_per_s: floorPerS, ratio_to_floor: Number((rowsPerS / floorPerS).toFixed(2)), peak_rss_mb: r.peakRssMb, upload_peak_rss_mb: r.uploadPeakRssMb, upload: r.upload,
           };
         } finally {
           await service.stop();
