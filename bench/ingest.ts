@@ -64,8 +64,12 @@ interface Service {
 
 async function startService(env: Record<string, string>): Promise<Service> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  // BENCH_SERVICE_NODE_ARGS: extra node flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // Started as `npm start` starts it (with its node flags: the heap cap), without npm's own
+  // process in between, so that the RSS read is the service's. BENCH_SERVICE_NODE_ARGS replaces
+  // the flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "" for none.
+  const startScript: string = JSON.parse(await readFile('package.json', 'utf8')).scripts.start;
+  const startFlags = startScript.split(' ').filter((word) => word.startsWith('--'));
+  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS === undefined ? startFlags : process.env.BENCH_SERVICE_NODE_ARGS.split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, 'bin/oms.mjs', 'start'], {
     env: { ...process.env, ...env, PORT: String(port), OMS_ROLES: 'api,ingest', OMS_ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) },
     stdio: ['ignore', 'ignore', 'inherit'],
