@@ -6,6 +6,7 @@ import { imsSchema } from './20261121-0001-ims-schema';
 import { idempotencyKeys } from './20261122-0002-idempotency-keys';
 import { omsSchema } from './20261122-0003-oms-schema';
 import { uploadsAndJobs } from './20261122-0004-uploads-and-jobs';
+import { webhooks } from './20261122-0005-webhooks';
 
 export interface Migration {
   id: string;
@@ -13,4 +14,4 @@ export interface Migration {
   down: string;
 }
 
-export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs];
+export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs, webhooks];
