@@ -29,6 +29,7 @@ import { DbWorkQueue } from './adapters/postgres/work-queue';
 import type { ObjectStore } from './ports/object-store';
 import type { WorkQueue } from './ports/work-queue';
 import { UploadService } from './oms/uploads/service';
+import { EndpointService } from './oms/webhooks/endpoints';
 
 export interface AppContext {
   config: Config;
@@ -56,6 +57,7 @@ export interface AppContext {
     customers: CustomerService;
     orders: OrderService;
     uploads: UploadService;
+    webhooks: EndpointService;
   };
 }
 
@@ -100,7 +102,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     queue,
     consumers: new Map(),
     ims: imsAll,
-    oms: { inventory, customers, orders: new OrderService(db, inventory), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes) },
+    oms: { inventory, customers, orders: new OrderService(db, inventory), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks) },
   };
 }
 

@@ -25,6 +25,7 @@ export interface RawEnv {
   IMS_API_KEY?: string;
   MAX_UPLOAD_BYTES?: string;
   INGEST_BATCH_ROWS?: string;
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS?: string;
 }
 
 export interface Config {
@@ -47,6 +48,8 @@ export interface Config {
   readonly maxUploadBytes: number;
   /** Rows the ingest worker validates and stores per transaction. */
   readonly ingestBatchRows: number;
+  /** Let webhooks reach loopback, private and link-local addresses (development and tests only). */
+  readonly webhookAllowPrivateNetworks: boolean;
 }
 
 export class ConfigError extends Error {
@@ -59,7 +62,7 @@ export class ConfigError extends Error {
 const KEYS: (keyof RawEnv)[] = [
   'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
   'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
-  'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS',
+  'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
 ];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
@@ -92,6 +95,10 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   const cacheTtlSeconds = int('CACHE_TTL_SECONDS', 60, 1, 86400);
   const maxUploadBytes = int('MAX_UPLOAD_BYTES', 1024 * 1024 * 1024, 1, 1024 * 1024 * 1024 * 1024);
   const ingestBatchRows = int('INGEST_BATCH_ROWS', 1000, 1, 100_000);
+  const allowPrivate = raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS?.toLowerCase();
+  if (allowPrivate !== undefined && allowPrivate !== 'true' && allowPrivate !== 'false') {
+    problems.push(`WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false, got "${raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS}"`);
+  }
 
   let databaseUrl = raw.DATABASE_URL;
   if (databaseUrl !== undefined) {
@@ -153,5 +160,6 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     imsApiKey: raw.IMS_API_KEY ?? adminApiKey,
     maxUploadBytes,
     ingestBatchRows,
+    webhookAllowPrivateNetworks: allowPrivate === 'true',
   });
 }

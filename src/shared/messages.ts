@@ -90,6 +90,8 @@ const catalog = {
   'field.empty_patch': { en: 'must change at least one field', ar: 'يجب تغيير حقل واحد على الأقل' },
   'field.object_key': { en: 'is not a valid object key: {reason}', ar: 'ليس مفتاح كائن صالحًا: {reason}' },
   'field.file_missing': { en: 'must be a file part of the multipart body', ar: 'يجب أن يكون جزء ملف في محتوى multipart' },
+  'field.webhook_url': { en: 'is not an allowed webhook URL: {reason}', ar: 'ليس عنوان webhook مسموحًا: {reason}' },
+  'field.webhook_secret': { en: 'must be whsec_ followed by 24 to 64 bytes in base64', ar: 'يجب أن يكون whsec_ متبوعًا بـ 24 إلى 64 بايت بترميز base64' },
   'field.cursor': { en: 'is not a cursor returned by this list', ar: 'ليس مؤشرًا صادرًا عن هذه القائمة' },
 } satisfies Record<string, Record<Language, string>>;
 

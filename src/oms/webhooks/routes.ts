@@ -1,0 +1,74 @@
+import { Type } from 'typebox';
+import type { AppContext } from '../../context';
+import { Cursor, IdParams, Limit, OptionalBody, Page, problemResponses, Timestamp, Uuid } from '../../http/schemas';
+import type { Api } from '../../http/types';
+import { WEBHOOK_EVENTS } from './endpoints';
+
+const Url = Type.String({ minLength: 1, maxLength: 2048 });
+const Events = Type.Array(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e))), { minItems: 1, maxItems: WEBHOOK_EVENTS.length * 2 });
+const Secret = Type.String({ maxLength: 200 });
+const Description = Type.String({ maxLength: 500 });
+
+const Endpoint = Type.Object({
+  id: Uuid,
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  description: Type.Union([Type.String(), Type.Null()]),
+  active: Type.Boolean(),
+  disabled_reason: Type.Union([Type.String(), Type.Null()]),
+  failing_since: Type.Union([Timestamp, Type.Null()]),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export function webhookRoutes(app: Api, ctx: AppContext): void {
+  const tags = ['webhooks'];
+  const endpoints = ctx.oms.webhooks;
+
+  app.post('/webhooks', {
+    schema: {
+      tags, summary: 'Register an endpoint; the signing secret is in this answer only',
+      body: Type.Object({ url: Url, events: Events, description: Type.Optional(Description), secret: Type.Optional(Secret) }, { additionalProperties: false }),
+      response: { 201: Type.Intersect([Endpoint, Type.Object({ secret: Type.String() })]), ...problemResponses() },
+    },
+  }, async (request, reply) => reply.code(201).send(await endpoints.create(request.tenantId, request.body)));
+
+  app.get('/webhooks', {
+    schema: {
+      tags, summary: 'List endpoints',
+      querystring: Type.Object({ limit: Limit, cursor: Cursor }, { additionalProperties: false }),
+      response: { 200: Page(Endpoint), ...problemResponses() },
+    },
+  }, async (request) => endpoints.list(request.tenantId, request.query));
+
+  app.get('/webhooks/:id', {
+    schema: { tags, summary: 'Get an endpoint', params: IdParams, response: { 200: Endpoint, ...problemResponses(404) } },
+  }, async (request) => endpoints.get(request.tenantId, request.params.id));
+
+  app.put('/webhooks/:id', {
+    schema: {
+      tags, summary: 'Change an endpoint; active: true re-enables a disabled one',
+      params: IdParams,
+      body: Type.Object({
+        url: Type.Optional(Url), events: Type.Optional(Events), description: Type.Optional(Type.Union([Description, Type.Null()])), active: Type.Optional(Type.Boolean()),
+      }, { additionalProperties: false }),
+      response: { 200: Endpoint, ...problemResponses(404) },
+    },
+  }, async (request) => endpoints.update(request.tenantId, request.params.id, request.body));
+
+  app.delete('/webhooks/:id', {
+    schema: { tags, summary: 'Delete an endpoint with its delivery log', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
+  }, async (request, reply) => {
+    await endpoints.remove(request.tenantId, request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/webhooks/:id/secrets', {
+    schema: {
+      tags, summary: 'Rotate the signing secret: the new one is in this answer only; the previous ones keep signing for 24 hours',
+      params: IdParams,
+      body: OptionalBody(Type.Object({ secret: Type.Optional(Secret) }, { additionalProperties: false })),
+      response: { 201: Type.Object({ secret: Type.String(), previous_secrets_expire_at: Timestamp }), ...problemResponses(404) },
+    },
+  }, async (request, reply) => reply.code(201).send(await endpoints.rotateSecret(request.tenantId, request.params.id, request.body?.secret)));
+}
