@@ -29,6 +29,7 @@ import { DbWorkQueue } from './adapters/postgres/work-queue';
 import type { ObjectStore } from './ports/object-store';
 import type { WorkQueue } from './ports/work-queue';
 import { UploadService } from './oms/uploads/service';
+import { DeliveryLog } from './oms/webhooks/deliveries';
 import { EndpointService } from './oms/webhooks/endpoints';
 
 export interface AppContext {
@@ -58,6 +59,7 @@ export interface AppContext {
     orders: OrderService;
     uploads: UploadService;
     webhooks: EndpointService;
+    deliveries: DeliveryLog;
   };
 }
 
@@ -102,7 +104,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     queue,
     consumers: new Map(),
     ims: imsAll,
-    oms: { inventory, customers, orders: new OrderService(db, inventory), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks) },
+    oms: { inventory, customers, orders: new OrderService(db, inventory), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
   };
 }
 

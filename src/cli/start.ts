@@ -6,6 +6,7 @@ import { buildApp } from '../http/app';
 import { createLogger } from '../logger';
 import { startFinalizer, type RunningRole } from '../oms/orders/finalizer-role';
 import { startIngest } from '../oms/uploads/ingest-role';
+import { startWebhooks } from '../oms/webhooks/webhooks-role';
 
 export async function start(config: Config): Promise<void> {
   const logger = createLogger(config);
@@ -16,6 +17,7 @@ export async function start(config: Config): Promise<void> {
   const roles: RunningRole[] = [];
   if (config.roles.has('finalizer')) roles.push(await startFinalizer(ctx));
   if (config.roles.has('ingest')) roles.push(await startIngest(ctx));
+  if (config.roles.has('webhooks')) roles.push(await startWebhooks(ctx));
   const app = config.roles.has('api') ? await buildApp(ctx) : undefined;
   if (app) await app.listen({ port: config.port, host: config.host });
   // Expired Idempotency-Key records are purged hourly.

@@ -26,6 +26,7 @@ export interface RawEnv {
   MAX_UPLOAD_BYTES?: string;
   INGEST_BATCH_ROWS?: string;
   WEBHOOK_ALLOW_PRIVATE_NETWORKS?: string;
+  WEBHOOK_RETRY_SCHEDULE?: string;
 }
 
 export interface Config {
@@ -50,6 +51,8 @@ export interface Config {
   readonly ingestBatchRows: number;
   /** Let webhooks reach loopback, private and link-local addresses (development and tests only). */
   readonly webhookAllowPrivateNetworks: boolean;
+  /** Seconds to wait before each attempt of a delivery (the first is usually 0). */
+  readonly webhookRetrySchedule: readonly number[];
 }
 
 export class ConfigError extends Error {
@@ -63,6 +66,7 @@ const KEYS: (keyof RawEnv)[] = [
   'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
   'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
   'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+  'WEBHOOK_RETRY_SCHEDULE',
 ];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
@@ -95,6 +99,11 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   const cacheTtlSeconds = int('CACHE_TTL_SECONDS', 60, 1, 86400);
   const maxUploadBytes = int('MAX_UPLOAD_BYTES', 1024 * 1024 * 1024, 1, 1024 * 1024 * 1024 * 1024);
   const ingestBatchRows = int('INGEST_BATCH_ROWS', 1000, 1, 100_000);
+  const schedule = (raw.WEBHOOK_RETRY_SCHEDULE ?? '0,5,300,1800,7200,18000,36000,50400,72000,86400').split(',').map((part) => part.trim());
+  const webhookRetrySchedule = schedule.map(Number);
+  if (schedule.length > 30 || schedule.some((part) => !/^\d+(\.\d+)?$/.test(part)) || webhookRetrySchedule.some((n) => n > 7 * 86400)) {
+    problems.push(`WEBHOOK_RETRY_SCHEDULE must be up to 30 comma-separated seconds (each at most a week), got "${raw.WEBHOOK_RETRY_SCHEDULE}"`);
+  }
   const allowPrivate = raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS?.toLowerCase();
   if (allowPrivate !== undefined && allowPrivate !== 'true' && allowPrivate !== 'false') {
     problems.push(`WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false, got "${raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS}"`);
@@ -161,5 +170,6 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     maxUploadBytes,
     ingestBatchRows,
     webhookAllowPrivateNetworks: allowPrivate === 'true',
+    webhookRetrySchedule,
   });
 }

@@ -15,7 +15,7 @@ import { tenantRoutes } from '../ims/tenants/routes';
 import { customerRoutes } from '../oms/customers/routes';
 import { orderRoutes } from '../oms/orders/routes';
 import { uploadRoutes } from '../oms/uploads/routes';
-import { webhookRoutes } from '../oms/webhooks/routes';
+import { deliveryRoutes, webhookRoutes } from '../oms/webhooks/routes';
 import { eventRoutes } from '../events/routes';
 import { authenticate } from './auth';
 import { opsRoutes } from './ops-routes';
@@ -102,6 +102,7 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
     orderRoutes(api, ctx);
     await uploadRoutes(api, ctx);
     webhookRoutes(api, ctx);
+    deliveryRoutes(api, ctx);
     eventRoutes(api, ctx);
   });
 

@@ -5,13 +5,15 @@
 import { isIP } from 'node:net';
 import type { Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
+import { EVENT_TYPES, type EventType } from '../../events/envelope';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { FieldErrors, notFound } from '../../shared/errors';
 import { isForbiddenAddress } from './address-guard';
 import { generateSecret, isValidSecret } from './signature';
 
-export const WEBHOOK_EVENTS = ['order.created', 'order.updated', 'order.deleted'] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+/** An endpoint subscribes to any of the order events. */
+export const WEBHOOK_EVENTS = EVENT_TYPES;
+export type WebhookEvent = EventType;
 
 /** How long the secrets an endpoint had keep signing after a rotation. */
 const ROTATION_OVERLAP = '24 hours';

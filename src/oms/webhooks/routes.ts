@@ -72,3 +72,60 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
     },
   }, async (request, reply) => reply.code(201).send(await endpoints.rotateSecret(request.tenantId, request.params.id, request.body?.secret)));
 }
+
+const Delivery = Type.Object({
+  id: Uuid,
+  endpoint_id: Uuid,
+  event_id: Uuid,
+  event_type: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  next_attempt_at: Type.Union([Timestamp, Type.Null()]),
+  last_status_code: Type.Union([Type.Integer(), Type.Null()]),
+  last_error: Type.Union([Type.String(), Type.Null()]),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const Attempt = Type.Object({
+  n: Type.Integer(),
+  attempted_at: Timestamp,
+  status_code: Type.Union([Type.Integer(), Type.Null()]),
+  latency_ms: Type.Integer(),
+  error: Type.Union([Type.String(), Type.Null()]),
+  response_body: Type.Union([Type.String(), Type.Null()]),
+});
+
+const DeliveryParams = Type.Object({ id: Type.String({ maxLength: 64 }), delivery_id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+
+export function deliveryRoutes(app: Api, ctx: AppContext): void {
+  const tags = ['webhooks'];
+  const log = ctx.oms.deliveries;
+
+  app.get('/webhooks/:id/deliveries', {
+    schema: {
+      tags, summary: "An endpoint's deliveries, newest first",
+      params: IdParams,
+      querystring: Type.Object({
+        status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')])), limit: Limit, cursor: Cursor,
+      }, { additionalProperties: false }),
+      response: { 200: Page(Delivery), ...problemResponses(404) },
+    },
+  }, async (request) => log.list(request.tenantId, request.params.id, request.query));
+
+  app.get('/webhooks/:id/deliveries/:delivery_id', {
+    schema: {
+      tags, summary: 'One delivery with every attempt (time, status code, latency, error, start of the answer)',
+      params: DeliveryParams,
+      response: { 200: Type.Intersect([Delivery, Type.Object({ attempt_log: Type.Array(Attempt) })]), ...problemResponses(404) },
+    },
+  }, async (request) => log.get(request.tenantId, request.params.id, request.params.delivery_id));
+
+  app.post('/webhooks/:id/deliveries/:delivery_id/retry', {
+    schema: {
+      tags, summary: 'Send a delivery again now (409 while it is pending)',
+      params: DeliveryParams,
+      response: { 202: Delivery, ...problemResponses(404, 409) },
+    },
+  }, async (request, reply) => reply.code(202).send(await log.retry(request.tenantId, request.params.id, request.params.delivery_id)));
+}

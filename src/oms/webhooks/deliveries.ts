@@ -1,0 +1,189 @@
+/**
+ * The delivery log: one delivery per (endpoint, event), created idempotently from the event
+ * log, claimed with a lease for sending, and every attempt recorded with the delivery's new
+ * state in one transaction. The lease makes a crash between sending and recording cost at most
+ * one repeat of the same request (same webhook-id) once the lease runs out.
+ */
+import type { Db, Queryable } from '../../db/handle';
+import { TenantScope } from '../../db/tenant-scope';
+import type { LoggedEvent } from '../../events/envelope';
+import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
+import { conflict, notFound } from '../../shared/errors';
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface Delivery {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface Attempt {
+  n: number;
+  attempted_at: Date;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+  response_body: string | null;
+}
+
+/** A delivery claimed for one send, with what sending needs. */
+export interface ClaimedDelivery {
+  tenant_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  body: string;
+  attempts: number;
+  url: string;
+  active: boolean;
+}
+
+const COLUMNS = 'id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at';
+
+/** One pending delivery per active endpoint of the event's tenant that subscribes to its type. */
+export async function createDeliveries(db: Queryable, events: readonly LoggedEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const rows = await db.query<{ id: string }>(
+    `INSERT INTO oms.webhook_deliveries (tenant_id, endpoint_id, event_id, event_type, body)
+     SELECT e.tenant_id, w.id, e.id, e.type, e.body
+     FROM json_to_recordset($1::json) AS e(tenant_id uuid, id uuid, type text, body text)
+     JOIN oms.webhook_endpoints w ON w.tenant_id = e.tenant_id AND w.active AND e.type = ANY (w.events)
+     ON CONFLICT (tenant_id, endpoint_id, event_id) DO NOTHING
+     RETURNING id`,
+    [JSON.stringify(events.map((e) => ({
+      tenant_id: e.tenant_id, id: e.id, type: e.type,
+      body: JSON.stringify({ id: e.id, type: e.type, tenant_id: e.tenant_id, occurred_at: e.occurred_at, data: e.data }),
+    })))],
+  );
+  return rows.length;
+}
+
+/** Claims up to `limit` due deliveries, hiding them for `leaseMs` (the longest a send may take, and then some). */
+export async function claimDue(db: Queryable, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  return db.query<ClaimedDelivery>(
+    `WITH due AS (
+       SELECT tenant_id, id FROM oms.webhook_deliveries
+       WHERE status = 'pending' AND next_attempt_at <= now()
+       ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+     ), claimed AS (
+       UPDATE oms.webhook_deliveries d SET next_attempt_at = now() + $2 * interval '1 millisecond'
+       FROM due WHERE d.tenant_id = due.tenant_id AND d.id = due.id
+       RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.body, d.attempts
+     )
+     SELECT c.*, w.url, w.active FROM claimed c
+     JOIN oms.webhook_endpoints w ON w.tenant_id = c.tenant_id AND w.id = c.endpoint_id`,
+    [limit, leaseMs],
+  );
+}
+
+/** When the next due delivery is, in ms from now (undefined: none pending). */
+export async function nextDueInMs(db: Queryable): Promise<number | undefined> {
+  const rows = await db.query<{ ms: number | null }>(
+    `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::int8 AS ms FROM oms.webhook_deliveries WHERE status = 'pending'`,
+  );
+  const ms = rows[0]?.ms;
+  return ms === null || ms === undefined ? undefined : Math.max(0, ms);
+}
+
+export interface AttemptOutcome {
+  attempt: Omit<Attempt, 'n'>;
+  status: DeliveryStatus;
+  /** For a retry: when. */
+  nextAttemptInMs?: number;
+  /** The endpoint is disabled with this reason (410, or failing for too long). */
+  disableEndpoint?: string;
+  /** A success clears the endpoint's failure streak; a failure starts one. */
+  succeeded: boolean;
+}
+
+/** How long an endpoint may only fail before it is disabled. */
+const FAILING_LIMIT = '5 days';
+
+/**
+ * Records one attempt and the delivery's new state, in one transaction. `attempts` is the
+ * receipt: if the lease ran out and another sender took the delivery, this one records nothing.
+ */
+export async function recordAttempt(db: Db, claimed: ClaimedDelivery, outcome: AttemptOutcome): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const scope = new TenantScope(tx, claimed.tenant_id);
+    const updated = await scope.query(
+      `UPDATE oms.webhook_deliveries SET status = $4, attempts = attempts + 1, last_status_code = $5, last_error = $6,
+         next_attempt_at = CASE WHEN $4 = 'pending' THEN now() + $7 * interval '1 millisecond' END, updated_at = now()
+       WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND status = 'pending' RETURNING id`,
+      [claimed.id, claimed.attempts, outcome.status, outcome.attempt.status_code, outcome.attempt.error, outcome.nextAttemptInMs ?? 0],
+    );
+    if (updated.length === 0) return false;
+    await scope.query(
+      `INSERT INTO oms.webhook_attempts (tenant_id, delivery_id, n, attempted_at, status_code, latency_ms, error, response_body)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [claimed.id, claimed.attempts + 1, outcome.attempt.attempted_at, outcome.attempt.status_code, outcome.attempt.latency_ms, outcome.attempt.error, outcome.attempt.response_body],
+    );
+    await scope.query(
+      outcome.succeeded
+        ? 'UPDATE oms.webhook_endpoints SET failing_since = NULL WHERE tenant_id = $1 AND id = $2 AND failing_since IS NOT NULL'
+        : `UPDATE oms.webhook_endpoints SET failing_since = coalesce(failing_since, now()),
+             active = CASE WHEN $3::text IS NOT NULL OR failing_since < now() - interval '${FAILING_LIMIT}' THEN false ELSE active END,
+             disabled_reason = CASE WHEN $3::text IS NOT NULL THEN $3
+                                    WHEN failing_since < now() - interval '${FAILING_LIMIT}' THEN 'every delivery failed for ${FAILING_LIMIT}'
+                                    ELSE disabled_reason END,
+             updated_at = now()
+           WHERE tenant_id = $1 AND id = $2`,
+      outcome.succeeded ? [claimed.endpoint_id] : [claimed.endpoint_id, outcome.disableEndpoint ?? null],
+    );
+    return true;
+  });
+}
+
+export class DeliveryLog {
+  constructor(private readonly db: Db) {}
+
+  async list(tenantId: string, endpointId: string, query: { status?: DeliveryStatus; limit: number; cursor?: string }) {
+    await this.endpoint(tenantId, endpointId);
+    const rows = await new TenantScope(this.db, tenantId).query<Delivery>(
+      `SELECT ${COLUMNS} FROM oms.webhook_deliveries
+       WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR id < $4::uuid)
+       ORDER BY id DESC LIMIT $5`,
+      [endpointId, query.status ?? null, decodeCursor(query.cursor) ?? null, query.limit + 1],
+    );
+    return toPage(rows, query.limit, (r) => r.id);
+  }
+
+  /** One delivery with every attempt. */
+  async get(tenantId: string, endpointId: string, id: string): Promise<Delivery & { attempt_log: Attempt[] }> {
+    await this.endpoint(tenantId, endpointId);
+    const scope = new TenantScope(this.db, tenantId);
+    const rows = isUuid(id) ? await scope.query<Delivery>(`SELECT ${COLUMNS} FROM oms.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3`, [endpointId, id]) : [];
+    if (!rows[0]) throw notFound('Delivery', id);
+    const attempts = await scope.query<Attempt>(
+      'SELECT n, attempted_at, status_code, latency_ms, error, response_body FROM oms.webhook_attempts WHERE tenant_id = $1 AND delivery_id = $2 ORDER BY n',
+      [id],
+    );
+    return { ...rows[0], attempt_log: attempts };
+  }
+
+  /** Sends a failed delivery once more, now (a pending one is already on its way: 409). */
+  async retry(tenantId: string, endpointId: string, id: string): Promise<Delivery> {
+    await this.get(tenantId, endpointId, id);
+    const rows = await new TenantScope(this.db, tenantId).query<Delivery>(
+      `UPDATE oms.webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+       WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3 AND status <> 'pending' RETURNING ${COLUMNS}`,
+      [endpointId, id],
+    );
+    if (!rows[0]) throw conflict('webhook.delivery_pending', { id });
+    return rows[0];
+  }
+
+  private async endpoint(tenantId: string, endpointId: string): Promise<void> {
+    const rows = isUuid(endpointId) ? await new TenantScope(this.db, tenantId).query('SELECT 1 FROM oms.webhook_endpoints WHERE tenant_id = $1 AND id = $2', [endpointId]) : [];
+    if (rows.length === 0) throw notFound('Webhook', endpointId);
+  }
+}

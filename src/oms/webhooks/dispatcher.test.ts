@@ -1,0 +1,140 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
+import type { RunningRole } from '../orders/finalizer-role';
+import { classify } from './dispatcher';
+import { startWebhooks } from './webhooks-role';
+
+// Real HTTP receivers on loopback (allowed here by WEBHOOK_ALLOW_PRIVATE_NETWORKS=true).
+interface Received { path: string; headers: Record<string, string>; body: string }
+const received: Received[] = [];
+const scripts = new Map<string, number[]>(); // path → status codes to answer in turn (last one repeats)
+let server: Server;
+let base: string;
+let t: TestApp;
+let role: RunningRole;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c)).on('end', () => {
+      received.push({ path: req.url!, headers: req.headers as Record<string, string>, body });
+      const script = scripts.get(req.url!) ?? [200];
+      res.writeHead(script.length > 1 ? script.shift()! : script[0]!).end('thanks');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  t = await buildTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0,0.2,0.2' });
+  role = await startWebhooks(t.ctx, { timeoutMs: 2000 });
+});
+afterAll(async () => {
+  await role.stop();
+  await t.close();
+  await new Promise((r) => server.close(r));
+});
+
+async function shop(): Promise<TestTenant> {
+  const own = await t.tenant();
+  await seedCatalog(own, { hubs: ['H1'], skus: ['A'] });
+  return own;
+}
+
+async function endpoint(own: TestTenant, path: string, events = ['order.created']) {
+  return (await expectStatus(own.as('POST', '/webhooks', { body: { url: `${base}${path}`, events } }), 201)).body as { id: string; secret: string };
+}
+
+async function placeOrder(own: TestTenant, reference: string) {
+  return (await expectStatus(own.as('POST', '/orders', {
+    body: { reference, customer: { name: 'Ann', email: 'ann@x.io' }, hub: 'H1', items: [{ sku: 'A', quantity: 1, unit_price: '2.00' }] },
+  }), 201)).body as { id: string };
+}
+
+/** Runs the role until `done` holds (retries are scheduled 200 ms apart). */
+async function until(done: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    await role.drain();
+    if (await done()) return;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const deliveriesOf = async (own: TestTenant, id: string, status = '') => (await expectStatus(own.as('GET', `/webhooks/${id}/deliveries${status ? `?status=${status}` : ''}`), 200)).body.data;
+
+describe('webhook delivery', () => {
+  it('500, 500, then 200: three attempts with the same webhook-id and valid signatures, delivered once', async () => {
+    const own = await shop();
+    const hook = await endpoint(own, '/flaky');
+    const quiet = await endpoint(own, '/deletes-only', ['order.deleted']);
+    scripts.set('/flaky', [500, 500, 200]);
+    await placeOrder(own, 'W-1');
+    await until(async () => (await deliveriesOf(own, hook.id, 'succeeded')).length === 1);
+    const calls = received.filter((r) => r.path === '/flaky');
+    expect(calls).toHaveLength(3);
+    const ids = new Set(calls.map((c) => c.headers['webhook-id']));
+    expect(ids.size).toBe(1);
+    for (const call of calls) {
+      const event = new Webhook(hook.secret).verify(call.body, call.headers) as { id: string; type: string; data: { order: { reference: string } } };
+      expect(event).toMatchObject({ id: [...ids][0], type: 'order.created', data: { order: { reference: 'W-1' } } });
+    }
+    const [delivery] = await deliveriesOf(own, hook.id);
+    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 3, last_status_code: 200, event_type: 'order.created' });
+    const detail = (await expectStatus(own.as('GET', `/webhooks/${hook.id}/deliveries/${delivery.id}`), 200)).body;
+    expect(detail.attempt_log.map((a: { status_code: number }) => a.status_code)).toEqual([500, 500, 200]);
+    expect(detail.attempt_log[0]).toMatchObject({ n: 1, error: 'HTTP 500', response_body: 'thanks' });
+    expect(received.filter((r) => r.path === '/deletes-only')).toHaveLength(0);
+    expect(await deliveriesOf(own, quiet.id)).toHaveLength(0);
+  });
+
+  it('410 disables the endpoint; another 4xx fails at once and can be retried by hand', async () => {
+    const own = await shop();
+    const gone = await endpoint(own, '/gone');
+    const picky = await endpoint(own, '/picky');
+    scripts.set('/gone', [410]);
+    scripts.set('/picky', [400, 200]);
+    await placeOrder(own, 'W-2');
+    await until(async () => (await deliveriesOf(own, picky.id, 'failed')).length === 1 && (await deliveriesOf(own, gone.id, 'failed')).length === 1);
+    expect((await own.as('GET', `/webhooks/${gone.id}`)).body).toMatchObject({ active: false, disabled_reason: expect.stringContaining('410') });
+    const [failed] = await deliveriesOf(own, picky.id);
+    expect(failed).toMatchObject({ attempts: 1, last_status_code: 400 });
+    await expectStatus(own.as('POST', `/webhooks/${picky.id}/deliveries/${failed.id}/retry`), 202);
+    await expectStatus(own.as('POST', `/webhooks/${picky.id}/deliveries/${failed.id}/retry`), 409);
+    await until(async () => (await deliveriesOf(own, picky.id, 'succeeded')).length === 1);
+    // A disabled endpoint gets no new deliveries.
+    await placeOrder(own, 'W-3');
+    await role.drain();
+    expect(await deliveriesOf(own, gone.id)).toHaveLength(1);
+  });
+
+  it('each tenant sees only its own deliveries', async () => {
+    const own = await shop();
+    const other = await shop();
+    const hook = await endpoint(own, '/iso');
+    await placeOrder(own, 'W-4');
+    await until(async () => (await deliveriesOf(own, hook.id, 'succeeded')).length === 1);
+    const [delivery] = await deliveriesOf(own, hook.id);
+    await expectStatus(other.as('GET', `/webhooks/${hook.id}/deliveries`), 404);
+    await expectStatus(other.as('GET', `/webhooks/${hook.id}/deliveries/${delivery.id}`), 404);
+    await expectStatus(other.as('POST', `/webhooks/${hook.id}/deliveries/${delivery.id}/retry`), 404);
+  });
+});
+
+describe('retry rules', () => {
+  const schedule = [0, 5, 300];
+  it('follows the schedule with jitter, honours Retry-After, and gives up after the last attempt', () => {
+    expect(classify({ statusCode: 204, latencyMs: 1 }, 1, schedule)).toMatchObject({ status: 'succeeded' });
+    expect(classify({ statusCode: 503, latencyMs: 1 }, 1, schedule, () => 0.5)).toMatchObject({ status: 'pending', nextAttemptInMs: 5000 });
+    expect(classify({ statusCode: 503, latencyMs: 1 }, 1, schedule, () => 0).nextAttemptInMs).toBe(4500);
+    expect(classify({ statusCode: 503, latencyMs: 1 }, 1, schedule, () => 1).nextAttemptInMs).toBe(5500);
+    expect(classify({ statusCode: 429, latencyMs: 1, retryAfterMs: 60_000 }, 1, schedule, () => 0.5)).toMatchObject({ status: 'pending', nextAttemptInMs: 60_000 });
+    expect(classify({ latencyMs: 1, error: 'timeout' }, 2, schedule, () => 0.5)).toMatchObject({ status: 'pending', nextAttemptInMs: 300_000 });
+    expect(classify({ statusCode: 301, latencyMs: 1 }, 1, schedule).status).toBe('pending');
+    expect(classify({ statusCode: 500, latencyMs: 1 }, 3, schedule)).toMatchObject({ status: 'failed' });
+    expect(classify({ statusCode: 404, latencyMs: 1 }, 1, schedule)).toMatchObject({ status: 'failed' });
+    expect(classify({ statusCode: 410, latencyMs: 1 }, 1, schedule)).toMatchObject({ status: 'failed', disableEndpoint: expect.stringContaining('410') });
+  });
+});

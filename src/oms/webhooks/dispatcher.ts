@@ -1,0 +1,127 @@
+/**
+ * The webhooks role's engine. Order events become deliveries (createDeliveries, idempotent, so
+ * the event log's at-least-once is enough); due deliveries are claimed in batches and sent with
+ * bounded concurrency over keep-alive connections; each attempt is recorded with the outcome
+ * the Standard Webhooks retry rules give (classify). Sending never happens inside a database
+ * transaction, and nothing here blocks ingest or the finalizer: they only write events.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../../db/handle';
+import type { LoggedEvent } from '../../events/envelope';
+import { claimDue, createDeliveries, nextDueInMs, recordAttempt, type AttemptOutcome, type ClaimedDelivery } from './deliveries';
+import type { EndpointService } from './endpoints';
+import type { SendResult, WebhookSender } from './sender';
+import { signedHeaders } from './signature';
+
+export interface DispatcherOptions {
+  /** Seconds before each attempt (WEBHOOK_RETRY_SCHEDULE). */
+  schedule: readonly number[];
+  /** Sends in flight at once. */
+  concurrency?: number;
+  /** How long a claimed delivery stays hidden: longer than a send can take. */
+  leaseMs?: number;
+  logger?: Logger;
+  random?: () => number;
+}
+
+/** Retry-After is honoured up to a day. */
+const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
+/** What an attempt's result means for its delivery (`attempt` is its 1-based number). */
+export function classify(result: SendResult, attempt: number, schedule: readonly number[], random: () => number = Math.random): Omit<AttemptOutcome, 'attempt'> {
+  const code = result.statusCode;
+  if (code !== undefined && code >= 200 && code < 300) return { status: 'succeeded', succeeded: true };
+  if (code === 410) return { status: 'failed', succeeded: false, disableEndpoint: 'the receiver answered 410 Gone' };
+  const retryable = code === undefined || (code >= 300 && code < 400) || code === 429 || code >= 500;
+  if (!retryable || attempt >= schedule.length) return { status: 'failed', succeeded: false };
+  // ±10% jitter spreads retries of many deliveries that failed together.
+  const wait = schedule[attempt]! * 1000 * (0.9 + 0.2 * random());
+  const retryAfter = result.retryAfterMs === undefined ? 0 : Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS);
+  return { status: 'pending', succeeded: false, nextAttemptInMs: Math.round(Math.max(wait, retryAfter)) };
+}
+
+export class WebhookDispatcher {
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly endpoints: EndpointService,
+    private readonly sender: WebhookSender,
+    private readonly options: DispatcherOptions,
+  ) {
+    this.concurrency = options.concurrency ?? 32;
+    this.leaseMs = options.leaseMs ?? 60_000;
+  }
+
+  /** The event-log handler: deliveries for the batch's events, then a wake-up. */
+  readonly handle = async (events: LoggedEvent[]): Promise<void> => {
+    if ((await createDeliveries(this.db, events)) > 0) this.wake?.();
+  };
+
+  start(): void {
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  /** Sends everything due now, then resolves (tests). */
+  async drainDue(): Promise<void> {
+    for (;;) {
+      const claimed = await claimDue(this.db, this.concurrency, this.leaseMs);
+      if (claimed.length === 0) return;
+      await Promise.all(claimed.map((c) => this.deliver(c)));
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.drainDue();
+        const due = await nextDueInMs(this.db);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(due ?? 1000, 1000));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      } catch (error) {
+        this.options.logger?.warn({ err: error }, 'webhook delivery round failed');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  private async deliver(claimed: ClaimedDelivery): Promise<void> {
+    const attemptedAt = new Date();
+    let result: SendResult;
+    if (!claimed.active) {
+      result = { latencyMs: 0, error: 'the endpoint is disabled' };
+    } else {
+      const secrets = await this.endpoints.activeSecrets(claimed.tenant_id, claimed.endpoint_id);
+      result = await this.sender.send(claimed.url, { ...signedHeaders(secrets, claimed.event_id, claimed.body, attemptedAt) }, claimed.body);
+    }
+    const decided = claimed.active
+      ? classify(result, claimed.attempts + 1, this.options.schedule, this.options.random)
+      : { status: 'failed' as const, succeeded: false };
+    const recorded = await recordAttempt(this.db, claimed, {
+      ...decided,
+      attempt: {
+        attempted_at: attemptedAt,
+        status_code: result.statusCode ?? null,
+        latency_ms: result.latencyMs,
+        error: result.error ?? (decided.succeeded ? null : `HTTP ${result.statusCode}`),
+        response_body: result.responseBody ?? null,
+      },
+    });
+    if (!recorded) this.options.logger?.warn({ delivery: claimed.id }, 'a delivery was taken over before its attempt was recorded');
+  }
+}

@@ -1,0 +1,38 @@
+/** Runs the webhooks role: the event-log consumer that creates deliveries, and the sender loop. */
+import type { AppContext } from '../../context';
+import type { RunningRole } from '../orders/finalizer-role';
+import { WebhookDispatcher } from './dispatcher';
+import { WebhookSender, type Resolver } from './sender';
+
+export const WEBHOOKS_GROUP = 'webhooks';
+
+export interface WebhooksRoleOptions {
+  timeoutMs?: number;
+  leaseMs?: number;
+  resolve?: Resolver;
+}
+
+export async function startWebhooks(ctx: AppContext, options: WebhooksRoleOptions = {}): Promise<RunningRole> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const sender = new WebhookSender({ allowPrivateNetworks: ctx.config.webhookAllowPrivateNetworks, timeoutMs, ...(options.resolve ? { resolve: options.resolve } : {}) });
+  const dispatcher = new WebhookDispatcher(ctx.db, ctx.oms.webhooks, sender, {
+    schedule: ctx.config.webhookRetrySchedule,
+    leaseMs: options.leaseMs ?? timeoutMs + 30_000,
+    logger: ctx.logger,
+  });
+  ctx.consumers.set(WEBHOOKS_GROUP, dispatcher.handle); // a dead-lettered event can be retried
+  const subscription = ctx.events.subscribe(WEBHOOKS_GROUP, dispatcher.handle);
+  dispatcher.start();
+  return {
+    async drain() {
+      await subscription.drain();
+      await dispatcher.drainDue();
+    },
+    async stop() {
+      await subscription.stop();
+      await dispatcher.stop();
+      await sender.close();
+      ctx.consumers.delete(WEBHOOKS_GROUP);
+    },
+  };
+}
