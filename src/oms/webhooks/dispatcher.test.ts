@@ -22,12 +22,15 @@ beforeAll(async () => {
     req.on('data', (c) => (body += c)).on('end', () => {
       received.push({ path: req.url!, headers: req.headers as Record<string, string>, body });
       const script = scripts.get(req.url!) ?? [200];
-      res.writeHead(script.length > 1 ? script.shift()! : script[0]!).end('thanks');
+      const code = script.length > 1 ? script.shift()! : script[0]!;
+      // 0 in a script: answer too late (after the role's 2 s timeout).
+      if (code === 0) setTimeout(() => res.writeHead(200).end('late'), 2500);
+      else res.writeHead(code).end('thanks');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  t = await buildTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0,0.2,0.2' });
+  t = await buildTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0,0.2,0.2,0.2,0.2' });
   role = await startWebhooks(t.ctx, { timeoutMs: 2000 });
 });
 afterAll(async () => {
@@ -108,6 +111,42 @@ describe('webhook delivery', () => {
     await placeOrder(own, 'W-3');
     await role.drain();
     expect(await deliveriesOf(own, gone.id)).toHaveLength(1);
+  });
+
+  it('a slow receiver: the timeout is recorded and the next attempt succeeds', async () => {
+    const own = await shop();
+    const hook = await endpoint(own, '/slow');
+    scripts.set('/slow', [0, 200]);
+    await placeOrder(own, 'W-5');
+    await until(async () => (await deliveriesOf(own, hook.id, 'succeeded')).length === 1, 10_000);
+    const [delivery] = await deliveriesOf(own, hook.id);
+    const detail = (await own.as('GET', `/webhooks/${hook.id}/deliveries/${delivery.id}`)).body;
+    expect(detail.attempt_log.map((a: { error: string | null; status_code: number | null }) => [a.error, a.status_code])).toEqual([['timeout', null], [null, 200]]);
+    expect(detail.attempt_log[0].latency_ms).toBeGreaterThanOrEqual(1900);
+  });
+
+  it('a receiver that is down, then up: retried until it answers', async () => {
+    const own = await shop();
+    const down = createServer();
+    await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
+    const port = (down.address() as AddressInfo).port;
+    await new Promise((r) => down.close(r));
+    const hook = (await expectStatus(own.as('POST', '/webhooks', { body: { url: `http://127.0.0.1:${port}/back`, events: ['order.created'] } }), 201)).body;
+    await placeOrder(own, 'W-6');
+    await until(async () => (await deliveriesOf(own, hook.id))[0]?.attempts === 1);
+    expect((await deliveriesOf(own, hook.id))[0]).toMatchObject({ status: 'pending', last_error: expect.stringContaining('ECONNREFUSED') });
+    const got: string[] = [];
+    const up = createServer((req, res) => {
+      got.push(String(req.headers['webhook-id']));
+      res.end();
+    });
+    await new Promise<void>((r) => up.listen(port, '127.0.0.1', r));
+    try {
+      await until(async () => (await deliveriesOf(own, hook.id, 'succeeded')).length === 1);
+      expect(got).toHaveLength(1);
+    } finally {
+      await new Promise((r) => up.close(r));
+    }
   });
 
   it('each tenant sees only its own deliveries', async () => {
