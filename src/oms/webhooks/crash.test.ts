@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSharedDatabase, type SharedDatabase } from '../../../test/helpers/shared-db';
+import { newId } from '../../shared/ids';
+import { createDeliveries } from './deliveries';
+import { WebhookDispatcher } from './dispatcher';
+import { EndpointService } from './endpoints';
+import { WebhookSender } from './sender';
+
+let shared: SharedDatabase;
+let server: Server;
+let base: string;
+const requests: string[] = [];
+let onRequest: (req: IncomingMessage, res: ServerResponse) => void = () => {};
+
+beforeAll(async () => {
+  shared = await createSharedDatabase();
+  server = createServer((req, res) => {
+    req.resume().on('end', () => {
+      requests.push(String(req.headers['webhook-id']));
+      onRequest(req, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  await shared.drop();
+});
+
+describe('webhook sender killed between sending and recording', () => {
+  it('resends once after the lease, with the same webhook-id, and records one delivery', async () => {
+    const tenantId = newId();
+    const eventId = newId();
+    const endpointId = await shared.with(async (db) => {
+      const hook = await new EndpointService(db, true).create(tenantId, { url: `${base}/hook`, events: ['order.created'] });
+      await createDeliveries(db, [{ id: eventId, type: 'order.created', tenant_id: tenantId, occurred_at: new Date(), data: { order: { id: 'o1' } }, seq: 1, tx_id: '1', key: 'o1' }]);
+      return hook.id;
+    });
+
+    // The child sends; the receiver holds the request and the test kills the child with SIGKILL.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/crashing-webhooks.ts'), shared.target], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve) => {
+      onRequest = () => {
+        child.kill('SIGKILL');
+        resolve();
+      };
+    });
+    expect(await exited).toBe('SIGKILL');
+    expect(requests).toEqual([eventId]);
+
+    // A new sender finds the delivery once the dead one's lease has run out, and sends it again.
+    onRequest = (_req, res) => res.end('ok');
+    await new Promise((r) => setTimeout(r, 1200));
+    const delivery = await shared.with(async (db) => {
+      const sender = new WebhookSender({ allowPrivateNetworks: true, timeoutMs: 5000 });
+      try {
+        await new WebhookDispatcher(db, new EndpointService(db, true), sender, { schedule: [0, 1, 1], leaseMs: 1000 }).drainDue();
+      } finally {
+        await sender.close();
+      }
+      return (await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM oms.webhook_deliveries WHERE endpoint_id = $1', [endpointId]))[0];
+    });
+    expect(requests).toEqual([eventId, eventId]);
+    expect(delivery).toEqual({ status: 'succeeded', attempts: 1 });
+  });
+});
