@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<void>> = {
   orders: async () => (await import('./orders')).runOrdersBench(),
   ingest: async () => (await import('./ingest')).runIngestBench(),
   parsers: async () => (await import('./csv-parsers')).runParsersBench(),
+  webhooks: async () => (await import('./webhooks')).runWebhooksBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
