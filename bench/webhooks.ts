@@ -59,7 +59,7 @@ export async function runWebhooksBench(): Promise<void> {
     }));
     for (let i = 0; i < events.length; i += 1000) await createDeliveries(bench.db, events.slice(i, i + 1000));
     const sender = new WebhookSender({ allowPrivateNetworks: true, connections: CONCURRENCY });
-    const dispatcher = new WebhookDispatcher(bench.db, ctx.oms.webhooks, sender, { schedule: [0], concurrency: CONCURRENCY });
+    const dispatcher = new WebhookDispatcher(bench.db, sender, { schedule: [0], concurrency: CONCURRENCY });
     let started = now();
     await dispatcher.drainDue();
     const serviceSeconds = (now() - started) / 1000;

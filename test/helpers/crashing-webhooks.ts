@@ -3,9 +3,6 @@
  * it claims every due delivery with a 1 s lease and sends; it never gets to record the attempt.
  * argv: <postgres url | PGlite data dir>
  */
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config/index';
-import { createContext } from '../../src/context';
 import { openPglite } from '../../src/db/pglite';
 import { openPostgres } from '../../src/db/postgres';
 import { WebhookDispatcher } from '../../src/oms/webhooks/dispatcher';
@@ -13,9 +10,8 @@ import { WebhookSender } from '../../src/oms/webhooks/sender';
 
 const [target] = process.argv.slice(2) as [string];
 const db = target.startsWith('postgres') ? openPostgres({ url: target, poolSize: 2 }) : await openPglite({ dataDir: target });
-const ctx = createContext({ config: loadConfig({ LOG_LEVEL: 'silent', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }), logger: pino({ level: 'silent' }), db });
 const sender = new WebhookSender({ allowPrivateNetworks: true, timeoutMs: 60_000 });
-const dispatcher = new WebhookDispatcher(db, ctx.oms.webhooks, sender, { schedule: [0, 1, 1], leaseMs: 1000 });
+const dispatcher = new WebhookDispatcher(db, sender, { schedule: [0, 1, 1], leaseMs: 1000 });
 await dispatcher.drainDue();
 process.stdout.write('finished without being killed\n');
 process.exit(3);

@@ -61,7 +61,7 @@ describe('webhook sender killed between sending and recording', () => {
     const delivery = await shared.with(async (db) => {
       const sender = new WebhookSender({ allowPrivateNetworks: true, timeoutMs: 5000 });
       try {
-        await new WebhookDispatcher(db, new EndpointService(db, true), sender, { schedule: [0, 1, 1], leaseMs: 1000 }).drainDue();
+        await new WebhookDispatcher(db, sender, { schedule: [0, 1, 1], leaseMs: 1000 }).drainDue();
       } finally {
         await sender.close();
       }

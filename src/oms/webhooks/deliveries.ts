@@ -45,6 +45,8 @@ export interface ClaimedDelivery {
   attempts: number;
   url: string;
   active: boolean;
+  /** The endpoint's secrets that sign now. */
+  secrets: string[];
 }
 
 const COLUMNS = 'id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at';
@@ -79,7 +81,10 @@ export async function claimDue(db: Queryable, limit: number, leaseMs: number): P
        FROM due WHERE d.tenant_id = due.tenant_id AND d.id = due.id
        RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.body, d.attempts
      )
-     SELECT c.*, w.url, w.active FROM claimed c
+     SELECT c.*, w.url, w.active,
+            coalesce((SELECT array_agg(s.secret ORDER BY s.id) FROM oms.webhook_secrets s
+                      WHERE s.tenant_id = c.tenant_id AND s.endpoint_id = c.endpoint_id AND (s.expires_at IS NULL OR s.expires_at > now())), '{}') AS secrets
+     FROM claimed c
      JOIN oms.webhook_endpoints w ON w.tenant_id = c.tenant_id AND w.id = c.endpoint_id`,
     [limit, leaseMs],
   );
@@ -109,37 +114,63 @@ export interface AttemptOutcome {
 const FAILING_LIMIT = '5 days';
 
 /**
- * Records one attempt and the delivery's new state, in one transaction. `attempts` is the
- * receipt: if the lease ran out and another sender took the delivery, this one records nothing.
+ * Records a batch of attempts and their deliveries' new states in one transaction (one commit
+ * for the batch, not one per delivery). `attempts` is each delivery's receipt: one whose lease
+ * ran out and that another sender took records nothing here. Answers how many were recorded.
  */
-export async function recordAttempt(db: Db, claimed: ClaimedDelivery, outcome: AttemptOutcome): Promise<boolean> {
+export async function recordAttempts(db: Db, batch: readonly { claimed: ClaimedDelivery; outcome: AttemptOutcome }[]): Promise<number> {
+  if (batch.length === 0) return 0;
   return db.transaction(async (tx) => {
-    const scope = new TenantScope(tx, claimed.tenant_id);
-    const updated = await scope.query(
-      `UPDATE oms.webhook_deliveries SET status = $4, attempts = attempts + 1, last_status_code = $5, last_error = $6,
-         next_attempt_at = CASE WHEN $4 = 'pending' THEN now() + $7 * interval '1 millisecond' END, updated_at = now()
-       WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND status = 'pending' RETURNING id`,
-      [claimed.id, claimed.attempts, outcome.status, outcome.attempt.status_code, outcome.attempt.error, outcome.nextAttemptInMs ?? 0],
+    const recorded = await tx.query<{ delivery_id: string }>(
+      `WITH input AS (
+         SELECT * FROM json_to_recordset($1::json) AS i(tenant_id uuid, id uuid, attempts int, status text, status_code int, error text,
+                                                        next_ms float8, attempted_at timestamptz, latency_ms int, response_body text)
+       ), updated AS (
+         UPDATE oms.webhook_deliveries d SET status = i.status, attempts = d.attempts + 1, last_status_code = i.status_code, last_error = i.error,
+           next_attempt_at = CASE WHEN i.status = 'pending' THEN now() + i.next_ms * interval '1 millisecond' END, updated_at = now()
+         FROM input i WHERE d.tenant_id = i.tenant_id AND d.id = i.id AND d.attempts = i.attempts AND d.status = 'pending'
+         RETURNING d.tenant_id, d.id
+       )
+       INSERT INTO oms.webhook_attempts (tenant_id, delivery_id, n, attempted_at, status_code, latency_ms, error, response_body)
+       SELECT i.tenant_id, i.id, i.attempts + 1, i.attempted_at, i.status_code, i.latency_ms, i.error, i.response_body
+       FROM input i JOIN updated u ON u.tenant_id = i.tenant_id AND u.id = i.id
+       RETURNING delivery_id`,
+      [JSON.stringify(batch.map(({ claimed, outcome }) => ({
+        tenant_id: claimed.tenant_id, id: claimed.id, attempts: claimed.attempts, status: outcome.status, status_code: outcome.attempt.status_code,
+        error: outcome.attempt.error, next_ms: outcome.nextAttemptInMs ?? 0, attempted_at: outcome.attempt.attempted_at,
+        latency_ms: outcome.attempt.latency_ms, response_body: outcome.attempt.response_body,
+      })))],
     );
-    if (updated.length === 0) return false;
-    await scope.query(
-      `INSERT INTO oms.webhook_attempts (tenant_id, delivery_id, n, attempted_at, status_code, latency_ms, error, response_body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [claimed.id, claimed.attempts + 1, outcome.attempt.attempted_at, outcome.attempt.status_code, outcome.attempt.latency_ms, outcome.attempt.error, outcome.attempt.response_body],
-    );
-    await scope.query(
-      outcome.succeeded
-        ? 'UPDATE oms.webhook_endpoints SET failing_since = NULL WHERE tenant_id = $1 AND id = $2 AND failing_since IS NOT NULL'
-        : `UPDATE oms.webhook_endpoints SET failing_since = coalesce(failing_since, now()),
-             active = CASE WHEN $3::text IS NOT NULL OR failing_since < now() - interval '${FAILING_LIMIT}' THEN false ELSE active END,
-             disabled_reason = CASE WHEN $3::text IS NOT NULL THEN $3
-                                    WHEN failing_since < now() - interval '${FAILING_LIMIT}' THEN 'every delivery failed for ${FAILING_LIMIT}'
-                                    ELSE disabled_reason END,
-             updated_at = now()
-           WHERE tenant_id = $1 AND id = $2`,
-      outcome.succeeded ? [claimed.endpoint_id] : [claimed.endpoint_id, outcome.disableEndpoint ?? null],
-    );
-    return true;
+    const done = new Set(recorded.map((r) => r.delivery_id));
+    // Per endpoint: a success ends its failure streak; failures start one, and 410 or a streak
+    // of 5 days disables it. A batch usually touches few endpoints.
+    const endpoints = new Map<string, { tenantId: string; endpointId: string; succeeded: boolean; disable?: string }>();
+    for (const { claimed, outcome } of batch) {
+      if (!done.has(claimed.id)) continue;
+      const key = `${claimed.tenant_id}/${claimed.endpoint_id}`;
+      const seen = endpoints.get(key) ?? { tenantId: claimed.tenant_id, endpointId: claimed.endpoint_id, succeeded: false };
+      seen.succeeded ||= outcome.succeeded;
+      if (outcome.disableEndpoint) seen.disable = outcome.disableEndpoint;
+      endpoints.set(key, seen);
+    }
+    for (const e of endpoints.values()) {
+      const scope = new TenantScope(tx, e.tenantId);
+      if (e.succeeded && !e.disable) {
+        await scope.query('UPDATE oms.webhook_endpoints SET failing_since = NULL WHERE tenant_id = $1 AND id = $2 AND failing_since IS NOT NULL', [e.endpointId]);
+        continue;
+      }
+      await scope.query(
+        `UPDATE oms.webhook_endpoints SET failing_since = coalesce(failing_since, now()),
+           active = CASE WHEN $3::text IS NOT NULL OR failing_since < now() - interval '${FAILING_LIMIT}' THEN false ELSE active END,
+           disabled_reason = CASE WHEN $3::text IS NOT NULL THEN $3
+                                  WHEN failing_since < now() - interval '${FAILING_LIMIT}' THEN 'every delivery failed for ${FAILING_LIMIT}'
+                                  ELSE disabled_reason END,
+           updated_at = now()
+         WHERE tenant_id = $1 AND id = $2`,
+        [e.endpointId, e.disable ?? null],
+      );
+    }
+    return done.size;
   });
 }
 

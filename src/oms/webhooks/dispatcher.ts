@@ -8,8 +8,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/handle';
 import type { LoggedEvent } from '../../events/envelope';
-import { claimDue, createDeliveries, nextDueInMs, recordAttempt, type AttemptOutcome, type ClaimedDelivery } from './deliveries';
-import type { EndpointService } from './endpoints';
+import { claimDue, createDeliveries, nextDueInMs, recordAttempts, type AttemptOutcome, type ClaimedDelivery } from './deliveries';
 import type { SendResult, WebhookSender } from './sender';
 import { signedHeaders } from './signature';
 
@@ -49,7 +48,6 @@ export class WebhookDispatcher {
 
   constructor(
     private readonly db: Db,
-    private readonly endpoints: EndpointService,
     private readonly sender: WebhookSender,
     private readonly options: DispatcherOptions,
   ) {
@@ -75,9 +73,19 @@ export class WebhookDispatcher {
   /** Sends everything due now, then resolves (tests). */
   async drainDue(): Promise<void> {
     for (;;) {
-      const claimed = await claimDue(this.db, this.concurrency, this.leaseMs);
+      // Claim (and later record) several sends' worth at once: two transactions per batch.
+      const claimed = await claimDue(this.db, this.concurrency * 4, this.leaseMs);
       if (claimed.length === 0) return;
-      await Promise.all(claimed.map((c) => this.deliver(c)));
+      const outcomes: { claimed: ClaimedDelivery; outcome: AttemptOutcome }[] = [];
+      let next = 0;
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, async () => {
+        while (next < claimed.length) {
+          const c = claimed[next++]!;
+          outcomes.push({ claimed: c, outcome: await this.attempt(c) });
+        }
+      }));
+      const recorded = await recordAttempts(this.db, outcomes);
+      if (recorded < outcomes.length) this.options.logger?.warn({ lost: outcomes.length - recorded }, 'deliveries were taken over before their attempts were recorded');
     }
   }
 
@@ -100,19 +108,16 @@ export class WebhookDispatcher {
     }
   }
 
-  private async deliver(claimed: ClaimedDelivery): Promise<void> {
+  /** Sends one claimed delivery and decides what its result means. */
+  private async attempt(claimed: ClaimedDelivery): Promise<AttemptOutcome> {
     const attemptedAt = new Date();
-    let result: SendResult;
-    if (!claimed.active) {
-      result = { latencyMs: 0, error: 'the endpoint is disabled' };
-    } else {
-      const secrets = await this.endpoints.activeSecrets(claimed.tenant_id, claimed.endpoint_id);
-      result = await this.sender.send(claimed.url, { ...signedHeaders(secrets, claimed.event_id, claimed.body, attemptedAt) }, claimed.body);
-    }
+    const result: SendResult = claimed.active
+      ? await this.sender.send(claimed.url, { ...signedHeaders(claimed.secrets, claimed.event_id, claimed.body, attemptedAt) }, claimed.body)
+      : { latencyMs: 0, error: 'the endpoint is disabled' };
     const decided = claimed.active
       ? classify(result, claimed.attempts + 1, this.options.schedule, this.options.random)
       : { status: 'failed' as const, succeeded: false };
-    const recorded = await recordAttempt(this.db, claimed, {
+    return {
       ...decided,
       attempt: {
         attempted_at: attemptedAt,
@@ -121,7 +126,6 @@ export class WebhookDispatcher {
         error: result.error ?? (decided.succeeded ? null : `HTTP ${result.statusCode}`),
         response_body: result.responseBody ?? null,
       },
-    });
-    if (!recorded) this.options.logger?.warn({ delivery: claimed.id }, 'a delivery was taken over before its attempt was recorded');
+    };
   }
 }
