@@ -149,6 +149,19 @@ describe('webhook delivery', () => {
     }
   });
 
+  it('an endpoint that has only failed for 5 days is disabled by its next failure; a success ends a streak', async () => {
+    const own = await shop();
+    const fine = await endpoint(own, '/recovering');
+    const broken = await endpoint(own, '/broken');
+    scripts.set('/broken', [400]);
+    await t.ctx.db.query(`UPDATE oms.webhook_endpoints SET failing_since = now() - interval '1 day' WHERE id = $1`, [fine.id]);
+    await t.ctx.db.query(`UPDATE oms.webhook_endpoints SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`, [broken.id]);
+    await placeOrder(own, 'W-7');
+    await until(async () => (await deliveriesOf(own, broken.id, 'failed')).length === 1 && (await deliveriesOf(own, fine.id, 'succeeded')).length === 1);
+    expect((await own.as('GET', `/webhooks/${broken.id}`)).body).toMatchObject({ active: false, disabled_reason: 'every delivery failed for 5 days' });
+    expect((await own.as('GET', `/webhooks/${fine.id}`)).body).toMatchObject({ active: true, failing_since: null });
+  });
+
   it('each tenant sees only its own deliveries', async () => {
     const own = await shop();
     const other = await shop();
