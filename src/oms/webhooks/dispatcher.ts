@@ -70,23 +70,45 @@ export class WebhookDispatcher {
     await this.running;
   }
 
-  /** Sends everything due now, then resolves (tests). */
+  /**
+   * Sends everything due now, then resolves. Batches are pipelined: one batch's attempts are
+   * recorded while the next batch is claimed and sent (its rows are leased, so no batch can
+   * claim another's deliveries).
+   */
   async drainDue(): Promise<void> {
+    let recording: Promise<void> = Promise.resolve();
+    let failure: unknown;
     for (;;) {
-      // Claim (and later record) several sends' worth at once: two transactions per batch.
+      // Claim several sends' worth at once: two transactions per batch.
       const claimed = await claimDue(this.db, this.concurrency * 4, this.leaseMs);
-      if (claimed.length === 0) return;
-      const outcomes: { claimed: ClaimedDelivery; outcome: AttemptOutcome }[] = [];
-      let next = 0;
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, async () => {
-        while (next < claimed.length) {
-          const c = claimed[next++]!;
-          outcomes.push({ claimed: c, outcome: await this.attempt(c) });
-        }
-      }));
-      const recorded = await recordAttempts(this.db, outcomes);
-      if (recorded < outcomes.length) this.options.logger?.warn({ lost: outcomes.length - recorded }, 'deliveries were taken over before their attempts were recorded');
+      if (claimed.length === 0) break;
+      const outcomes = await this.sendAll(claimed);
+      await recording;
+      if (failure) throw failure;
+      recording = recordAttempts(this.db, outcomes).then(
+        (recorded) => {
+          if (recorded < outcomes.length) this.options.logger?.warn({ lost: outcomes.length - recorded }, 'deliveries were taken over before their attempts were recorded');
+        },
+        (error: unknown) => {
+          failure = error;
+        },
+      );
     }
+    await recording;
+    if (failure) throw failure;
+  }
+
+  /** Sends claimed deliveries, `concurrency` at a time. */
+  private async sendAll(claimed: readonly ClaimedDelivery[]): Promise<{ claimed: ClaimedDelivery; outcome: AttemptOutcome }[]> {
+    const outcomes: { claimed: ClaimedDelivery; outcome: AttemptOutcome }[] = [];
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, async () => {
+      while (next < claimed.length) {
+        const c = claimed[next++]!;
+        outcomes.push({ claimed: c, outcome: await this.attempt(c) });
+      }
+    }));
+    return outcomes;
   }
 
   private async loop(): Promise<void> {
