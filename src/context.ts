@@ -26,6 +26,7 @@ import type { BatchHandler, EventLog } from './ports/event-log';
 import path from 'node:path';
 import { LocalObjectStore } from './adapters/fs/object-store';
 import { DbWorkQueue } from './adapters/postgres/work-queue';
+import { RedisCache } from './adapters/redis/cache';
 import type { ObjectStore } from './ports/object-store';
 import type { WorkQueue } from './ports/work-queue';
 import { UploadService } from './oms/uploads/service';
@@ -72,7 +73,7 @@ export interface ContextOptions {
 }
 
 export function createContext({ config, logger, db, processMetrics }: ContextOptions): AppContext {
-  const cache = new MemoryCache();
+  const cache: Cache = config.redisUrl ? new RedisCache({ url: config.redisUrl }) : new MemoryCache();
   const metrics = new Metrics({ processMetrics });
   const lookup = new CatalogLookup(db, cache, config.cacheTtlSeconds);
   const ims = {

@@ -41,6 +41,7 @@ export async function start(config: Config): Promise<void> {
       await app?.close(); // stops accepting connections, waits for in-flight requests
       for (const role of roles) await role.stop(); // finishes the batch in hand
       await ctx.oms.inventory.close?.();
+      await ctx.cache.close?.();
       await db.close();
       logger.info('stopped');
     } catch (error) {

@@ -25,4 +25,19 @@ describe('configuration', () => {
       expect(problems.join('\n')).toMatch(/unknown role "chef"/);
     }
   });
+
+  it('reads the webhook and Redis settings, and names a bad one', () => {
+    expect(loadConfig({}).webhookRetrySchedule).toEqual([0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]);
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: '0, 0.2,1', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'TRUE', REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({
+      webhookRetrySchedule: [0, 0.2, 1], webhookAllowPrivateNetworks: true, redisUrl: 'redis://127.0.0.1:6379',
+    });
+    for (const [raw, message] of [
+      [{ WEBHOOK_RETRY_SCHEDULE: '0,-5' }, /WEBHOOK_RETRY_SCHEDULE/],
+      [{ WEBHOOK_RETRY_SCHEDULE: '0,x' }, /WEBHOOK_RETRY_SCHEDULE/],
+      [{ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' }, /WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false/],
+      [{ REDIS_URL: 'http://x' }, /REDIS_URL must be a redis/],
+    ] as const) {
+      expect(() => loadConfig(raw)).toThrow(message);
+    }
+  });
 });

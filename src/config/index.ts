@@ -27,6 +27,7 @@ export interface RawEnv {
   INGEST_BATCH_ROWS?: string;
   WEBHOOK_ALLOW_PRIVATE_NETWORKS?: string;
   WEBHOOK_RETRY_SCHEDULE?: string;
+  REDIS_URL?: string;
 }
 
 export interface Config {
@@ -53,6 +54,8 @@ export interface Config {
   readonly webhookAllowPrivateNetworks: boolean;
   /** Seconds to wait before each attempt of a delivery (the first is usually 0). */
   readonly webhookRetrySchedule: readonly number[];
+  /** Redis for the look-up cache, shared by every process; absent: an in-process LRU. */
+  readonly redisUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -66,7 +69,7 @@ const KEYS: (keyof RawEnv)[] = [
   'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
   'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
   'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
-  'WEBHOOK_RETRY_SCHEDULE',
+  'WEBHOOK_RETRY_SCHEDULE', 'REDIS_URL',
 ];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
@@ -104,6 +107,8 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   if (schedule.length > 30 || schedule.some((part) => !/^\d+(\.\d+)?$/.test(part)) || webhookRetrySchedule.some((n) => n > 7 * 86400)) {
     problems.push(`WEBHOOK_RETRY_SCHEDULE must be up to 30 comma-separated seconds (each at most a week), got "${raw.WEBHOOK_RETRY_SCHEDULE}"`);
   }
+  const redisUrl = raw.REDIS_URL;
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
   const allowPrivate = raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS?.toLowerCase();
   if (allowPrivate !== undefined && allowPrivate !== 'true' && allowPrivate !== 'false') {
     problems.push(`WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false, got "${raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS}"`);
@@ -171,5 +176,6 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     ingestBatchRows,
     webhookAllowPrivateNetworks: allowPrivate === 'true',
     webhookRetrySchedule,
+    redisUrl,
   });
 }

@@ -7,4 +7,6 @@ export interface Cache {
   getMany(keys: readonly string[]): Promise<(string | undefined)[]>;
   setMany(entries: readonly (readonly [key: string, value: string])[], ttlSeconds: number): Promise<void>;
   delete(keys: readonly string[]): Promise<void>;
+  /** Releases connections (Redis); absent for the in-process cache. */
+  close?(): Promise<void>;
 }

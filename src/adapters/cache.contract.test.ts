@@ -1,0 +1,76 @@
+/**
+ * The Cache port's contract, run against every implementation: the in-process LRU, and Redis
+ * (the real server on 127.0.0.1:6379, or REDIS_URL; skipped with a printed reason when absent).
+ */
+import { randomBytes } from 'node:crypto';
+import { Socket } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Cache } from '../ports/cache';
+import { MemoryCache } from './memory/lru-cache';
+import { RedisCache } from './redis/cache';
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+async function redisReachable(): Promise<boolean> {
+  const url = new URL(REDIS_URL);
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.setTimeout(1000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.connect(Number(url.port || 6379), url.hostname);
+  });
+}
+
+const hasRedis = await redisReachable();
+if (!hasRedis) console.log(`Redis cache contract SKIPPED: nothing answers at ${REDIS_URL}`);
+
+const opened: RedisCache[] = [];
+afterAll(async () => {
+  for (const cache of opened) await cache.close();
+});
+
+const implementations: [string, () => Promise<Cache[]>, boolean][] = [
+  // Two handles on one store: what two processes see. The LRU is per process, so it gets one.
+  ['memory', async () => [new MemoryCache()], true],
+  ['redis', async () => {
+    const prefix = `test:${randomBytes(6).toString('hex')}:`;
+    const a = new RedisCache({ url: REDIS_URL, prefix });
+    const b = new RedisCache({ url: REDIS_URL, prefix });
+    opened.push(a, b);
+    await Promise.all([a.ready(), b.ready()]);
+    return [a, b];
+  }, hasRedis],
+];
+
+for (const [name, open, available] of implementations) {
+  describe.skipIf(!available)(`Cache contract: ${name}`, () => {
+    it('gets what was set, in key order, undefined for the rest', async () => {
+      const [cache] = await open();
+      await cache!.setMany([['a', '1'], ['b', 'ünï ✓']], 60);
+      expect(await cache!.getMany(['b', 'missing', 'a'])).toEqual(['ünï ✓', undefined, '1']);
+      expect(await cache!.getMany([])).toEqual([]);
+    });
+
+    it('deletes, and entries expire after their time to live', async () => {
+      const [cache] = await open();
+      await cache!.setMany([['k1', 'x'], ['k2', 'y']], 60);
+      await cache!.delete(['k1', 'absent']);
+      expect(await cache!.getMany(['k1', 'k2'])).toEqual([undefined, 'y']);
+      await cache!.setMany([['short', 'z']], 1);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await cache!.getMany(['short'])).toEqual([undefined]);
+    });
+
+    it('an invalidation by one handle is seen by every other at once (shared stores)', async () => {
+      const handles = await open();
+      if (handles.length < 2) return; // a per-process cache has no other handle to tell
+      const [a, b] = handles as [Cache, Cache];
+      await a.setMany([['hub:H1', 'v1']], 60);
+      expect(await b.getMany(['hub:H1'])).toEqual(['v1']);
+      await b.delete(['hub:H1']);
+      expect(await a.getMany(['hub:H1'])).toEqual([undefined]);
+    });
+  });
+}
