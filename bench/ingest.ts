@@ -16,6 +16,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { FormData, request } from 'undici';
+import { forEachConcurrently } from '../src/shared/concurrently';
 import { createBenchDatabase, lcg } from './lib/server-db';
 
 const ROWS = Number(process.env.BENCH_ROWS || 1_000_000);
@@ -106,13 +107,9 @@ async function seed(service: Service): Promise<string> {
   const tenant = await call(service.url, 'POST', '/tenants', ADMIN, { code: 'bench', name: 'Bench' });
   const { key } = await call(service.url, 'POST', `/tenants/${tenant.id}/api-keys`, ADMIN);
   for (let h = 0; h < HUBS; h++) await call(service.url, 'POST', '/hubs', key, { code: `H${h}`, name: `Hub ${h}` });
-  let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < SKUS) {
-      const s = next++;
-      await call(service.url, 'POST', '/skus', key, { code: `S${s}`, name: `SKU ${s}` });
-    }
-  }));
+  await forEachConcurrently(Array.from({ length: SKUS }, (_, s) => s), 8, async (s) => {
+    await call(service.url, 'POST', '/skus', key, { code: `S${s}`, name: `SKU ${s}` });
+  });
   return key;
 }
 

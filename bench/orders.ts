@@ -25,6 +25,7 @@ import { migrate } from '../src/db/migrate';
 import { openPglite } from '../src/db/pglite';
 import { buildApp } from '../src/http/app';
 import { startFinalizer } from '../src/oms/orders/finalizer-role';
+import { forEachConcurrently } from '../src/shared/concurrently';
 import { rawReserveInTransaction } from './lib/raw-reserve';
 import { startFloorServer } from './lib/floor-server';
 import { createBenchDatabase, lcg, median, percentile } from './lib/server-db';
@@ -60,16 +61,12 @@ async function openShop(ctx: AppContext, code: string): Promise<Shop> {
 type Scenario = 'uniform' | 'hot';
 
 async function placeOrders(ctx: AppContext, shop: Shop, scenario: Scenario, n: number, random: (n: number) => number): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < n) {
-      next++;
-      const items = scenario === 'hot'
-        ? [{ sku: 'S0', quantity: 1 }]
-        : [{ sku: `S${random(SKUS / 2)}`, quantity: 1 + random(2) }, { sku: `S${SKUS / 2 + random(SKUS / 2)}`, quantity: 1 }];
-      await ctx.oms.orders.create(shop.tenantId, { customer: { name: 'B', email: 'b@bench.io' }, hub: scenario === 'hot' ? 'H0' : `H${random(HUBS)}`, items });
-    }
-  }));
+  await forEachConcurrently(Array.from({ length: n }), 32, async () => {
+    const items = scenario === 'hot'
+      ? [{ sku: 'S0', quantity: 1 }]
+      : [{ sku: `S${random(SKUS / 2)}`, quantity: 1 + random(2) }, { sku: `S${SKUS / 2 + random(SKUS / 2)}`, quantity: 1 }];
+    await ctx.oms.orders.create(shop.tenantId, { customer: { name: 'B', email: 'b@bench.io' }, hub: scenario === 'hot' ? 'H0' : `H${random(HUBS)}`, items });
+  });
 }
 
 /** Moves the finalizer's offset to the end of the log: earlier events are not its to measure. */
@@ -87,33 +84,29 @@ async function rawFinalize(pool: pg.Pool, tenantId: string): Promise<number> {
     `SELECT id, hub_id, items FROM oms.orders WHERE tenant_id = $1 AND status = 'on_hold' ORDER BY id`,
     [tenantId],
   );
-  let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < orders.length) {
-      const order = orders[next++]!;
-      const lines = [...order.items].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1));
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        if (!(await rawReserveInTransaction(client, tenantId, order.id, order.hub_id, lines))) throw new Error('baseline ran out of stock');
-        const moved = await client.query(
-          `UPDATE oms.orders SET status = 'new_order', updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'on_hold' RETURNING row_to_json(orders.*) AS o`,
-          [tenantId, order.id],
-        );
-        await client.query(
-          `INSERT INTO oms.events (tenant_id, type, key, data) VALUES ($1, 'order.updated', $2, json_build_object('order', $3::json, 'previous_status', 'on_hold'))`,
-          [tenantId, order.id, moved.rows[0].o],
-        );
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
+  await forEachConcurrently(orders, 32, async (order) => {
+    const lines = [...order.items].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1));
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (!(await rawReserveInTransaction(client, tenantId, order.id, order.hub_id, lines))) throw new Error('baseline ran out of stock');
+      const moved = await client.query(
+        `UPDATE oms.orders SET status = 'new_order', updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'on_hold' RETURNING row_to_json(orders.*) AS o`,
+        [tenantId, order.id],
+      );
+      await client.query(
+        `INSERT INTO oms.events (tenant_id, type, key, data) VALUES ($1, 'order.updated', $2, json_build_object('order', $3::json, 'previous_status', 'on_hold'))`,
+        [tenantId, order.id, moved.rows[0].o],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
     }
-  }));
+  });
   return orders.length / ((performance.now() - started) / 1000);
 }
 

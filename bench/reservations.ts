@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config/index';
 import { createContext, type AppContext } from '../src/context';
 import { migrate } from '../src/db/migrate';
 import { openPostgres } from '../src/db/postgres';
+import { forEachConcurrently } from '../src/shared/concurrently';
 import { rawReserveInTransaction } from './lib/raw-reserve';
 import { lcg, median } from './lib/server-db';
 
@@ -36,15 +37,11 @@ interface Order {
 
 
 async function runConcurrently(orders: Order[], reserve: (order: Order) => Promise<boolean>): Promise<number> {
-  let next = 0;
   let failed = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < orders.length) {
-      const order = orders[next++]!;
-      if (!(await reserve(order))) failed++;
-    }
-  }));
+  await forEachConcurrently(orders, CONCURRENCY, async (order) => {
+    if (!(await reserve(order))) failed++;
+  });
   const seconds = (performance.now() - started) / 1000;
   if (failed > 0) throw new Error(`${failed} reservations failed; stock should never run out here`);
   return orders.length / seconds;

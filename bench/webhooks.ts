@@ -18,6 +18,7 @@ import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config/index';
 import { createContext } from '../src/context';
 import { newId } from '../src/shared/ids';
+import { forEachConcurrently } from '../src/shared/concurrently';
 import { createDeliveries } from '../src/oms/webhooks/deliveries';
 import { WebhookDispatcher } from '../src/oms/webhooks/dispatcher';
 import { WebhookSender } from '../src/oms/webhooks/sender';
@@ -69,15 +70,11 @@ export async function runWebhooksBench(): Promise<void> {
 
     const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
     const bodies = events.map((e) => JSON.stringify({ id: e.id, type: e.type, tenant_id: e.tenant_id, occurred_at: e.occurred_at, data: e.data }));
-    let next = 0;
     started = now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < bodies.length) {
-        const i = next++;
-        const res = await request(receiver.url, { method: 'POST', dispatcher: agent, body: bodies[i], headers: { 'content-type': 'application/json', ...signedHeaders([hook.secret], events[i]!.id, bodies[i]!) } });
-        await res.body.dump();
-      }
-    }));
+    await forEachConcurrently(bodies, CONCURRENCY, async (body, i) => {
+      const res = await request(receiver.url, { method: 'POST', dispatcher: agent, body, headers: { 'content-type': 'application/json', ...signedHeaders([hook.secret], events[i]!.id, body) } });
+      await res.body.dump();
+    });
     const baselineSeconds = (now() - started) / 1000;
     await agent.close();
     receiver.child.kill();

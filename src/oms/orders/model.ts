@@ -35,13 +35,20 @@ export interface OrderRow {
   customer_email: string | null;
 }
 
+/** An order's customer as orders and their events show it. */
+export interface OrderCustomer {
+  id: string;
+  name: string;
+  email: string;
+}
+
 export interface Order {
   id: string;
   reference: string;
   tenant_id: string;
   seller?: string;
   hub: string;
-  customer?: { id: string; name: string; email: string };
+  customer?: OrderCustomer;
   items: { sku: string; name?: string; quantity: number; unit_price: string }[];
   total_amount: string;
   currency: string;

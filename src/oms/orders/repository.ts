@@ -4,7 +4,7 @@ import type { Tx } from '../../db/handle';
 import type { TenantScope } from '../../db/tenant-scope';
 import { newId } from '../../shared/ids';
 import type { OrderStatus } from './lifecycle';
-import type { OrderItem, OrderRow } from './model';
+import type { OrderCustomer, OrderItem, OrderRow } from './model';
 
 const SELECT_ORDER = `
   SELECT o.id, o.reference, o.tenant_id, o.hub, o.hub_id, o.seller, o.seller_id, o.items,
@@ -47,7 +47,7 @@ export interface InsertOutcome {
   /** The customer attached; undefined for an order without one, an unknown customer id, or a
    * customer created by a concurrent statement this one could not see yet (run it again: a new
    * statement sees it). */
-  customer?: { id: string; name: string; email: string };
+  customer?: OrderCustomer;
   /** False when the reference was taken (the order was not stored). */
   inserted: boolean;
 }
@@ -145,7 +145,7 @@ const EVENT_COLUMNS = ['id', 'tenant_id', 'type', 'key', 'data'] as const;
 export async function copyOrdersWithEvents(
   tx: Tx,
   tenantId: string,
-  batch: readonly { order: OrderToInsert['order']; customer?: { id: string; name: string; email: string }; event: Record<string, unknown> }[],
+  batch: readonly { order: OrderToInsert['order']; customer?: OrderCustomer; event: Record<string, unknown> }[],
 ): Promise<void> {
   const orders: unknown[][] = [];
   const events: unknown[][] = [];
@@ -180,9 +180,9 @@ export async function findReferences(scope: TenantScope, references: readonly st
 export async function ensureCustomersByEmail(
   scope: TenantScope,
   people: readonly { name: string; email: string }[],
-): Promise<Map<string, { id: string; name: string; email: string }>> {
+): Promise<Map<string, OrderCustomer>> {
   const wanted = new Map(people.map((p) => [p.email, p.name]));
-  const found = new Map<string, { id: string; name: string; email: string }>();
+  const found = new Map<string, OrderCustomer>();
   const lookUp = async (emails: string[]) => {
     const rows = await scope.query<{ wanted: string; id: string; name: string; email: string }>(
       `SELECT w.email AS wanted, c.id, c.name, c.email FROM unnest($2::text[]) AS w(email)
@@ -196,7 +196,7 @@ export async function ensureCustomersByEmail(
   await lookUp([...wanted.keys()]);
   const toCreate = missing();
   if (toCreate.length === 0) return found;
-  const created = await scope.query<{ id: string; name: string; email: string }>(
+  const created = await scope.query<OrderCustomer>(
     `INSERT INTO oms.customers (tenant_id, name, email)
      SELECT $1, w.name, w.email FROM unnest($2::text[], $3::text[]) AS w(name, email)
      ON CONFLICT (tenant_id, lower(email)) DO NOTHING
@@ -210,9 +210,9 @@ export async function ensureCustomersByEmail(
 }
 
 /** The tenant's customers among `ids`, by id. */
-export async function findCustomers(scope: TenantScope, ids: readonly string[]): Promise<Map<string, { id: string; name: string; email: string }>> {
+export async function findCustomers(scope: TenantScope, ids: readonly string[]): Promise<Map<string, OrderCustomer>> {
   if (ids.length === 0) return new Map();
-  const rows = await scope.query<{ id: string; name: string; email: string }>('SELECT id, name, email FROM oms.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [ids]);
+  const rows = await scope.query<OrderCustomer>('SELECT id, name, email FROM oms.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [ids]);
   return new Map(rows.map((r) => [r.id, r]));
 }
 

@@ -13,6 +13,7 @@ import { EVENTS_CHANNEL } from '../../events/outbox';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store';
 import type { InventoryClient } from '../inventory-client';
 import { copyOrdersWithEvents, ensureCustomersByEmail, type OrderToInsert } from '../orders/repository';
+import type { OrderCustomer } from '../orders/model';
 import { BatchBuilder, type BatchOrders, type FileContext } from './batch-builder';
 import { detectDelimiter, LayoutError, mapHeader, type ColumnMap } from './csv-layout';
 import { composeErrors, writeErrorsPart } from './errors-file';
@@ -194,10 +195,10 @@ export class UploadIngester {
 /** Each order with its customer: named by id (resolved whole by the builder), by e-mail (found or created here, once per address for the batch), or none. */
 async function resolveCustomers(scope: TenantScope, orders: readonly OrderToInsert[]) {
   const people = orders.flatMap((o) => (o.customer.id === undefined && o.customer.email !== undefined ? [{ name: o.customer.name ?? o.customer.email, email: o.customer.email }] : []));
-  const byEmail = people.length > 0 ? await ensureCustomersByEmail(scope, people) : new Map<string, { id: string; name: string; email: string }>();
+  const byEmail = await ensureCustomersByEmail(scope, people);
   return orders.map((o) => {
     const { id, name, email } = o.customer;
-    let customer: { id: string; name: string; email: string } | undefined;
+    let customer: OrderCustomer | undefined;
     if (id !== undefined) {
       if (name === undefined || email === undefined) throw new Error(`customer ${id} was not resolved`);
       customer = { id, name, email };

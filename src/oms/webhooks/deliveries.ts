@@ -203,14 +203,18 @@ export class DeliveryLog {
 
   /** Sends a failed delivery once more, now (a pending one is already on its way: 409). */
   async retry(tenantId: string, endpointId: string, id: string): Promise<Delivery> {
-    await this.get(tenantId, endpointId, id);
-    const rows = await new TenantScope(this.db, tenantId).query<Delivery>(
-      `UPDATE oms.webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
-       WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3 AND status <> 'pending' RETURNING ${COLUMNS}`,
-      [endpointId, id],
-    );
-    if (!rows[0]) throw conflict('webhook.delivery_pending', { id });
-    return rows[0];
+    await this.endpoint(tenantId, endpointId);
+    const scope = new TenantScope(this.db, tenantId);
+    const rows = isUuid(id)
+      ? await scope.query<Delivery>(
+        `UPDATE oms.webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+         WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3 AND status <> 'pending' RETURNING ${COLUMNS}`,
+        [endpointId, id],
+      )
+      : [];
+    if (rows[0]) return rows[0];
+    const exists = isUuid(id) && (await scope.query('SELECT 1 FROM oms.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3', [endpointId, id])).length > 0;
+    throw exists ? conflict('webhook.delivery_pending', { id }) : notFound('Delivery', id);
   }
 
   private async endpoint(tenantId: string, endpointId: string): Promise<void> {

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/handle';
 import type { LoggedEvent } from '../../events/envelope';
+import { forEachConcurrently } from '../../shared/concurrently';
 import { claimDue, createDeliveries, nextDueInMs, recordAttempts, type AttemptOutcome, type ClaimedDelivery } from './deliveries';
 import type { SendResult, WebhookSender } from './sender';
 import { signedHeaders } from './signature';
@@ -101,13 +102,9 @@ export class WebhookDispatcher {
   /** Sends claimed deliveries, `concurrency` at a time. */
   private async sendAll(claimed: readonly ClaimedDelivery[]): Promise<{ claimed: ClaimedDelivery; outcome: AttemptOutcome }[]> {
     const outcomes: { claimed: ClaimedDelivery; outcome: AttemptOutcome }[] = [];
-    let next = 0;
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, async () => {
-      while (next < claimed.length) {
-        const c = claimed[next++]!;
-        outcomes.push({ claimed: c, outcome: await this.attempt(c) });
-      }
-    }));
+    await forEachConcurrently(claimed, this.concurrency, async (c) => {
+      outcomes.push({ claimed: c, outcome: await this.attempt(c) });
+    });
     return outcomes;
   }
 

@@ -72,7 +72,7 @@ export class EndpointService {
   async create(tenantId: string, input: EndpointInput): Promise<Endpoint & { secret: string }> {
     const errors = new FieldErrors();
     this.checkUrl(input.url, errors);
-    if (input.secret !== undefined && !isValidSecret(input.secret)) errors.add('secret', 'field.webhook_secret');
+    checkSecret(input.secret, errors);
     errors.throwIfAny();
     const secret = input.secret ?? generateSecret();
     return this.db.transaction(async (tx) => {
@@ -106,7 +106,7 @@ export class EndpointService {
     if (patch.url !== undefined) this.checkUrl(patch.url, errors);
     if (Object.keys(patch).length === 0) errors.add('body', 'field.empty_patch');
     errors.throwIfAny();
-    await this.get(tenantId, id);
+    if (!isUuid(id)) throw notFound('Webhook', id);
     const rows = await new TenantScope(this.db, tenantId).query<Endpoint>(
       `UPDATE oms.webhook_endpoints SET
          url = coalesce($3, url),
@@ -133,24 +133,25 @@ export class EndpointService {
    * so a receiver can switch over without missing a delivery.
    */
   async rotateSecret(tenantId: string, id: string, supplied?: string): Promise<{ secret: string; previous_secrets_expire_at: Date }> {
-    if (supplied !== undefined && !isValidSecret(supplied)) {
-      const errors = new FieldErrors();
-      errors.add('secret', 'field.webhook_secret');
-      errors.throwIfAny();
-    }
+    const errors = new FieldErrors();
+    checkSecret(supplied, errors);
+    errors.throwIfAny();
     await this.get(tenantId, id);
     const secret = supplied ?? generateSecret();
     return this.db.transaction(async (tx) => {
       const scope = new TenantScope(tx, tenantId);
-      const overlapEnd = `now() + interval '${ROTATION_OVERLAP}'`;
-      const expired = await scope.query<{ at: Date }>(
-        `UPDATE oms.webhook_secrets SET expires_at = least(coalesce(expires_at, ${overlapEnd}), ${overlapEnd})
-         WHERE tenant_id = $1 AND endpoint_id = $2 RETURNING ${overlapEnd} AS at`,
+      // now() is the transaction's start: the same instant in both statements.
+      await scope.query(
+        `UPDATE oms.webhook_secrets SET expires_at = least(coalesce(expires_at, now() + interval '${ROTATION_OVERLAP}'), now() + interval '${ROTATION_OVERLAP}')
+         WHERE tenant_id = $1 AND endpoint_id = $2`,
         [id],
       );
-      const expiry = expired[0] ?? { at: new Date(Date.now() + 24 * 3_600_000) };
-      await scope.query('INSERT INTO oms.webhook_secrets (tenant_id, endpoint_id, secret) VALUES ($1, $2, $3)', [id, secret]);
-      return { secret, previous_secrets_expire_at: expiry!.at };
+      const [added] = await scope.query<{ previous_secrets_expire_at: Date }>(
+        `INSERT INTO oms.webhook_secrets (tenant_id, endpoint_id, secret) VALUES ($1, $2, $3)
+         RETURNING created_at + interval '${ROTATION_OVERLAP}' AS previous_secrets_expire_at`,
+        [id, secret],
+      );
+      return { secret, previous_secrets_expire_at: added!.previous_secrets_expire_at };
     });
   }
 
@@ -162,6 +163,11 @@ export class EndpointService {
     );
     return rows.map((r) => r.secret);
   }
+}
+
+/** A secret the tenant supplies must have the form and length of one we would make. */
+function checkSecret(secret: string | undefined, errors: FieldErrors): void {
+  if (secret !== undefined && !isValidSecret(secret)) errors.add('secret', 'field.webhook_secret');
 }
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];

@@ -73,12 +73,14 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
   }, async (request, reply) => reply.code(201).send(await endpoints.rotateSecret(request.tenantId, request.params.id, request.body?.secret)));
 }
 
+const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]);
+
 const Delivery = Type.Object({
   id: Uuid,
   endpoint_id: Uuid,
   event_id: Uuid,
   event_type: Type.String(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  status: DeliveryStatus,
   attempts: Type.Integer(),
   next_attempt_at: Type.Union([Timestamp, Type.Null()]),
   last_status_code: Type.Union([Type.Integer(), Type.Null()]),
@@ -107,7 +109,7 @@ export function deliveryRoutes(app: Api, ctx: AppContext): void {
       tags, summary: "An endpoint's deliveries, newest first",
       params: IdParams,
       querystring: Type.Object({
-        status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')])), limit: Limit, cursor: Cursor,
+        status: Type.Optional(DeliveryStatus), limit: Limit, cursor: Cursor,
       }, { additionalProperties: false }),
       response: { 200: Page(Delivery), ...problemResponses(404) },
     },
