@@ -27,9 +27,11 @@ import path from 'node:path';
 import { LocalObjectStore } from './adapters/fs/object-store';
 import { DbWorkQueue } from './adapters/postgres/work-queue';
 import { RedisCache } from './adapters/redis/cache';
+import { S3ObjectStore } from './adapters/s3/object-store';
+import { SqsWorkQueue } from './adapters/sqs/work-queue';
 import type { ObjectStore } from './ports/object-store';
 import type { WorkQueue } from './ports/work-queue';
-import { UploadService } from './oms/uploads/service';
+import { INGEST_QUEUE, UploadService } from './oms/uploads/service';
 import { DeliveryLog } from './oms/webhooks/deliveries';
 import { EndpointService } from './oms/webhooks/endpoints';
 
@@ -88,8 +90,12 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     ? new HttpInventoryClient({ url: config.imsUrl, apiKey: config.imsApiKey! })
     : new InProcessInventoryClient(imsAll);
   const customers = new CustomerService(db);
-  const objectStore = new LocalObjectStore(path.join(config.dataDir, 'objects'));
-  const queue = new DbWorkQueue(db);
+  const objectStore: ObjectStore = config.s3
+    ? new S3ObjectStore({ ...config.s3 })
+    : new LocalObjectStore(path.join(config.dataDir, 'objects'));
+  const queue: WorkQueue = config.sqs
+    ? new SqsWorkQueue({ queues: { [INGEST_QUEUE]: config.sqs.queueUrl }, endpoint: config.sqs.endpoint, waitSeconds: config.sqs.waitSeconds })
+    : new DbWorkQueue(db);
   return {
     config,
     logger,

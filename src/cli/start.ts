@@ -42,6 +42,8 @@ export async function start(config: Config): Promise<void> {
       for (const role of roles) await role.stop(); // finishes the batch in hand
       await ctx.oms.inventory.close?.();
       await ctx.cache.close?.();
+      await ctx.queue.close?.();
+      await ctx.objectStore.close?.();
       await db.close();
       logger.info('stopped');
     } catch (error) {

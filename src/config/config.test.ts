@@ -40,4 +40,29 @@ describe('configuration', () => {
       expect(() => loadConfig(raw)).toThrow(message);
     }
   });
+
+  it('reads the S3, SQS and Kafka settings, and names a bad one', () => {
+    expect(loadConfig({})).toMatchObject({ s3: undefined, sqs: undefined, kafkaBrokers: undefined });
+    expect(loadConfig({
+      S3_BUCKET: 'oms-files', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', S3_PREFIX: 'prod/oms/',
+      SQS_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/oms-ingest', KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
+    })).toMatchObject({
+      s3: { bucket: 'oms-files', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, prefix: 'prod/oms/' },
+      sqs: { queueUrl: 'http://127.0.0.1:9324/000000000000/oms-ingest' },
+      kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
+    });
+    for (const [raw, message] of [
+      [{ S3_BUCKET: 'Bad_Bucket' }, /S3_BUCKET must be a valid bucket name/],
+      [{ S3_BUCKET: 'ok-bucket', S3_ENDPOINT: 'ftp://x' }, /S3_ENDPOINT must be an http/],
+      [{ S3_BUCKET: 'ok-bucket', S3_PREFIX: '../x/' }, /S3_PREFIX/],
+      [{ S3_ENDPOINT: 'http://127.0.0.1:9000' }, /need S3_BUCKET/],
+      [{ S3_BUCKET: 'ok-bucket', S3_FORCE_PATH_STYLE: 'yes' }, /S3_FORCE_PATH_STYLE must be true or false/],
+      [{ SQS_QUEUE_URL: 'not a url' }, /SQS_QUEUE_URL must be an http/],
+      [{ SQS_ENDPOINT: 'http://127.0.0.1:9324' }, /SQS_ENDPOINT needs SQS_QUEUE_URL/],
+      [{ KAFKA_BROKERS: 'kafka-1' }, /KAFKA_BROKERS must be/],
+      [{ KAFKA_BROKERS: ' , ' }, /KAFKA_BROKERS must be/],
+    ] as const) {
+      expect(() => loadConfig(raw)).toThrow(message);
+    }
+  });
 });

@@ -28,6 +28,15 @@ export interface RawEnv {
   WEBHOOK_ALLOW_PRIVATE_NETWORKS?: string;
   WEBHOOK_RETRY_SCHEDULE?: string;
   REDIS_URL?: string;
+  S3_BUCKET?: string;
+  S3_ENDPOINT?: string;
+  S3_REGION?: string;
+  S3_FORCE_PATH_STYLE?: string;
+  S3_PREFIX?: string;
+  SQS_QUEUE_URL?: string;
+  SQS_ENDPOINT?: string;
+  SQS_WAIT_SECONDS?: string;
+  KAFKA_BROKERS?: string;
 }
 
 export interface Config {
@@ -56,6 +65,12 @@ export interface Config {
   readonly webhookRetrySchedule: readonly number[];
   /** Redis for the look-up cache, shared by every process; absent: an in-process LRU. */
   readonly redisUrl: string | undefined;
+  /** S3 (or any S3 API) for uploaded files; absent: a directory under `dataDir`. */
+  readonly s3: { bucket: string; endpoint?: string; region?: string; forcePathStyle: boolean; prefix: string } | undefined;
+  /** SQS for the ingest jobs (SQS_QUEUE_URL; SQS_ENDPOINT for an emulator); absent: a table in the database. */
+  readonly sqs: { queueUrl: string; endpoint?: string; waitSeconds: number } | undefined;
+  /** Kafka brokers for the event log (`host:port`); absent: consumers read the outbox table. */
+  readonly kafkaBrokers: readonly string[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -69,7 +84,8 @@ const KEYS: (keyof RawEnv)[] = [
   'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
   'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
   'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
-  'WEBHOOK_RETRY_SCHEDULE', 'REDIS_URL',
+  'WEBHOOK_RETRY_SCHEDULE', 'REDIS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE',
+  'S3_PREFIX', 'SQS_QUEUE_URL', 'SQS_ENDPOINT', 'SQS_WAIT_SECONDS', 'KAFKA_BROKERS',
 ];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
@@ -109,9 +125,37 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   }
   const redisUrl = raw.REDIS_URL;
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
-  const allowPrivate = raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS?.toLowerCase();
-  if (allowPrivate !== undefined && allowPrivate !== 'true' && allowPrivate !== 'false') {
-    problems.push(`WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false, got "${raw.WEBHOOK_ALLOW_PRIVATE_NETWORKS}"`);
+  const bool = (name: keyof RawEnv): boolean => {
+    const value = raw[name]?.toLowerCase();
+    if (value !== undefined && value !== 'true' && value !== 'false') problems.push(`${name} must be true or false, got "${raw[name]}"`);
+    return value === 'true';
+  };
+  const httpUrl = (name: keyof RawEnv): string | undefined => {
+    const value = raw[name];
+    if (value !== undefined && !(URL.canParse(value) && /^https?:$/.test(new URL(value).protocol))) problems.push(`${name} must be an http:// or https:// URL`);
+    return value;
+  };
+  const webhookAllowPrivateNetworks = bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS');
+
+  const s3Endpoint = httpUrl('S3_ENDPOINT');
+  const s3ForcePathStyle = bool('S3_FORCE_PATH_STYLE');
+  const s3Prefix = raw.S3_PREFIX ?? '';
+  // S3 bucket naming rules: 3–63 lower-case letters, digits, dots and hyphens.
+  if (raw.S3_BUCKET !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw.S3_BUCKET)) problems.push('S3_BUCKET must be a valid bucket name (3–63 of a-z 0-9 . -)');
+  if (raw.S3_PREFIX !== undefined && !/^((?!\.{1,2}\/)[A-Za-z0-9._-]+\/)+$/.test(raw.S3_PREFIX)) problems.push('S3_PREFIX must be folder names ending in "/", e.g. "oms/"');
+  if (raw.S3_BUCKET === undefined && (raw.S3_ENDPOINT ?? raw.S3_REGION ?? raw.S3_FORCE_PATH_STYLE ?? raw.S3_PREFIX) !== undefined) problems.push('S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE and S3_PREFIX need S3_BUCKET');
+  const s3 = raw.S3_BUCKET === undefined ? undefined : { bucket: raw.S3_BUCKET, endpoint: s3Endpoint, region: raw.S3_REGION, forcePathStyle: s3ForcePathStyle, prefix: s3Prefix };
+
+  const sqsQueueUrl = httpUrl('SQS_QUEUE_URL');
+  const sqsEndpoint = httpUrl('SQS_ENDPOINT');
+  if (sqsEndpoint !== undefined && sqsQueueUrl === undefined) problems.push('SQS_ENDPOINT needs SQS_QUEUE_URL');
+  // SQS long-poll wait: 20 s (its maximum) costs one request per idle worker per 20 s.
+  const sqsWaitSeconds = int('SQS_WAIT_SECONDS', 20, 0, 20);
+  const sqs = sqsQueueUrl === undefined ? undefined : { queueUrl: sqsQueueUrl, endpoint: sqsEndpoint, waitSeconds: sqsWaitSeconds };
+
+  const kafkaBrokers = raw.KAFKA_BROKERS?.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (kafkaBrokers !== undefined && (kafkaBrokers.length === 0 || kafkaBrokers.some((broker) => !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(broker)))) {
+    problems.push('KAFKA_BROKERS must be a comma-separated list of host:port');
   }
 
   let databaseUrl = raw.DATABASE_URL;
@@ -174,8 +218,11 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     imsApiKey: raw.IMS_API_KEY ?? adminApiKey,
     maxUploadBytes,
     ingestBatchRows,
-    webhookAllowPrivateNetworks: allowPrivate === 'true',
+    webhookAllowPrivateNetworks,
     webhookRetrySchedule,
     redisUrl,
+    s3,
+    sqs,
+    kafkaBrokers,
   });
 }

@@ -21,6 +21,8 @@ export interface ObjectStore {
   list(prefix: string): Promise<ObjectInfo[]>;
   /** Idempotent: deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /** Releases connections (S3); absent for the local directory. */
+  close?(): Promise<void>;
 }
 
 export class ObjectNotFoundError extends Error {

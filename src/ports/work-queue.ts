@@ -34,8 +34,11 @@ export interface SendOptions {
 
 export interface WorkQueue {
   send(queue: string, payload: unknown, options?: SendOptions): Promise<void>;
-  /** Up to `max` visible jobs, each hidden for `visibilityMs`. */
-  receive<T = unknown>(queue: string, options: { max: number; visibilityMs: number }): Promise<Job<T>[]>;
+  /**
+   * Up to `max` visible jobs, each hidden for `visibilityMs`. An engine may wait a while for
+   * jobs to arrive (SQS long polling) unless `wait` is false; `signal` ends that wait early.
+   */
+  receive<T = unknown>(queue: string, options: { max: number; visibilityMs: number; wait?: boolean; signal?: AbortSignal }): Promise<Job<T>[]>;
   /** Keeps a job hidden longer; false when the job is no longer this delivery's. */
   extend(job: Job, visibilityMs: number): Promise<boolean>;
   /** Done: the job is removed. */
@@ -49,6 +52,8 @@ export interface WorkQueue {
   subscribe(queue: string, wake: () => void): Promise<() => Promise<void>>;
   /** When the next hidden job becomes visible, in ms (undefined: nothing pending); a hint for idle workers. */
   nextVisibleInMs(queue: string): Promise<number | undefined>;
+  /** Sends what is batched and releases connections (SQS); absent for the table queue. */
+  close?(): Promise<void>;
 }
 
 /** Exponential backoff with full jitter: attempt 1 → up to 2 s, doubling, capped at 5 minutes. */

@@ -34,6 +34,8 @@ export class JobWorker<T> {
   private readonly inFlight = new Set<Promise<void>>();
   /** Receives under way: drain() must not conclude "idle" while one may still bring a job. */
   private readonly receiving = new Set<Promise<unknown>>();
+  /** Ends a receive that is waiting for jobs (a long poll) when the worker stops. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly queue: WorkQueue,
@@ -51,7 +53,7 @@ export class JobWorker<T> {
   async drain(): Promise<void> {
     for (;;) {
       await Promise.allSettled([...this.receiving]);
-      const started = await this.fill();
+      const started = await this.fill(false);
       if (started === 0 && this.inFlight.size === 0 && this.receiving.size === 0) return;
       await Promise.race([...this.inFlight, ...this.receiving]);
     }
@@ -59,6 +61,7 @@ export class JobWorker<T> {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.signal();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
@@ -74,33 +77,36 @@ export class JobWorker<T> {
     while (!this.stopped) {
       this.pendingWake = false;
       let started = 0;
+      let failed = false;
       try {
         started = await this.fill();
       } catch (error) {
         this.options.onError?.(error);
+        failed = true;
       }
       if (started > 0 || this.stopped) continue;
-      if (this.pendingWake) continue;
-      const next = await this.queue.nextVisibleInMs(this.name).catch(() => undefined);
+      if (this.pendingWake && !failed) continue;
+      // After a failed receive, wait a second rather than spin on an unreachable queue.
+      const next = failed ? 1000 : await this.queue.nextVisibleInMs(this.name).catch(() => undefined);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(next ?? 30_000, 30_000) + 5);
         this.wake = () => {
           clearTimeout(timer);
           resolve();
         };
-        if (this.pendingWake) this.wake();
+        if ((this.pendingWake && !failed) || this.stopped) this.wake();
       });
       this.wake = undefined;
     }
   }
 
-  /** Receives as many jobs as there are free slots and starts them; answers how many. */
-  private async fill(): Promise<number> {
+  /** Receives as many jobs as there are free slots and starts them; answers how many. `wait`: may long-poll. */
+  private async fill(wait = true): Promise<number> {
     const free = (this.options.concurrency ?? 1) - this.running;
     if (free <= 0 || this.stopped) return 0;
     this.running += free; // reserve the slots while receiving
     let jobs: Job<T>[] = [];
-    const receive = this.queue.receive<T>(this.name, { max: free, visibilityMs: this.options.visibilityMs });
+    const receive = this.queue.receive<T>(this.name, { max: free, visibilityMs: this.options.visibilityMs, wait, signal: this.stopping.signal });
     this.receiving.add(receive);
     try {
       jobs = await receive;

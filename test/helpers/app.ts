@@ -96,6 +96,9 @@ export async function buildTestApp(env: RawEnv = {}, options: { poolSize?: numbe
     tenant,
     async close() {
       await app.close();
+      await ctx.queue.close?.();
+      await ctx.objectStore.close?.();
+      await ctx.cache.close?.();
       await database.drop();
       if (!env.DATA_DIR) await rm(dataDir, { recursive: true, force: true });
     },
