@@ -22,6 +22,7 @@ import { HttpInventoryClient } from './oms/http-inventory-client';
 import { InProcessInventoryClient, type InventoryClient } from './oms/inventory-client';
 import { OrderService } from './oms/orders/service';
 import { DbEventLog } from './adapters/postgres/event-log';
+import { KafkaEventLog } from './adapters/kafka/event-log';
 import type { BatchHandler, EventLog } from './ports/event-log';
 import path from 'node:path';
 import { LocalObjectStore } from './adapters/fs/object-store';
@@ -90,6 +91,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     ? new HttpInventoryClient({ url: config.imsUrl, apiKey: config.imsApiKey! })
     : new InProcessInventoryClient(imsAll);
   const customers = new CustomerService(db);
+  const onEventError = (error: unknown, context: Record<string, unknown>) => logger.warn({ err: error, ...context }, 'event handler failed');
   const objectStore: ObjectStore = config.s3
     ? new S3ObjectStore({ ...config.s3 })
     : new LocalObjectStore(path.join(config.dataDir, 'objects'));
@@ -104,9 +106,13 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     metrics,
     auth: new ApiKeyAuthenticator(db, config.adminApiKey),
     idempotency: new IdempotencyStore(db),
-    events: new DbEventLog(db, {
-      onError: (error, context) => logger.warn({ err: error, ...context }, 'event handler failed'),
-    }),
+    events: config.kafkaBrokers
+      ? new KafkaEventLog(db, {
+        brokers: config.kafkaBrokers,
+        onError: onEventError,
+        log: (level, message, extra) => logger[level]({ ...extra, component: 'kafka' }, message),
+      })
+      : new DbEventLog(db, { onError: onEventError }),
     objectStore,
     queue,
     consumers: new Map(),

@@ -7,6 +7,7 @@ import { createLogger } from '../logger';
 import { startFinalizer, type RunningRole } from '../oms/orders/finalizer-role';
 import { startIngest } from '../oms/uploads/ingest-role';
 import { startWebhooks } from '../oms/webhooks/webhooks-role';
+import { startRelay } from '../events/relay-role';
 
 export async function start(config: Config): Promise<void> {
   const logger = createLogger(config);
@@ -18,6 +19,7 @@ export async function start(config: Config): Promise<void> {
   if (config.roles.has('finalizer')) roles.push(await startFinalizer(ctx));
   if (config.roles.has('ingest')) roles.push(await startIngest(ctx));
   if (config.roles.has('webhooks')) roles.push(await startWebhooks(ctx));
+  if (config.roles.has('relay')) roles.push(await startRelay(ctx));
   const app = config.roles.has('api') ? await buildApp(ctx) : undefined;
   if (app) await app.listen({ port: config.port, host: config.host });
   // Expired Idempotency-Key records are purged hourly.

@@ -9,13 +9,13 @@
  * Wake-ups: NOTIFY from the outbox writer (any process), plus a slow safety timer. When events
  * exist but are still above the horizon, a short re-check follows instead of waiting.
  *
- * Failures: a failing batch is retried event by event; an event that keeps failing is parked
- * in oms.dead_letters after `maxAttempts` and the group moves on.
+ * Failures: events/handle-batch.ts (retried event by event, then parked in oms.dead_letters).
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/handle';
 import type { LoggedEvent } from '../../events/envelope';
 import { EVENTS_CHANNEL } from '../../events/outbox';
+import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
 import type { BatchHandler, EventLog, Subscription } from '../../ports/event-log';
 
 export interface DbEventLogOptions {
@@ -50,8 +50,7 @@ class GroupConsumer implements Subscription {
   private readonly owner = randomUUID();
   private readonly batchSize: number;
   private readonly leaseSeconds: number;
-  private readonly maxAttempts: number;
-  private readonly backoffMs: (attempt: number) => number;
+  private readonly retry: RetryOptions;
   private readonly onError: (error: unknown, context: Record<string, unknown>) => void;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -69,9 +68,8 @@ class GroupConsumer implements Subscription {
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.leaseSeconds = options.leaseSeconds ?? 30;
-    this.maxAttempts = options.maxAttempts ?? 5;
-    this.backoffMs = options.backoffMs ?? ((n) => Math.min(100 * 2 ** (n - 1), 10_000));
     this.onError = options.onError ?? (() => {});
+    this.retry = { maxAttempts: options.maxAttempts ?? 5, backoffMs: options.backoffMs ?? defaultBackoffMs, onError: this.onError };
     const idleCheckMs = options.idleCheckMs ?? 1000;
     this.loop = this.run(idleCheckMs);
   }
@@ -125,7 +123,7 @@ class GroupConsumer implements Subscription {
         result = await this.exclusive(() => this.pass());
       } catch (error) {
         this.onError(error, { group: this.group, phase: 'consume' });
-        await sleep(this.backoffMs(1));
+        await sleep(this.retry.backoffMs(1));
       }
       if (result === 'busy') continue;
       // idle: wait for a NOTIFY or the safety timer; blocked: events wait for older transactions
@@ -163,7 +161,7 @@ class GroupConsumer implements Subscription {
     if (!position) return 'not-leader';
     const events = await this.read(position);
     if (events.length === 0) return (await this.hasInvisible(position)) ? 'blocked' : 'idle';
-    await this.handle(events);
+    await handleWithRetries(this.db, this.group, this.handler, events, this.retry);
     const last = events[events.length - 1]!;
     const next = { tx_id: last.tx_id, seq: last.seq };
     const kept = await this.commit(next);
@@ -220,40 +218,5 @@ class GroupConsumer implements Subscription {
     }
     this.held = { position, until: Date.now() + this.leaseSeconds * 1000 - 1000 };
     return true;
-  }
-
-  /** The whole batch at once; on failure, event by event with retries, parking what keeps failing. */
-  private async handle(events: LoggedEvent[]): Promise<void> {
-    try {
-      await this.handler(events);
-      return;
-    } catch (error) {
-      if (events.length === 1) this.onError(error, { group: this.group, event: events[0]!.id, attempt: 1 });
-    }
-    for (const event of events) {
-      for (let attempt = events.length === 1 ? 2 : 1; ; attempt++) {
-        try {
-          await this.handler([event]);
-          break;
-        } catch (error) {
-          this.onError(error, { group: this.group, event: event.id, attempt });
-          if (attempt >= this.maxAttempts) {
-            await this.park(event, attempt, error);
-            break;
-          }
-          await sleep(this.backoffMs(attempt));
-        }
-      }
-    }
-  }
-
-  private async park(event: LoggedEvent, attempts: number, error: unknown): Promise<void> {
-    const message = error instanceof Error ? error.message : String(error);
-    await this.db.query('INSERT INTO oms.dead_letters (consumer, event_seq, attempts, error) VALUES ($1, $2, $3, $4)', [
-      this.group,
-      event.seq,
-      attempts,
-      message.slice(0, 2000),
-    ]);
   }
 }

@@ -1,0 +1,117 @@
+/**
+ * The EventLog port's contract, run against every implementation: the outbox table (on the
+ * project's engine) and Kafka, fed by the relay role. Kafka runs only against real brokers named
+ * by KAFKA_BROKERS: none can be installed on this machine, and a fake one would prove nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import type { KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../test/helpers/app';
+import { TenantTx } from '../db/tenant-scope';
+import type { LoggedEvent } from '../events/envelope';
+import { appendEvents } from '../events/outbox';
+import { startRelay } from '../events/relay-role';
+import type { RunningRole } from '../oms/orders/finalizer-role';
+import type { EventLog } from '../ports/event-log';
+import { fromMessage, KafkaEventLog, toMessage } from './kafka/event-log';
+import { DbEventLog } from './postgres/event-log';
+
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS;
+if (!KAFKA_BROKERS) console.log('Kafka event log contract SKIPPED: KAFKA_BROKERS is not set (no Kafka broker can be installed on this machine)');
+
+let t: TestApp;
+let tenantId: string;
+let relay: RunningRole | undefined;
+const run = randomBytes(4).toString('hex'); // keys unique to this run: Kafka topics outlive test databases
+
+beforeAll(async () => {
+  t = await buildTestApp(KAFKA_BROKERS ? { KAFKA_BROKERS } : {});
+  tenantId = (await t.tenant()).id;
+  if (KAFKA_BROKERS) relay = await startRelay(t.ctx);
+});
+afterAll(async () => {
+  await relay?.stop();
+  await t.close();
+});
+
+const fastRetries = { maxAttempts: 3, backoffMs: () => 1 };
+
+const implementations: [string, () => EventLog, boolean][] = [
+  ['database outbox', () => new DbEventLog(t.ctx.db, { ...fastRetries, idleCheckMs: 50 }), true],
+  ['Kafka (via the relay)', () => new KafkaEventLog(t.ctx.db, { brokers: KAFKA_BROKERS!.split(','), groupPrefix: `oms-test-${run}.`, partitions: 3, ...fastRetries }), !!KAFKA_BROKERS],
+];
+
+async function publish(keys: string[]): Promise<void> {
+  await t.ctx.db.transaction((tx) =>
+    appendEvents(new TenantTx(tx, tenantId), keys.map((key) => ({ type: 'order.updated' as const, key: `${run}-${key}`, data: { n: key } }))));
+  await relay?.drain(); // on Kafka, the relay publishes what the outbox holds
+}
+
+/** This run's keys, without the run prefix (Kafka topics hold other runs' events too). */
+const ours = (events: LoggedEvent[]) => events.filter((e) => e.key.startsWith(`${run}-`)).map((e) => e.key.slice(run.length + 1));
+
+for (const [engine, open, available] of implementations) {
+  describe.skipIf(!available)(`EventLog contract: ${engine}`, () => {
+    it('delivers every event with its envelope, one key in order, and a new consumer of the group resumes after the committed offset', async () => {
+      const log = open();
+      const group = `order-${engine.length}`;
+      const seen: string[] = [];
+      const sub = log.subscribe(group, async (events) => void seen.push(...ours(events)));
+      await sub.drain();
+      seen.length = 0;
+      await publish(['a1', 'a2', 'a3']);
+      await publish(['b1', 'a4']);
+      await sub.drain();
+      expect(seen.filter((k) => k.startsWith('a'))).toEqual(['a1', 'a2', 'a3', 'a4']);
+      expect([...seen].sort()).toEqual(['a1', 'a2', 'a3', 'a4', 'b1']);
+      await sub.stop();
+
+      const resumed: LoggedEvent[] = [];
+      const again = open().subscribe(group, async (events) => void resumed.push(...events.filter((e) => ours([e]).length > 0)));
+      await publish(['c1']);
+      await again.drain();
+      expect(ours(resumed)).toEqual(['c1']);
+      expect(resumed[0]).toMatchObject({ type: 'order.updated', tenant_id: tenantId, data: { n: 'c1' }, seq: expect.any(Number) });
+      expect(resumed[0]!.occurred_at).toBeInstanceOf(Date);
+      await again.stop();
+    });
+
+    it('parks a poison event in the dead letters after its attempts and moves on', async () => {
+      const log = open();
+      const group = `poison-${engine.length}`;
+      const handled: string[] = [];
+      const sub = log.subscribe(group, async (events) => {
+        if (ours(events).includes('poison')) throw new Error('cannot digest this');
+        handled.push(...ours(events));
+      });
+      await sub.drain();
+      handled.length = 0;
+      await publish(['p1', 'poison', 'p2']);
+      await sub.drain();
+      expect(handled).toEqual(['p1', 'p2']);
+      const dead = await t.ctx.db.query<{ consumer: string; attempts: number; error: string }>(
+        `SELECT d.consumer, d.attempts, d.error FROM oms.dead_letters d JOIN oms.events e ON e.seq = d.event_seq WHERE e.key = $1`,
+        [`${run}-poison`],
+      );
+      expect(dead).toEqual([{ consumer: group, attempts: 3, error: 'cannot digest this' }]);
+      await sub.stop();
+    });
+  });
+}
+
+describe('Kafka wire form', () => {
+  it('round-trips an event through a message: envelope as value, order id as key, outbox position in headers', () => {
+    const event: LoggedEvent = {
+      seq: 42, tx_id: '901', id: '0193a0e0-0000-7000-8000-000000000001', type: 'order.updated', tenant_id: 'tenant-1',
+      key: 'order-1', occurred_at: new Date('2026-11-22T05:00:00.123Z'), data: { order: { id: 'order-1' }, previous_status: 'on_hold' },
+    };
+    const message = toMessage(event);
+    expect(message.key).toBe('order-1');
+    expect(JSON.parse(message.value)).toEqual({ id: event.id, type: 'order.updated', tenant_id: 'tenant-1', occurred_at: '2026-11-22T05:00:00.123Z', data: event.data });
+    const back = fromMessage({
+      key: Buffer.from(message.key), value: Buffer.from(message.value), offset: '0', timestamp: '0', attributes: 0, size: 0,
+      headers: Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, Buffer.from(v)])),
+    } as KafkaMessage);
+    expect(back).toEqual(event);
+  });
+});
