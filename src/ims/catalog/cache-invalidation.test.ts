@@ -27,24 +27,25 @@ if (!hasRedis) console.log(`Redis invalidation test SKIPPED: nothing answers at 
 
 /** "Process" B: its own context, cache and app over process A's database. */
 async function secondProcess(a: TestApp, env: Record<string, string>): Promise<{ ctx: AppContext; app: Api }> {
-  const config = loadConfig({ OMS_ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: a.ctx.config.dataDir, CACHE_TTL_SECONDS: '3600', ...env });
+  const config = loadConfig({ OMS_ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: a.ctx.config.dataDir, ...env });
   const ctx = createContext({ config, logger: pino({ level: 'silent' }), db: a.ctx.db });
   return { ctx, app: await buildApp(ctx) };
 }
 
-for (const [name, env, available, seesRename] of [
-  ['Redis', { REDIS_URL }, hasRedis, true],
-  ['in-process LRU', {}, true, false],
-] as const) {
+const cases: [name: string, env: Record<string, string>, available: boolean, seesRename: boolean][] = [
+  ['Redis', { REDIS_URL, CACHE_TTL_SECONDS: '3600' }, hasRedis, true],
+  ['in-process LRU', { CACHE_TTL_SECONDS: '3600' }, true, false],
+];
+
+for (const [name, env, available, seesRename] of cases) {
   describe.skipIf(!available)(`catalog cache across processes: ${name}`, () => {
     let a: TestApp;
     let b: { ctx: AppContext; app: Api };
     let own: TestTenant;
     beforeAll(async () => {
-      // A fresh key space per run, so that runs and test files never share entries.
-      const prefixed = 'REDIS_URL' in env ? { REDIS_URL, CACHE_TTL_SECONDS: '3600' } : { CACHE_TTL_SECONDS: '3600' };
-      a = await buildTestApp(prefixed);
-      b = await secondProcess(a, prefixed);
+      a = await buildTestApp(env);
+      b = await secondProcess(a, env);
+      // Keys hold the tenant id, so runs and test files never share entries.
       own = await a.tenant(`inv${randomBytes(3).toString('hex')}`);
       await seedCatalog(own, { hubs: ['H1'], skus: ['A'], stock: [['H1', 'A', 5]] });
     });
