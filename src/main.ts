@@ -2,13 +2,14 @@
 import { migrateCommand } from './cli/migrate';
 import { seedDemo } from './cli/seed-demo';
 import { start } from './cli/start';
-import { ConfigError, loadConfig } from './config/index';
+import { ConfigError, loadConfig, readEnv, type RawEnv } from './config/index';
 import { DataDirInUseError } from './db/pglite-lock';
 
 const USAGE = `Usage: oms <command>
 
 Commands:
-  start       run the service (the roles in OMS_ROLES; default all)
+  start       run the service: the roles in OMS_ROLES (default all), or
+              --roles api,ingest,finalizer,webhooks,relay (any subset)
   migrate     apply database migrations and exit
   seed-demo   create a demo tenant with hubs, SKUs and stock, and print its API key
 
@@ -32,7 +33,19 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  await run(loadConfig());
+  await run(loadConfig(withFlags(readEnv(), argv.slice(1))));
+}
+
+/** Command-line flags override their environment variable (`--roles` is OMS_ROLES). */
+function withFlags(raw: RawEnv, flags: string[]): RawEnv {
+  for (let i = 0; i < flags.length; i++) {
+    const [name, inline] = flags[i]!.split('=', 2) as [string, string | undefined];
+    if (name !== '--roles') throw new ConfigError([`unknown option "${name}"`]);
+    const value = inline ?? flags[++i];
+    if (value === undefined || value.startsWith('--')) throw new ConfigError(['--roles needs a list, e.g. --roles api,ingest']);
+    raw = { ...raw, OMS_ROLES: value };
+  }
+  return raw;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

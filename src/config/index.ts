@@ -25,6 +25,7 @@ export interface RawEnv {
   IMS_API_KEY?: string;
   MAX_UPLOAD_BYTES?: string;
   INGEST_BATCH_ROWS?: string;
+  INGEST_VISIBILITY_SECONDS?: string;
   WEBHOOK_ALLOW_PRIVATE_NETWORKS?: string;
   WEBHOOK_RETRY_SCHEDULE?: string;
   REDIS_URL?: string;
@@ -59,6 +60,8 @@ export interface Config {
   readonly maxUploadBytes: number;
   /** Rows the ingest worker validates and stores per transaction. */
   readonly ingestBatchRows: number;
+  /** How long an ingest job stays with a worker that stopped heartbeating: how soon a dead worker's upload resumes elsewhere. */
+  readonly ingestVisibilitySeconds: number;
   /** Let webhooks reach loopback, private and link-local addresses (development and tests only). */
   readonly webhookAllowPrivateNetworks: boolean;
   /** Seconds to wait before each attempt of a delivery (the first is usually 0). */
@@ -83,7 +86,7 @@ export class ConfigError extends Error {
 const KEYS: (keyof RawEnv)[] = [
   'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
   'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
-  'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+  'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'INGEST_VISIBILITY_SECONDS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
   'WEBHOOK_RETRY_SCHEDULE', 'REDIS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE',
   'S3_PREFIX', 'SQS_QUEUE_URL', 'SQS_ENDPOINT', 'SQS_WAIT_SECONDS', 'KAFKA_BROKERS',
 ];
@@ -118,6 +121,7 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   const cacheTtlSeconds = int('CACHE_TTL_SECONDS', 60, 1, 86400);
   const maxUploadBytes = int('MAX_UPLOAD_BYTES', 1024 * 1024 * 1024, 1, 1024 * 1024 * 1024 * 1024);
   const ingestBatchRows = int('INGEST_BATCH_ROWS', 1000, 1, 100_000);
+  const ingestVisibilitySeconds = int('INGEST_VISIBILITY_SECONDS', 60, 3, 3600);
   const schedule = (raw.WEBHOOK_RETRY_SCHEDULE ?? '0,5,300,1800,7200,18000,36000,50400,72000,86400').split(',').map((part) => part.trim());
   const webhookRetrySchedule = schedule.map(Number);
   if (schedule.length > 30 || schedule.some((part) => !/^\d+(\.\d+)?$/.test(part)) || webhookRetrySchedule.some((n) => n > 7 * 86400)) {
@@ -218,6 +222,7 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     imsApiKey: raw.IMS_API_KEY ?? adminApiKey,
     maxUploadBytes,
     ingestBatchRows,
+    ingestVisibilitySeconds,
     webhookAllowPrivateNetworks,
     webhookRetrySchedule,
     redisUrl,

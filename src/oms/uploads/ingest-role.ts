@@ -20,7 +20,7 @@ export interface IngestRoleOptions {
 export async function startIngest(ctx: AppContext, options: IngestRoleOptions = {}): Promise<RunningRole> {
   const ingester = new UploadIngester(ctx.db, ctx.objectStore, ctx.oms.inventory, { batchRows: ctx.config.ingestBatchRows, logger: ctx.logger });
   const worker = new JobWorker<IngestJob>(ctx.queue, INGEST_QUEUE, (job, heartbeat) => ingester.ingest(job.payload.upload_id, heartbeat), {
-    visibilityMs: options.visibilityMs ?? 60_000,
+    visibilityMs: options.visibilityMs ?? ctx.config.ingestVisibilitySeconds * 1000,
     onDead: (job, error) => finishUpload(ctx.db, job.payload.upload_id, { status: 'failed', error: `ingest gave up: ${error}` }),
     onError: (error, job) => ctx.logger.warn({ err: error, job: job?.id }, 'ingest job failed'),
   });

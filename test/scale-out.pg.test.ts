@@ -1,0 +1,274 @@
+/**
+ * The system as separate processes on one PostgreSQL server: an IMS apart from the OMS,
+ * 2 × api, 2 × ingest, 2 × finalizer and 1 × webhooks, the uploaded files in S3 (s3rver) and
+ * the look-up cache in Redis. 100,000 CSV rows go in through one api while single orders go in
+ * through the other; then: every valid row is an order exactly once, no unit is oversold, the
+ * ledger matches the levels, and every event reached the local webhook receiver. The second
+ * run kills (SIGKILL) an ingest and a finalizer process mid-run and restarts them: same result.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { FAKE_CREDENTIALS, startS3, type S3Emulator } from './helpers/emulators';
+import { startRole, type RoleProcess } from './helpers/role-process';
+import { forEachConcurrently } from '../src/shared/concurrently';
+
+const ADMIN_KEY = `e2e-admin-${randomBytes(8).toString('hex')}`;
+const ROWS = 100_000;
+const SINGLES = 200;
+const HUBS = ['H1', 'H2'];
+const SKUS = Array.from({ length: 20 }, (_, i) => `S${String(i).padStart(2, '0')}`);
+const STOCK_PER_ITEM = 2_000; // enough for part of the orders: the rest wait, which must not oversell
+const HEADER = 'order_id,customer_name,customer_email,product_name,sku,hub_id,quantity,unit_price,total_amount,order_date,shipping_address';
+
+const hasRedis = await new Promise<boolean>((resolve) => {
+  const socket = new Socket().setTimeout(1000);
+  socket.once('connect', () => (socket.destroy(), resolve(true)));
+  socket.once('error', () => resolve(false));
+  socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  socket.connect(6379, '127.0.0.1');
+});
+if (!hasRedis) console.log('scale-out test runs with the in-process cache: nothing answers on 127.0.0.1:6379');
+
+/** Files of 1–3 line orders; every 40th order is invalid (bad quantity on all its lines). Answers the valid order count. */
+function makeCsv(prefix: string, rows: number): { csv: string; validOrders: number } {
+  const lines = [HEADER];
+  let order = 0;
+  let validOrders = 0;
+  while (lines.length - 1 < rows) {
+    order++;
+    const invalid = order % 40 === 0;
+    const size = Math.min(1 + (order % 3), rows - (lines.length - 1));
+    const hub = HUBS[order % HUBS.length];
+    for (let line = 0; line < size; line++) {
+      const sku = SKUS[(order * 7 + line * 3) % SKUS.length];
+      const quantity = invalid ? 'many' : String(1 + ((order + line) % 3));
+      lines.push(`${prefix}${order},Buyer ${order},buyer${order % 5000}@example.com,Item,${sku},${hub},${quantity},2.50,,2026-11-0${1 + (order % 9)},${order} Long Road`);
+    }
+    if (!invalid) validOrders++;
+  }
+  return { csv: lines.join('\n') + '\n', validOrders };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Receiver {
+  url: string;
+  ids: Set<string>;
+  requests: number;
+  server: Server;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const receiver = { ids: new Set<string>(), requests: 0 } as Receiver;
+  receiver.server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      receiver.requests++;
+      receiver.ids.add(String(req.headers['webhook-id']));
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  receiver.server.listen(0, '127.0.0.1');
+  await once(receiver.server, 'listening');
+  receiver.url = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/hook`;
+  return receiver;
+}
+
+async function api<T = any>(base: string, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, processes: RoleProcess[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}\n${processes.map((p) => `--- ${p.name}\n${p.output().slice(-3000)}`).join('\n')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+describe('scale-out: separate role processes on one PostgreSQL server', () => {
+  let database: TestDatabase;
+  let s3: S3Emulator;
+
+  beforeAll(async () => {
+    database = await createTestDatabase({ poolSize: 4 });
+    s3 = await startS3('oms-e2e');
+  });
+  afterAll(async () => {
+    await s3?.stop();
+    await database?.drop();
+  });
+
+  for (const crash of [false, true]) {
+    it(crash ? 'gives the same result when an ingest and a finalizer process are killed (SIGKILL) mid-run and restarted' : 'ingests 100,000 rows and single orders exactly once, oversells nothing, delivers every event', async () => {
+      const processes: RoleProcess[] = [];
+      const dataDirs: string[] = [];
+      const receiver = await startReceiver();
+      try {
+        const imsPort = await freePort();
+        const apiPorts = [await freePort(), await freePort()];
+        const common: NodeJS.ProcessEnv = {
+          DATABASE_URL: database.url, DATABASE_POOL_SIZE: '4', OMS_ADMIN_API_KEY: ADMIN_KEY,
+          S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true',
+          AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+          REDIS_URL: hasRedis ? 'redis://127.0.0.1:6379' : '', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+          WEBHOOK_RETRY_SCHEDULE: '0,1,1,2,5', INGEST_VISIBILITY_SECONDS: '6',
+        };
+        const oms = { ...common, IMS_URL: `http://127.0.0.1:${imsPort}`, IMS_API_KEY: ADMIN_KEY };
+        const start = async (name: string, roles: string, env: NodeJS.ProcessEnv, port?: number) => {
+          // Each process gets its own DATA_DIR: nothing may depend on a shared disk.
+          const dataDir = await mkdtemp(path.join(os.tmpdir(), 'oms-e2e-'));
+          dataDirs.push(dataDir);
+          // Background roles say "started" at info; the apis stay at warn (info logs every request).
+          const role = await startRole(name, roles, { ...env, DATA_DIR: dataDir, LOG_LEVEL: port === undefined ? 'info' : 'warn' }, port);
+          processes.push(role);
+          return role;
+        };
+        await start('ims', 'api', common, imsPort);
+        const [apiA, apiB] = [`http://127.0.0.1:${apiPorts[0]}`, `http://127.0.0.1:${apiPorts[1]}`];
+        await Promise.all([start('api-1', 'api', oms, apiPorts[0]), start('api-2', 'api', oms, apiPorts[1])]);
+        const ingest = await Promise.all([start('ingest-1', 'ingest', oms), start('ingest-2', 'ingest', oms)]);
+        const finalizers = await Promise.all([start('finalizer-1', 'finalizer', oms), start('finalizer-2', 'finalizer', oms)]);
+        await start('webhooks', 'webhooks', oms);
+
+        // A tenant with hubs, SKUs and stock, through the IMS; a webhook endpoint through the OMS.
+        const code = `e2e${crash ? 'k' : 'n'}${randomBytes(3).toString('hex')}`;
+        const tenant = await api(apiA, ADMIN_KEY, 'POST', '/tenants', { code, name: 'E2E' });
+        const key = (await api(apiA, ADMIN_KEY, 'POST', `/tenants/${tenant.body.id}/api-keys`)).body.key as string;
+        const ims = `http://127.0.0.1:${imsPort}`;
+        for (const hub of HUBS) expect((await api(ims, key, 'POST', '/hubs', { code: hub, name: hub })).status).toBe(201);
+        for (const sku of SKUS) expect((await api(ims, key, 'POST', '/skus', { code: sku, name: sku })).status).toBe(201);
+        const stock = HUBS.flatMap((hub) => SKUS.map((sku) => ({ hub, sku, on_hand: STOCK_PER_ITEM })));
+        expect((await api(ims, key, 'PUT', '/inventory', stock)).status).toBe(200);
+        expect((await api(apiA, key, 'POST', '/webhooks', { url: receiver.url, events: ['order.created', 'order.updated', 'order.deleted'] })).status).toBe(201);
+
+        // Two files (one per ingest process) through api A; single orders through api B meanwhile.
+        const files = [makeCsv(`${code}-A-`, ROWS / 2), makeCsv(`${code}-B-`, ROWS / 2)];
+        const expectedCsvOrders = files[0]!.validOrders + files[1]!.validOrders;
+        const uploads: string[] = [];
+        for (const [i, file] of files.entries()) {
+          const form = new FormData();
+          form.append('file', new Blob([file.csv], { type: 'text/csv' }), `part-${i}.csv`);
+          const res = await fetch(`${apiA}/orders/upload`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+          expect(res.status).toBe(202);
+          uploads.push(((await res.json()) as { upload_id: string }).upload_id);
+        }
+        const began = Date.now();
+        const singles = forEachConcurrently(Array.from({ length: SINGLES }, (_, i) => i), 4, async (i) => {
+          const body = { reference: `${code}-single-${i}`, customer: { name: 'Single', email: `single${i}@example.com` }, hub: HUBS[i % 2], items: [{ sku: SKUS[i % SKUS.length], quantity: 1, unit_price: '9.99' }] };
+          // Sent twice with one Idempotency-Key, like a client retrying after a timeout: one order.
+          for (let attempt = 0; attempt < 2; attempt++) {
+            const res = await api(apiB, key, 'POST', '/orders', body, { 'idempotency-key': `${code}-single-${i}` });
+            expect(res.status).toBe(201);
+          }
+        });
+
+        if (crash) {
+          // Mid-run: wait until rows are flowing, then kill one ingest and one finalizer outright.
+          await waitFor('the first orders from the files', async () => {
+            const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM oms.orders WHERE source = 'csv' AND reference LIKE $1`, [`${code}-%`]);
+            return row!.n > 5_000;
+          }, 120_000, processes);
+          await ingest[0]!.kill('SIGKILL');
+          await finalizers[0]!.kill('SIGKILL');
+          const [unfinished] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM oms.uploads WHERE id = ANY($1::uuid[]) AND status <> 'completed'`, [uploads]);
+          expect(unfinished!.n).toBeGreaterThan(0); // the kill really was mid-ingest
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          await start('ingest-1 (restarted)', 'ingest', oms);
+          await start('finalizer-1 (restarted)', 'finalizer', oms);
+        }
+        await singles;
+
+        // Quiet: both uploads done, every order out of the finalizer's hands, every delivery made.
+        await waitFor('the uploads to complete', async () => {
+          const rows = await database.db.query<{ status: string }>(`SELECT status FROM oms.uploads WHERE id = ANY($1::uuid[])`, [uploads]);
+          return rows.every((r) => r.status === 'completed' || r.status === 'failed');
+        }, 600_000, processes);
+        const quiet = async () => {
+          const [row] = await database.db.query<{ events: number; pending: number; behind: number }>(
+            `SELECT (SELECT count(*)::int FROM oms.events e JOIN ims.tenants t ON t.id = e.tenant_id WHERE t.code = $1) AS events,
+                    (SELECT count(*)::int FROM oms.webhook_deliveries WHERE status <> 'succeeded') AS pending,
+                    (SELECT count(*)::int FROM oms.consumer_offsets o WHERE o.consumer IN ('finalizer', 'webhooks')
+                       AND EXISTS (SELECT 1 FROM oms.events e WHERE (e.tx_id, e.seq) > (o.tx_id, o.seq))) AS behind`,
+            [code],
+          );
+          return row!.pending === 0 && row!.behind === 0 && receiver.ids.size >= row!.events;
+        };
+        await waitFor('every event to be handled and delivered', quiet, 600_000, processes);
+        console.log(`scale-out${crash ? ' (with SIGKILL)' : ''}: quiet ${((Date.now() - began) / 1000).toFixed(1)} s after the uploads were accepted`);
+
+        // Every valid row is an order exactly once; every single order once.
+        const finished = await database.db.query<{ status: string; orders_created: number; rows_valid: number; rows_invalid: number }>(
+          `SELECT status, orders_created, rows_valid, rows_invalid FROM oms.uploads WHERE id = ANY($1::uuid[])`, [uploads]);
+        expect(finished.map((u) => u.status)).toEqual(['completed', 'completed']);
+        expect(finished.reduce((n, u) => n + u.orders_created, 0)).toBe(expectedCsvOrders);
+        expect(finished.reduce((n, u) => n + u.rows_valid + u.rows_invalid, 0)).toBe(ROWS);
+        const [counts] = await database.db.query<{ csv: number; csv_refs: number; singles: number; single_refs: number }>(
+          `SELECT count(*) FILTER (WHERE source = 'csv')::int AS csv, count(DISTINCT reference) FILTER (WHERE source = 'csv')::int AS csv_refs,
+                  count(*) FILTER (WHERE reference LIKE $2)::int AS singles, count(DISTINCT reference) FILTER (WHERE reference LIKE $2)::int AS single_refs
+           FROM oms.orders o JOIN ims.tenants t ON t.id = o.tenant_id WHERE t.code = $1`,
+          [code, `${code}-single-%`],
+        );
+        expect(counts).toEqual({ csv: expectedCsvOrders, csv_refs: expectedCsvOrders, singles: SINGLES, single_refs: SINGLES });
+
+        // No oversold unit: reserved within on hand, equal to the reservations held, one per placed order; ledger == levels.
+        const [stockCheck] = await database.db.query<{ over: number; mismatched: number; placed: number; held: number; reserved: number }>(
+          `WITH t AS (SELECT id FROM ims.tenants WHERE code = $1),
+                held AS (SELECT r.hub_id, l.sku_id, sum(l.quantity) AS qty FROM ims.reservations r
+                         JOIN ims.reservation_lines l USING (tenant_id, order_id)
+                         WHERE r.tenant_id = (SELECT id FROM t) AND r.status = 'reserved' GROUP BY 1, 2)
+           SELECT (SELECT count(*)::int FROM ims.stock_levels s WHERE s.tenant_id = (SELECT id FROM t) AND s.reserved > s.on_hand) AS over,
+                  (SELECT count(*)::int FROM ims.stock_levels s LEFT JOIN held h ON h.hub_id = s.hub_id AND h.sku_id = s.sku_id
+                   WHERE s.tenant_id = (SELECT id FROM t) AND s.reserved <> coalesce(h.qty, 0)) AS mismatched,
+                  (SELECT count(*)::int FROM oms.orders WHERE tenant_id = (SELECT id FROM t) AND status = 'new_order') AS placed,
+                  (SELECT count(*)::int FROM ims.reservations WHERE tenant_id = (SELECT id FROM t) AND status = 'reserved') AS held,
+                  (SELECT sum(reserved)::int FROM ims.stock_levels WHERE tenant_id = (SELECT id FROM t)) AS reserved`,
+          [code],
+        );
+        expect(stockCheck).toMatchObject({ over: 0, mismatched: 0 });
+        expect(stockCheck!.held).toBe(stockCheck!.placed);
+        expect(stockCheck!.reserved).toBeGreaterThan(0);
+        expect(stockCheck!.reserved).toBeLessThanOrEqual(HUBS.length * SKUS.length * STOCK_PER_ITEM);
+        expect((await api(ims, key, 'GET', '/inventory/reconcile')).body).toEqual({ mismatches: [] });
+
+        // Every event of the tenant reached the receiver (at least once; the ids are the event's delivery ids).
+        const [events] = await database.db.query<{ n: number; deliveries: number }>(
+          `SELECT (SELECT count(*)::int FROM oms.events e JOIN ims.tenants t ON t.id = e.tenant_id WHERE t.code = $1) AS n,
+                  (SELECT count(*)::int FROM oms.webhook_deliveries d JOIN ims.tenants t ON t.id = d.tenant_id WHERE t.code = $1 AND d.status = 'succeeded') AS deliveries`,
+          [code],
+        );
+        expect(events!.deliveries).toBe(events!.n);
+        expect(receiver.ids.size).toBe(events!.n);
+        expect(events!.n).toBeGreaterThanOrEqual(expectedCsvOrders + SINGLES + stockCheck!.placed);
+      } finally {
+        await Promise.all(processes.map((p) => p.kill('SIGTERM')));
+        receiver.server.closeAllConnections();
+        receiver.server.close();
+        for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+      }
+    }, 900_000);
+  }
+});
