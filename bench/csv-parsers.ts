@@ -13,6 +13,7 @@ import { parse } from 'csv-parse';
 import Papa from 'papaparse';
 import { generate } from './ingest';
 import { median } from './lib/server-db';
+import { record } from './lib/summary';
 
 const ROWS = Number(process.env.BENCH_ROWS || 500_000);
 
@@ -70,6 +71,7 @@ export async function runParsersBench(): Promise<void> {
       report[name] = { seconds: s, rows_per_s: Math.round(ROWS / s) };
     }
     const ratio = median(seconds.papaparse!) / median(seconds['csv-parse']!);
+    record({ bench: 'parsers', figure: 'csv-parse rows parsed', value: ROWS / median(seconds['csv-parse']!), unit: 'rows/s', baseline: { label: 'papaparse', value: ROWS / median(seconds.papaparse!) } });
     console.log(`csv-parse is ${ratio.toFixed(2)}× papaparse's speed`);
     console.log(JSON.stringify({ ...report, csv_parse_vs_papaparse: Number(ratio.toFixed(2)) }));
   } finally {

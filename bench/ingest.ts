@@ -6,7 +6,10 @@
  *  - on the PostgreSQL server, against a raw COPY of the same file into an equivalent table,
  *    run by psql in the same run;
  *  - on embedded PGlite (its WASM heap counts in the process's RSS: reported as is).
- * BENCH_ENGINES=postgres,pglite picks engines.
+ *  - on the PostgreSQL server again with the scale-out engines (BENCH_ENGINE_ROWS rows, default
+ *    200,000): the files in S3 (s3rver) and/or the ingest job on SQS (fauxqs), both started
+ *    here on loopback, against the local directory and the table queue in the same run.
+ * BENCH_ENGINES=postgres,pglite,engines picks what runs.
  */
 import { spawn, execFile } from 'node:child_process';
 import { createWriteStream, openAsBlob } from 'node:fs';
@@ -18,9 +21,12 @@ import { promisify } from 'node:util';
 import { FormData, request } from 'undici';
 import { forEachConcurrently } from '../src/shared/concurrently';
 import { createBenchDatabase, lcg } from './lib/server-db';
+import { record } from './lib/summary';
+import { FAKE_CREDENTIALS, startS3, startSqs } from '../test/helpers/emulators';
 
 const ROWS = Number(process.env.BENCH_ROWS || 1_000_000);
-const ENGINES = (process.env.BENCH_ENGINES || 'postgres,pglite').split(',');
+const ENGINES = (process.env.BENCH_ENGINES || 'postgres,pglite,engines').split(',');
+const ENGINE_ROWS = Number(process.env.BENCH_ENGINE_ROWS || 200_000);
 const ADMIN = 'bench-admin-key-0123456789';
 const HUBS = 10;
 const SKUS = 1000;
@@ -195,9 +201,9 @@ export async function runIngestBench(): Promise<void> {
   const file = path.join(dir, 'orders.csv');
   const report: Record<string, unknown> = { bench: 'ingest', rows: ROWS };
   try {
-    const invalid = await generate(file, ROWS);
+    const invalid = ENGINES.includes('postgres') || ENGINES.includes('pglite') ? await generate(file, ROWS) : 0;
     report.invalid_rows = invalid;
-    console.log(`\nCSV ingest of ${ROWS.toLocaleString('en')} rows (${invalid.toLocaleString('en')} invalid), upload → completed, service in its own process (api + ingest)`);
+    if (invalid > 0) console.log(`\nCSV ingest of ${ROWS.toLocaleString('en')} rows (${invalid.toLocaleString('en')} invalid), upload → completed, service in its own process (api + ingest)`);
     if (ENGINES.includes('postgres')) {
       const bench = await createBenchDatabase('ingest', 4);
       try {
@@ -213,6 +219,9 @@ export async function runIngestBench(): Promise<void> {
           console.log(`postgres  service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s (upload request ${Math.round(r.uploadedMs)} ms); peak RSS ${r.peakRssMb} MB (${r.uploadPeakRssMb} MB by the end of the upload request); orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`);
           console.log(`          raw COPY of the file into one plain table ${copySeconds.toFixed(1)} s = ${copyPerS} rows/s → service÷COPY ${(rowsPerS / copyPerS).toFixed(2)}`);
           console.log(`          write floor (COPY of the stored orders + events into tables with our indexes and FK) ${floorSeconds.toFixed(1)} s = ${floorPerS} rows/s → service÷floor ${(rowsPerS / floorPerS).toFixed(2)}, floor÷COPY ${(floorPerS / copyPerS).toFixed(2)}`);
+          record({ bench: 'ingest', figure: `CSV ingest, PostgreSQL, ${ROWS.toLocaleString('en')} rows`, value: rowsPerS, unit: 'rows/s', baseline: { label: 'raw COPY', value: copyPerS } });
+          record({ bench: 'ingest', figure: 'CSV ingest, PostgreSQL, against the write floor', value: rowsPerS, unit: 'rows/s', baseline: { label: 'COPY into our tables', value: floorPerS } });
+          record({ bench: 'ingest', figure: 'CSV ingest, PostgreSQL, peak RSS', value: r.peakRssMb, unit: 'MB' });
           report.postgres = {
             seconds: r.seconds, rows_per_s: rowsPerS, copy_seconds: copySeconds, copy_rows_per_s: copyPerS, ratio: Number((rowsPerS / copyPerS).toFixed(2)),
             floor_seconds: floorSeconds, floor_rows_per_s: floorPerS, ratio_to_floor: Number((rowsPerS / floorPerS).toFixed(2)), peak_rss_mb: r.peakRssMb, upload_peak_rss_mb: r.uploadPeakRssMb, upload: r.upload,
@@ -239,10 +248,49 @@ export async function runIngestBench(): Promise<void> {
       const floorPerS = Math.round(ROWS / floorSeconds);
       console.log(`pglite    service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s; peak RSS ${r.peakRssMb} MB (includes PGlite's WASM heap); orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`);
       console.log(`          write floor (COPY of the stored orders + events into tables with our indexes and FK) ${floorSeconds.toFixed(1)} s = ${floorPerS} rows/s → service÷floor ${(rowsPerS / floorPerS).toFixed(2)}`);
+      record({ bench: 'ingest', figure: `CSV ingest, PGlite, ${ROWS.toLocaleString('en')} rows`, value: rowsPerS, unit: 'rows/s', baseline: { label: 'COPY into our tables', value: floorPerS } });
       report.pglite = { seconds: r.seconds, rows_per_s: rowsPerS, floor_seconds: floorSeconds, floor_rows_per_s: floorPerS, ratio_to_floor: Number((rowsPerS / floorPerS).toFixed(2)), peak_rss_mb: r.peakRssMb, upload: r.upload };
     }
+    if (ENGINES.includes('engines')) report.engines = await enginesBench(dir);
     console.log(JSON.stringify(report));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The same upload with the object store on S3 and/or the queue on SQS: the cost of each engine. */
+async function enginesBench(dir: string) {
+  const file = path.join(dir, 'engines.csv');
+  await generate(file, ENGINE_ROWS);
+  const variants = ['local directory + table queue', 'S3 (s3rver) + table queue', 'local directory + SQS (fauxqs)', 'S3 (s3rver) + SQS (fauxqs)'];
+  const results: { variant: string; rows_per_s: number }[] = [];
+  console.log(`
+CSV ingest of ${ENGINE_ROWS.toLocaleString('en')} rows on PostgreSQL, by object store and queue engine (emulators on loopback)`);
+  for (const variant of variants) {
+    const bench = await createBenchDatabase('ingest_engines', 4);
+    const s3 = variant.startsWith('S3') ? await startS3('bench-uploads') : undefined;
+    const sqs = variant.includes('SQS') ? await startSqs() : undefined;
+    try {
+      const env: Record<string, string> = { DATABASE_URL: bench.url, DATA_DIR: path.join(dir, `engines-${results.length}`), AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey };
+      if (s3) Object.assign(env, { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true' });
+      if (sqs) Object.assign(env, { SQS_QUEUE_URL: await sqs.createQueue('bench-ingest'), SQS_ENDPOINT: sqs.endpoint });
+      const service = await startService(env);
+      try {
+        const key = await seed(service);
+        const r = await timeIngest(service, key, file);
+        const rowsPerS = Math.round(ENGINE_ROWS / r.seconds);
+        results.push({ variant, rows_per_s: rowsPerS });
+        const base = results[0]!.rows_per_s;
+        console.log(`${variant.padEnd(32)} ${r.seconds.toFixed(1).padStart(6)} s = ${String(rowsPerS).padStart(6)} rows/s   ÷ local+table ${(rowsPerS / base).toFixed(2)}`);
+        if (results.length > 1) record({ bench: 'ingest', figure: `CSV ingest, ${variant}`, value: rowsPerS, unit: 'rows/s', baseline: { label: 'local dir + table queue', value: base } });
+      } finally {
+        await service.stop();
+      }
+    } finally {
+      await s3?.stop();
+      await sqs?.stop();
+      await bench.drop().catch(() => undefined);
+    }
+  }
+  return results;
 }

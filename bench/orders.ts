@@ -29,6 +29,7 @@ import { forEachConcurrently } from '../src/shared/concurrently';
 import { rawReserveInTransaction } from './lib/raw-reserve';
 import { startFloorServer } from './lib/floor-server';
 import { createBenchDatabase, lcg, median, percentile } from './lib/server-db';
+import { record } from './lib/summary';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const ORDERS = Number(process.env.BENCH_ORDERS || 3000);
@@ -280,6 +281,7 @@ export async function runOrdersBench(): Promise<void> {
     const rows = await finalizeBench();
     console.log(`\norders finalized/s (created → new_order) on PostgreSQL, ${ORDERS} orders, median of ${ROUNDS}; baseline: one order per transaction, 32 connections`);
     console.log('scenario   finalizer/s   baseline/s   finalizer÷baseline');
+    for (const r of rows) record({ bench: 'orders', figure: `finalized, ${r.scenario}`, value: Number(r.service_per_s), unit: '/s', baseline: { label: 'one order per transaction', value: Number(r.baseline_per_s) } });
     for (const r of rows) console.log(`${String(r.scenario).padEnd(10)} ${String(r.service_per_s).padStart(11)}   ${String(r.baseline_per_s).padStart(10)}   ${String(r.ratio).padStart(18)}`);
     report.finalize = rows;
   }
@@ -297,10 +299,16 @@ export async function runOrdersBench(): Promise<void> {
       console.log(`${labels[variant].padEnd(52)} ${String(http.requests_per_s).padStart(6)} req/s   p50 ${http.p50_ms} ms   p99 ${http.p99_ms} ms   non-2xx ${http.non_2xx}   errors ${http.errors}`);
       (report.http as unknown[]).push(http);
     }
+    const http = report.http as { variant: HttpVariant; requests_per_s: number }[];
+    const floor = http.find((h) => h.variant === 'floor');
+    for (const h of http.filter((h) => h.variant !== 'floor')) {
+      record({ bench: 'orders', figure: `POST /orders, ${labels[h.variant]}`, value: h.requests_per_s, unit: 'req/s', ...(floor ? { baseline: { label: 'bare route + INSERT', value: floor.requests_per_s } } : {}) });
+    }
   }
   if (PARTS.includes('latency')) {
     const latency = await latencyBench();
     console.log('\ncreated → new_order at a steady 100 orders/s for 10 s');
+    for (const [engine, r] of Object.entries(latency)) record({ bench: 'orders', figure: `created → new_order p99, ${engine}`, value: r.p99_ms, unit: 'ms' });
     for (const [engine, r] of Object.entries(latency)) console.log(`${engine.padEnd(9)} ${r.orders} orders: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`);
     report.latency = latency;
   }

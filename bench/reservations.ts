@@ -21,6 +21,7 @@ import { openPostgres } from '../src/db/postgres';
 import { forEachConcurrently } from '../src/shared/concurrently';
 import { rawReserveInTransaction } from './lib/raw-reserve';
 import { lcg, median } from './lib/server-db';
+import { record } from './lib/summary';
 
 const SERVER = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
@@ -157,6 +158,7 @@ export async function run(): Promise<void> {
     console.log(`\nreservations/s on PostgreSQL (${CONCURRENCY} connections, ${ROUNDS} rounds, median; ${ORDERS} orders uniform, ${ORDERS / 2} hot)`);
     console.log('scenario   service/s   baseline/s   service÷baseline');
     for (const r of rows) {
+      record({ bench: 'reservations', figure: `reservations, ${r.scenario}`, value: r.service_per_s, unit: '/s', baseline: { label: 'raw SQL transaction', value: r.baseline_per_s } });
       console.log(`${r.scenario.padEnd(10)} ${String(r.service_per_s).padStart(9)}   ${String(r.baseline_per_s).padStart(10)}   ${r.ratio.toFixed(2).padStart(16)}`);
     }
     console.log(JSON.stringify({ bench: 'reservations', concurrency: CONCURRENCY, rounds: ROUNDS, results: rows }));

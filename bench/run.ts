@@ -1,4 +1,6 @@
-/** `npm run bench -- <name>`: runs one benchmark (or all with no name). */
+/** `npm run bench -- <name>`: runs one benchmark (or all with no name), then prints the summary table. */
+import { printSummary } from './lib/summary';
+
 const benches: Record<string, () => Promise<void>> = {
   reservations: async () => (await import('./reservations')).run(),
   orders: async () => (await import('./orders')).runOrdersBench(),
@@ -17,4 +19,4 @@ for (const name of chosen) {
   }
   await bench();
 }
-export {};
+printSummary();

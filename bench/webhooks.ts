@@ -25,6 +25,7 @@ import { WebhookSender } from '../src/oms/webhooks/sender';
 import { signedHeaders } from '../src/oms/webhooks/signature';
 import { startWebhooks } from '../src/oms/webhooks/webhooks-role';
 import { createBenchDatabase, percentile } from './lib/server-db';
+import { record } from './lib/summary';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES || 5000);
 const LATENCY_ORDERS = Number(process.env.BENCH_LATENCY_ORDERS || 200);
@@ -83,6 +84,7 @@ export async function runWebhooksBench(): Promise<void> {
     console.log(`\nwebhook deliveries to a keep-alive receiver in its own process, ${DELIVERIES} deliveries, ${CONCURRENCY} in flight, PostgreSQL`);
     console.log(`dispatcher (claim, sign, send, record)  ${servicePerS}/s`);
     console.log(`baseline: bare undici, same requests      ${baselinePerS}/s   → dispatcher÷baseline ${(servicePerS / baselinePerS).toFixed(2)}`);
+    record({ bench: 'webhooks', figure: 'deliveries (claim, sign, send, record)', value: servicePerS, unit: '/s', baseline: { label: 'bare undici', value: baselinePerS } });
     report.throughput = { deliveries: DELIVERIES, service_per_s: servicePerS, baseline_per_s: baselinePerS, ratio: Number((servicePerS / baselinePerS).toFixed(2)) };
 
     // 2. Latency: status change (cancel) committed → its order.updated webhook arrives.
@@ -110,6 +112,8 @@ export async function runWebhooksBench(): Promise<void> {
     const latencies = timed.arrivals.filter((a) => a.type === 'order.updated' && committed.has(a.order)).map((a) => a.at - committed.get(a.order)!);
     const p50 = Number(percentile(latencies, 50).toFixed(1));
     const p99 = Number(percentile(latencies, 99).toFixed(1));
+    record({ bench: 'webhooks', figure: 'status change → webhook arrived, p50', value: p50, unit: 'ms' });
+    record({ bench: 'webhooks', figure: 'status change → webhook arrived, p99', value: p99, unit: 'ms' });
     console.log(`status change committed → webhook arrived, ${latencies.length} of ${orders.length} cancels at ~50/s: p50 ${p50} ms, p99 ${p99} ms`);
     report.latency = { orders: orders.length, arrived: latencies.length, p50_ms: p50, p99_ms: p99 };
     console.log(JSON.stringify(report));
