@@ -46,7 +46,8 @@ it('migrate, seed-demo, start, serve, and stop on SIGTERM', async () => {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100 && !output.includes('"started"'); i++) await new Promise((r) => setTimeout(r, 100));
+    // Up to a minute: on a loaded machine (other test files start whole process fleets) start-up is slow.
+    for (let i = 0; i < 600 && !output.includes('"started"'); i++) await new Promise((r) => setTimeout(r, 100));
     expect((await fetch(`${base}/ready`)).status).toBe(200);
     const levels = await fetch(`${base}/inventory?hub=CAI-1&skus=TSHIRT-BLK-M`, { headers: { authorization: `Bearer ${key}` } });
     expect(await levels.json()).toEqual({ data: [{ hub: 'CAI-1', sku: 'TSHIRT-BLK-M', on_hand: 100, reserved: 0, available: 100 }], next_cursor: null });
