@@ -1,9 +1,13 @@
-/** Entry point: `oms start | migrate | seed-demo`. */
+/** Entry point: `oms start | migrate | seed-demo`, and the client commands `import | orders | inventory`. */
 import { migrateCommand } from './cli/migrate';
 import { seedDemo } from './cli/seed-demo';
 import { start } from './cli/start';
+import { CliError } from './cli/api-client';
+import { CLIENT_USAGE, runClientCommand } from './cli/client-commands';
 import { ConfigError, loadConfig, readEnv, type RawEnv } from './config/index';
 import { DataDirInUseError } from './db/pglite-lock';
+
+const CLIENT_COMMANDS = new Set(['import', 'orders', 'inventory']);
 
 const USAGE = `Usage: oms <command>
 
@@ -13,6 +17,7 @@ Commands:
   migrate     apply database migrations and exit
   seed-demo   create a demo tenant with hubs, SKUs and stock, and print its API key
 
+${CLIENT_USAGE}
 Configuration comes from environment variables; see README.md.
 `;
 
@@ -20,6 +25,10 @@ async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? 'start';
   if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (CLIENT_COMMANDS.has(command)) {
+    process.exitCode = await runClientCommand(command, argv.slice(1));
     return;
   }
   const commands: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = {
@@ -49,7 +58,10 @@ function withFlags(raw: RawEnv, flags: string[]): RawEnv {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+  if (error instanceof CliError) {
+    process.stderr.write(`oms: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof ConfigError || error instanceof DataDirInUseError) {
     process.stderr.write(`${error.message}\n`);
     process.exitCode = 78; // EX_CONFIG
   } else {

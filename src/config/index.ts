@@ -38,6 +38,9 @@ export interface RawEnv {
   SQS_ENDPOINT?: string;
   SQS_WAIT_SECONDS?: string;
   KAFKA_BROKERS?: string;
+  /** For the client commands (`oms import`, `oms orders`…): the service to talk to, and the key. */
+  OMS_URL?: string;
+  OMS_API_KEY?: string;
 }
 
 export interface Config {
@@ -88,7 +91,7 @@ const KEYS: (keyof RawEnv)[] = [
   'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
   'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'INGEST_VISIBILITY_SECONDS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
   'WEBHOOK_RETRY_SCHEDULE', 'REDIS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE',
-  'S3_PREFIX', 'SQS_QUEUE_URL', 'SQS_ENDPOINT', 'SQS_WAIT_SECONDS', 'KAFKA_BROKERS',
+  'S3_PREFIX', 'SQS_QUEUE_URL', 'SQS_ENDPOINT', 'SQS_WAIT_SECONDS', 'KAFKA_BROKERS', 'OMS_URL', 'OMS_API_KEY',
 ];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {

@@ -19,6 +19,7 @@ import { deliveryRoutes, webhookRoutes } from '../oms/webhooks/routes';
 import { eventRoutes } from '../events/routes';
 import { authenticate } from './auth';
 import { opsRoutes } from './ops-routes';
+import { consoleRoutes } from '../console/routes';
 import { errorHandler, languageOf, renderProblem } from './problem';
 import { Problem } from './schemas';
 import type { Api } from './types';
@@ -90,6 +91,7 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   opsRoutes(app, ctx);
+  await consoleRoutes(app);
   await app.register(async (api: Api) => {
     api.addHook('onRequest', authenticate(ctx));
     api.addHook('preHandler', ctx.idempotency.begin);

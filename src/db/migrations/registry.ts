@@ -7,6 +7,7 @@ import { idempotencyKeys } from './20261122-0002-idempotency-keys';
 import { omsSchema } from './20261122-0003-oms-schema';
 import { uploadsAndJobs } from './20261122-0004-uploads-and-jobs';
 import { webhooks } from './20261122-0005-webhooks';
+import { uploadProgress } from './20261122-0006-upload-progress';
 
 export interface Migration {
   id: string;
@@ -14,4 +15,4 @@ export interface Migration {
   down: string;
 }
 
-export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs, webhooks];
+export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs, webhooks, uploadProgress];

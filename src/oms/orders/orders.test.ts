@@ -176,6 +176,12 @@ describe('lifecycle', () => {
     expect((await own.as('DELETE', `/orders/${created.id}`)).body.code).toBe('order.not_deletable');
     expect((await own.as('PUT', `/orders/${created.id}/status`, { body: { status: 'delivered' } })).body.status).toBe('delivered');
     expect((await own.as('POST', `/orders/${created.id}/cancel`)).body.allowed).toEqual([]);
+    // Its history, from its events, oldest first.
+    const history = (await own.as('GET', `/orders/${created.id}/history`)).body.data;
+    expect(history.map((h: { type: string; previous_status: string | null; status: string }) => [h.type, h.previous_status, h.status])).toEqual([
+      ['order.created', null, 'on_hold'], ['order.updated', 'on_hold', 'new_order'], ['order.updated', 'new_order', 'shipped'], ['order.updated', 'shipped', 'delivered'],
+    ]);
+    expect((await (await t.tenant()).as('GET', `/orders/${created.id}/history`)).status).toBe(404);
   });
 
   it('cancelling a new_order releases its stock exactly once', async () => {
@@ -196,6 +202,11 @@ describe('GET /stats', () => {
     expect(res.status).toBe(200);
     expect(res.body.orders_by_status.on_hold).toBeGreaterThan(0);
     expect(res.body).toMatchObject({ skus: 2, units_on_hand: expect.any(Number), units_reserved: expect.any(Number), uploads_by_status: {} });
+    // The last 24 hours, oldest first, empty hours included; this file's orders are in the last one.
+    const hours = res.body.orders_by_hour as { hour: string; orders: number }[];
+    expect(hours).toHaveLength(24);
+    expect(new Date(hours[23]!.hour).getTime()).toBe(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+    expect(hours.reduce((n, h) => n + h.orders, 0)).toBe(Object.values(res.body.orders_by_status as Record<string, number>).reduce((n, c) => n + c, 0));
   });
 });
 

@@ -283,6 +283,33 @@ export async function deleteOrder(scope: TenantScope, id: string, statuses: read
   return rows[0];
 }
 
+/** Orders created per hour over the last `hours` hours (hours with none are absent). */
+export async function countByHour(scope: TenantScope, hours: number): Promise<{ hour: Date; n: number }[]> {
+  return scope.query<{ hour: Date; n: number }>(
+    `SELECT date_trunc('hour', created_at) AS hour, count(*)::int8 AS n FROM oms.orders
+     WHERE tenant_id = $1 AND created_at >= date_trunc('hour', now()) - ($2 - 1) * interval '1 hour'
+     GROUP BY 1 ORDER BY 1`,
+    [hours],
+  );
+}
+
+export interface HistoryEntry {
+  event_id: string;
+  type: string;
+  occurred_at: Date;
+  status: string | null;
+  previous_status: string | null;
+}
+
+/** An order's events in the order they happened: its status changes. */
+export async function orderHistory(scope: TenantScope, orderId: string): Promise<HistoryEntry[]> {
+  return scope.query<HistoryEntry>(
+    `SELECT id AS event_id, type, occurred_at, data->'order'->>'status' AS status, data->>'previous_status' AS previous_status
+     FROM oms.events WHERE tenant_id = $1 AND key = $2 ORDER BY seq`,
+    [orderId],
+  );
+}
+
 export async function countByStatus(scope: TenantScope): Promise<Record<string, number>> {
   const rows = await scope.query<{ status: string; n: number }>(
     'SELECT status, count(*)::int8 AS n FROM oms.orders WHERE tenant_id = $1 GROUP BY status',

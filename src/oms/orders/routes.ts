@@ -82,6 +82,20 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
     schema: { tags, summary: 'Get an order', params: OrderParams, response: { 200: Order, ...problemResponses(404) } },
   }, async (request) => orders.get(request.tenantId, request.params.id));
 
+  app.get('/orders/:id/history', {
+    schema: {
+      tags, summary: "An order's history: its events, oldest first, with the status each one left it in",
+      params: OrderParams,
+      response: {
+        200: Type.Object({ data: Type.Array(Type.Object({
+          event_id: Uuid, type: Type.String(), occurred_at: Timestamp,
+          status: Type.Union([Type.String(), Type.Null()]), previous_status: Type.Union([Type.String(), Type.Null()]),
+        })) }),
+        ...problemResponses(404),
+      },
+    },
+  }, async (request) => orders.history(request.tenantId, request.params.id));
+
   app.post('/orders/:id/cancel', {
     schema: {
       tags, summary: 'Cancel an order (a reserved one gives its stock back)', params: OrderParams,
@@ -110,7 +124,10 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
     schema: {
       tags, summary: "The tenant's order and stock totals",
       response: {
-        200: Type.Object({ orders_by_status: Counts, uploads_by_status: Counts, skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer() }),
+        200: Type.Object({
+          orders_by_status: Counts,
+          orders_by_hour: Type.Array(Type.Object({ hour: Timestamp, orders: Type.Integer() }), { description: 'Orders created in each of the last 24 hours, oldest first' }),
+          uploads_by_status: Counts, skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer() }),
         ...problemResponses(),
       },
     },

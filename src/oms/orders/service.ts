@@ -19,7 +19,7 @@ import { countUploadsByStatus } from '../uploads/repository';
 import { allowedFor, DELETABLE, type OrderStatus } from './lifecycle';
 import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
 import { OrderWriter } from './order-writer';
-import { countByStatus, deleteOrder, getOrder, listOrders, updateStatuses, type OrderFilter } from './repository';
+import { countByHour, countByStatus, deleteOrder, getOrder, listOrders, orderHistory, updateStatuses, type OrderFilter } from './repository';
 
 export interface OrderInput {
   reference?: string;
@@ -123,14 +123,28 @@ export class OrderService {
   }
 
   async stats(tenantId: string) {
-    const [byStatus, uploads, stock] = await Promise.all([
+    const [byStatus, byHour, uploads, stock] = await Promise.all([
       countByStatus(new TenantScope(this.db, tenantId)),
+      countByHour(new TenantScope(this.db, tenantId), 24),
       countUploadsByStatus(this.db, tenantId),
       this.inventory.stats(tenantId),
     ]);
     const orders_by_status = { on_hold: 0, new_order: 0, shipped: 0, delivered: 0, cancelled: 0, ...byStatus };
     const uploads_by_status = { queued: 0, processing: 0, completed: 0, failed: 0, ...uploads };
-    return { orders_by_status, uploads_by_status, ...stock };
+    // Every one of the last 24 hours, the empty ones too: a chart needs them all.
+    const counted = new Map(byHour.map((h) => [new Date(h.hour).getTime(), Number(h.n)]));
+    const thisHour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const orders_by_hour = Array.from({ length: 24 }, (_, i) => {
+      const hour = thisHour - (23 - i) * 3_600_000;
+      return { hour: new Date(hour), orders: counted.get(hour) ?? 0 };
+    });
+    return { orders_by_status, orders_by_hour, uploads_by_status, ...stock };
+  }
+
+  /** The order's status changes, from its events (created, each update, deleted). */
+  async history(tenantId: string, id: string) {
+    const order = await this.row(tenantId, id);
+    return { data: await orderHistory(new TenantScope(this.db, tenantId), order.id) };
   }
 
   /**

@@ -5,7 +5,7 @@
  * last committed batch, so every row is counted once and no order is created twice.
  */
 import { createHash } from 'node:crypto';
-import { parse } from 'csv-parse';
+import { parse, type Parser } from 'csv-parse';
 import type { Logger } from 'pino';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
@@ -113,11 +113,11 @@ export class UploadIngester {
     // batch N+1 looked it up makes N+1 roll back and validate again (storeBatch).
     let lastBuild: Promise<unknown> = Promise.resolve();
     let lastStore: Promise<void> = Promise.resolve();
-    const flush = async (lines: ParsedLine[]) => {
+    const flush = async (lines: ParsedLine[], bytesDone: number) => {
       const built = lastBuild.then(() => this.builder.build(file, fresh(lines)));
       lastBuild = built.catch(() => undefined);
       await lastStore;
-      const store = this.storeBatch(file, lines, rowsDone, batches + 1, built).then(heartbeat);
+      const store = this.storeBatch(file, lines, rowsDone, batches + 1, bytesDone, built).then(heartbeat);
       rowsDone += lines.length;
       batches++;
       lastStore = store;
@@ -138,7 +138,8 @@ export class UploadIngester {
         const last = pending[pending.length - 1];
         const continuesOrder = last !== undefined && line.reference !== undefined && line.reference === last.reference;
         if (pending.length >= this.batchRows && !continuesOrder) {
-          await flush(pending);
+          // The parser has read up to this row's end: the batch's rows end a little before it.
+          await flush(pending, (parser as Parser).info.bytes);
           pending = [];
         }
         pending.push(line);
@@ -149,7 +150,7 @@ export class UploadIngester {
       throw error;
     }
     if (!header) throw new LayoutError('The file is empty: it has no header row');
-    if (pending.length > 0) await flush(pending);
+    if (pending.length > 0) await flush(pending, (parser as Parser).info.bytes);
     await lastStore;
     const errorsFile = await composeErrors(this.store, upload.id, header, batches);
     await finishUpload(this.db, upload.id, { status: 'completed', errors_file: errorsFile });
@@ -160,7 +161,7 @@ export class UploadIngester {
    * orders, events and counters commit together. A reference taken meanwhile by someone else
    * rolls the batch back, and validating again reports it.
    */
-  private async storeBatch(file: FileContext, lines: ParsedLine[], rowsDone: number, batch: number, prebuilt: Promise<BatchOrders>): Promise<void> {
+  private async storeBatch(file: FileContext, lines: ParsedLine[], rowsDone: number, batch: number, bytesDone: number, prebuilt: Promise<BatchOrders>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const built = attempt === 1 ? await prebuilt : await this.builder.build(file, fresh(lines));
       if (built.invalid.length > 0) await writeErrorsPart(this.store, file.uploadId, batch, built.invalid);
@@ -177,7 +178,7 @@ export class UploadIngester {
           created += orders.length;
         }
         const validRows = countRows(built);
-        if (!(await recordBatch(tx, file.uploadId, rowsDone, { rows: lines.length, valid: validRows, invalid: built.invalid.length, ordersCreated: created }))) {
+        if (!(await recordBatch(tx, file.uploadId, rowsDone, { rows: lines.length, valid: validRows, invalid: built.invalid.length, ordersCreated: created, bytesDone }))) {
           throw new UploadTakenOverError(`upload ${file.uploadId} was advanced by another worker`);
         }
         if (created > 0) tx.notify(EVENTS_CHANNEL);

@@ -16,6 +16,7 @@ export interface UploadRow {
   delimiter: string | null;
   header: string[] | null;
   size_bytes: string | null;
+  bytes_done: string;
   content_sha256: string | null;
   rows_total: number;
   rows_valid: number;
@@ -30,7 +31,7 @@ export interface UploadRow {
   finished_at: Date | null;
 }
 
-const COLUMNS = `id, tenant_id, status, filename, object_key, delimiter, header, size_bytes::text, content_sha256, rows_total, rows_valid,
+const COLUMNS = `id, tenant_id, status, filename, object_key, delimiter, header, size_bytes::text, bytes_done::text, content_sha256, rows_total, rows_valid,
   rows_invalid, orders_created, rows_done, batches_done, errors_file, error, created_at, started_at, finished_at`;
 
 /** `tenantId` undefined: the admin without a tenant, who sees every upload. */
@@ -89,6 +90,8 @@ export interface BatchProgress {
   valid: number;
   invalid: number;
   ordersCreated: number;
+  /** Bytes of the file read up to the end of this batch. */
+  bytesDone: number;
 }
 
 /**
@@ -98,16 +101,18 @@ export interface BatchProgress {
 export async function recordBatch(tx: Queryable, id: string, expectedRowsDone: number, progress: BatchProgress): Promise<boolean> {
   const rows = await tx.query(
     `UPDATE oms.uploads SET rows_done = rows_done + $3, rows_total = rows_total + $3, rows_valid = rows_valid + $4,
-       rows_invalid = rows_invalid + $5, orders_created = orders_created + $6, batches_done = batches_done + 1, updated_at = now()
+       rows_invalid = rows_invalid + $5, orders_created = orders_created + $6, batches_done = batches_done + 1,
+       bytes_done = greatest(bytes_done, $7), updated_at = now()
      WHERE id = $1 AND rows_done = $2 AND status = 'processing' RETURNING id`,
-    [id, expectedRowsDone, progress.rows, progress.valid, progress.invalid, progress.ordersCreated],
+    [id, expectedRowsDone, progress.rows, progress.valid, progress.invalid, progress.ordersCreated, progress.bytesDone],
   );
   return rows.length === 1;
 }
 
 export async function finishUpload(db: Queryable, id: string, outcome: { status: 'completed' | 'failed'; errors_file?: string | null; error?: string }): Promise<void> {
   await db.query(
-    `UPDATE oms.uploads SET status = $2, errors_file = $3, error = $4, finished_at = now(), updated_at = now()
+    `UPDATE oms.uploads SET status = $2, errors_file = $3, error = $4, finished_at = now(), updated_at = now(),
+       bytes_done = CASE WHEN $2 = 'completed' THEN coalesce(size_bytes, bytes_done) ELSE bytes_done END
      WHERE id = $1 AND status IN ('queued', 'processing')`,
     [id, outcome.status, outcome.errors_file ?? null, outcome.error?.slice(0, 2000) ?? null],
   );

@@ -16,6 +16,8 @@ const Upload = Type.Object({
   status: Type.Enum([...UPLOAD_STATUSES]),
   filename: Type.String(),
   object_key: Type.String(),
+  size_bytes: Type.Union([Type.Integer(), Type.Null()], { description: 'Size of the file' }),
+  bytes_done: Type.Integer({ description: 'Bytes of the file ingested so far: bytes_done ÷ size_bytes is the progress' }),
   rows_total: Type.Integer(),
   rows_valid: Type.Integer(),
   rows_invalid: Type.Integer(),

@@ -147,6 +147,8 @@ function present(row: UploadRow) {
     status: row.status,
     filename: row.filename,
     object_key: row.object_key,
+    size_bytes: row.size_bytes === null ? null : Number(row.size_bytes),
+    bytes_done: Number(row.bytes_done),
     rows_total: row.rows_total,
     rows_valid: row.rows_valid,
     rows_invalid: row.rows_invalid,

@@ -49,6 +49,8 @@ describe('CSV upload', () => {
     ].join('\n');
     const { upload, errors } = await ingestCsv(own, csv);
     expect(upload).toMatchObject({ status: 'completed', rows_total: 4, rows_valid: 3, rows_invalid: 1, orders_created: 2 });
+    expect(upload.size_bytes).toBe(Buffer.byteLength(csv));
+    expect(upload.bytes_done).toBe(upload.size_bytes); // the progress reads 100% once completed
     const orders = (await own.as('GET', '/orders?limit=10')).body.data;
     expect(orders.map((o: any) => o.reference).sort()).toEqual(['R1', 'R3']);
     const r1 = orders.find((o: any) => o.reference === 'R1');

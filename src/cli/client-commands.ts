@@ -1,0 +1,123 @@
+/**
+ * The client commands: `oms import`, `oms orders list|get`, `oms inventory get|set`. They talk
+ * to a running service over HTTP (never to the database), so they work against any deployment.
+ * Every command takes --url, --key and --json (the API's own JSON, for scripts).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readEnv } from '../config/index';
+import { call, CliError, connectionFrom } from './api-client';
+import { importFile } from './import';
+
+export const CLIENT_USAGE = `Client commands (against a running service; --url URL, --key KEY or OMS_URL, OMS_API_KEY):
+  import FILE.csv [--wait] [--json]          upload a CSV; --wait shows progress until it is done
+  orders list [--status S] [--hub H] [--reference R] [--limit N] [--cursor C] [--json]
+  orders get ID [--json]
+  inventory get --hub H [--skus A,B,…] [--json]
+  inventory set --hub H --sku S (--on-hand N | --delta N) [--expected N] [--reason TEXT] [--json]
+`;
+
+const common = {
+  url: { type: 'string' },
+  key: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+function parse<O extends ParseArgsConfig['options']>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\n\n${CLIENT_USAGE}`, 2);
+  }
+}
+
+const write = (text: string) => process.stdout.write(text);
+const json = (value: unknown) => write(`${JSON.stringify(value, null, 2)}\n`);
+
+/** Columns padded to their widest cell. */
+function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((row) => row.map(String))];
+  const widths = head.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  return cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) throw new CliError(`--${name} must be a whole number, got "${value}"`, 2);
+  return Number(value);
+}
+
+export async function runClientCommand(command: string, argv: string[]): Promise<number> {
+  const env = readEnv();
+  if (command === 'import') {
+    const { values, positionals } = parse(argv, { wait: { type: 'boolean', default: false } });
+    if (positionals.length !== 1) throw new CliError(`import takes one file\n\n${CLIENT_USAGE}`, 2);
+    return importFile(connectionFrom(values, env), positionals[0]!, { wait: values.wait === true, json: values.json === true });
+  }
+
+  if (command === 'orders') {
+    const { values, positionals } = parse(argv, {
+      status: { type: 'string' }, hub: { type: 'string' }, reference: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' },
+    });
+    const connection = connectionFrom(values, env);
+    const [sub, id] = positionals;
+    if (sub === 'get' && id && positionals.length === 2) {
+      const order = await call(connection, 'GET', `/orders/${encodeURIComponent(id)}`);
+      if (values.json) return json(order), 0;
+      write(`Order ${order.id}${order.reference ? ` (${order.reference})` : ''}: ${order.status}, ${order.total_amount} ${order.currency ?? ''}\n`.replace(' \n', '\n'));
+      write(`Hub ${order.hub}; customer ${order.customer?.name ?? '—'} <${order.customer?.email ?? '—'}>; created ${order.created_at}\n`);
+      write(table(['sku', 'name', 'quantity', 'unit_price'], order.items.map((i: any) => [i.sku, i.name ?? '', i.quantity, i.unit_price])));
+      return 0;
+    }
+    if (sub === 'list' && positionals.length === 1) {
+      const query = new URLSearchParams();
+      for (const name of ['status', 'hub', 'reference', 'cursor'] as const) if (values[name]) query.set(name, values[name] as string);
+      const limit = integer('limit', values.limit as string | undefined);
+      if (limit !== undefined) query.set('limit', String(limit));
+      const page = await call(connection, 'GET', `/orders${query.size > 0 ? `?${query}` : ''}`);
+      if (values.json) return json(page), 0;
+      write(table(['id', 'reference', 'status', 'hub', 'total', 'created_at'], page.data.map((o: any) => [o.id, o.reference ?? '', o.status, o.hub, o.total_amount, o.created_at])));
+      if (page.next_cursor) write(`More: oms orders list --cursor ${page.next_cursor}\n`);
+      return 0;
+    }
+    throw new CliError(`usage: oms orders list|get ID\n\n${CLIENT_USAGE}`, 2);
+  }
+
+  if (command === 'inventory') {
+    const { values, positionals } = parse(argv, {
+      hub: { type: 'string' }, skus: { type: 'string' }, sku: { type: 'string' },
+      'on-hand': { type: 'string' }, delta: { type: 'string' }, expected: { type: 'string' }, reason: { type: 'string' },
+    });
+    const connection = connectionFrom(values, env);
+    const [sub] = positionals;
+    if (!values.hub) throw new CliError('--hub is required', 2);
+    const show = (levels: { hub: string; sku: string; on_hand: number; reserved: number; available: number }[]) =>
+      write(table(['hub', 'sku', 'on_hand', 'reserved', 'available'], levels.map((l) => [l.hub, l.sku, l.on_hand, l.reserved, l.available])));
+    if (sub === 'get' && positionals.length === 1) {
+      const query = new URLSearchParams({ hub: values.hub as string });
+      if (values.skus) query.set('skus', values.skus as string);
+      const page = await call(connection, 'GET', `/inventory?${query}`);
+      if (values.json) return json(page), 0;
+      show(page.data);
+      if (page.next_cursor) write('More SKUs than shown: name them with --skus, or use --json and the API cursor.\n');
+      return 0;
+    }
+    if (sub === 'set' && positionals.length === 1) {
+      if (!values.sku) throw new CliError('--sku is required', 2);
+      const onHand = integer('on-hand', values['on-hand'] as string | undefined);
+      const delta = integer('delta', values.delta as string | undefined);
+      if ((onHand === undefined) === (delta === undefined)) throw new CliError('give exactly one of --on-hand N or --delta N', 2);
+      const expected = integer('expected', values.expected as string | undefined);
+      const level = await call(connection, 'PUT', '/inventory', {
+        hub: values.hub, sku: values.sku,
+        ...(onHand !== undefined ? { on_hand: onHand } : { delta }),
+        ...(expected !== undefined ? { expected_on_hand: expected } : {}),
+        ...(values.reason ? { reason: values.reason } : {}),
+      });
+      if (values.json) return json(level), 0;
+      show([level]);
+      return 0;
+    }
+    throw new CliError(`usage: oms inventory get|set --hub H …\n\n${CLIENT_USAGE}`, 2);
+  }
+  throw new CliError(`unknown command "${command}"`, 2);
+}

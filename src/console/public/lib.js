@@ -1,0 +1,61 @@
+// Shared pieces of the console: the API call with the session's key, formatting, small widgets.
+import { h } from '/console/vendor/preact.js';
+import htm from '/console/vendor/htm.js';
+
+export const html = htm.bind(h);
+
+const KEY = 'oms.apiKey';
+export const session = {
+  key: () => sessionStorage.getItem(KEY),
+  signIn: (key) => sessionStorage.setItem(KEY, key),
+  signOut: () => sessionStorage.removeItem(KEY),
+};
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+/** One call to the JSON API; a FormData body is sent as is. Answers the parsed body. */
+export async function api(method, path, body, key = session.key()) {
+  const form = body instanceof FormData;
+  const res = await fetch(path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body !== undefined && !form ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
+  });
+  const type = res.headers.get('content-type') || '';
+  const data = type.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) throw new ApiError(res.status, typeof data === 'object' ? data : { detail: data });
+  return data;
+}
+
+/** Downloads an authenticated resource as a file (a link cannot carry the key). */
+export async function download(path, filename) {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${session.key()}` } });
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+  const url = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement('a'), { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export const num = (n) => Number(n).toLocaleString('en');
+export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+
+export const STATUS_LABELS = { on_hold: 'On hold', new_order: 'New', shipped: 'Shipped', delivered: 'Delivered', cancelled: 'Cancelled' };
+/** What a person may do with an order in each status (the finalizer alone moves on_hold → new_order). */
+export const ACTIONS = { on_hold: ['cancelled'], new_order: ['shipped', 'cancelled'], shipped: ['delivered'], delivered: [], cancelled: [] };
+export const ACTION_LABELS = { cancelled: 'Cancel order', shipped: 'Mark shipped', delivered: 'Mark delivered' };
+
+export const Status = ({ status }) => html`<span class=${`badge badge-${status}`}>${STATUS_LABELS[status] || status}</span>`;
+
+export function ErrorNote({ error }) {
+  if (!error) return null;
+  return html`<p class="error" role="alert">${error.message || String(error)}</p>`;
+}

@@ -1,0 +1,116 @@
+// Orders: the list with the API's filters and cursor paging, and one order with its history and actions.
+import { useEffect, useState } from '/console/vendor/hooks.js';
+import { ACTION_LABELS, ACTIONS, api, ErrorNote, html, STATUS_LABELS, Status, when } from '/console/lib.js';
+
+const EMPTY = { status: '', hub: '', reference: '', from: '', to: '' };
+
+export function Orders() {
+  const [filters, setFilters] = useState(EMPTY);
+  const [applied, setApplied] = useState(EMPTY);
+  const [cursors, setCursors] = useState([null]); // the cursor of each page seen so far
+  const [page, setPage] = useState(null);
+  const [error, setError] = useState(null);
+  const cursor = cursors[cursors.length - 1];
+
+  useEffect(() => {
+    const query = new URLSearchParams({ limit: '20' });
+    for (const [name, value] of Object.entries(applied)) {
+      if (!value) continue;
+      query.set(name, name === 'from' || name === 'to' ? new Date(value).toISOString() : value);
+    }
+    if (cursor) query.set('cursor', cursor);
+    setError(null);
+    api('GET', `/orders?${query}`).then(setPage, setError);
+  }, [applied, cursor]);
+
+  const field = (name) => (e) => setFilters({ ...filters, [name]: e.target.value });
+  const apply = (e) => { e.preventDefault(); setApplied(filters); setCursors([null]); };
+  return html`<section>
+    <h1>Orders</h1>
+    <form class="filters" onSubmit=${apply} aria-label="Filter orders">
+      <label>Status <select value=${filters.status} onChange=${field('status')}>
+        <option value="">Any</option>
+        ${Object.entries(STATUS_LABELS).map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+      </select></label>
+      <label>Hub <input value=${filters.hub} onInput=${field('hub')} placeholder="code" /></label>
+      <label>Reference <input value=${filters.reference} onInput=${field('reference')} /></label>
+      <label>From <input type="datetime-local" value=${filters.from} onInput=${field('from')} /></label>
+      <label>To <input type="datetime-local" value=${filters.to} onInput=${field('to')} /></label>
+      <button type="submit">Apply</button>
+    </form>
+    <${ErrorNote} error=${error} />
+    ${page ? html`<div class="table-wrap"><table>
+      <caption class="visually-hidden">Orders, newest first</caption>
+      <thead><tr><th scope="col">Reference</th><th scope="col">Status</th><th scope="col">Hub</th><th scope="col">Customer</th><th scope="col">Total</th><th scope="col">Created</th></tr></thead>
+      <tbody>${page.data.length === 0 ? html`<tr><td colspan="6">No orders match.</td></tr>` : page.data.map((o) => html`<tr>
+        <td><a href=${`#/orders/${o.id}`}>${o.reference || o.id.slice(0, 8)}</a></td>
+        <td><${Status} status=${o.status} /></td>
+        <td>${o.hub}</td>
+        <td>${o.customer?.name ?? '—'}</td>
+        <td class="num">${o.total_amount}</td>
+        <td>${when(o.created_at)}</td>
+      </tr>`)}</tbody>
+    </table></div>
+    <div class="pager">
+      <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous</button>
+      <span>Page ${cursors.length}</span>
+      <button type="button" disabled=${!page.next_cursor} onClick=${() => setCursors([...cursors, page.next_cursor])}>Next</button>
+    </div>` : html`<p aria-busy="true">Loading…</p>`}
+  </section>`;
+}
+
+export function OrderDetail({ id }) {
+  const [order, setOrder] = useState(null);
+  const [history, setHistory] = useState([]);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const load = () => Promise.all([api('GET', `/orders/${id}`), api('GET', `/orders/${id}/history`)])
+    .then(([o, h]) => { setOrder(o); setHistory(h.data); }, setError);
+  useEffect(() => { load(); }, [id]);
+
+  const act = async (to) => {
+    if (to === 'cancelled' && !confirm('Cancel this order? Its reserved stock goes back on sale.')) return;
+    setBusy(true);
+    setError(null);
+    try {
+      if (to === 'cancelled') await api('POST', `/orders/${id}/cancel`, { reason: 'cancelled in the console' });
+      else await api('PUT', `/orders/${id}/status`, { status: to });
+      await load();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!order) return error ? html`<${ErrorNote} error=${error} />` : html`<p aria-busy="true">Loading…</p>`;
+  return html`<section>
+    <p><a href="#/orders">← Orders</a></p>
+    <h1>Order ${order.reference || order.id} <${Status} status=${order.status} /></h1>
+    <dl class="details">
+      <dt>Id</dt><dd><code>${order.id}</code></dd>
+      <dt>Hub</dt><dd>${order.hub}</dd>
+      <dt>Customer</dt><dd>${order.customer ? `${order.customer.name} <${order.customer.email ?? ''}>` : '—'}</dd>
+      <dt>Ship to</dt><dd>${order.shipping_address ?? '—'}</dd>
+      <dt>Total</dt><dd>${order.total_amount}</dd>
+      <dt>Created</dt><dd>${when(order.created_at)}</dd>
+    </dl>
+    <div class="actions">
+      ${ACTIONS[order.status].map((to) => html`<button type="button" class=${to === 'cancelled' ? 'danger' : ''} disabled=${busy} onClick=${() => act(to)}>${ACTION_LABELS[to]}</button>`)}
+      ${ACTIONS[order.status].length === 0 ? html`<p class="hint">No further steps for a ${STATUS_LABELS[order.status].toLowerCase()} order.</p>` : null}
+    </div>
+    <${ErrorNote} error=${error} />
+    <h2>Items</h2>
+    <div class="table-wrap"><table>
+      <thead><tr><th scope="col">SKU</th><th scope="col">Name</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Unit price</th></tr></thead>
+      <tbody>${order.items.map((i) => html`<tr><td>${i.sku}</td><td>${i.name ?? ''}</td><td class="num">${i.quantity}</td><td class="num">${i.unit_price}</td></tr>`)}</tbody>
+    </table></div>
+    <h2>History</h2>
+    <ol class="history">${history.map((h) => html`<li>
+      <time datetime=${h.occurred_at}>${when(h.occurred_at)}</time>
+      ${h.type === 'order.created' ? html` created as <${Status} status=${h.status} />`
+        : h.type === 'order.deleted' ? ' deleted'
+        : html` <${Status} status=${h.previous_status} /> → <${Status} status=${h.status} />`}
+    </li>`)}</ol>
+  </section>`;
+}

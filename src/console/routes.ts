@@ -1,0 +1,51 @@
+/**
+ * The web console at /console: static files (no build step) and the two libraries it runs on,
+ * Preact and htm, served from node_modules by a fixed list (no path from the request reaches
+ * the file system). It calls the same JSON API as everyone else, with the key the user typed
+ * (kept in the browser's sessionStorage only).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { Api } from '../http/types';
+
+// Their ES module builds, as Node resolves them for `import` (plain browser-ready modules).
+const resolveModule = (specifier: string) => fileURLToPath(import.meta.resolve(specifier));
+const VENDOR: Record<string, string> = {
+  'preact.js': resolveModule('preact'),
+  'hooks.js': resolveModule('preact/hooks'),
+  'htm.js': resolveModule('htm'),
+};
+
+// The page loads only its own scripts and styles, and talks only to this origin.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+export async function consoleRoutes(app: Api): Promise<void> {
+  const vendor = new Map<string, string>();
+  for (const [name, file] of Object.entries(VENDOR)) {
+    // The hooks import "preact" by its bare name: point it at our copy, so that the page needs
+    // no import map (an inline script the Content-Security-Policy would have to allow).
+    vendor.set(name, (await readFile(file, 'utf8')).replace(/from\s*(["'])preact\1/g, 'from"/console/vendor/preact.js"'));
+  }
+
+  await app.register(async (scope) => {
+    scope.addHook('onSend', async (_request, reply) => {
+      reply.header('content-security-policy', CSP);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+    });
+    await scope.register(fastifyStatic, {
+      root: path.join(path.dirname(fileURLToPath(import.meta.url)), 'public'),
+      prefix: '/console/',
+      index: 'index.html',
+      redirect: true,
+      schemaHide: true,
+    });
+    scope.get('/console/vendor/:name', { schema: { hide: true } }, async (request, reply) => {
+      const body = vendor.get((request.params as { name: string }).name);
+      if (!body) return reply.callNotFound();
+      return reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(body);
+    });
+  });
+}

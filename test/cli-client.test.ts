@@ -1,0 +1,110 @@
+/**
+ * The client commands as a user runs them: `node bin/oms.mjs import|orders|inventory` in a child
+ * process, over real HTTP on loopback, against the application listening with its ingest role.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
+import { startIngest } from '../src/oms/uploads/ingest-role';
+import type { RunningRole } from '../src/oms/orders/finalizer-role';
+
+let t: TestApp;
+let ingest: RunningRole;
+let own: TestTenant;
+let url: string;
+let dir: string;
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  ingest = await startIngest(t.ctx, { visibilityMs: 30_000 });
+  own = await t.tenant();
+  await seedCatalog(own, { hubs: ['H1'], skus: ['A', 'B'], stock: [['H1', 'A', 10]] });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'oms-cli-client-'));
+});
+afterAll(async () => {
+  await ingest.stop();
+  await t.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs `oms …` and answers its exit code and output (a failing command does not throw). */
+function oms(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/oms.mjs', ...args], { env: { ...process.env, OMS_URL: url, OMS_API_KEY: own.key, OMS_ADMIN_API_KEY: '', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const csv = [
+  'order_id,customer_name,customer_email,product_name,sku,hub_id,quantity,unit_price,total_amount,order_date,shipping_address',
+  'C1,Ann,ann@x.io,Shirt,A,H1,2,10.00,20.00,2026-01-05,1 Main St',
+  'C2,Bob,bob@x.io,Cap,B,H1,1,5.00,5.00,2026-01-05,2 Main St',
+  'C3,Cy,cy@x.io,Cap,NOPE,H1,1,5.00,5.00,2026-01-05,3 Main St',
+].join('\n');
+
+it('import --wait uploads, shows progress to 100%, prints the summary and where the errors are, and exits 0', async () => {
+  const file = path.join(dir, 'orders.csv');
+  await writeFile(file, csv);
+  const run = await oms(['import', file, '--wait']);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout).toContain('Completed: 3 rows, 2 valid, 1 invalid; 2 orders created.');
+  expect(run.stdout).toMatch(new RegExp(`GET ${url}/uploads/[0-9a-f-]{36}/errors`));
+  expect(run.stderr).toMatch(/\[#{30}\] 100%\s+completed\s+rows 3 \(valid 2, invalid 1\)/);
+
+  const again = await oms(['import', file, '--wait', '--json']); // the same file: nothing twice
+  expect(again.code).toBe(0);
+  expect(JSON.parse(again.stdout)).toMatchObject({ status: 'completed', orders_created: 0, bytes_done: Buffer.byteLength(csv), size_bytes: Buffer.byteLength(csv) });
+});
+
+it('import exits 1 when the upload failed, and 2 for a missing file or key, saying why', async () => {
+  const empty = path.join(dir, 'empty.csv');
+  await writeFile(empty, '');
+  const failed = await oms(['import', empty, '--wait']);
+  expect(failed.code).toBe(1);
+  expect(failed.stdout).toMatch(/^Failed: .*empty/m);
+
+  const missing = await oms(['import', path.join(dir, 'nope.csv')]);
+  expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('no such file') });
+  const keyless = await oms(['import', empty], { OMS_API_KEY: '' });
+  expect(keyless).toMatchObject({ code: 2, stderr: expect.stringContaining('an API key is needed') });
+  const wrongKey = await oms(['orders', 'list', '--key', 'oms_wrong']);
+  expect(wrongKey).toMatchObject({ code: 1, stderr: expect.stringContaining('401') });
+});
+
+it('orders list and get, as a table and as JSON', async () => {
+  const listed = await oms(['orders', 'list', '--json', '--reference', 'C1']);
+  expect(listed.code, listed.stderr).toBe(0);
+  const page = JSON.parse(listed.stdout);
+  expect(page.data).toHaveLength(1);
+  const id = page.data[0].id;
+  const table = await oms(['orders', 'list', '--limit', '1']);
+  expect(table.stdout.split('\n')[0]).toMatch(/^id\s+reference\s+status\s+hub\s+total\s+created_at$/);
+  expect(table.stdout).toContain('More: oms orders list --cursor');
+  const got = await oms(['orders', 'get', id]);
+  expect(got.stdout).toContain(`Order ${id} (C1)`);
+  expect(got.stdout).toMatch(/A\s+Shirt\s+2\s+10\.00/);
+  expect((await oms(['orders', 'get', id, '--json'])).stdout).toContain('"reference": "C1"');
+  expect((await oms(['orders', 'frob'])).code).toBe(2);
+});
+
+it('inventory get and set, with the compare-and-swap guard', async () => {
+  const set = await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--on-hand', '7', '--reason', 'count']);
+  expect(set.code, set.stderr).toBe(0);
+  expect(set.stdout).toMatch(/H1\s+B\s+7\s+0\s+7/);
+  const delta = await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--delta', '3', '--expected', '7', '--json']);
+  expect(JSON.parse(delta.stdout)).toMatchObject({ on_hand: 10 });
+  const stale = await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--delta', '1', '--expected', '7']);
+  expect(stale.code).toBe(1);
+  expect(stale.stderr).toContain('409');
+  const got = await oms(['inventory', 'get', '--hub', 'H1', '--skus', 'A,B', '--json']);
+  expect(JSON.parse(got.stdout).data.map((l: { sku: string; on_hand: number }) => [l.sku, l.on_hand])).toEqual([['A', 10], ['B', 10]]);
+  expect((await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B'])).stderr).toContain('exactly one of --on-hand N or --delta N');
+  expect((await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--on-hand', 'x'])).stderr).toContain('--on-hand must be a whole number');
+});

@@ -1,0 +1,150 @@
+/**
+ * The web console in a real headless Chromium (Debian's package, driven by playwright-core), over
+ * real HTTP on loopback: sign in, upload a CSV and see it complete, open an order, cancel it, and
+ * see its stock back on sale. Screenshots go to .ci-artifacts/console/ (git-ignored). Skips, saying
+ * so, only when no Chromium is installed.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
+import { startIngest } from '../src/oms/uploads/ingest-role';
+import { startFinalizer, type RunningRole } from '../src/oms/orders/finalizer-role';
+import { testEngine } from './helpers/db';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.log(`console e2e SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+const SHOTS = path.resolve('.ci-artifacts/console', testEngine());
+
+describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
+  let t: TestApp;
+  let roles: RunningRole[];
+  let own: TestTenant;
+  let base: string;
+  let browser: Browser;
+  let dir: string;
+
+  beforeAll(async () => {
+    t = await buildTestApp();
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    roles = [await startIngest(t.ctx, { visibilityMs: 30_000 }), await startFinalizer(t.ctx)];
+    own = await t.tenant();
+    await seedCatalog(own, { hubs: ['CAI-1'], skus: ['TSHIRT-M', 'CAP'], stock: [['CAI-1', 'TSHIRT-M', 10], ['CAI-1', 'CAP', 5]] });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'oms-console-'));
+    await mkdir(SHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    for (const role of roles ?? []) await role.stop();
+    await t?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  it('sign in, upload a CSV and watch it complete, open an order, cancel it, and see its stock restored', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    // Script errors, and failed loads other than the refusals this test provokes (401 for a bad key, 409 for a stale count).
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/status of (401|409)/.test(message.text())) problems.push(message.text());
+    });
+
+    await page.goto(`${base}/console/`);
+    await page.getByLabel('API key').fill('oms_not_a_key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not accepted');
+    await page.getByLabel('API key').fill(own.key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await shot(page, '1-overview');
+
+    // Upload: two valid orders, one invalid row.
+    const csv = path.join(dir, 'orders.csv');
+    await writeFile(csv, [
+      'order_id,customer_name,customer_email,product_name,sku,hub_id,quantity,unit_price,total_amount,order_date,shipping_address',
+      'WEB-1,Ann,ann@example.com,T-shirt,TSHIRT-M,CAI-1,3,12.50,37.50,2026-11-20,1 Nile St',
+      'WEB-2,Bob,bob@example.com,Cap,CAP,CAI-1,1,8.00,8.00,2026-11-20,2 Nile St',
+      'WEB-3,Cy,cy@example.com,Cap,NO-SUCH-SKU,CAI-1,1,8.00,8.00,2026-11-20,3 Nile St',
+    ].join('\n'));
+    await page.getByRole('navigation').getByRole('link', { name: 'Upload' }).click();
+    await page.getByLabel('Drop a CSV file here, or choose one').setInputFiles(csv);
+    await expect.poll(() => page.getByTestId('upload-status').textContent(), { timeout: 30_000 }).toBe('completed');
+    expect(await page.getByTestId('rows-valid').textContent()).toBe('2');
+    expect(await page.getByTestId('rows-invalid').textContent()).toBe('1');
+    expect(await page.locator('#upload-progress').getAttribute('value')).toBe('100');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download the errors CSV' }).click();
+    expect((await download).suggestedFilename()).toBe('orders-errors.csv');
+    await shot(page, '2-upload-completed');
+
+    // The finalizer reserves WEB-1's 3 T-shirts: wait for it, through the API.
+    await expect.poll(async () => (await own.as('GET', '/orders?reference=WEB-1')).body.data[0]?.status, { timeout: 20_000 }).toBe('new_order');
+
+    // Orders: filter by reference, open WEB-1, cancel it.
+    await page.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
+    await page.getByLabel('Reference').fill('WEB-1');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('link', { name: 'WEB-1' }).click();
+    await page.getByRole('heading', { name: /Order WEB-1/ }).waitFor();
+    expect(await page.locator('.history li').count()).toBe(2); // created on_hold, then new_order
+    await shot(page, '3-order');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('Cancelled');
+    expect(await page.locator('.history li').count()).toBe(3);
+    expect(await page.getByRole('button', { name: 'Cancel order' }).count()).toBe(0);
+    await shot(page, '4-order-cancelled');
+
+    // Inventory: the 3 T-shirts are available again.
+    await page.getByRole('navigation').getByRole('link', { name: 'Inventory' }).click();
+    const row = page.locator('tr[data-sku="TSHIRT-M"]');
+    await expect.poll(() => row.getByTestId('available').textContent()).toBe('10');
+    expect(await row.getByTestId('reserved').textContent()).toBe('0');
+    await row.getByRole('button', { name: 'Ledger' }).click();
+    await page.getByRole('heading', { name: 'Ledger of TSHIRT-M at CAI-1' }).waitFor();
+    expect(await page.locator('section[aria-labelledby="ledger-title"] tbody tr').count()).toBe(3); // count, reserve, release
+    await shot(page, '5-inventory');
+
+    // A count with the compare-and-swap guard: someone else changes it first, ours is refused.
+    await own.as('PUT', '/inventory', { body: { hub: 'CAI-1', sku: 'CAP', delta: 1 } });
+    const cap = page.locator('tr[data-sku="CAP"]');
+    await cap.getByLabel('New on-hand count for CAP').fill('20');
+    await cap.getByRole('button', { name: 'Set' }).click();
+    await expect.poll(() => cap.getByRole('alert').textContent()).toContain('Reload to see the current count');
+    // The overview's chart now counts them: one new order, one cancelled.
+    await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).click();
+    const chart = page.getByRole('img', { name: /^Orders by status/ });
+    await expect.poll(() => chart.getAttribute('aria-label')).toBe('Orders by status: On hold 0, New 1, Shipped 0, Delivered 0, Cancelled 1');
+    await shot(page, '7-overview-with-orders');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('is usable at 360 px wide: no sideways scrolling, navigation reachable by keyboard', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    await context.addInitScript(`sessionStorage.setItem('oms.apiKey', ${JSON.stringify(own.key)})`);
+    const page = await context.newPage();
+    await page.goto(`${base}/console/#/orders`);
+    await page.getByRole('heading', { name: 'Orders' }).waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    await page.keyboard.press('Tab'); // the skip link first
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Overview');
+    await shot(page, '6-orders-360px');
+    await context.close();
+  });
+});
