@@ -5,15 +5,17 @@
  * so, only when no Chromium is installed.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
+import { buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
 import { startIngest } from '../src/oms/uploads/ingest-role';
 import { startFinalizer, type RunningRole } from '../src/oms/orders/finalizer-role';
+import { startWebhooks } from '../src/oms/webhooks/webhooks-role';
 import { testEngine } from './helpers/db';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -27,16 +29,14 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
   let own: TestTenant;
   let base: string;
   let browser: Browser;
-  let dir: string;
 
   beforeAll(async () => {
-    t = await buildTestApp();
+    t = await buildTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0' });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    roles = [await startIngest(t.ctx, { visibilityMs: 30_000 }), await startFinalizer(t.ctx)];
+    roles = [await startIngest(t.ctx, { visibilityMs: 30_000 }), await startFinalizer(t.ctx), await startWebhooks(t.ctx, { timeoutMs: 2000 })];
     own = await t.tenant();
     await seedCatalog(own, { hubs: ['CAI-1'], skus: ['TSHIRT-M', 'CAP'], stock: [['CAI-1', 'TSHIRT-M', 10], ['CAI-1', 'CAP', 5]] });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'oms-console-'));
     await mkdir(SHOTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -47,7 +47,6 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     await browser?.close();
     for (const role of roles ?? []) await role.stop();
     await t?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -71,14 +70,8 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await shot(page, '1-overview');
 
-    // Upload: two valid orders, one invalid row.
-    const csv = path.join(dir, 'orders.csv');
-    await writeFile(csv, [
-      'order_id,customer_name,customer_email,product_name,sku,hub_id,quantity,unit_price,total_amount,order_date,shipping_address',
-      'WEB-1,Ann,ann@example.com,T-shirt,TSHIRT-M,CAI-1,3,12.50,37.50,2026-11-20,1 Nile St',
-      'WEB-2,Bob,bob@example.com,Cap,CAP,CAI-1,1,8.00,8.00,2026-11-20,2 Nile St',
-      'WEB-3,Cy,cy@example.com,Cap,NO-SUCH-SKU,CAI-1,1,8.00,8.00,2026-11-20,3 Nile St',
-    ].join('\n'));
+    // Upload the fixture: two valid orders, one row naming an unknown SKU.
+    const csv = path.resolve('test/fixtures/console-orders.csv');
     await page.getByRole('navigation').getByRole('link', { name: 'Upload' }).click();
     await page.getByLabel('Drop a CSV file here, or choose one').setInputFiles(csv);
     await expect.poll(() => page.getByTestId('upload-status').textContent(), { timeout: 30_000 }).toBe('completed');
@@ -87,7 +80,7 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     expect(await page.locator('#upload-progress').getAttribute('value')).toBe('100');
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download the errors CSV' }).click();
-    expect((await download).suggestedFilename()).toBe('orders-errors.csv');
+    expect((await download).suggestedFilename()).toBe('console-orders-errors.csv');
     await shot(page, '2-upload-completed');
 
     // The finalizer reserves WEB-1's 3 T-shirts: wait for it, through the API.
@@ -146,5 +139,39 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Overview');
     await shot(page, '6-orders-360px');
     await context.close();
+  });
+
+  it('webhooks: an endpoint, its failed delivery with the attempt, and a manual retry that succeeds', async () => {
+    let answer = 500;
+    const receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(answer).end()));
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    try {
+      const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const endpoint = (await expectStatus(own.as('POST', '/webhooks', { body: { url: hook, events: ['order.created'] } }), 201)).body;
+      await expectStatus(own.as('POST', '/orders', { body: { reference: 'HOOK-1', customer: { name: 'Hook', email: 'hook@example.com' }, hub: 'CAI-1', items: [{ sku: 'CAP', quantity: 1, unit_price: '8.00' }] } }), 201);
+      // One attempt in the schedule: the 500 fails the delivery.
+      await expect.poll(async () => (await own.as('GET', `/webhooks/${endpoint.id}/deliveries?status=failed`)).body.data.length, { timeout: 20_000 }).toBe(1);
+
+      const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+      await context.addInitScript(`sessionStorage.setItem('oms.apiKey', ${JSON.stringify(own.key)})`);
+      const page = await context.newPage();
+      await page.goto(`${base}/console/#/webhooks`);
+      await page.getByRole('button', { name: new RegExp(hook) }).click();
+      await page.getByRole('button', { name: 'order.created', exact: true }).click();
+      await page.getByRole('heading', { name: /order\.created, failed/ }).waitFor();
+      expect(await page.locator('.attempts li').first().textContent()).toContain('500');
+      await shot(page, '8-webhook-failed');
+      answer = 204;
+      await page.getByRole('button', { name: 'Retry now' }).click();
+      await expect.poll(() => page.locator('#delivery-title').textContent(), { timeout: 20_000 }).toMatch(/order\.created, succeeded/);
+      expect(await page.locator('.attempts li').count()).toBe(2);
+      await expect.poll(() => page.locator('tbody tr').first().textContent()).toContain('succeeded'); // the list follows
+      await shot(page, '9-webhook-retried');
+      await context.close();
+    } finally {
+      receiver.closeAllConnections();
+      receiver.close();
+    }
   });
 });

@@ -74,7 +74,7 @@ export function Inventory() {
         <td class="num" data-testid="on-hand">${num(l.on_hand)}</td>
         <td class="num" data-testid="reserved">${num(l.reserved)}</td>
         <td class="num" data-testid="available">${num(l.available)}</td>
-        <td><${Adjust} key=${`${l.sku}:${l.on_hand}`} level=${l} onDone=${() => setVersion(version + 1)} /></td>
+        <td><${Adjust} key=${`${l.sku}:${l.on_hand}`} level=${l} onDone=${() => setVersion((v) => v + 1)} /></td>
         <td><button type="button" class="link" onClick=${() => setLedger(l.sku)}>Ledger</button></td>
       </tr>`)}</tbody>
     </table></div>` : null}

@@ -2,7 +2,7 @@
 import { useEffect, useState } from '/console/vendor/hooks.js';
 import { ACTION_LABELS, ACTIONS, api, ErrorNote, html, STATUS_LABELS, Status, when } from '/console/lib.js';
 
-const EMPTY = { status: '', hub: '', reference: '', from: '', to: '' };
+const EMPTY = { status: '', hub: '', seller: '', customer_id: '', reference: '', from: '', to: '' };
 
 export function Orders() {
   const [filters, setFilters] = useState(EMPTY);
@@ -33,6 +33,8 @@ export function Orders() {
         ${Object.entries(STATUS_LABELS).map(([value, label]) => html`<option value=${value}>${label}</option>`)}
       </select></label>
       <label>Hub <input value=${filters.hub} onInput=${field('hub')} placeholder="code" /></label>
+      <label>Seller <input value=${filters.seller} onInput=${field('seller')} placeholder="code" /></label>
+      <label>Customer id <input value=${filters.customer_id} onInput=${field('customer_id')} /></label>
       <label>Reference <input value=${filters.reference} onInput=${field('reference')} /></label>
       <label>From <input type="datetime-local" value=${filters.from} onInput=${field('from')} /></label>
       <label>To <input type="datetime-local" value=${filters.to} onInput=${field('to')} /></label>

@@ -7,6 +7,12 @@ function Delivery({ endpoint, id, onChanged }) {
   const [error, setError] = useState(null);
   const load = () => api('GET', `/webhooks/${endpoint}/deliveries/${id}`).then(setDelivery, setError);
   useEffect(() => { load(); }, [endpoint, id]);
+  // A pending delivery is still being tried: follow it until it settles.
+  useEffect(() => {
+    if (delivery?.status !== 'pending') return undefined;
+    const timer = setTimeout(() => { load().then(onChanged); }, 1000);
+    return () => clearTimeout(timer);
+  }, [delivery]);
   const retry = async () => {
     setError(null);
     try {
@@ -61,6 +67,6 @@ export function Webhooks() {
         <td>${d.status}</td><td class="num">${d.attempts}</td><td>${d.last_status_code ?? d.last_error ?? '—'}</td><td>${when(d.created_at)}</td>
       </tr>`)}</tbody>
     </table></div>` : null}
-    ${delivery ? html`<${Delivery} endpoint=${selected} id=${delivery} onChanged=${() => setVersion(version + 1)} />` : null}
+    ${delivery ? html`<${Delivery} endpoint=${selected} id=${delivery} onChanged=${() => setVersion((v) => v + 1)} />` : null}
   </section>`;
 }
