@@ -46,6 +46,9 @@ export function Inventory() {
   const [ledger, setLedger] = useState(null);
   const [error, setError] = useState(null);
   const [version, setVersion] = useState(0);
+  const [cursors, setCursors] = useState([null]); // the cursor of each page seen so far
+  const [next, setNext] = useState(null);
+  const cursor = cursors[cursors.length - 1];
 
   useEffect(() => {
     api('GET', '/hubs?limit=100').then((page) => {
@@ -56,13 +59,15 @@ export function Inventory() {
   useEffect(() => {
     if (!hub) return;
     setError(null);
-    api('GET', `/inventory?${new URLSearchParams({ hub, limit: '200' })}`).then((page) => setLevels(page.data), setError);
-  }, [hub, version]);
+    const query = new URLSearchParams({ hub, limit: '100' });
+    if (cursor) query.set('cursor', cursor);
+    api('GET', `/inventory?${query}`).then((page) => { setLevels(page.data); setNext(page.next_cursor); }, setError);
+  }, [hub, version, cursor]);
 
   return html`<section>
     <h1>Inventory</h1>
     <label for="hub-select">Hub</label>
-    <select id="hub-select" value=${hub} onChange=${(e) => { setHub(e.target.value); setLedger(null); }}>
+    <select id="hub-select" value=${hub} onChange=${(e) => { setHub(e.target.value); setLedger(null); setCursors([null]); }}>
       ${hubs.map((h) => html`<option value=${h.code}>${h.code} — ${h.name}</option>`)}
     </select>
     <${ErrorNote} error=${error} />
@@ -77,7 +82,12 @@ export function Inventory() {
         <td><${Adjust} key=${`${l.sku}:${l.on_hand}`} level=${l} onDone=${() => setVersion((v) => v + 1)} /></td>
         <td><button type="button" class="link" onClick=${() => setLedger(l.sku)}>Ledger</button></td>
       </tr>`)}</tbody>
-    </table></div>` : null}
+    </table></div>
+    <div class="pager">
+      <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous</button>
+      <span>Page ${cursors.length}</span>
+      <button type="button" disabled=${!next} onClick=${() => setCursors([...cursors, next])}>Next</button>
+    </div>` : null}
     ${ledger ? html`<${Ledger} hub=${hub} sku=${ledger} />` : null}
   </section>`;
 }
