@@ -110,7 +110,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
       ? new KafkaEventLog(db, {
         brokers: config.kafkaBrokers,
         onError: onEventError,
-        log: (level, message, extra) => logger[level]({ ...extra, component: 'kafka' }, message),
+        logger,
       })
       : new DbEventLog(db, { onError: onEventError }),
     objectStore,
@@ -119,6 +119,14 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     ims: imsAll,
     oms: { inventory, customers, orders: new OrderService(db, inventory), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
   };
+}
+
+/** Releases the connections the context's engines hold (HTTP IMS, Redis, SQS, S3); the database is the caller's. */
+export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.oms.inventory.close?.();
+  await ctx.cache.close?.();
+  await ctx.queue.close?.();
+  await ctx.objectStore.close?.();
 }
 
 /** Start-up work that needs the database: migrations, then the first-run admin key. */

@@ -13,11 +13,11 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { FAKE_CREDENTIALS, startS3, type S3Emulator } from './helpers/emulators';
 import { startRole, type RoleProcess } from './helpers/role-process';
+import { redisReachable, TEST_REDIS_URL } from './helpers/redis';
 import { forEachConcurrently } from '../src/shared/concurrently';
 
 const ADMIN_KEY = `e2e-admin-${randomBytes(8).toString('hex')}`;
@@ -28,14 +28,8 @@ const SKUS = Array.from({ length: 20 }, (_, i) => `S${String(i).padStart(2, '0')
 const STOCK_PER_ITEM = 2_000; // enough for part of the orders: the rest wait, which must not oversell
 const HEADER = 'order_id,customer_name,customer_email,product_name,sku,hub_id,quantity,unit_price,total_amount,order_date,shipping_address';
 
-const hasRedis = await new Promise<boolean>((resolve) => {
-  const socket = new Socket().setTimeout(1000);
-  socket.once('connect', () => (socket.destroy(), resolve(true)));
-  socket.once('error', () => resolve(false));
-  socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  socket.connect(6379, '127.0.0.1');
-});
-if (!hasRedis) console.log('scale-out test runs with the in-process cache: nothing answers on 127.0.0.1:6379');
+const hasRedis = await redisReachable();
+if (!hasRedis) console.log(`scale-out test runs with the in-process cache: nothing answers at ${TEST_REDIS_URL}`);
 
 /** Files of 1–3 line orders; every 40th order is invalid (bad quantity on all its lines). Answers the valid order count. */
 function makeCsv(prefix: string, rows: number): { csv: string; validOrders: number } {
@@ -134,7 +128,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           DATABASE_URL: database.url, DATABASE_POOL_SIZE: '4', OMS_ADMIN_API_KEY: ADMIN_KEY,
           S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true',
           AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
-          REDIS_URL: hasRedis ? 'redis://127.0.0.1:6379' : '', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+          REDIS_URL: hasRedis ? TEST_REDIS_URL : '', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
           WEBHOOK_RETRY_SCHEDULE: '0,1,1,2,5', INGEST_VISIBILITY_SECONDS: '6',
         };
         const oms = { ...common, IMS_URL: `http://127.0.0.1:${imsPort}`, IMS_API_KEY: ADMIN_KEY };

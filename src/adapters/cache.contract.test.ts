@@ -3,25 +3,13 @@
  * (the real server on 127.0.0.1:6379, or REDIS_URL; skipped with a printed reason when absent).
  */
 import { randomBytes } from 'node:crypto';
-import { Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Cache } from '../ports/cache';
 import { MemoryCache } from './memory/lru-cache';
 import { RedisCache } from './redis/cache';
+import { redisReachable, TEST_REDIS_URL } from '../../test/helpers/redis';
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-
-async function redisReachable(): Promise<boolean> {
-  const url = new URL(REDIS_URL);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.setTimeout(1000);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-    socket.connect(Number(url.port || 6379), url.hostname);
-  });
-}
+const REDIS_URL = TEST_REDIS_URL;
 
 const hasRedis = await redisReachable();
 if (!hasRedis) console.log(`Redis cache contract SKIPPED: nothing answers at ${REDIS_URL}`);

@@ -31,7 +31,11 @@ function parse<O extends ParseArgsConfig['options']>(args: string[], options: O)
 }
 
 const write = (text: string) => process.stdout.write(text);
-const json = (value: unknown) => write(`${JSON.stringify(value, null, 2)}\n`);
+/** Prints the API's JSON as is (`--json`), and answers the exit code. */
+function printJson(value: unknown): number {
+  write(`${JSON.stringify(value, null, 2)}\n`);
+  return 0;
+}
 
 /** Columns padded to their widest cell. */
 function table(head: string[], rows: (string | number)[][]): string {
@@ -62,7 +66,7 @@ export async function runClientCommand(command: string, argv: string[]): Promise
     const [sub, id] = positionals;
     if (sub === 'get' && id && positionals.length === 2) {
       const order = await call(connection, 'GET', `/orders/${encodeURIComponent(id)}`);
-      if (values.json) return json(order), 0;
+      if (values.json) return printJson(order);
       write(`Order ${order.id}${order.reference ? ` (${order.reference})` : ''}: ${order.status}, ${order.total_amount} ${order.currency ?? ''}\n`.replace(' \n', '\n'));
       write(`Hub ${order.hub}; customer ${order.customer?.name ?? '—'} <${order.customer?.email ?? '—'}>; created ${order.created_at}\n`);
       write(table(['sku', 'name', 'quantity', 'unit_price'], order.items.map((i: any) => [i.sku, i.name ?? '', i.quantity, i.unit_price])));
@@ -74,7 +78,7 @@ export async function runClientCommand(command: string, argv: string[]): Promise
       const limit = integer('limit', values.limit as string | undefined);
       if (limit !== undefined) query.set('limit', String(limit));
       const page = await call(connection, 'GET', `/orders${query.size > 0 ? `?${query}` : ''}`);
-      if (values.json) return json(page), 0;
+      if (values.json) return printJson(page);
       write(table(['id', 'reference', 'status', 'hub', 'total', 'created_at'], page.data.map((o: any) => [o.id, o.reference ?? '', o.status, o.hub, o.total_amount, o.created_at])));
       if (page.next_cursor) write(`More: oms orders list --cursor ${page.next_cursor}\n`);
       return 0;
@@ -96,7 +100,7 @@ export async function runClientCommand(command: string, argv: string[]): Promise
       const query = new URLSearchParams({ hub: values.hub as string });
       if (values.skus) query.set('skus', values.skus as string);
       const page = await call(connection, 'GET', `/inventory?${query}`);
-      if (values.json) return json(page), 0;
+      if (values.json) return printJson(page);
       show(page.data);
       if (page.next_cursor) write('More SKUs than shown: name them with --skus, or use --json and the API cursor.\n');
       return 0;
@@ -113,7 +117,7 @@ export async function runClientCommand(command: string, argv: string[]): Promise
         ...(expected !== undefined ? { expected_on_hand: expected } : {}),
         ...(values.reason ? { reason: values.reason } : {}),
       });
-      if (values.json) return json(level), 0;
+      if (values.json) return printJson(level);
       show([level]);
       return 0;
     }

@@ -31,7 +31,7 @@ export interface ImportOptions {
 
 const n = (value: number) => value.toLocaleString('en');
 
-export function progressLine(upload: Upload, width = 30): string {
+function progressLine(upload: Upload, width = 30): string {
   const fraction = upload.status === 'completed' ? 1 : upload.size_bytes ? Math.min(1, upload.bytes_done / upload.size_bytes) : 0;
   const filled = Math.round(fraction * width);
   const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;

@@ -1,6 +1,6 @@
 /** `oms start`: runs the roles named by OMS_ROLES until SIGTERM/SIGINT, then shuts down cleanly. */
 import type { Config } from '../config/index';
-import { createContext, prepareDatabase } from '../context';
+import { closeContext, createContext, prepareDatabase } from '../context';
 import { openDatabase } from '../db/open';
 import { buildApp } from '../http/app';
 import { createLogger } from '../logger';
@@ -42,10 +42,7 @@ export async function start(config: Config): Promise<void> {
       clearInterval(purge);
       await app?.close(); // stops accepting connections, waits for in-flight requests
       for (const role of roles) await role.stop(); // finishes the batch in hand
-      await ctx.oms.inventory.close?.();
-      await ctx.cache.close?.();
-      await ctx.queue.close?.();
-      await ctx.objectStore.close?.();
+      await closeContext(ctx);
       await db.close();
       logger.info('stopped');
     } catch (error) {

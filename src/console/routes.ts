@@ -21,14 +21,18 @@ const VENDOR: Record<string, string> = {
 // The page loads only its own scripts and styles, and talks only to this origin.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-export async function consoleRoutes(app: Api): Promise<void> {
-  const vendor = new Map<string, string>();
-  for (const [name, file] of Object.entries(VENDOR)) {
+/** Read once per process, on the first request for one (apps built in tests never pay for it). */
+let vendorFiles: Promise<Map<string, string>> | undefined;
+function vendor(): Promise<Map<string, string>> {
+  vendorFiles ??= Promise.all(Object.entries(VENDOR).map(async ([name, file]) =>
     // The hooks import "preact" by its bare name: point it at our copy, so that the page needs
     // no import map (an inline script the Content-Security-Policy would have to allow).
-    vendor.set(name, (await readFile(file, 'utf8')).replace(/from\s*(["'])preact\1/g, 'from"/console/vendor/preact.js"'));
-  }
+    [name, (await readFile(file, 'utf8')).replace(/from\s*(["'])preact\1/g, 'from"/console/vendor/preact.js"')] as const,
+  )).then((entries) => new Map(entries));
+  return vendorFiles;
+}
 
+export async function consoleRoutes(app: Api): Promise<void> {
   await app.register(async (scope) => {
     scope.addHook('onSend', async (_request, reply) => {
       reply.header('content-security-policy', CSP);
@@ -43,7 +47,7 @@ export async function consoleRoutes(app: Api): Promise<void> {
       schemaHide: true,
     });
     scope.get('/console/vendor/:name', { schema: { hide: true } }, async (request, reply) => {
-      const body = vendor.get((request.params as { name: string }).name);
+      const body = (await vendor()).get((request.params as { name: string }).name);
       if (!body) return reply.callNotFound();
       return reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(body);
     });

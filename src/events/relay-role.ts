@@ -22,7 +22,7 @@ export async function startRelay(ctx: AppContext): Promise<RunningRole> {
     ctx.logger.info('relay: KAFKA_BROKERS is not set, so consumers read the outbox directly; nothing to publish');
     return { drain: async () => {}, stop: async () => {} };
   }
-  const kafka = createKafka({ brokers, log: (level, message, extra) => ctx.logger[level]({ ...extra, component: 'kafka' }, message) });
+  const kafka = createKafka({ brokers, logger: ctx.logger });
   const publisher = new KafkaPublisher(kafka);
   await publisher.connect();
   const outbox = new DbEventLog(ctx.db, {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type RawEnv } from '../../src/config/index';
-import { createContext, prepareDatabase, type AppContext } from '../../src/context';
+import { closeContext, createContext, prepareDatabase, type AppContext } from '../../src/context';
 import { buildApp } from '../../src/http/app';
 import type { Api } from '../../src/http/types';
 import { createTestDatabase, type TestDatabase } from './db';
@@ -96,9 +96,7 @@ export async function buildTestApp(env: RawEnv = {}, options: { poolSize?: numbe
     tenant,
     async close() {
       await app.close();
-      await ctx.queue.close?.();
-      await ctx.objectStore.close?.();
-      await ctx.cache.close?.();
+      await closeContext(ctx);
       await database.drop();
       if (!env.DATA_DIR) await rm(dataDir, { recursive: true, force: true });
     },

@@ -8,6 +8,7 @@
  * transaction has committed. A crash in between re-delivers the batch: handlers are idempotent.
  */
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
 import type { Db } from '../../db/handle';
 import { EVENT_TYPES, type EventType, type LoggedEvent } from '../../events/envelope';
 import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
@@ -23,8 +24,8 @@ export interface KafkaOptions {
   maxAttempts?: number;
   backoffMs?: (attempt: number) => number;
   onError?: (error: unknown, context: Record<string, unknown>) => void;
-  /** kafkajs's own log lines (warnings and errors). */
-  log?: (level: 'error' | 'warn', message: string, extra: Record<string, unknown>) => void;
+  /** Where kafkajs's own warnings and errors go. */
+  logger?: Logger;
 }
 
 export function createKafka(options: KafkaOptions): Kafka {
@@ -34,7 +35,7 @@ export function createKafka(options: KafkaOptions): Kafka {
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => ({ level, log }: LogEntry) => {
       const { message, ...extra } = log;
-      options.log?.(level === KafkaLogLevel.ERROR ? 'error' : 'warn', message, extra);
+      options.logger?.[level === KafkaLogLevel.ERROR ? 'error' : 'warn']({ ...extra, component: 'kafka' }, message);
     },
   });
 }

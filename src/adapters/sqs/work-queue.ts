@@ -45,7 +45,6 @@ interface QueueSetup {
 }
 
 const AWS_HOST = /(^|\.)amazonaws\.com(\.cn)?$/;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SqsWorkQueue implements WorkQueue {
   readonly client: SQSClient;
@@ -186,55 +185,58 @@ export class SqsWorkQueue implements WorkQueue {
     return 'dead';
   }
 
-  /**
-   * A look at the dead-letter queue: messages are received with a short visibility and made
-   * visible again at once. SQS has no "peek", so this is approximate by nature.
-   */
+  /** A look at the dead-letter queue (SQS has no peek, so this is approximate by nature). */
   async deadLetters(queue: string, limit: number): Promise<DeadJob[]> {
     const setup = await this.setup(queue);
-    if (!setup.dlqUrl) return [];
     const seen = new Map<string, DeadJob>();
-    const receipts: string[] = [];
-    for (let round = 0; seen.size < limit && round < Math.ceil(limit / 10) + 2; round++) {
-      const { Messages = [] } = await this.client.send(new ReceiveMessageCommand({
-        QueueUrl: setup.dlqUrl, MaxNumberOfMessages: Math.min(10, limit - seen.size), VisibilityTimeout: 30, WaitTimeSeconds: 0,
-      }));
-      if (Messages.length === 0) break;
-      for (const message of Messages) {
-        receipts.push(message.ReceiptHandle!);
-        seen.set(message.MessageId!, toDeadJob(message, queue));
-      }
+    if (setup.dlqUrl) {
+      await this.walkDeadLetters(setup.dlqUrl, Math.ceil(limit / 10) + 2, async (messages) => {
+        for (const message of messages) seen.set(message.MessageId!, toDeadJob(message, queue));
+        return seen.size >= limit;
+      });
     }
-    await Promise.all(receipts.map((receipt) =>
-      this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: setup.dlqUrl, ReceiptHandle: receipt, VisibilityTimeout: 0 })).catch(() => undefined)));
     return [...seen.values()].slice(0, limit);
   }
 
   /** Moves one dead job back to its queue with fresh attempts. `id` is the dead-letter message's id. */
   async retryDead(id: string): Promise<boolean> {
-    for (const [queue] of Object.entries(this.options.queues)) {
-      const setup = await this.setup(queue);
-      if (!setup.dlqUrl) continue;
-      const held: string[] = [];
-      try {
-        for (let round = 0; round < 20; round++) {
-          const { Messages = [] } = await this.client.send(new ReceiveMessageCommand({
-            QueueUrl: setup.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0,
-          }));
-          if (Messages.length === 0) break;
-          const found = Messages.find((m) => m.MessageId === id);
-          held.push(...Messages.filter((m) => m !== found).map((m) => m.ReceiptHandle!));
-          if (!found) continue;
-          await this.send(queue, toDeadJob(found, queue).payload);
-          await this.client.send(new DeleteMessageCommand({ QueueUrl: setup.dlqUrl, ReceiptHandle: found.ReceiptHandle }));
-          return true;
-        }
-      } finally {
-        await Promise.all(held.map((receipt) =>
-          this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: setup.dlqUrl, ReceiptHandle: receipt, VisibilityTimeout: 0 })).catch(() => undefined)));
-      }
+    for (const queue of Object.keys(this.options.queues)) {
+      const { dlqUrl } = await this.setup(queue);
+      if (!dlqUrl) continue;
+      let moved = false;
+      await this.walkDeadLetters(dlqUrl, 20, async (messages) => {
+        const found = messages.find((m) => m.MessageId === id);
+        if (!found) return false;
+        await this.send(queue, toDeadJob(found, queue).payload);
+        await this.client.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: found.ReceiptHandle }));
+        moved = true;
+        return true;
+      });
+      if (moved) return true;
     }
     return false;
+  }
+
+  /**
+   * Receives up to `rounds` batches of a dead-letter queue, hidden for 30 s, and hands each to
+   * `visit` (true: stop); then makes every message received visible again (a deleted one's
+   * receipt is simply refused).
+   */
+  private async walkDeadLetters(dlqUrl: string, rounds: number, visit: (messages: Message[]) => Promise<boolean>): Promise<void> {
+    const held: string[] = [];
+    try {
+      for (let round = 0; round < rounds; round++) {
+        const { Messages = [] } = await this.client.send(new ReceiveMessageCommand({
+          QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0,
+        }));
+        if (Messages.length === 0) return;
+        held.push(...Messages.map((m) => m.ReceiptHandle!));
+        if (await visit(Messages)) return;
+      }
+    } finally {
+      await Promise.all(held.map((receipt) =>
+        this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: dlqUrl, ReceiptHandle: receipt, VisibilityTimeout: 0 })).catch(() => undefined)));
+    }
   }
 
   /** SQS pushes nothing: the worker's long-polling receive is the wake-up. */
@@ -249,8 +251,6 @@ export class SqsWorkQueue implements WorkQueue {
 
   async close(): Promise<void> {
     for (const url of [...this.pendingAcks.keys()]) await this.flushAcks(url);
-    // Give in-flight batch deletes a moment before the sockets go.
-    await sleep(0);
     this.client.destroy();
   }
 

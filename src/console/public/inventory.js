@@ -1,6 +1,6 @@
 // Inventory: stock per hub and SKU, adjusting a count with the compare-and-swap guard, one SKU's ledger.
 import { useEffect, useState } from '/console/vendor/hooks.js';
-import { api, ErrorNote, html, num, when } from '/console/lib.js';
+import { api, ErrorNote, html, num, Pager, usePager, when } from '/console/lib.js';
 
 function Adjust({ level, onDone }) {
   const [value, setValue] = useState(String(level.on_hand));
@@ -46,9 +46,8 @@ export function Inventory() {
   const [ledger, setLedger] = useState(null);
   const [error, setError] = useState(null);
   const [version, setVersion] = useState(0);
-  const [cursors, setCursors] = useState([null]); // the cursor of each page seen so far
-  const [next, setNext] = useState(null);
-  const cursor = cursors[cursors.length - 1];
+  const pager = usePager();
+  const { cursor } = pager;
 
   useEffect(() => {
     api('GET', '/hubs?limit=100').then((page) => {
@@ -61,13 +60,13 @@ export function Inventory() {
     setError(null);
     const query = new URLSearchParams({ hub, limit: '100' });
     if (cursor) query.set('cursor', cursor);
-    api('GET', `/inventory?${query}`).then((page) => { setLevels(page.data); setNext(page.next_cursor); }, setError);
+    api('GET', `/inventory?${query}`).then((page) => { setLevels(page.data); pager.setNext(page.next_cursor); }, setError);
   }, [hub, version, cursor]);
 
   return html`<section>
     <h1>Inventory</h1>
     <label for="hub-select">Hub</label>
-    <select id="hub-select" value=${hub} onChange=${(e) => { setHub(e.target.value); setLedger(null); setCursors([null]); }}>
+    <select id="hub-select" value=${hub} onChange=${(e) => { setHub(e.target.value); setLedger(null); pager.reset(); }}>
       ${hubs.map((h) => html`<option value=${h.code}>${h.code} — ${h.name}</option>`)}
     </select>
     <${ErrorNote} error=${error} />
@@ -83,11 +82,7 @@ export function Inventory() {
         <td><button type="button" class="link" onClick=${() => setLedger(l.sku)}>Ledger</button></td>
       </tr>`)}</tbody>
     </table></div>
-    <div class="pager">
-      <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous</button>
-      <span>Page ${cursors.length}</span>
-      <button type="button" disabled=${!next} onClick=${() => setCursors([...cursors, next])}>Next</button>
-    </div>` : null}
+    <${Pager} pager=${pager} />` : null}
     ${ledger ? html`<${Ledger} hub=${hub} sku=${ledger} />` : null}
   </section>`;
 }

@@ -1,5 +1,6 @@
 // Shared pieces of the console: the API call with the session's key, formatting, small widgets.
 import { h } from '/console/vendor/preact.js';
+import { useState } from '/console/vendor/hooks.js';
 import htm from '/console/vendor/htm.js';
 
 export const html = htm.bind(h);
@@ -54,6 +55,30 @@ export const ACTIONS = { on_hold: ['cancelled'], new_order: ['shipped', 'cancell
 export const ACTION_LABELS = { cancelled: 'Cancel order', shipped: 'Mark shipped', delivered: 'Mark delivered' };
 
 export const Status = ({ status }) => html`<span class=${`badge badge-${status}`}>${STATUS_LABELS[status] || status}</span>`;
+
+/**
+ * Cursor paging forward and back over an API list: keeps the cursor of every page seen so far.
+ * `cursor` is the page to fetch; tell it the answer's `next_cursor` with `setNext`.
+ */
+export function usePager() {
+  const [cursors, setCursors] = useState([null]);
+  const [next, setNext] = useState(null);
+  return {
+    cursor: cursors[cursors.length - 1],
+    page: cursors.length,
+    next,
+    setNext,
+    forward: () => setCursors([...cursors, next]),
+    back: () => setCursors(cursors.slice(0, -1)),
+    reset: () => setCursors([null]),
+  };
+}
+
+export const Pager = ({ pager }) => html`<div class="pager">
+  <button type="button" disabled=${pager.page === 1} onClick=${pager.back}>Previous</button>
+  <span>Page ${pager.page}</span>
+  <button type="button" disabled=${!pager.next} onClick=${pager.forward}>Next</button>
+</div>`;
 
 export function ErrorNote({ error }) {
   if (!error) return null;

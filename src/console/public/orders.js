@@ -1,16 +1,16 @@
 // Orders: the list with the API's filters and cursor paging, and one order with its history and actions.
 import { useEffect, useState } from '/console/vendor/hooks.js';
-import { ACTION_LABELS, ACTIONS, api, ErrorNote, html, STATUS_LABELS, Status, when } from '/console/lib.js';
+import { ACTION_LABELS, ACTIONS, api, ErrorNote, html, Pager, STATUS_LABELS, Status, usePager, when } from '/console/lib.js';
 
 const EMPTY = { status: '', hub: '', seller: '', customer_id: '', reference: '', from: '', to: '' };
 
 export function Orders() {
   const [filters, setFilters] = useState(EMPTY);
   const [applied, setApplied] = useState(EMPTY);
-  const [cursors, setCursors] = useState([null]); // the cursor of each page seen so far
+  const pager = usePager();
   const [page, setPage] = useState(null);
   const [error, setError] = useState(null);
-  const cursor = cursors[cursors.length - 1];
+  const { cursor } = pager;
 
   useEffect(() => {
     const query = new URLSearchParams({ limit: '20' });
@@ -20,11 +20,11 @@ export function Orders() {
     }
     if (cursor) query.set('cursor', cursor);
     setError(null);
-    api('GET', `/orders?${query}`).then(setPage, setError);
+    api('GET', `/orders?${query}`).then((answer) => { setPage(answer); pager.setNext(answer.next_cursor); }, setError);
   }, [applied, cursor]);
 
   const field = (name) => (e) => setFilters({ ...filters, [name]: e.target.value });
-  const apply = (e) => { e.preventDefault(); setApplied(filters); setCursors([null]); };
+  const apply = (e) => { e.preventDefault(); setApplied(filters); pager.reset(); };
   return html`<section>
     <h1>Orders</h1>
     <form class="filters" onSubmit=${apply} aria-label="Filter orders">
@@ -53,11 +53,7 @@ export function Orders() {
         <td>${when(o.created_at)}</td>
       </tr>`)}</tbody>
     </table></div>
-    <div class="pager">
-      <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous</button>
-      <span>Page ${cursors.length}</span>
-      <button type="button" disabled=${!page.next_cursor} onClick=${() => setCursors([...cursors, page.next_cursor])}>Next</button>
-    </div>` : html`<p aria-busy="true">Loading…</p>`}
+    <${Pager} pager=${pager} />` : html`<p aria-busy="true">Loading…</p>`}
   </section>`;
 }
 

@@ -1,5 +1,5 @@
 // Upload a CSV by drag and drop (or the file picker), watch it being ingested, get the errors CSV.
-import { useEffect, useRef, useState } from '/console/vendor/hooks.js';
+import { useEffect, useState } from '/console/vendor/hooks.js';
 import { api, download, ErrorNote, html, num } from '/console/lib.js';
 
 export function Upload() {
@@ -7,7 +7,6 @@ export function Upload() {
   const [error, setError] = useState(null);
   const [dragging, setDragging] = useState(false);
   const [sending, setSending] = useState(false);
-  const input = useRef(null);
 
   // Poll the upload until it is finished.
   useEffect(() => {
@@ -43,7 +42,7 @@ export function Upload() {
       onDragLeave=${() => setDragging(false)}
       onDrop=${(e) => { e.preventDefault(); setDragging(false); send(e.dataTransfer.files[0]); }}>
       <label for="csv-file">Drop a CSV file here, or choose one</label>
-      <input id="csv-file" ref=${input} type="file" accept=".csv,text/csv" disabled=${sending} onChange=${(e) => send(e.target.files[0])} />
+      <input id="csv-file" type="file" accept=".csv,text/csv" disabled=${sending} onChange=${(e) => send(e.target.files[0])} />
     </div>
     <${ErrorNote} error=${error} />
     ${sending ? html`<p aria-busy="true">Sending the file…</p>` : null}

@@ -7,22 +7,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { randomBytes } from 'node:crypto';
-import { Socket } from 'node:net';
 import { buildTestApp, expectStatus, seedCatalog, ADMIN_KEY, type TestApp, type TestTenant } from '../../../test/helpers/app';
 import { loadConfig } from '../../config/index';
-import { createContext, type AppContext } from '../../context';
+import { closeContext, createContext, type AppContext } from '../../context';
 import { buildApp } from '../../http/app';
+import { redisReachable, TEST_REDIS_URL } from '../../../test/helpers/redis';
 import type { Api } from '../../http/types';
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const hasRedis = await new Promise<boolean>((resolve) => {
-  const url = new URL(REDIS_URL);
-  const socket = new Socket().setTimeout(1000);
-  socket.once('connect', () => (socket.destroy(), resolve(true)));
-  socket.once('error', () => resolve(false));
-  socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  socket.connect(Number(url.port || 6379), url.hostname);
-});
+const REDIS_URL = TEST_REDIS_URL;
+const hasRedis = await redisReachable();
 if (!hasRedis) console.log(`Redis invalidation test SKIPPED: nothing answers at ${REDIS_URL}`);
 
 /** "Process" B: its own context, cache and app over process A's database. */
@@ -51,7 +44,7 @@ for (const [name, env, available, seesRename] of cases) {
     });
     afterAll(async () => {
       await b.app.close();
-      await b.ctx.cache.close?.();
+      await closeContext(b.ctx);
       await a.close();
     });
 

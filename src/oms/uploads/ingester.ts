@@ -5,7 +5,7 @@
  * last committed batch, so every row is counted once and no order is created twice.
  */
 import { createHash } from 'node:crypto';
-import { parse, type Parser } from 'csv-parse';
+import { parse } from 'csv-parse';
 import type { Logger } from 'pino';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
@@ -139,7 +139,7 @@ export class UploadIngester {
         const continuesOrder = last !== undefined && line.reference !== undefined && line.reference === last.reference;
         if (pending.length >= this.batchRows && !continuesOrder) {
           // The parser has read up to this row's end: the batch's rows end a little before it.
-          await flush(pending, (parser as Parser).info.bytes);
+          await flush(pending, parser.info.bytes);
           pending = [];
         }
         pending.push(line);
@@ -150,7 +150,7 @@ export class UploadIngester {
       throw error;
     }
     if (!header) throw new LayoutError('The file is empty: it has no header row');
-    if (pending.length > 0) await flush(pending, (parser as Parser).info.bytes);
+    if (pending.length > 0) await flush(pending, parser.info.bytes);
     await lastStore;
     const errorsFile = await composeErrors(this.store, upload.id, header, batches);
     await finishUpload(this.db, upload.id, { status: 'completed', errors_file: errorsFile });
