@@ -22,12 +22,14 @@ import { FormData, request } from 'undici';
 import { forEachConcurrently } from '../src/shared/concurrently';
 import { createBenchDatabase, lcg } from './lib/server-db';
 import { record } from './lib/summary';
+import { ADMIN, call, startService, type Service } from './lib/service';
+
+const INGEST_ROLES = { OMS_ROLES: 'api,ingest', MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) };
 import { FAKE_CREDENTIALS, startS3, startSqs } from '../test/helpers/emulators';
 
 const ROWS = Number(process.env.BENCH_ROWS || 1_000_000);
 const ENGINES = (process.env.BENCH_ENGINES || 'postgres,pglite,engines').split(',');
 const ENGINE_ROWS = Number(process.env.BENCH_ENGINE_ROWS || 200_000);
-const ADMIN = 'bench-admin-key-0123456789';
 const HUBS = 10;
 const SKUS = 1000;
 const HEADER = 'order_id,customer_name,customer_email,product_name,sku,hub_id,quantity,unit_price,total_amount,order_date,shipping_address';
@@ -61,52 +63,6 @@ export async function generate(file: string, rows: number): Promise<number> {
   out.end(buffer);
   await once(out, 'finish');
   return invalid;
-}
-
-interface Service {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startService(env: Record<string, string>): Promise<Service> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  // Started as `npm start` starts it (with its node flags: the heap cap), without npm's own
-  // process in between, so that the RSS read is the service's. BENCH_SERVICE_NODE_ARGS replaces
-  // the flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "" for none.
-  const startScript: string = JSON.parse(await readFile('package.json', 'utf8')).scripts.start;
-  const startFlags = startScript.split(' ').filter((word) => word.startsWith('--'));
-  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS === undefined ? startFlags : process.env.BENCH_SERVICE_NODE_ARGS.split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, 'bin/oms.mjs', 'start'], {
-    env: { ...process.env, ...env, PORT: String(port), OMS_ROLES: 'api,ingest', OMS_ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn', MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ready = await request(`${url}/ready`).then((r) => r.body.text().then(() => r.statusCode)).catch(() => 0);
-    if (ready === 200) break;
-    if (i > 600) throw new Error('service did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
-}
-
-async function call(url: string, method: 'GET' | 'POST' | 'PUT', pathName: string, key: string, body?: unknown) {
-  const res = await request(`${url}${pathName}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  if (res.statusCode >= 300) throw new Error(`${method} ${pathName}: ${res.statusCode} ${text}`);
-  return JSON.parse(text);
 }
 
 async function seed(service: Service): Promise<string> {
@@ -208,7 +164,7 @@ export async function runIngestBench(): Promise<void> {
       const bench = await createBenchDatabase('ingest', 4);
       try {
         const copySeconds = await rawCopy(bench.url, file);
-        const service = await startService({ DATABASE_URL: bench.url, DATA_DIR: path.join(dir, 'pg-data') });
+        const service = await startService({ DATABASE_URL: bench.url, DATA_DIR: path.join(dir, 'pg-data'), ...INGEST_ROLES });
         try {
           const key = await seed(service);
           const r = await timeIngest(service, key, file);
@@ -235,7 +191,7 @@ export async function runIngestBench(): Promise<void> {
     }
     if (ENGINES.includes('pglite')) {
       const dataDir = path.join(dir, 'pglite-data');
-      const service = await startService({ DATA_DIR: dataDir });
+      const service = await startService({ DATA_DIR: dataDir, ...INGEST_ROLES });
       let r: Awaited<ReturnType<typeof timeIngest>>;
       try {
         const key = await seed(service);
@@ -274,7 +230,7 @@ CSV ingest of ${ENGINE_ROWS.toLocaleString('en')} rows on PostgreSQL, by object 
       const env: Record<string, string> = { DATABASE_URL: bench.url, DATA_DIR: path.join(dir, `engines-${results.length}`), AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey };
       if (s3) Object.assign(env, { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true' });
       if (sqs) Object.assign(env, { SQS_QUEUE_URL: await sqs.createQueue('bench-ingest'), SQS_ENDPOINT: sqs.endpoint });
-      const service = await startService(env);
+      const service = await startService({ ...env, ...INGEST_ROLES });
       try {
         const key = await seed(service);
         const r = await timeIngest(service, key, file);

@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: async () => (await import('./ingest')).runIngestBench(),
   parsers: async () => (await import('./csv-parsers')).runParsersBench(),
   webhooks: async () => (await import('./webhooks')).runWebhooksBench(),
+  cli: async () => (await import('./cli')).runCliBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,6 +1,16 @@
 #!/usr/bin/env node
-// The `oms` command. Sources are TypeScript, loaded through tsx: no build step to forget.
-import { register } from 'tsx/esm/api';
+// The `oms` command. The service's sources are TypeScript, run through tsx: no build step to
+// forget. Help and the client commands, which people run often and wait for, run from a small
+// bundle of their own sources instead (bin/client-bundle.mjs), without loading the service.
+const CLIENT = new Set([undefined, 'help', '--help', '-h', 'import', 'orders', 'inventory']);
+const argv = process.argv.slice(2);
 
-register();
-await import('../src/main.ts');
+if (CLIENT.has(argv[0])) {
+  const { clientBundle } = await import('./client-bundle.mjs');
+  const { runClient } = await import(await clientBundle());
+  process.exitCode = await runClient(argv);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/main.ts');
+}

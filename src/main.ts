@@ -1,42 +1,30 @@
-/** Entry point: `oms start | migrate | seed-demo`, and the client commands `import | orders | inventory`. */
+/**
+ * Entry point of the service commands: `oms start | migrate | seed-demo`. Help and the client
+ * commands (`import | orders | inventory`) are src/cli/client.ts, which bin/oms.mjs runs without
+ * loading any of this; they are handled here too for a caller that imports this file directly.
+ */
 import { migrateCommand } from './cli/migrate';
 import { seedDemo } from './cli/seed-demo';
 import { start } from './cli/start';
-import { CliError } from './cli/api-client';
-import { CLIENT_USAGE, runClientCommand } from './cli/client-commands';
+import { isClientCommand, runClient } from './cli/client';
+import { ListenError } from './cli/listen-check';
+import { USAGE } from './cli/usage';
 import { ConfigError, loadConfig, readEnv, type RawEnv } from './config/index';
 import { DataDirInUseError } from './db/pglite-lock';
 
-const CLIENT_COMMANDS = new Set(['import', 'orders', 'inventory']);
-
-const USAGE = `Usage: oms <command>
-
-Commands:
-  start       run the service: the roles in OMS_ROLES (default all), or
-              --roles api,ingest,finalizer,webhooks,relay (any subset)
-  migrate     apply database migrations and exit
-  seed-demo   create a demo tenant with hubs, SKUs and stock, and print its API key
-
-${CLIENT_USAGE}
-Configuration comes from environment variables; see README.md.
-`;
+const SERVICE_COMMANDS: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = {
+  start,
+  migrate: migrateCommand,
+  'seed-demo': seedDemo,
+};
 
 async function main(argv: string[]): Promise<void> {
-  const command = argv[0] ?? 'start';
-  if (command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
+  const command = argv[0];
+  if (isClientCommand(command)) {
+    process.exitCode = await runClient(argv);
     return;
   }
-  if (CLIENT_COMMANDS.has(command)) {
-    process.exitCode = await runClientCommand(command, argv.slice(1));
-    return;
-  }
-  const commands: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = {
-    start,
-    migrate: migrateCommand,
-    'seed-demo': seedDemo,
-  };
-  const run = commands[command];
+  const run = SERVICE_COMMANDS[command!];
   if (!run) {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
     process.exitCode = 2;
@@ -57,15 +45,19 @@ function withFlags(raw: RawEnv, flags: string[]): RawEnv {
   return raw;
 }
 
+/** Exit codes from sysexits.h, so that scripts can tell a bad setting from a busy port. */
+function exitCodeOf(error: unknown): number | undefined {
+  if (error instanceof ConfigError || error instanceof DataDirInUseError) return 78; // EX_CONFIG
+  if (error instanceof ListenError) return 69; // EX_UNAVAILABLE
+  return undefined;
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof CliError) {
-    process.stderr.write(`oms: ${error.message}\n`);
-    process.exitCode = error.exitCode;
-  } else if (error instanceof ConfigError || error instanceof DataDirInUseError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exitCode = 78; // EX_CONFIG
-  } else {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
+  const code = exitCodeOf(error);
+  if (code !== undefined) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(code); // at once: whatever a failed start opened must not keep the process alive
   }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
 });

@@ -91,6 +91,10 @@ it('orders list and get, as a table and as JSON', async () => {
   expect(got.stdout).toContain(`Order ${id} (C1)`);
   expect(got.stdout).toMatch(/A\s+Shirt\s+2\s+10\.00/);
   expect((await oms(['orders', 'get', id, '--json'])).stdout).toContain('"reference": "C1"');
+  const byReference = await oms(['orders', 'get', 'C1']);
+  expect(byReference.stdout).toContain(`Order ${id} (C1)`);
+  expect(byReference.stdout).toContain('customer Ann <ann@x.io>');
+  expect(await oms(['orders', 'get', 'NO-SUCH-REF'])).toMatchObject({ code: 1, stderr: expect.stringContaining('no order has the id or reference "NO-SUCH-REF"') });
   expect((await oms(['orders', 'frob'])).code).toBe(2);
 });
 
@@ -107,4 +111,11 @@ it('inventory get and set, with the compare-and-swap guard', async () => {
   expect(JSON.parse(got.stdout).data.map((l: { sku: string; on_hand: number }) => [l.sku, l.on_hand])).toEqual([['A', 10], ['B', 10]]);
   expect((await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B'])).stderr).toContain('exactly one of --on-hand N or --delta N');
   expect((await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--on-hand', 'x'])).stderr).toContain('--on-hand must be a whole number');
+});
+
+it('with no command, prints help and exits 0', async () => {
+  const help = await oms([]);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/^Usage: oms <command>/);
+  expect(help.stdout).toContain('orders get ID-OR-REFERENCE');
 });

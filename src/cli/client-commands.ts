@@ -5,16 +5,10 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readEnv } from '../config/index';
-import { call, CliError, connectionFrom } from './api-client';
+import { call, CliError, connectionFrom, type Connection } from './api-client';
 import { importFile } from './import';
+import { CLIENT_USAGE } from './usage';
 
-export const CLIENT_USAGE = `Client commands (against a running service; --url URL, --key KEY or OMS_URL, OMS_API_KEY):
-  import FILE.csv [--wait] [--json]          upload a CSV; --wait shows progress until it is done
-  orders list [--status S] [--hub H] [--reference R] [--limit N] [--cursor C] [--json]
-  orders get ID [--json]
-  inventory get --hub H [--skus A,B,…] [--json]
-  inventory set --hub H --sku S (--on-hand N | --delta N) [--expected N] [--reason TEXT] [--json]
-`;
 
 const common = {
   url: { type: 'string' },
@@ -37,6 +31,12 @@ function printJson(value: unknown): number {
   return 0;
 }
 
+/** "Name <email>", or the e-mail alone when the name is the e-mail (CSV rows without a name). */
+function customerLabel(customer?: { name: string; email: string }): string {
+  if (!customer) return '—';
+  return customer.name && customer.name !== customer.email ? `${customer.name} <${customer.email}>` : customer.email;
+}
+
 /** Columns padded to their widest cell. */
 function table(head: string[], rows: (string | number)[][]): string {
   const cells = [head, ...rows.map((row) => row.map(String))];
@@ -48,6 +48,16 @@ function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^-?\d+$/.test(value)) throw new CliError(`--${name} must be a whole number, got "${value}"`, 2);
   return Number(value);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An order by its id, or by the tenant's own reference (unique per tenant). */
+async function findOrder(connection: Connection, idOrReference: string) {
+  if (UUID.test(idOrReference)) return call(connection, 'GET', `/orders/${idOrReference}`);
+  const page = await call(connection, 'GET', `/orders?reference=${encodeURIComponent(idOrReference)}&limit=1`);
+  if (page.data.length === 0) throw new CliError(`no order has the id or reference "${idOrReference}"`);
+  return page.data[0];
 }
 
 export async function runClientCommand(command: string, argv: string[]): Promise<number> {
@@ -65,10 +75,10 @@ export async function runClientCommand(command: string, argv: string[]): Promise
     const connection = connectionFrom(values, env);
     const [sub, id] = positionals;
     if (sub === 'get' && id && positionals.length === 2) {
-      const order = await call(connection, 'GET', `/orders/${encodeURIComponent(id)}`);
+      const order = await findOrder(connection, id);
       if (values.json) return printJson(order);
       write(`Order ${order.id}${order.reference ? ` (${order.reference})` : ''}: ${order.status}, ${order.total_amount} ${order.currency ?? ''}\n`.replace(' \n', '\n'));
-      write(`Hub ${order.hub}; customer ${order.customer?.name ?? '—'} <${order.customer?.email ?? '—'}>; created ${order.created_at}\n`);
+      write(`Hub ${order.hub}; customer ${customerLabel(order.customer)}; created ${order.created_at}\n`);
       write(table(['sku', 'name', 'quantity', 'unit_price'], order.items.map((i: any) => [i.sku, i.name ?? '', i.quantity, i.unit_price])));
       return 0;
     }
@@ -83,7 +93,7 @@ export async function runClientCommand(command: string, argv: string[]): Promise
       if (page.next_cursor) write(`More: oms orders list --cursor ${page.next_cursor}\n`);
       return 0;
     }
-    throw new CliError(`usage: oms orders list|get ID\n\n${CLIENT_USAGE}`, 2);
+    throw new CliError(`usage: oms orders list | oms orders get ID-OR-REFERENCE\n\n${CLIENT_USAGE}`, 2);
   }
 
   if (command === 'inventory') {

@@ -1,4 +1,11 @@
-/** `oms start`: runs the roles named by OMS_ROLES until SIGTERM/SIGINT, then shuts down cleanly. */
+/**
+ * `oms start`: runs the roles named by OMS_ROLES until SIGTERM/SIGINT, then shuts down cleanly.
+ *
+ * Order matters for a start that cannot work: the port is tried before the database is opened
+ * (a busy port fails in milliseconds, not after migrations), and the API listens before any
+ * background role starts, so a failed listen leaves nothing running that would keep the
+ * process, or the embedded database's data folder, alive.
+ */
 import type { Config } from '../config/index';
 import { closeContext, createContext, prepareDatabase } from '../context';
 import { openDatabase } from '../db/open';
@@ -8,24 +15,43 @@ import { startFinalizer, type RunningRole } from '../oms/orders/finalizer-role';
 import { startIngest } from '../oms/uploads/ingest-role';
 import { startWebhooks } from '../oms/webhooks/webhooks-role';
 import { startRelay } from '../events/relay-role';
+import { assertCanListen, ListenError } from './listen-check';
 
 export async function start(config: Config): Promise<void> {
+  if (config.roles.has('api')) await assertCanListen(config.host, config.port);
   const logger = createLogger(config);
   const db = await openDatabase(config, (error) => logger.error({ err: error }, 'background database error'));
   const ctx = createContext({ config, logger, db, processMetrics: true });
-  await prepareDatabase(ctx);
-
   const roles: RunningRole[] = [];
-  if (config.roles.has('finalizer')) roles.push(await startFinalizer(ctx));
-  if (config.roles.has('ingest')) roles.push(await startIngest(ctx));
-  if (config.roles.has('webhooks')) roles.push(await startWebhooks(ctx));
-  if (config.roles.has('relay')) roles.push(await startRelay(ctx));
   const app = config.roles.has('api') ? await buildApp(ctx) : undefined;
-  if (app) await app.listen({ port: config.port, host: config.host });
-  // Expired Idempotency-Key records are purged hourly.
   const purge = setInterval(() => void ctx.idempotency.purgeExpired().catch(() => undefined), 3_600_000);
-  purge.unref();
-  logger.info({ roles: [...config.roles], database: db.kind }, 'started');
+  purge.unref(); // expired Idempotency-Key records are purged hourly
+
+  /** Stops what runs, in the order that loses nothing: no new requests, then no new work. */
+  const shutdown = async () => {
+    clearInterval(purge);
+    await app?.close(); // stops accepting connections, waits for in-flight requests
+    for (const role of roles) await role.stop(); // finishes the batch in hand
+    await closeContext(ctx);
+    await db.close();
+  };
+
+  try {
+    await prepareDatabase(ctx);
+    if (app) {
+      await app.listen({ port: config.port, host: config.host }).catch((error: NodeJS.ErrnoException) => {
+        throw new ListenError(config.host, config.port, error);
+      });
+    }
+    if (config.roles.has('finalizer')) roles.push(await startFinalizer(ctx));
+    if (config.roles.has('ingest')) roles.push(await startIngest(ctx));
+    if (config.roles.has('webhooks')) roles.push(await startWebhooks(ctx));
+    if (config.roles.has('relay')) roles.push(await startRelay(ctx));
+  } catch (error) {
+    await shutdown().catch(() => undefined);
+    throw error;
+  }
+  logger.info({ roles: [...config.roles], database: db.kind, url: app ? `http://${config.host}:${config.port}` : undefined }, 'started');
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -39,11 +65,7 @@ export async function start(config: Config): Promise<void> {
     }, 25_000);
     deadline.unref();
     try {
-      clearInterval(purge);
-      await app?.close(); // stops accepting connections, waits for in-flight requests
-      for (const role of roles) await role.stop(); // finishes the batch in hand
-      await closeContext(ctx);
-      await db.close();
+      await shutdown();
       logger.info('stopped');
     } catch (error) {
       logger.error({ err: error }, 'error while shutting down');

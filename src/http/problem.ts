@@ -15,7 +15,7 @@ export interface ProblemDocument {
   status: number;
   detail: string;
   code: string;
-  errors?: { field: string; message: string }[];
+  errors?: { field: string; message: string; value?: string }[];
   instance?: string;
   [extension: string]: unknown;
 }
@@ -42,7 +42,7 @@ export function renderProblem(
     code,
   };
   if (errors.length > 0) {
-    problem.errors = errors.map((e) => ({ field: e.field, message: translate(e.code, language, e.params) }));
+    problem.errors = errors.map((e) => ({ field: e.field, message: translate(e.code, language, e.params), ...(e.value !== undefined ? { value: e.value } : {}) }));
   }
   return problem;
 }

@@ -20,7 +20,7 @@ export const Timestamp = Type.Unsafe<Date>({ type: 'string', format: 'date-time'
 /** A code or an id: what orders, CSV rows and inventory requests use to name a hub, SKU or seller. */
 export const Ref = Type.String({ minLength: 1, maxLength: 64, description: 'A code, or an id' });
 
-export const FieldProblem = Type.Object({ field: Type.String(), message: Type.String() });
+export const FieldProblem = Type.Object({ field: Type.String(), message: Type.String(), value: Type.Optional(Type.String({ description: 'The value sent, when the message is about it' })) });
 
 export const Problem = Type.Object(
   {

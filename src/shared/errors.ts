@@ -10,7 +10,12 @@ export interface FieldError {
   /** Message code from the catalog plus its parameters, rendered per request language. */
   code: MessageCode;
   params?: Record<string, string | number>;
+  /** The value the caller sent, where showing it helps (an unknown code, say). */
+  value?: string;
 }
+
+/** A value as an error message quotes it: whole when short, cut at 64 characters otherwise. */
+export const shownValue = (value: string) => (value.length > 64 ? `${value.slice(0, 64)}…` : value);
 
 export class AppError extends Error {
   constructor(
@@ -40,6 +45,11 @@ export class FieldErrors {
   readonly list: FieldError[] = [];
   add(field: string, code: MessageCode, params?: Record<string, string | number>): void {
     this.list.push({ field, code, params });
+  }
+  /** `field` names a hub, SKU, seller… that the tenant does not have; the message quotes it. */
+  unknown(field: string, resource: string, value: string): void {
+    const shown = shownValue(value);
+    this.list.push({ field, code: 'field.unknown_reference', params: { resource, value: shown }, value: shown });
   }
   throwIfAny(): void {
     if (this.list.length > 0) throw invalid(this.list);

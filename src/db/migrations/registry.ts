@@ -8,6 +8,8 @@ import { omsSchema } from './20261122-0003-oms-schema';
 import { uploadsAndJobs } from './20261122-0004-uploads-and-jobs';
 import { webhooks } from './20261122-0005-webhooks';
 import { uploadProgress } from './20261122-0006-upload-progress';
+import { orderShortages } from './20261130-0007-order-shortages';
+import { uploadDecimalSeparator } from './20261130-0008-upload-decimal-separator';
 
 export interface Migration {
   id: string;
@@ -15,4 +17,4 @@ export interface Migration {
   down: string;
 }
 
-export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs, webhooks, uploadProgress];
+export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs, webhooks, uploadProgress, orderShortages, uploadDecimalSeparator];

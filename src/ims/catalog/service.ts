@@ -111,7 +111,7 @@ export class CatalogService {
       if (ref === undefined || ref === null) continue;
       const found = (await this.lookup.resolve(tenantId, refKind, [ref])).get(ref);
       if (found) out[field] = found.id;
-      else errors.add(field, 'field.unknown_reference', { resource: CATALOG[refKind].label });
+      else errors.unknown(field, CATALOG[refKind].label, ref);
     }
     errors.throwIfAny();
     return out;
@@ -124,7 +124,7 @@ export class CatalogService {
     }
     if (pg?.code === PG_FOREIGN_KEY_VIOLATION) {
       // A seller or category deleted between look-up and insert.
-      return new AppError(422, 'validation.failed', {}, [{ field: 'seller_id', code: 'field.unknown_reference', params: { resource: 'Seller or Category' } }]);
+      return new AppError(422, 'validation.failed', {}, [{ field: 'seller_id', code: 'field.reference_deleted', params: { resource: 'Seller or Category' } }]);
     }
     return error;
   }

@@ -103,7 +103,7 @@ export class BatchReserver {
       if (seen.has(input.order_id)) errors.add(`[${n}].order_id`, 'field.invalid');
       seen.add(input.order_id);
       const hub = hubs.get(input.hub);
-      if (!hub) errors.add(`[${n}].hub`, 'field.unknown_reference', { resource: 'Hub' });
+      if (!hub) errors.unknown(`[${n}].hub`, 'Hub', input.hub);
       return { input, hub: hub!, lines: planLines(input.items, skus, errors, `[${n}].items`) };
     });
     errors.throwIfAny();

@@ -22,7 +22,7 @@ export function planLines(
   const wanted = new Map<string, PlannedLine>();
   items.forEach((item, i) => {
     const sku = skus.get(item.sku);
-    if (!sku) return errors.add(`${prefix}[${i}].sku`, 'field.unknown_reference', { resource: 'SKU' });
+    if (!sku) return errors.unknown(`${prefix}[${i}].sku`, 'SKU', item.sku);
     const line = wanted.get(sku.id) ?? { sku_id: sku.id, code: sku.code, quantity: 0 };
     line.quantity += item.quantity;
     wanted.set(sku.id, line);

@@ -61,7 +61,7 @@ export class ReservationService {
   async reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult> {
     const errors = new FieldErrors();
     const hub = (await this.lookup.resolve(tenantId, 'hub', [input.hub])).get(input.hub);
-    if (!hub) errors.add('hub', 'field.unknown_reference', { resource: 'Hub' });
+    if (!hub) errors.unknown('hub', 'Hub', input.hub);
     const skus = await this.lookup.resolve(tenantId, 'sku', input.items.map((i) => i.sku));
     const lines = planLines(input.items, skus, errors, 'items');
     errors.throwIfAny();

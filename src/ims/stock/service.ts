@@ -54,8 +54,8 @@ export class StockService {
     const hubs = await this.lookup.resolve(tenantId, 'hub', updates.map((u) => u.hub));
     const skus = await this.lookup.resolve(tenantId, 'sku', updates.map((u) => u.sku));
     updates.forEach((u, i) => {
-      if (!hubs.has(u.hub)) errors.add(at(i, 'hub'), 'field.unknown_reference', { resource: 'Hub' });
-      if (!skus.has(u.sku)) errors.add(at(i, 'sku'), 'field.unknown_reference', { resource: 'SKU' });
+      if (!hubs.has(u.hub)) errors.unknown(at(i, 'hub'), 'Hub', u.hub);
+      if (!skus.has(u.sku)) errors.unknown(at(i, 'sku'), 'SKU', u.sku);
     });
     errors.throwIfAny();
 
@@ -123,10 +123,10 @@ export class StockService {
   async levels(tenantId: string, query: { hub: string; skus?: string[]; limit: number; cursor?: string }) {
     const errors = new FieldErrors();
     const hub = (await this.lookup.resolve(tenantId, 'hub', [query.hub])).get(query.hub);
-    if (!hub) errors.add('hub', 'field.unknown_reference', { resource: 'Hub' });
+    if (!hub) errors.unknown('hub', 'Hub', query.hub);
     const skus = query.skus ? await this.lookup.resolve(tenantId, 'sku', query.skus) : undefined;
     const unknown = query.skus?.filter((s) => !skus?.has(s)) ?? [];
-    if (unknown.length > 0) errors.add('skus', 'field.unknown_reference', { resource: `SKU (${unknown.slice(0, 10).join(', ')})` });
+    if (unknown.length > 0) errors.unknown('skus', unknown.length === 1 ? 'SKU' : 'SKU (each of these)', unknown.slice(0, 10).join(','));
     errors.throwIfAny();
 
     const scope = new TenantScope(this.db, tenantId);
@@ -151,8 +151,8 @@ export class StockService {
     const errors = new FieldErrors();
     const hub = query.hub ? (await this.lookup.resolve(tenantId, 'hub', [query.hub])).get(query.hub) : undefined;
     const sku = query.sku ? (await this.lookup.resolve(tenantId, 'sku', [query.sku])).get(query.sku) : undefined;
-    if (query.hub && !hub) errors.add('hub', 'field.unknown_reference', { resource: 'Hub' });
-    if (query.sku && !sku) errors.add('sku', 'field.unknown_reference', { resource: 'SKU' });
+    if (query.hub && !hub) errors.unknown('hub', 'Hub', query.hub);
+    if (query.sku && !sku) errors.unknown('sku', 'SKU', query.sku);
     errors.throwIfAny();
     const before = decodeCursor(query.cursor);
     const rows = await listTransactions(new TenantScope(this.db, tenantId), {

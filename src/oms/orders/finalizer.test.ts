@@ -39,13 +39,29 @@ describe('finalizer', () => {
     expect(updates.map((e) => [e.data.previous_status, e.data.order.status])).toEqual([['on_hold', 'new_order']]);
   });
 
-  it('holds an order without stock and reserves it when stock arrives', async () => {
+  it('holds an order without stock, says why (line by line, in the order and its history), and reserves it when stock arrives', async () => {
     const own = await shop(1);
-    const order = (await place(own, 2)).body;
+    const order = (await place(own, 3)).body;
     await finalizer.drain();
-    expect(await statusOf(own, order.id)).toBe('on_hold');
+    const waiting = (await own.as('GET', `/orders/${order.id}`)).body;
+    expect(waiting).toMatchObject({ status: 'on_hold', status_reason: 'insufficient_stock', shortages: [{ sku: 'A', hub: 'H', requested: 3, available: 1 }] });
+    const history = (await own.as('GET', `/orders/${order.id}/history`)).body.data;
+    expect(history.map((h: any) => [h.type, h.previous_status, h.status, h.status_reason])).toEqual([
+      ['order.created', null, 'on_hold', null],
+      ['order.updated', 'on_hold', 'on_hold', 'insufficient_stock'],
+    ]);
+    expect(history[1].shortages).toEqual([{ sku: 'A', hub: 'H', requested: 3, available: 1 }]);
+
+    // Stock rises but not enough: the figures follow, without another event.
+    await own.as('PUT', '/inventory', { body: { hub: 'H', sku: 'A', delta: 1 } });
+    await eventually(async () => expect((await own.as('GET', `/orders/${order.id}`)).body.shortages).toEqual([{ sku: 'A', hub: 'H', requested: 3, available: 2 }]));
+    expect((await own.as('GET', `/orders/${order.id}/history`)).body.data).toHaveLength(2);
+
     await own.as('PUT', '/inventory', { body: { hub: 'H', sku: 'A', delta: 1 } });
     await eventually(async () => expect(await statusOf(own, order.id)).toBe('new_order'));
+    const reserved = (await own.as('GET', `/orders/${order.id}`)).body;
+    expect(reserved.status_reason).toBeUndefined();
+    expect(reserved.shortages).toBeUndefined();
   });
 
   it('cancels an order without stock when the tenant says so', async () => {

@@ -3,9 +3,10 @@
  *
  * - order.created → reserve its lines in IMS (all or none, idempotent per order id) →
  *   on_hold → new_order with order.updated, in one OMS transaction.
- * - Not enough stock → the tenant's backorder_policy: `hold` keeps the order on_hold (it is
- *   retried, oldest first, when stock for one of its SKUs at its hub rises); `cancel` cancels it
- *   with status_reason insufficient_stock.
+ * - Not enough stock → the tenant's backorder_policy: `hold` keeps the order on_hold with
+ *   status_reason insufficient_stock and its shortages (each line short: SKU, hub, asked,
+ *   available), and retries it, oldest first, when stock for one of its SKUs at its hub rises;
+ *   `cancel` cancels it with status_reason insufficient_stock.
  *
  * Every step is idempotent, so a redelivered event (after a crash anywhere in between)
  * changes nothing twice: the reservation replays, and the order moves only from on_hold.
@@ -15,7 +16,8 @@ import { TenantScope } from '../../db/tenant-scope';
 import type { LoggedEvent } from '../../events/envelope';
 import { AppError } from '../../shared/errors';
 import type { InventoryClient } from '../inventory-client';
-import type { Order, OrderItem } from './model';
+import type { Shortage } from '../../ims/reservations/service';
+import type { Order, OrderItem, OrderShortage } from './model';
 import type { OrderService } from './service';
 
 export const FINALIZER_GROUP = 'finalizer';
@@ -23,9 +25,19 @@ export const FINALIZER_GROUP = 'finalizer';
 interface HeldOrder {
   id: string;
   tenant_id: string;
+  hub: string;
   hub_id: string;
   items: OrderItem[];
 }
+
+/** IMS's shortages, named as the order names its lines (SKU code, hub code). */
+const shortagesOf = (order: HeldOrder, shortages: readonly Shortage[]): OrderShortage[] =>
+  shortages.map((s) => ({
+    sku: order.items.find((i) => i.sku_id === s.sku || i.sku === s.sku)?.sku ?? s.sku,
+    hub: order.hub,
+    requested: s.requested,
+    available: s.available,
+  }));
 
 const toReserveInput = (order: HeldOrder) => ({
   order_id: order.id,
@@ -79,12 +91,16 @@ export class OrderFinalizer {
     }
 
     const reserved = results.flatMap((r) => (r.outcome === 'insufficient' ? [] : [r.reservation.order_id]));
-    const short = results.flatMap((r) => (r.outcome === 'insufficient' ? [r.order_id] : []));
+    const short = results.flatMap((r) => (r.outcome === 'insufficient' ? [r] : []));
     // Not durable: after a crash the event is delivered again and the move redone (IMS replays).
     const moved = new Set((await this.orders.moveMany(tenantId, reserved, 'on_hold', 'new_order', null, { durable: false })).map((o) => o.id));
     for (const id of reserved) if (!moved.has(id)) await this.settleUnmoved(tenantId, id);
-    if (short.length > 0 && (await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel') {
-      await this.orders.moveMany(tenantId, short, 'on_hold', 'cancelled', 'insufficient_stock');
+    if (short.length === 0) return;
+    if ((await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel') {
+      await this.orders.moveMany(tenantId, short.map((r) => r.order_id), 'on_hold', 'cancelled', 'insufficient_stock');
+    } else {
+      const byId = new Map(held.map((o) => [o.id, o]));
+      await this.orders.markWaiting(tenantId, short.map((r) => ({ id: r.order_id, shortages: shortagesOf(byId.get(r.order_id)!, r.shortages) })));
     }
   }
 
@@ -94,7 +110,7 @@ export class OrderFinalizer {
    */
   async retryHeld(tenantId: string, hubId?: string, skuIds?: readonly string[]): Promise<number> {
     const held = await new TenantScope(this.db, tenantId).query<HeldOrder>(
-      `SELECT id, tenant_id, hub_id, items FROM oms.orders
+      `SELECT id, tenant_id, hub, hub_id, items FROM oms.orders
        WHERE tenant_id = $1 AND status = 'on_hold'
          AND ($2::uuid IS NULL OR hub_id = $2::uuid)
          AND ($3::text[] IS NULL OR EXISTS (
@@ -131,10 +147,11 @@ export class OrderFinalizer {
     }
 
     if (result.outcome === 'insufficient') {
-      if (!firstAttempt) return false;
-      const { backorder_policy } = await this.inventory.tenantSettings(tenantId);
+      const { backorder_policy } = firstAttempt ? await this.inventory.tenantSettings(tenantId) : { backorder_policy: 'hold' };
       if (backorder_policy === 'cancel') {
         await this.orders.move(tenantId, { id: order.id, status: 'on_hold' }, 'cancelled', 'insufficient_stock');
+      } else {
+        await this.orders.markWaiting(tenantId, [{ id: order.id, shortages: shortagesOf(order, result.shortages) }]);
       }
       return false;
     }
@@ -156,7 +173,7 @@ export class OrderFinalizer {
 
   private storedMany(tenantId: string, ids: readonly string[]) {
     return new TenantScope(this.db, tenantId).query<HeldOrder & { status: string }>(
-      'SELECT id, tenant_id, hub_id, items, status FROM oms.orders WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
+      'SELECT id, tenant_id, hub, hub_id, items, status FROM oms.orders WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
       [ids],
     );
   }

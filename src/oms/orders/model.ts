@@ -9,6 +9,17 @@ export interface OrderItem {
   unit_price: string;
 }
 
+/** A line that stock could not cover when the order was last tried. */
+export interface OrderShortage {
+  sku: string;
+  hub: string;
+  requested: number;
+  available: number;
+}
+
+/** Why an order on_hold waits, and what happens next, for people reading it. */
+export const WAITING_FOR_STOCK = 'insufficient_stock';
+
 /** A row of oms.orders joined with its customer. */
 export interface OrderRow {
   id: string;
@@ -25,6 +36,7 @@ export interface OrderRow {
   order_date: Date;
   status: OrderStatus;
   status_reason: string | null;
+  shortages?: OrderShortage[] | null;
   source: 'api' | 'csv';
   upload_id: string | null;
   created_at: Date;
@@ -56,6 +68,8 @@ export interface Order {
   order_date: Date;
   status: OrderStatus;
   status_reason?: string;
+  /** On an order waiting for stock: each line short, with what was asked and what was there. */
+  shortages?: OrderShortage[];
   source: 'api' | 'csv';
   upload_id?: string;
   created_at: Date;
@@ -77,6 +91,7 @@ export function toOrder(row: OrderRow): Order {
     order_date: row.order_date,
     status: row.status,
     ...(row.status_reason ? { status_reason: row.status_reason } : {}),
+    ...(row.shortages ? { shortages: row.shortages } : {}),
     source: row.source,
     ...(row.upload_id ? { upload_id: row.upload_id } : {}),
     created_at: row.created_at,

@@ -61,8 +61,15 @@ describe('POST /orders', () => {
     });
     expect(bad.status).toBe(422);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['hub', 'items[0].sku', 'items[1].unit_price', 'items[2].unit_price', 'seller']);
+    // An unknown reference is quoted, in the message and as `value`.
+    expect(bad.body.errors).toEqual(expect.arrayContaining([
+      { field: 'items[0].sku', message: '"ZZ" names no existing SKU', value: 'ZZ' },
+      { field: 'hub', message: '"NOPE" names no existing Hub', value: 'NOPE' },
+    ]));
+    const arabic = await own.as('POST', '/orders', { body: order({ items: [{ sku: 'ZZ', quantity: 1 }] }), headers: { 'accept-language': 'ar' } });
+    expect(arabic.body.errors[0].message).toContain('"ZZ"');
     const missingCustomer = await own.as('POST', '/orders', { body: { ...order(), customer: undefined, customer_id: '00000000-0000-4000-8000-000000000000' } });
-    expect(missingCustomer.body.errors).toEqual([{ field: 'customer_id', message: expect.stringContaining('Customer') }]);
+    expect(missingCustomer.body.errors).toEqual([{ field: 'customer_id', message: '"00000000-0000-4000-8000-000000000000" names no existing Customer', value: '00000000-0000-4000-8000-000000000000' }]);
     const both = await own.as('POST', '/orders', { body: { ...order(), customer_id: '00000000-0000-4000-8000-000000000000' } });
     expect(both.body.errors[0].field).toBe('customer_id');
     expect((await events()).filter((e) => e.data.order.reference === 'SO-DUP')).toHaveLength(1);

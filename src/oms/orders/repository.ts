@@ -4,12 +4,12 @@ import type { Tx } from '../../db/handle';
 import type { TenantScope } from '../../db/tenant-scope';
 import { newId } from '../../shared/ids';
 import type { OrderStatus } from './lifecycle';
-import type { OrderCustomer, OrderItem, OrderRow } from './model';
+import { WAITING_FOR_STOCK, type OrderCustomer, type OrderItem, type OrderRow, type OrderShortage } from './model';
 
 const SELECT_ORDER = `
   SELECT o.id, o.reference, o.tenant_id, o.hub, o.hub_id, o.seller, o.seller_id, o.items,
          o.total_amount::text AS total_amount, o.currency, o.shipping_address, o.order_date, o.status,
-         o.status_reason, o.source, o.upload_id, o.created_at, o.updated_at,
+         o.status_reason, o.shortages, o.source, o.upload_id, o.created_at, o.updated_at,
          c.id AS customer_id, c.name AS customer_name, c.email AS customer_email
   FROM oms.orders o LEFT JOIN oms.customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id`;
 
@@ -262,13 +262,39 @@ export async function updateStatuses(
 ): Promise<OrderRow[]> {
   return scope.query<OrderRow>(
     `WITH o AS (
-       UPDATE oms.orders SET status = $4, status_reason = $5, updated_at = now()
+       UPDATE oms.orders SET status = $4, status_reason = $5, shortages = NULL, updated_at = now()
        WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = $3
        RETURNING *
      )
      ${SELECT_ORDER.replace('FROM oms.orders o', 'FROM o')}
      ORDER BY o.id`,
     [ids, from, to, reason],
+  );
+}
+
+/**
+ * Records why held orders wait (status_reason insufficient_stock and their shortages), for the
+ * orders still on_hold whose shortages changed. Answers those, each with `was_waiting`: false
+ * the first time, when the change deserves an event.
+ */
+export async function markWaiting(
+  scope: TenantScope,
+  waits: readonly { id: string; shortages: OrderShortage[] }[],
+): Promise<(OrderRow & { was_waiting: boolean })[]> {
+  return scope.query<OrderRow & { was_waiting: boolean }>(
+    `WITH input AS (
+       SELECT * FROM json_to_recordset($2::json) AS i(id uuid, shortages jsonb)
+     ), o AS (
+       -- p is the row as it was before this statement: its reason tells a first wait from a retry.
+       UPDATE oms.orders o SET status_reason = $3, shortages = i.shortages, updated_at = now()
+       FROM input i, oms.orders p
+       WHERE o.tenant_id = $1 AND o.id = i.id AND o.status = 'on_hold' AND o.shortages IS DISTINCT FROM i.shortages
+         AND p.tenant_id = o.tenant_id AND p.id = o.id
+       RETURNING o.*, p.status_reason IS NOT DISTINCT FROM $3 AS was_waiting
+     )
+     ${SELECT_ORDER.replace('FROM oms.orders o', 'FROM o').replace('o.updated_at,', 'o.updated_at, o.was_waiting,')}
+     ORDER BY o.id`,
+    [JSON.stringify(waits), WAITING_FOR_STOCK],
   );
 }
 
@@ -299,12 +325,15 @@ export interface HistoryEntry {
   occurred_at: Date;
   status: string | null;
   previous_status: string | null;
+  status_reason: string | null;
+  shortages: OrderShortage[] | null;
 }
 
 /** An order's events in the order they happened: its status changes. */
 export async function orderHistory(scope: TenantScope, orderId: string): Promise<HistoryEntry[]> {
   return scope.query<HistoryEntry>(
-    `SELECT id AS event_id, type, occurred_at, data->'order'->>'status' AS status, data->>'previous_status' AS previous_status
+    `SELECT id AS event_id, type, occurred_at, data->'order'->>'status' AS status, data->>'previous_status' AS previous_status,
+            data->'order'->>'status_reason' AS status_reason, data->'order'->'shortages' AS shortages
      FROM oms.events WHERE tenant_id = $1 AND key = $2 ORDER BY seq`,
     [orderId],
   );

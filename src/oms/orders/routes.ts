@@ -9,6 +9,16 @@ import { ORDER_STATUSES, USER_TARGETS } from './lifecycle';
 const Money = Type.String({ pattern: '^\\d+\\.\\d{2}$', examples: ['19.90'] });
 const Reference = Type.String({ pattern: '^[A-Za-z0-9._:/#-]{1,64}$', description: "The tenant's own order number" });
 
+const Shortage = Type.Object({
+  sku: Type.String(), hub: Type.String(),
+  requested: Type.Integer({ description: 'Units the order asks for' }),
+  available: Type.Integer({ description: 'Units available at the hub when the order was last tried' }),
+});
+const Shortages = Type.Array(Shortage, {
+  description: 'On an order waiting for stock (status on_hold, status_reason insufficient_stock): each line short. ' +
+    'The order is retried by itself, oldest first, whenever stock for one of its lines rises at its hub.',
+});
+
 const Order = Type.Object({
   id: Uuid,
   reference: Type.String(),
@@ -22,7 +32,8 @@ const Order = Type.Object({
   shipping_address: Type.Optional(Address),
   order_date: Timestamp,
   status: Type.Enum([...ORDER_STATUSES]),
-  status_reason: Type.Optional(Type.String()),
+  status_reason: Type.Optional(Type.String({ description: 'Why the order is in its status: insufficient_stock (waiting for stock, or cancelled for the lack of it), unknown_item, or the reason given when it was cancelled' })),
+  shortages: Type.Optional(Shortages),
   source: Type.Enum(['api', 'csv']),
   upload_id: Type.Optional(Uuid),
   created_at: Timestamp,
@@ -90,6 +101,7 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
         200: Type.Object({ data: Type.Array(Type.Object({
           event_id: Uuid, type: Type.String(), occurred_at: Timestamp,
           status: Type.Union([Type.String(), Type.Null()]), previous_status: Type.Union([Type.String(), Type.Null()]),
+          status_reason: Type.Union([Type.String(), Type.Null()]), shortages: Type.Union([Shortages, Type.Null()]),
         })) }),
         ...problemResponses(404),
       },

@@ -17,9 +17,9 @@ import { formatCents, toCents } from '../money';
 import { prepareOrder } from './new-order';
 import { countUploadsByStatus } from '../uploads/repository';
 import { allowedFor, DELETABLE, type OrderStatus } from './lifecycle';
-import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
+import { toOrder, type Order, type OrderItem, type OrderRow, type OrderShortage } from './model';
 import { OrderWriter } from './order-writer';
-import { countByHour, countByStatus, deleteOrder, getOrder, listOrders, orderHistory, updateStatuses, type OrderFilter } from './repository';
+import { countByHour, countByStatus, deleteOrder, getOrder, listOrders, markWaiting, orderHistory, updateStatuses, type OrderFilter } from './repository';
 
 export interface OrderInput {
   reference?: string;
@@ -55,15 +55,15 @@ export class OrderService {
       this.inventory.tenantSettings(tenantId),
     ]);
     const hub = hubs.get(input.hub);
-    if (!hub) errors.add('hub', 'field.unknown_reference', { resource: 'Hub' });
+    if (!hub) errors.unknown('hub', 'Hub', input.hub);
     const seller = input.seller === undefined ? undefined : sellers.get(input.seller);
-    if (input.seller !== undefined && !seller) errors.add('seller', 'field.unknown_reference', { resource: 'Seller' });
+    if (input.seller !== undefined && !seller) errors.unknown('seller', 'Seller', input.seller);
 
     let total = 0n;
     const items: OrderItem[] = [];
     input.items.forEach((item, i) => {
       const sku = skus.get(item.sku);
-      if (!sku) errors.add(`items[${i}].sku`, 'field.unknown_reference', { resource: 'SKU' });
+      if (!sku) errors.unknown(`items[${i}].sku`, 'SKU', item.sku);
       const cents = item.unit_price === undefined ? 0n : toCents(item.unit_price);
       if (cents === undefined) errors.add(`items[${i}].unit_price`, 'field.money');
       if (!sku || cents === undefined) return;
@@ -97,7 +97,7 @@ export class OrderService {
       if (!outcome.customer && input.customer_id === undefined) outcome = await this.writer.write(tenantId, item);
       if (!outcome.customer) {
         const missing = new FieldErrors();
-        missing.add('customer_id', 'field.unknown_reference', { resource: 'Customer' });
+        missing.unknown('customer_id', 'Customer', input.customer_id ?? input.customer?.email ?? '');
         missing.throwIfAny();
       }
       if (!outcome.inserted) throw conflict('order.duplicate_reference', { reference });
@@ -195,6 +195,21 @@ export class OrderService {
       await appendEvents(scope, orders.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: from } })));
       return orders;
     }, options);
+  }
+
+  /**
+   * Records why held orders wait for stock (status_reason insufficient_stock, the lines short).
+   * The first time, with an order.updated (on_hold → on_hold) in the same transaction, so the
+   * history and the webhooks say why; later retries only refresh the figures.
+   */
+  async markWaiting(tenantId: string, waits: readonly { id: string; shortages: OrderShortage[] }[]): Promise<void> {
+    if (waits.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const changed = await markWaiting(scope, waits);
+      const first = changed.filter((row) => !row.was_waiting).map(({ was_waiting: _, ...row }) => toOrder(row));
+      await appendEvents(scope, first.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: 'on_hold' } })));
+    });
   }
 
   async remove(tenantId: string, id: string): Promise<void> {

@@ -55,6 +55,27 @@ describe('CSV bad input', () => {
     expect(await references(own)).toEqual(['S1', 'S2', 'S3']);
   });
 
+  it('European spreadsheets: a decimal comma in ";" files, or wherever decimal_separator says so', async () => {
+    const own = await shop();
+    // Excel in a comma-decimal locale: ";" between fields, "19,90" for prices (a dot still reads).
+    const excel = await run(own, 'order_id;sku;hub_id;quantity;unit_price;total_amount\nE1;A;H1;2;19,90;39,80\nE2;B;H1;1;7.5;7,50\nE3;A;H1;1;1.234,50;\n');
+    expect(excel.upload).toMatchObject({ rows_valid: 2, rows_invalid: 1 });
+    expect((await own.as('GET', '/orders?reference=E1')).body.data[0]).toMatchObject({ total_amount: '39.80', items: [{ unit_price: '19.90' }] });
+    expect((await own.as('GET', '/orders?reference=E2')).body.data[0]).toMatchObject({ total_amount: '7.50' });
+    expect(excel.errors[1]!.at(-1)).toBe('unit_price "1.234,50" is not a decimal ≥ 0 with at most 2 places (e.g. 19.90 or 19,90)');
+
+    // Given explicitly: a comma in a tab-separated file; a dot is then refused, saying why.
+    const tabbed = await run(own, 'order_id\tsku\thub_id\tquantity\tunit_price\nE4\tA\tH1\t1\t5,25\nE5\tA\tH1\t1\t5.25\n', { decimal_separator: ',' });
+    expect(tabbed.upload).toMatchObject({ rows_valid: 1, rows_invalid: 1 });
+    expect(tabbed.errors[1]!.at(-1)).toContain('(with a decimal comma, e.g. 19,90)');
+    expect((await own.as('GET', '/orders?reference=E4')).body.data[0].total_amount).toBe('5.25');
+    // A comma file stays strict: "5,25" in a ","-separated file is two fields, and the option is checked.
+    const refused = multipartBody({ content: 'sku,hub_id,quantity\nA,H1,1\n' }, { decimal_separator: 'x' });
+    const bad = await own.as('POST', '/orders/upload', { payload: refused.payload, headers: refused.headers });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([{ field: 'decimal_separator', message: expect.stringContaining('".", ","') }]);
+  });
+
   it('an empty file fails; a header alone completes with nothing', async () => {
     const own = await shop();
     const empty = await run(own, '');
@@ -143,7 +164,7 @@ describe('CSV bad input', () => {
 const layoutCTenants = new Map<string, TestTenant>();
 
 describe('reference layouts', () => {
-  const fixtures = path.resolve(__dirname, '../../../../shared/fixtures/reference-csv');
+  const fixtures = path.resolve(__dirname, '../../../test/fixtures/reference-csv');
 
   it('layout A: an admin upload without X-Tenant-Id routes rows by tenant_id', async () => {
     const csv = await readFile(path.join(fixtures, 'layout-a-orders.csv'), 'utf8');

@@ -179,7 +179,7 @@ export class BatchBuilder {
     disagree('customer', (l) => JSON.stringify(l.customer));
     for (const line of group.lines) {
       const { hubs, skus, sellers, customers } = known;
-      if (line.customer.id && !customers.has(line.customer.id)) line.errors.push('customer_id is unknown');
+      if (line.customer.id && !customers.has(line.customer.id)) line.errors.push(`customer_id "${line.customer.id}" is unknown`);
       if (line.hub && !hubs.has(line.hub)) line.errors.push(`hub "${line.hub.slice(0, 64)}" is unknown`);
       if (line.sku && !skus.has(line.sku)) line.errors.push(`sku "${line.sku.slice(0, 64)}" is unknown`);
       if (line.seller && !sellers.has(line.seller)) line.errors.push(`seller "${line.seller.slice(0, 64)}" is unknown`);

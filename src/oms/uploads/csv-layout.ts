@@ -1,7 +1,9 @@
 /**
- * The CSV upload format (SPEC §4): which delimiter a file uses, and which of its columns hold
+ * The CSV upload format (docs/SPEC.md §4): which delimiter a file uses, and which of its columns hold
  * which field, by name or alias (trimmed, case-insensitive; unknown columns ignored).
  */
+import type { DecimalSeparator } from '../money';
+
 export const FIELDS = {
   sku: ['sku', 'sku_id', 'sku_code'],
   hub: ['hub_id', 'hub', 'hub_code'],
@@ -67,4 +69,12 @@ export function detectDelimiter(firstChunk: string): string {
   let best = ',';
   for (const d of DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
   return best;
+}
+
+/**
+ * The decimal separator of an upload's prices: the one its uploader gave, else either a dot or
+ * a comma in a `;`-separated file (a European spreadsheet writes 19,90 there), else a dot.
+ */
+export function decimalSeparatorOf(upload: { delimiter: string | null; decimal_separator: '.' | ',' | null }): DecimalSeparator {
+  return upload.decimal_separator ?? (upload.delimiter === ';' ? 'either' : '.');
 }

@@ -15,7 +15,7 @@ import type { InventoryClient } from '../inventory-client';
 import { copyOrdersWithEvents, ensureCustomersByEmail, type OrderToInsert } from '../orders/repository';
 import type { OrderCustomer } from '../orders/model';
 import { BatchBuilder, type BatchOrders, type FileContext } from './batch-builder';
-import { detectDelimiter, LayoutError, mapHeader, type ColumnMap } from './csv-layout';
+import { decimalSeparatorOf, detectDelimiter, LayoutError, mapHeader, type ColumnMap } from './csv-layout';
 import { composeErrors, writeErrorsPart } from './errors-file';
 import { finishUpload, getUpload, markProcessing, recordBatch, saveHeader, type UploadRow } from './repository';
 import { parseRow, type ParsedLine } from './row-parser';
@@ -99,6 +99,7 @@ export class UploadIngester {
       tenants: new Map(),
       invalidReferences: new Set(),
     };
+    const decimal = decimalSeparatorOf(upload);
     let header: string[] | undefined;
     let columns: ColumnMap = {};
     let rowsDone = upload.rows_done;
@@ -134,7 +135,7 @@ export class UploadIngester {
         }
         dataRow++;
         if (dataRow <= rowsDone) continue; // committed by an earlier delivery of this job
-        const line = parseRow({ number: dataRow + 1, values: record }, columns, header.length);
+        const line = parseRow({ number: dataRow + 1, values: record }, columns, header.length, decimal);
         const last = pending[pending.length - 1];
         const continuesOrder = last !== undefined && line.reference !== undefined && line.reference === last.reference;
         if (pending.length >= this.batchRows && !continuesOrder) {

@@ -14,6 +14,7 @@ export interface UploadRow {
   filename: string;
   object_key: string;
   delimiter: string | null;
+  decimal_separator: '.' | ',' | null;
   header: string[] | null;
   size_bytes: string | null;
   bytes_done: string;
@@ -31,7 +32,7 @@ export interface UploadRow {
   finished_at: Date | null;
 }
 
-const COLUMNS = `id, tenant_id, status, filename, object_key, delimiter, header, size_bytes::text, bytes_done::text, content_sha256, rows_total, rows_valid,
+const COLUMNS = `id, tenant_id, status, filename, object_key, delimiter, decimal_separator, header, size_bytes::text, bytes_done::text, content_sha256, rows_total, rows_valid,
   rows_invalid, orders_created, rows_done, batches_done, errors_file, error, created_at, started_at, finished_at`;
 
 /** `tenantId` undefined: the admin without a tenant, who sees every upload. */
@@ -39,12 +40,15 @@ const VISIBLE = '($2::uuid IS NULL OR tenant_id = $2::uuid)';
 
 export async function insertUpload(
   db: Queryable,
-  upload: { id: string; tenant_id: string | null; filename: string; object_key: string; delimiter: string | null; size_bytes: number | null; content_sha256: string | null },
+  upload: {
+    id: string; tenant_id: string | null; filename: string; object_key: string; delimiter: string | null;
+    decimal_separator: '.' | ',' | null; size_bytes: number | null; content_sha256: string | null;
+  },
 ): Promise<UploadRow> {
   const rows = await db.query<UploadRow>(
-    `INSERT INTO oms.uploads (id, tenant_id, filename, object_key, delimiter, size_bytes, content_sha256)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-    [upload.id, upload.tenant_id, upload.filename, upload.object_key, upload.delimiter, upload.size_bytes, upload.content_sha256],
+    `INSERT INTO oms.uploads (id, tenant_id, filename, object_key, delimiter, decimal_separator, size_bytes, content_sha256)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+    [upload.id, upload.tenant_id, upload.filename, upload.object_key, upload.delimiter, upload.decimal_separator, upload.size_bytes, upload.content_sha256],
   );
   return rows[0]!;
 }

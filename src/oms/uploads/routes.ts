@@ -8,6 +8,13 @@ import { AppError, FieldErrors } from '../../shared/errors';
 import type { Actor } from './service';
 
 const Delimiter = Type.Enum([',', ';', '\t'], { description: 'Detected from the header when absent' });
+const DecimalSeparator = Type.Enum(['.', ','], {
+  description: 'The decimal separator of prices. Absent: a dot, and in a ";"-separated file a comma too (19,90)',
+});
+const FORM_FIELDS: Record<string, { allowed: readonly string[]; shown: string }> = {
+  delimiter: { allowed: [',', ';', '\t', 'tab'], shown: '",", ";", tab' },
+  decimal_separator: { allowed: ['.', ','], shown: '".", ","' },
+};
 const Accepted = Type.Object({ upload_id: Uuid, status: Type.Literal('queued'), object_key: Type.String() });
 const UPLOAD_STATUSES = ['queued', 'processing', 'completed', 'failed'] as const;
 const Upload = Type.Object({
@@ -44,29 +51,33 @@ export async function uploadRoutes(app: Api, ctx: AppContext): Promise<void> {
       // The body is a stream, not JSON: a retried upload creates nothing twice anyway (references).
       config: { ...config, idempotent: false },
       schema: {
-        tags, summary: 'Upload a CSV of orders (multipart field "file"; optional field "delimiter" before it)',
+        tags, summary: 'Upload a CSV of orders (multipart field "file"; optional fields "delimiter" and "decimal_separator" before it)',
         consumes: ['multipart/form-data'],
         response: { 202: Accepted, ...problemResponses(413, 415) },
       },
     }, async (request, reply) => {
       if (!request.isMultipart()) throw new AppError(415, 'upload.not_multipart');
-      let delimiter: string | undefined;
+      const fields: Record<string, string> = {};
       for await (const part of request.parts()) {
         if (part.type === 'field') {
-          if (part.fieldname === 'delimiter') delimiter = String(part.value);
+          if (Object.hasOwn(FORM_FIELDS, part.fieldname)) fields[part.fieldname] = String(part.value);
           continue;
         }
         if (part.fieldname !== 'file') {
           part.file.resume();
           continue;
         }
-        if (delimiter !== undefined && ![',', ';', '\t', 'tab'].includes(delimiter)) {
-          part.file.resume();
-          const errors = new FieldErrors();
-          errors.add('delimiter', 'field.enum', { values: '",", ";", tab' });
-          errors.throwIfAny();
+        const errors = new FieldErrors();
+        for (const [name, value] of Object.entries(fields)) {
+          if (!FORM_FIELDS[name]!.allowed.includes(value)) errors.add(name, 'field.enum', { values: FORM_FIELDS[name]!.shown });
         }
-        const accepted = await uploads.upload(actorOf(request), { filename: part.filename || 'upload.csv', stream: part.file }, delimiter === 'tab' ? '\t' : delimiter);
+        if (errors.list.length > 0) part.file.resume();
+        errors.throwIfAny();
+        const format = {
+          delimiter: fields.delimiter === 'tab' ? '\t' : fields.delimiter,
+          decimalSeparator: fields.decimal_separator as '.' | ',' | undefined,
+        };
+        const accepted = await uploads.upload(actorOf(request), { filename: part.filename || 'upload.csv', stream: part.file }, format);
         return reply.code(202).send(accepted);
       }
       const errors = new FieldErrors();
@@ -79,10 +90,17 @@ export async function uploadRoutes(app: Api, ctx: AppContext): Promise<void> {
     config,
     schema: {
       tags, summary: 'Ingest a CSV already in the object store',
-      body: Type.Object({ object_key: Type.String({ minLength: 1, maxLength: 1024 }), delimiter: Type.Optional(Delimiter) }, { additionalProperties: false }),
+      body: Type.Object({
+        object_key: Type.String({ minLength: 1, maxLength: 1024 }),
+        delimiter: Type.Optional(Delimiter),
+        decimal_separator: Type.Optional(DecimalSeparator),
+      }, { additionalProperties: false }),
       response: { 202: Accepted, ...problemResponses(403, 404) },
     },
-  }, async (request, reply) => reply.code(202).send(await uploads.import(actorOf(request), request.body.object_key, request.body.delimiter)));
+  }, async (request, reply) => {
+    const { object_key, delimiter, decimal_separator } = request.body;
+    return reply.code(202).send(await uploads.import(actorOf(request), object_key, { delimiter, decimalSeparator: decimal_separator }));
+  });
 
   app.get('/uploads', {
     config,

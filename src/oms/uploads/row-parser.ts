@@ -3,7 +3,7 @@
  * no database: shape, numbers, dates, e-mail, lengths). Values keep their original text for
  * the errors file; this reads trimmed copies.
  */
-import { toCents } from '../money';
+import { toCents, type DecimalSeparator } from '../money';
 import type { ColumnMap, Field } from './csv-layout';
 
 export interface CsvRow {
@@ -47,7 +47,13 @@ function parseDate(text: string): Date | undefined {
   return date.toISOString().slice(0, 10) === text.slice(0, 10) || !DATE.test(text) ? date : undefined;
 }
 
-export function parseRow(row: CsvRow, columns: ColumnMap, width: number): ParsedLine {
+const SEPARATOR_HINT: Record<DecimalSeparator, string> = {
+  '.': 'with a decimal point, e.g. 19.90',
+  ',': 'with a decimal comma, e.g. 19,90',
+  either: 'e.g. 19.90 or 19,90',
+};
+
+export function parseRow(row: CsvRow, columns: ColumnMap, width: number, decimal: DecimalSeparator = '.'): ParsedLine {
   const errors: string[] = [];
   const get = (field: Field): string | undefined => {
     const i = columns[field];
@@ -73,8 +79,8 @@ export function parseRow(row: CsvRow, columns: ColumnMap, width: number): Parsed
   const money = (field: 'unit_price' | 'total_amount'): bigint | undefined => {
     const text = get(field);
     if (text === undefined) return undefined;
-    const cents = toCents(text);
-    if (cents === undefined) errors.push(`${field} "${text.slice(0, 40)}" is not a decimal ≥ 0 with at most 2 places`);
+    const cents = toCents(text, decimal);
+    if (cents === undefined) errors.push(`${field} "${text.slice(0, 40)}" is not a decimal ≥ 0 with at most 2 places (${SEPARATOR_HINT[decimal]})`);
     return cents;
   };
   const unitCents = money('unit_price');
@@ -92,7 +98,7 @@ export function parseRow(row: CsvRow, columns: ColumnMap, width: number): Parsed
   const email = get('customer_email');
   if (email !== undefined && !EMAIL.test(email)) errors.push(`customer_email "${email.slice(0, 80)}" is not an e-mail address`);
   const customerId = get('customer_id');
-  if (customerId !== undefined && !UUID.test(customerId)) errors.push('customer_id is not a UUID');
+  if (customerId !== undefined && !UUID.test(customerId)) errors.push(`customer_id "${customerId.slice(0, 64)}" is not a UUID`);
   const name = get('customer_name');
   const currency = get('currency');
   if (currency !== undefined && !CURRENCY.test(currency)) errors.push(`currency "${currency.slice(0, 10)}" is not a 3-letter code`);

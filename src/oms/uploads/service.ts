@@ -27,6 +27,12 @@ export interface Actor {
 
 export class FileTooLargeError extends Error {}
 
+/** How a file is written, when the uploader says so; unsaid, it is detected (see csv-layout.ts). */
+export interface CsvFormat {
+  delimiter?: string;
+  decimalSeparator?: '.' | ',';
+}
+
 export class UploadService {
   constructor(
     private readonly db: Db,
@@ -36,7 +42,7 @@ export class UploadService {
   ) {}
 
   /** Streams `file` into the store (hashing and measuring it on the way), records the upload, queues its job. */
-  async upload(actor: Actor, file: { filename: string; stream: Readable }, delimiter?: string) {
+  async upload(actor: Actor, file: { filename: string; stream: Readable }, format: CsvFormat = {}) {
     const id = newId();
     const objectKey = `uploads/${new Date().toISOString().replace(/[-:.]/g, '')}_${id}_${safeFileName(file.filename)}`;
     const hash = createHash('sha256');
@@ -66,11 +72,11 @@ export class UploadService {
       }
       throw error;
     }
-    return this.record(actor, { id, filename: safeFileName(file.filename), objectKey, delimiter, size, sha256: hash.digest('hex') });
+    return this.record(actor, { id, filename: safeFileName(file.filename), objectKey, format, size, sha256: hash.digest('hex') });
   }
 
   /** Ingests an object already in the store. A tenant may name its own uploads' objects or keys under imports/{tenant id}/. */
-  async import(actor: Actor, objectKey: string, delimiter?: string) {
+  async import(actor: Actor, objectKey: string, format: CsvFormat = {}) {
     try {
       assertObjectKey(objectKey);
     } catch (error) {
@@ -86,19 +92,20 @@ export class UploadService {
     }
     const info = await this.store.head(objectKey);
     if (!info) throw new AppError(404, 'upload.object_not_found', { key: objectKey });
-    return this.record(actor, { id: newId(), filename: objectKey.split('/').pop()!, objectKey, delimiter, size: info.size });
+    return this.record(actor, { id: newId(), filename: objectKey.split('/').pop()!, objectKey, format, size: info.size });
   }
 
   private async record(
     actor: Actor,
-    upload: { id: string; filename: string; objectKey: string; delimiter?: string; size: number; sha256?: string },
+    upload: { id: string; filename: string; objectKey: string; format: CsvFormat; size: number; sha256?: string },
   ) {
     await insertUpload(this.db, {
       id: upload.id,
       tenant_id: actor.tenantId ?? null,
       filename: upload.filename,
       object_key: upload.objectKey,
-      delimiter: upload.delimiter ?? null,
+      delimiter: upload.format.delimiter ?? null,
+      decimal_separator: upload.format.decimalSeparator ?? null,
       size_bytes: upload.size,
       content_sha256: upload.sha256 ?? null,
     });

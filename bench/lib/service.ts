@@ -1,0 +1,61 @@
+/**
+ * The service as a user runs it, for benchmarks: `bin/oms.mjs start` in its own process, with
+ * the node flags of `npm start`, driven over HTTP on loopback.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { request } from 'undici';
+
+export const ADMIN = 'bench-admin-key-0123456789';
+
+export interface Service {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the service (all roles unless `env.OMS_ROLES` says otherwise) and waits until it is ready. */
+export async function startService(env: Record<string, string>): Promise<Service> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  // Started as `npm start` starts it (with its node flags: the heap cap), without npm's own
+  // process in between, so that the RSS read is the service's. BENCH_SERVICE_NODE_ARGS replaces
+  // the flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "" for none.
+  const startScript: string = JSON.parse(await readFile('package.json', 'utf8')).scripts.start;
+  const startFlags = startScript.split(' ').filter((word) => word.startsWith('--'));
+  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS === undefined ? startFlags : process.env.BENCH_SERVICE_NODE_ARGS.split(' ').filter(Boolean);
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port), OMS_ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn' };
+  if (env.OMS_ROLES === undefined) delete childEnv.OMS_ROLES; // the default: every role
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/oms.mjs', 'start'], {
+    env: childEnv,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ready = await request(`${url}/ready`).then((r) => r.body.text().then(() => r.statusCode)).catch(() => 0);
+    if (ready === 200) break;
+    if (i > 600 || child.exitCode !== null) throw new Error('service did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** One JSON request with a bearer key; a non-2xx answer throws with its body. */
+export async function call(url: string, method: 'GET' | 'POST' | 'PUT', pathName: string, key: string, body?: unknown) {
+  const res = await request(`${url}${pathName}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${pathName}: ${res.statusCode} ${text}`);
+  return JSON.parse(text);
+}

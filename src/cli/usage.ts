@@ -1,0 +1,20 @@
+/** The `oms` help text. Kept apart from the commands so that printing it loads nothing else. */
+export const CLIENT_USAGE = `Client commands (against a running service; --url URL, --key KEY or OMS_URL, OMS_API_KEY):
+  import FILE.csv [--wait] [--json]          upload a CSV; --wait shows progress until it is done
+  orders list [--status S] [--hub H] [--reference R] [--limit N] [--cursor C] [--json]
+  orders get ID-OR-REFERENCE [--json]
+  inventory get --hub H [--skus A,B,…] [--json]
+  inventory set --hub H --sku S (--on-hand N | --delta N) [--expected N] [--reason TEXT] [--json]
+`;
+
+export const USAGE = `Usage: oms <command>
+
+Service commands:
+  start       run the service: the roles in OMS_ROLES (default all), or
+              --roles api,ingest,finalizer,webhooks,relay (any subset)
+  migrate     apply database migrations and exit
+  seed-demo   create a demo tenant with hubs, SKUs and stock, and print its API key
+
+${CLIENT_USAGE}
+Configuration comes from environment variables; see README.md.
+`;
