@@ -3,7 +3,9 @@
  * `oms start` serving the seeded key, and a clean exit on SIGTERM.
  */
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -80,4 +82,22 @@ it('refuses to start with bad configuration, naming the problem', async () => {
   const failed = await run(process.execPath, ['bin/oms.mjs', 'start'], { env: { ...env, PORT: 'eighty' } }).catch((e) => e);
   expect(failed.code).toBe(78);
   expect(failed.stderr).toContain('PORT must be a whole number');
+});
+
+it('a start on a busy port exits at once with one line and code 69, before touching the data folder', async () => {
+  const busy = createServer().listen(0, '127.0.0.1');
+  await once(busy, 'listening');
+  const port = (busy.address() as { port: number }).port;
+  const fresh = await mkdtemp(path.join(os.tmpdir(), 'oms-cli-busy-'));
+  try {
+    const failed = await run(process.execPath, ['bin/oms.mjs', 'start'], { env: { ...env, DATA_DIR: fresh, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1' } }).catch((e) => e);
+    expect(failed.code).toBe(69);
+    expect(failed.stderr).toBe(`oms: cannot listen on 127.0.0.1:${port}: the address is in use, probably by another oms; stop it, or choose another PORT\n`);
+    expect(failed.stdout).toBe('');
+    // It never opened (or locked, or migrated) the embedded database.
+    expect(await readdir(fresh)).toEqual([]);
+  } finally {
+    busy.close();
+    await rm(fresh, { recursive: true, force: true });
+  }
 });

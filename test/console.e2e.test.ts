@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
+import { ADMIN_KEY, buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
 import { startIngest } from '../src/oms/uploads/ingest-role';
 import { startFinalizer, type RunningRole } from '../src/oms/orders/finalizer-role';
 import { startWebhooks } from '../src/oms/webhooks/webhooks-role';
@@ -133,6 +133,11 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     await page.goto(`${base}/console/#/orders`);
     await page.getByRole('heading', { name: 'Orders' }).waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    // Every cell of the orders table is on screen: rows become labelled cards, not a table cut off at the edge.
+    await page.locator('table.stack tbody tr').first().waitFor();
+    const cellEdges = await page.locator('table.stack tbody tr').first().locator('td').evaluateAll((cells) => cells.map((c) => c.getBoundingClientRect().right));
+    expect(cellEdges.length).toBe(6);
+    for (const right of cellEdges) expect(right).toBeLessThanOrEqual(360);
     await page.keyboard.press('Tab'); // the skip link first
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
     await page.keyboard.press('Tab');
@@ -173,5 +178,117 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
       receiver.closeAllConnections();
       receiver.close();
     }
+  });
+
+  it('explains itself: admin tenant picker, currency, hourly values, names, references, waiting orders, upload columns, counts below reserved', async () => {
+    const shop = await t.tenant();
+    await seedCatalog(shop, { hubs: ['GIZ-1'], skus: ['MUG'], stock: [['GIZ-1', 'MUG', 2]] });
+    await expectStatus(shop.as('PATCH', '/skus/MUG', { body: { name: 'Blue mug' } }), 200);
+    const reserved = (await expectStatus(shop.as('POST', '/orders', { body: { reference: 'OK-1', customer: { name: 'Lina', email: 'lina@example.com' }, hub: 'GIZ-1', items: [{ sku: 'MUG', quantity: 1, unit_price: '4.00' }] } }), 201)).body;
+    await expect.poll(async () => (await shop.as('GET', `/orders/${reserved.id}`)).body.status, { timeout: 20_000 }).toBe('new_order');
+    const waiting = (await expectStatus(shop.as('POST', '/orders', { body: { reference: 'WAIT-1', customer: { name: 'omar@example.com', email: 'omar@example.com' }, hub: 'GIZ-1', items: [{ sku: 'MUG', quantity: 5, unit_price: '4.00' }] } }), 201)).body;
+    await expect.poll(async () => (await shop.as('GET', `/orders/${waiting.id}`)).body.status_reason, { timeout: 20_000 }).toBe('insufficient_stock');
+
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/status of (400|409)/.test(message.text())) problems.push(message.text());
+    });
+
+    // The admin key: no jargon, a choice of tenant, then the console acts for it.
+    await page.goto(`${base}/console/`);
+    await page.getByLabel('API key').fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This is the admin key. It acts for one tenant at a time: choose which.').waitFor();
+    expect(await page.content()).not.toContain('X-Tenant-Id');
+    await page.getByLabel('Tenant').selectOption({ label: `${shop.code} — Tenant ${shop.code}` });
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await page.locator('.acting').textContent()).toBe(`Admin, acting for ${shop.code}`);
+    // The hourly chart says whose time it is in, and shows this hour's value.
+    const hourly = page.getByRole('figure').filter({ hasText: 'Orders created per hour' });
+    expect(await hourly.locator('figcaption').textContent()).toMatch(/last 24 hours \(.+ time\)$/);
+    const values = await hourly.locator('text.value').allTextContents(); // ['2'], or ['1', '1'] across an hour's end
+    expect(values.map(Number).reduce((a, b) => a + b, 0)).toBe(2);
+    await shot(page, '10-admin-overview');
+
+    // Orders: the waiting one stands out, amounts carry their currency.
+    await page.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
+    const waitingRow = page.locator('tr.waiting');
+    await waitingRow.waitFor();
+    expect(await waitingRow.getByRole('link').textContent()).toBe('WAIT-1');
+    expect(await waitingRow.locator('.badge').textContent()).toBe('Waiting for stock');
+    expect(await waitingRow.locator('td.num').textContent()).toBe('20.00 USD');
+    await waitingRow.getByRole('link', { name: 'WAIT-1' }).click();
+    await page.getByRole('heading', { name: /Order WAIT-1/ }).waitFor();
+    const notice = page.getByRole('status');
+    expect(await notice.textContent()).toContain('moves to New by itself');
+    expect(await notice.locator('tr[data-sku="MUG"] td').allTextContents()).toEqual(['MUG', 'GIZ-1', '5', '1']);
+    expect(await page.locator('.details dd').nth(2).textContent()).toBe('omar@example.com'); // no "omar@… <omar@…>"
+    expect(await page.locator('.details dd').nth(4).textContent()).toBe('20.00 USD');
+    expect(await page.locator('.history li').last().textContent()).toContain('waiting for stock: MUG at GIZ-1 needs 5, 1 available');
+    await shot(page, '11-order-waiting');
+
+    // Inventory: names, what the count column does, and a count below what is reserved explained.
+    await page.getByRole('navigation').getByRole('link', { name: 'Inventory' }).click();
+    const mug = page.locator('tr[data-sku="MUG"]');
+    await expect.poll(() => mug.getByTestId('name').textContent()).toBe('Blue mug');
+    expect(await page.getByRole('columnheader', { name: 'Record a count' }).count()).toBe(1);
+    await mug.getByLabel('New on-hand count for MUG').fill('0');
+    await mug.getByRole('button', { name: 'Set' }).click();
+    await expect.poll(() => mug.getByRole('alert').textContent()).toBe('1 units of MUG are reserved for orders not yet shipped, so the count cannot be below 1. Count again, or ship or cancel those orders first.');
+    // The ledger names orders by their reference, linked.
+    await mug.getByRole('button', { name: 'Ledger' }).click();
+    await page.getByRole('heading', { name: 'Ledger of MUG at GIZ-1' }).waitFor();
+    await page.getByRole('link', { name: 'OK-1' }).waitFor();
+    expect(await page.locator('section[aria-labelledby="ledger-title"]').textContent()).not.toContain(reserved.id);
+    await shot(page, '12-inventory-names-ledger');
+
+    // Upload: the columns are listed and a sample file is offered.
+    await page.getByRole('navigation').getByRole('link', { name: 'Upload' }).click();
+    await page.getByText('Columns').click();
+    expect(await page.locator('details.columns tbody th').allTextContents()).toEqual(expect.arrayContaining(['sku', 'hub_id', 'quantity', 'order_id']));
+    const sample = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download a sample file' }).click();
+    expect((await sample).suggestedFilename()).toBe('sample-orders.csv');
+    await shot(page, '13-upload-columns');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('webhooks: add an endpoint (its secret shown once), edit it, disable and enable it, rotate its secret, delete it', async () => {
+    const shop = await t.tenant();
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    await context.addInitScript(`sessionStorage.setItem('oms.apiKey', ${JSON.stringify(shop.key)})`);
+    const page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto(`${base}/console/#/webhooks`);
+    await page.getByRole('button', { name: 'Add an endpoint' }).click();
+    await page.getByLabel('URL').fill('http://127.0.0.1:9/hooks');
+    await page.getByLabel('order.deleted').uncheck();
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await expect.poll(() => page.getByTestId('secret').textContent()).toMatch(/^whsec_/);
+    const [endpoint] = (await shop.as('GET', '/webhooks')).body.data;
+    expect(endpoint).toMatchObject({ url: 'http://127.0.0.1:9/hooks', events: ['order.created', 'order.updated'], active: true });
+    await shot(page, '14-webhook-added');
+
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Description (optional)').fill('ERP');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await shop.as('GET', `/webhooks/${endpoint.id}`)).body.description).toBe('ERP');
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await expect.poll(async () => (await shop.as('GET', `/webhooks/${endpoint.id}`)).body.active).toBe(false);
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await expect.poll(async () => (await shop.as('GET', `/webhooks/${endpoint.id}`)).body.active).toBe(true);
+    const first = await page.getByTestId('secret').textContent();
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await expect.poll(async () => (await page.getByTestId('secret').allTextContents()).some((text) => text !== first && text.startsWith('whsec_'))).toBe(true);
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(async () => (await shop.as('GET', '/webhooks')).body.data.length).toBe(0);
+    await page.getByText('No endpoints yet.').waitFor();
+    await shot(page, '15-webhook-deleted');
+    await context.close();
   });
 });

@@ -15,7 +15,7 @@ function Bars({ title, rows, labelEvery = 1 }) {
         const h = (r.value / max) * height;
         return html`<g>
           <rect x=${i * step + step * 0.15} y=${height - h} width=${step * 0.7} height=${h} class="bar"><title>${r.label}: ${r.value}</title></rect>
-          ${r.value > 0 && rows.length <= 12 ? html`<text x=${i * step + step / 2} y=${height - h - 3} text-anchor="middle" class="value">${r.value}</text>` : null}
+          ${r.value > 0 ? html`<text x=${i * step + step / 2} y=${height - h - 3} text-anchor="middle" class=${rows.length > 12 ? 'value small' : 'value'}>${r.value}</text>` : null}
           ${i % labelEvery === 0 ? html`<text x=${i * step + step / 2} y=${height + 14} text-anchor="middle" class="axis">${r.short ?? r.label}</text>` : null}
         </g>`;
       })}
@@ -30,7 +30,8 @@ export function Dashboard() {
   if (error) return html`<${ErrorNote} error=${error} />`;
   if (!stats) return html`<p aria-busy="true">Loading…</p>`;
   const byStatus = Object.entries(stats.orders_by_status).map(([status, value]) => ({ label: STATUS_LABELS[status] ?? status, value }));
-  const byHour = stats.orders_by_hour.map((h) => ({ label: new Date(h.hour).toLocaleString(), short: `${new Date(h.hour).getHours()}h`, value: h.orders }));
+  const byHour = stats.orders_by_hour.map((h) => ({ label: new Date(h.hour).toLocaleString(), short: `${String(new Date(h.hour).getHours()).padStart(2, '0')}:00`, value: h.orders }));
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const total = byStatus.reduce((n, r) => n + r.value, 0);
   return html`<section>
     <h1>Overview</h1>
@@ -42,7 +43,7 @@ export function Dashboard() {
     </dl>
     <div class="charts">
       <${Bars} title="Orders by status" rows=${byStatus} />
-      <${Bars} title="Orders created per hour, last 24 hours" rows=${byHour} labelEvery=${4} />
+      <${Bars} title=${`Orders created per hour, last 24 hours (${zone} time)`} rows=${byHour} labelEvery=${4} />
     </div>
   </section>`;
 }

@@ -6,11 +6,22 @@ import htm from '/console/vendor/htm.js';
 export const html = htm.bind(h);
 
 const KEY = 'oms.apiKey';
+const TENANT = 'oms.tenant'; // the admin key's chosen tenant: {id, code}
 export const session = {
   key: () => sessionStorage.getItem(KEY),
-  signIn: (key) => sessionStorage.setItem(KEY, key),
-  signOut: () => sessionStorage.removeItem(KEY),
+  tenant: () => JSON.parse(sessionStorage.getItem(TENANT) || 'null'),
+  signIn: (key, tenant) => {
+    sessionStorage.setItem(KEY, key);
+    if (tenant) sessionStorage.setItem(TENANT, JSON.stringify(tenant));
+    else sessionStorage.removeItem(TENANT);
+  },
+  signOut: () => { sessionStorage.removeItem(KEY); sessionStorage.removeItem(TENANT); },
 };
+
+/** The headers every call carries: the key, and for the admin key the tenant it acts for. */
+function authHeaders(key, tenantId) {
+  return { authorization: `Bearer ${key}`, ...(tenantId ? { 'x-tenant-id': tenantId } : {}) };
+}
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -21,11 +32,11 @@ export class ApiError extends Error {
 }
 
 /** One call to the JSON API; a FormData body is sent as is. Answers the parsed body. */
-export async function api(method, path, body, key = session.key()) {
+export async function api(method, path, body, key = session.key(), tenantId = session.tenant()?.id) {
   const form = body instanceof FormData;
   const res = await fetch(path, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body !== undefined && !form ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...authHeaders(key, tenantId), ...(body !== undefined && !form ? { 'content-type': 'application/json' } : {}) },
     body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
   const type = res.headers.get('content-type') || '';
@@ -36,7 +47,7 @@ export async function api(method, path, body, key = session.key()) {
 
 /** Downloads an authenticated resource as a file (a link cannot carry the key). */
 export async function download(path, filename) {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${session.key()}` } });
+  const res = await fetch(path, { headers: authHeaders(session.key(), session.tenant()?.id) });
   if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
   const url = URL.createObjectURL(await res.blob());
   const a = Object.assign(document.createElement('a'), { href: url, download: filename });
@@ -50,11 +61,20 @@ export const num = (n) => Number(n).toLocaleString('en');
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 
 export const STATUS_LABELS = { on_hold: 'On hold', new_order: 'New', shipped: 'Shipped', delivered: 'Delivered', cancelled: 'Cancelled' };
+/** An amount with its currency, as the API gives both: "19.90 EGP". */
+export const money = (amount, currency) => (currency ? `${amount} ${currency}` : amount);
+/** "Name <email>", or the e-mail alone when there is no other name (CSV rows without one). */
+export const customerLabel = (c) => (!c ? '—' : c.name && c.name !== c.email ? `${c.name} <${c.email}>` : c.email);
+/** An order on hold because stock is short: it moves on by itself when stock arrives. */
+export const isWaiting = (order) => order.status === 'on_hold' && order.status_reason === 'insufficient_stock';
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What a person may do with an order in each status (the finalizer alone moves on_hold → new_order). */
 export const ACTIONS = { on_hold: ['cancelled'], new_order: ['shipped', 'cancelled'], shipped: ['delivered'], delivered: [], cancelled: [] };
 export const ACTION_LABELS = { cancelled: 'Cancel order', shipped: 'Mark shipped', delivered: 'Mark delivered' };
 
-export const Status = ({ status }) => html`<span class=${`badge badge-${status}`}>${STATUS_LABELS[status] || status}</span>`;
+export const Status = ({ status, order }) => (order && isWaiting(order)
+  ? html`<span class="badge badge-waiting" title="Reserved by itself when stock arrives">Waiting for stock</span>`
+  : html`<span class=${`badge badge-${status}`}>${STATUS_LABELS[status] || status}</span>`);
 
 /**
  * Cursor paging forward and back over an API list: keeps the cursor of every page seen so far.

@@ -1,6 +1,6 @@
 // Orders: the list with the API's filters and cursor paging, and one order with its history and actions.
 import { useEffect, useState } from '/console/vendor/hooks.js';
-import { ACTION_LABELS, ACTIONS, api, ErrorNote, html, Pager, STATUS_LABELS, Status, usePager, when } from '/console/lib.js';
+import { ACTION_LABELS, ACTIONS, api, customerLabel, ErrorNote, html, isWaiting, money, Pager, STATUS_LABELS, Status, usePager, when } from '/console/lib.js';
 
 const EMPTY = { status: '', hub: '', seller: '', customer_id: '', reference: '', from: '', to: '' };
 
@@ -41,20 +41,33 @@ export function Orders() {
       <button type="submit">Apply</button>
     </form>
     <${ErrorNote} error=${error} />
-    ${page ? html`<div class="table-wrap"><table>
+    ${page ? html`<div class="table-wrap"><table class="stack">
       <caption class="visually-hidden">Orders, newest first</caption>
-      <thead><tr><th scope="col">Reference</th><th scope="col">Status</th><th scope="col">Hub</th><th scope="col">Customer</th><th scope="col">Total</th><th scope="col">Created</th></tr></thead>
-      <tbody>${page.data.length === 0 ? html`<tr><td colspan="6">No orders match.</td></tr>` : page.data.map((o) => html`<tr>
-        <td><a href=${`#/orders/${o.id}`}>${o.reference || o.id.slice(0, 8)}</a></td>
-        <td><${Status} status=${o.status} /></td>
-        <td>${o.hub}</td>
-        <td>${o.customer?.name ?? '—'}</td>
-        <td class="num">${o.total_amount}</td>
-        <td>${when(o.created_at)}</td>
+      <thead><tr><th scope="col">Reference</th><th scope="col">Status</th><th scope="col">Hub</th><th scope="col">Customer</th><th scope="col" class="num">Total</th><th scope="col">Created</th></tr></thead>
+      <tbody>${page.data.length === 0 ? html`<tr><td colspan="6">No orders match.</td></tr>` : page.data.map((o) => html`<tr class=${isWaiting(o) ? 'waiting' : ''}>
+        <td data-label="Reference"><a href=${`#/orders/${o.id}`}>${o.reference || o.id.slice(0, 8)}</a></td>
+        <td data-label="Status"><${Status} status=${o.status} order=${o} /></td>
+        <td data-label="Hub">${o.hub}</td>
+        <td data-label="Customer">${o.customer ? (o.customer.name || o.customer.email) : '—'}</td>
+        <td data-label="Total" class="num">${money(o.total_amount, o.currency)}</td>
+        <td data-label="Created">${when(o.created_at)}</td>
       </tr>`)}</tbody>
     </table></div>
     <${Pager} pager=${pager} />` : html`<p aria-busy="true">Loading…</p>`}
   </section>`;
+}
+
+/** Why an order waits, line by line, and what happens next. */
+function Waiting({ order }) {
+  return html`<div class="notice" role="status">
+    <p><strong>Waiting for stock.</strong> Not every line could be reserved. The order moves to New by itself,
+      oldest orders first, as soon as stock for these lines arrives at ${order.hub}; nothing needs doing here.</p>
+    <div class="table-wrap"><table>
+      <caption class="visually-hidden">Lines short of stock</caption>
+      <thead><tr><th scope="col">SKU</th><th scope="col">Hub</th><th scope="col" class="num">Asked</th><th scope="col" class="num">Available</th></tr></thead>
+      <tbody>${(order.shortages ?? []).map((s) => html`<tr data-sku=${s.sku}><td>${s.sku}</td><td>${s.hub}</td><td class="num">${s.requested}</td><td class="num">${s.available}</td></tr>`)}</tbody>
+    </table></div>
+  </div>`;
 }
 
 export function OrderDetail({ id }) {
@@ -84,13 +97,15 @@ export function OrderDetail({ id }) {
   if (!order) return error ? html`<${ErrorNote} error=${error} />` : html`<p aria-busy="true">Loading…</p>`;
   return html`<section>
     <p><a href="#/orders">← Orders</a></p>
-    <h1>Order ${order.reference || order.id} <${Status} status=${order.status} /></h1>
+    <h1>Order ${order.reference || order.id} <${Status} status=${order.status} order=${order} /></h1>
+    ${isWaiting(order) ? html`<${Waiting} order=${order} />` : null}
     <dl class="details">
       <dt>Id</dt><dd><code>${order.id}</code></dd>
       <dt>Hub</dt><dd>${order.hub}</dd>
-      <dt>Customer</dt><dd>${order.customer ? `${order.customer.name} <${order.customer.email ?? ''}>` : '—'}</dd>
-      <dt>Ship to</dt><dd>${order.shipping_address ?? '—'}</dd>
-      <dt>Total</dt><dd>${order.total_amount}</dd>
+      <dt>Customer</dt><dd>${customerLabel(order.customer)}</dd>
+      <dt>Ship to</dt><dd>${typeof order.shipping_address === 'object' ? JSON.stringify(order.shipping_address) : order.shipping_address ?? '—'}</dd>
+      <dt>Total</dt><dd>${money(order.total_amount, order.currency)}</dd>
+      ${order.status_reason && !isWaiting(order) ? html`<dt>Reason</dt><dd>${order.status_reason}</dd>` : null}
       <dt>Created</dt><dd>${when(order.created_at)}</dd>
     </dl>
     <div class="actions">
@@ -101,14 +116,16 @@ export function OrderDetail({ id }) {
     <h2>Items</h2>
     <div class="table-wrap"><table>
       <thead><tr><th scope="col">SKU</th><th scope="col">Name</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Unit price</th></tr></thead>
-      <tbody>${order.items.map((i) => html`<tr><td>${i.sku}</td><td>${i.name ?? ''}</td><td class="num">${i.quantity}</td><td class="num">${i.unit_price}</td></tr>`)}</tbody>
+      <tbody>${order.items.map((i) => html`<tr><td>${i.sku}</td><td>${i.name ?? ''}</td><td class="num">${i.quantity}</td><td class="num">${money(i.unit_price, order.currency)}</td></tr>`)}</tbody>
     </table></div>
     <h2>History</h2>
     <ol class="history">${history.map((h) => html`<li>
       <time datetime=${h.occurred_at}>${when(h.occurred_at)}</time>
       ${h.type === 'order.created' ? html` created as <${Status} status=${h.status} />`
         : h.type === 'order.deleted' ? ' deleted'
-        : html` <${Status} status=${h.previous_status} /> → <${Status} status=${h.status} />`}
+        : h.status === 'on_hold' && h.status_reason === 'insufficient_stock'
+          ? html` waiting for stock: ${(h.shortages ?? []).map((s) => `${s.sku} at ${s.hub} needs ${s.requested}, ${s.available} available`).join('; ')}`
+          : html` <${Status} status=${h.previous_status} /> → <${Status} status=${h.status} />${h.status_reason ? ` (${h.status_reason})` : ''}`}
     </li>`)}</ol>
   </section>`;
 }

@@ -1,4 +1,5 @@
-// Webhooks: the endpoints, each one's deliveries with every attempt, and a manual retry.
+// Webhooks: the endpoints (add, edit, disable or enable, rotate the secret, delete), each one's
+// deliveries with every attempt, and a manual retry.
 import { useEffect, useState } from '/console/vendor/hooks.js';
 import { api, ErrorNote, html, when } from '/console/lib.js';
 
@@ -35,6 +36,84 @@ function Delivery({ endpoint, id, onChanged }) {
   </section>`;
 }
 
+const EVENTS = ['order.created', 'order.updated', 'order.deleted'];
+
+/** A secret is shown once, by the API's answer that made it: say so, and make it easy to copy. */
+const Secret = ({ secret }) => html`<div class="notice" role="status">
+  <p><strong>The signing secret, shown only now.</strong> Copy it into your receiver to verify each delivery's signature.</p>
+  <output data-testid="secret"><code>${secret}</code></output>
+</div>`;
+
+/** Adds an endpoint, or edits one (its URL, events and description). */
+function EndpointForm({ endpoint, onSaved, onCancel }) {
+  const [url, setUrl] = useState(endpoint?.url ?? '');
+  const [events, setEvents] = useState(endpoint?.events ?? EVENTS);
+  const [description, setDescription] = useState(endpoint?.description ?? '');
+  const [error, setError] = useState(null);
+  const toggle = (event) => setEvents(events.includes(event) ? events.filter((e) => e !== event) : [...events, event]);
+  const submit = async (e) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const body = { url: url.trim(), events, description: description.trim() || (endpoint ? null : undefined) };
+      onSaved(endpoint ? await api('PUT', `/webhooks/${endpoint.id}`, body) : await api('POST', '/webhooks', body));
+    } catch (err) {
+      setError(err.problem?.errors ? new Error(err.problem.errors.map((f) => `${f.field}: ${f.message}`).join('; ')) : err);
+    }
+  };
+  return html`<form class="endpoint-form" onSubmit=${submit} aria-label=${endpoint ? 'Edit endpoint' : 'Add an endpoint'}>
+    <label for="hook-url">URL</label>
+    <input id="hook-url" type="url" required placeholder="https://example.com/webhooks" value=${url} onInput=${(e) => setUrl(e.target.value)} />
+    <fieldset><legend>Events</legend>
+      ${EVENTS.map((event) => html`<label class="check"><input type="checkbox" checked=${events.includes(event)} onChange=${() => toggle(event)} /> ${event}</label>`)}
+    </fieldset>
+    <label for="hook-description">Description (optional)</label>
+    <input id="hook-description" value=${description} onInput=${(e) => setDescription(e.target.value)} />
+    <div class="actions">
+      <button type="submit" disabled=${events.length === 0}>${endpoint ? 'Save' : 'Add endpoint'}</button>
+      <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
+    </div>
+    <${ErrorNote} error=${error} />
+  </form>`;
+}
+
+/** What can be done to one endpoint. */
+function EndpointActions({ endpoint, onChanged, onDeleted }) {
+  const [editing, setEditing] = useState(false);
+  const [secret, setSecret] = useState(null);
+  const [error, setError] = useState(null);
+  const run = (work) => async () => {
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const setActive = run(async () => onChanged(await api('PUT', `/webhooks/${endpoint.id}`, { active: !endpoint.active })));
+  const rotate = run(async () => {
+    if (!confirm('Make a new signing secret? The current one keeps signing for 24 hours, so your receiver can switch over.')) return;
+    setSecret((await api('POST', `/webhooks/${endpoint.id}/secrets`, {})).secret);
+  });
+  const remove = run(async () => {
+    if (!confirm(`Delete the endpoint ${endpoint.url} and its delivery log?`)) return;
+    await api('DELETE', `/webhooks/${endpoint.id}`);
+    onDeleted();
+  });
+  if (editing) return html`<${EndpointForm} endpoint=${endpoint} onSaved=${(saved) => { setEditing(false); onChanged(saved); }} onCancel=${() => setEditing(false)} />`;
+  return html`<div>
+    <div class="actions">
+      <button type="button" onClick=${() => setEditing(true)}>Edit</button>
+      <button type="button" onClick=${setActive}>${endpoint.active ? 'Disable' : 'Enable'}</button>
+      <button type="button" onClick=${rotate}>Rotate secret</button>
+      <button type="button" class="danger" onClick=${remove}>Delete</button>
+    </div>
+    ${!endpoint.active && endpoint.disabled_reason ? html`<p class="hint">Disabled: ${endpoint.disabled_reason}</p>` : null}
+    ${secret ? html`<${Secret} secret=${secret} />` : null}
+    <${ErrorNote} error=${error} />
+  </div>`;
+}
+
 export function Webhooks() {
   const [endpoints, setEndpoints] = useState(null);
   const [selected, setSelected] = useState(null);
@@ -42,8 +121,12 @@ export function Webhooks() {
   const [delivery, setDelivery] = useState(null);
   const [error, setError] = useState(null);
   const [version, setVersion] = useState(0);
+  const [adding, setAdding] = useState(false);
+  const [created, setCreated] = useState(null);
 
-  useEffect(() => { api('GET', '/webhooks').then((page) => setEndpoints(page.data), setError); }, []);
+  const reload = () => api('GET', '/webhooks?limit=100').then((page) => setEndpoints(page.data), setError);
+  useEffect(() => { reload(); }, []);
+  const replace = (saved) => setEndpoints(endpoints.map((e) => (e.id === saved.id ? saved : e)));
   useEffect(() => {
     if (!selected) return;
     api('GET', `/webhooks/${selected}/deliveries?limit=50`).then((page) => setDeliveries(page.data), setError);
@@ -53,11 +136,19 @@ export function Webhooks() {
   if (!endpoints) return html`<p aria-busy="true">Loading…</p>`;
   return html`<section>
     <h1>Webhooks</h1>
-    ${endpoints.length === 0 ? html`<p>No endpoints yet. Create one with <code>POST /webhooks</code> (see the API docs).</p>` : null}
+    <p>Each endpoint gets a signed POST for the order events it chose, retried for about three days until it answers 2xx.</p>
+    ${adding ? html`<${EndpointForm}
+        onSaved=${(saved) => { setAdding(false); setCreated(saved.secret); reload(); setSelected(saved.id); }}
+        onCancel=${() => setAdding(false)} />`
+      : html`<button type="button" onClick=${() => { setAdding(true); setCreated(null); }}>Add an endpoint</button>`}
+    ${created ? html`<${Secret} secret=${created} />` : null}
+    ${endpoints.length === 0 && !adding ? html`<p>No endpoints yet.</p>` : null}
     <ul class="cards">${endpoints.map((e) => html`<li>
       <button type="button" class="card" aria-pressed=${selected === e.id} onClick=${() => { setSelected(e.id); setDelivery(null); }}>
-        <strong>${e.url}</strong><br />${e.active ? 'active' : 'disabled'} · ${e.events.join(', ')}
+        <strong>${e.url}</strong><br />${e.active ? 'active' : 'disabled'} · ${e.events.join(', ')}${e.description ? ` · ${e.description}` : ''}
       </button>
+      ${selected === e.id ? html`<${EndpointActions} key=${e.id} endpoint=${e} onChanged=${replace}
+        onDeleted=${() => { setSelected(null); setDeliveries(null); reload(); }} />` : null}
     </li>`)}</ul>
     ${deliveries ? html`<div class="table-wrap"><table>
       <caption>Deliveries, newest first</caption>

@@ -126,6 +126,9 @@ describe('GET /orders', () => {
     const future = new Date(Date.now() + 60_000).toISOString();
     expect((await mine.as('GET', `/orders?from=${future}`)).body.data).toHaveLength(0);
     expect((await mine.as('GET', `/orders?to=${future}`)).body.data).toHaveLength(7);
+    const some = (await mine.as('GET', `/orders?ids=${ids[1]},${ids[5]},00000000-0000-4000-8000-000000000000`)).body.data;
+    expect(some.map((o: { id: string }) => o.id)).toEqual([ids[5], ids[1]]);
+    expect((await mine.as('GET', '/orders?ids=not-a-uuid')).status).toBe(422);
     expect((await mine.as('GET', '/orders?status=lost')).status).toBe(422);
     expect((await mine.as('GET', '/orders/not-an-id')).status).toBe(404);
   });

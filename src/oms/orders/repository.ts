@@ -227,6 +227,8 @@ export interface OrderFilter {
   hub?: string;
   customer_id?: string;
   reference?: string;
+  /** Only these orders (ids that are not UUIDs match nothing). */
+  ids?: string[];
   from?: string;
   to?: string;
   before?: string;
@@ -246,9 +248,10 @@ export function listOrders(scope: TenantScope, f: OrderFilter): Promise<OrderRow
        AND ($7::timestamptz IS NULL OR o.created_at >= $7::timestamptz)
        AND ($8::timestamptz IS NULL OR o.created_at < $8::timestamptz)
        AND ($9::uuid IS NULL OR o.id < $9::uuid)
+       AND ($11::uuid[] IS NULL OR o.id = ANY($11::uuid[]))
      ORDER BY o.id DESC
      LIMIT $10`,
-    [f.status ?? null, f.seller ?? null, f.hub ?? null, f.customer_id ?? null, f.reference ?? null, f.from ?? null, f.to ?? null, f.before ?? null, f.limit],
+    [f.status ?? null, f.seller ?? null, f.hub ?? null, f.customer_id ?? null, f.reference ?? null, f.from ?? null, f.to ?? null, f.before ?? null, f.limit, f.ids ?? null],
   );
 }
 

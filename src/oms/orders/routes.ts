@@ -1,11 +1,12 @@
 /** Order routes: create, list, get, lifecycle, delete, stats. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Cursor, Limit, Name, OptionalBody, problemResponses, Ref, Timestamp, Uuid } from '../../http/schemas';
+import { Cursor, Limit, Name, OptionalBody, problemResponses, Ref, splitList, Timestamp, Uuid } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { Address, Email } from '../customers/routes';
 import { ORDER_STATUSES, USER_TARGETS } from './lifecycle';
 
+const UUID_TEXT = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const Money = Type.String({ pattern: '^\\d+\\.\\d{2}$', examples: ['19.90'] });
 const Reference = Type.String({ pattern: '^[A-Za-z0-9._:/#-]{1,64}$', description: "The tenant's own order number" });
 
@@ -80,6 +81,7 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
         hub: Type.Optional(Ref),
         customer_id: Type.Optional(Uuid),
         reference: Type.Optional(Type.String({ maxLength: 64 })),
+        ids: Type.Optional(Type.String({ maxLength: 3700, pattern: `^${UUID_TEXT}(,${UUID_TEXT}){0,99}$`, description: 'Up to 100 order ids, comma-separated' })),
         from: Type.Optional(Type.String({ format: 'date-time', description: 'created_at ≥ from' })),
         to: Type.Optional(Type.String({ format: 'date-time', description: 'created_at < to' })),
         limit: Limit,
@@ -87,7 +89,7 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
       }, { additionalProperties: false }),
       response: { 200: Type.Object({ data: Type.Array(Order), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses() },
     },
-  }, async (request) => orders.list(request.tenantId, request.query));
+  }, async (request) => orders.list(request.tenantId, { ...request.query, ids: splitList(request.query.ids) }));
 
   app.get('/orders/:id', {
     schema: { tags, summary: 'Get an order', params: OrderParams, response: { 200: Order, ...problemResponses(404) } },
