@@ -4,10 +4,11 @@
  * are re-sent at start and every few minutes.
  */
 import type { AppContext } from '../../context';
-import { JobWorker } from '../../shared/job-worker';
+import type { Job } from '../../ports/work-queue';
+import { JobLostError, JobWorker } from '../../shared/job-worker';
 import type { RunningRole } from '../orders/finalizer-role';
 import { finishUpload } from './repository';
-import { UploadIngester } from './ingester';
+import { UploadIngester, UploadTakenOverError } from './ingester';
 import { INGEST_QUEUE, type IngestJob } from './service';
 
 export interface IngestRoleOptions {
@@ -19,7 +20,16 @@ export interface IngestRoleOptions {
 
 export async function startIngest(ctx: AppContext, options: IngestRoleOptions = {}): Promise<RunningRole> {
   const ingester = new UploadIngester(ctx.db, ctx.objectStore, ctx.oms.inventory, { batchRows: ctx.config.ingestBatchRows, logger: ctx.logger });
-  const worker = new JobWorker<IngestJob>(ctx.queue, INGEST_QUEUE, (job, heartbeat) => ingester.ingest(job.payload.upload_id, heartbeat), {
+  const ingest = async (job: Job<IngestJob>, heartbeat: () => Promise<void>) => {
+    try {
+      await ingester.ingest(job.payload.upload_id, heartbeat);
+    } catch (error) {
+      // Another worker holds the upload now (this one's lease ran out): it is theirs to finish,
+      // not a failure to count against the job's attempts.
+      throw error instanceof UploadTakenOverError ? new JobLostError(job) : error;
+    }
+  };
+  const worker = new JobWorker<IngestJob>(ctx.queue, INGEST_QUEUE, ingest, {
     visibilityMs: options.visibilityMs ?? ctx.config.ingestVisibilitySeconds * 1000,
     onDead: (job, error) => finishUpload(ctx.db, job.payload.upload_id, { status: 'failed', error: `ingest gave up: ${error}` }),
     onError: (error, job) => ctx.logger.warn({ err: error, job: job?.id }, 'ingest job failed'),

@@ -54,7 +54,7 @@ export class UploadIngester {
     if (!upload || upload.status === 'completed' || upload.status === 'failed') return;
     try {
       const learnt = {
-        content_sha256: upload.content_sha256 ?? (await this.hashObject(upload.object_key)),
+        content_sha256: upload.content_sha256 ?? (await this.hashObject(upload.object_key, heartbeat)),
         delimiter: upload.delimiter ?? detectDelimiter(await this.firstChunk(upload.object_key)),
       };
       await markProcessing(this.db, uploadId, learnt);
@@ -73,9 +73,13 @@ export class UploadIngester {
     }
   }
 
-  private async hashObject(key: string): Promise<string> {
+  /** The file's digest; reading a big file takes a while, so the job's lease is kept meanwhile. */
+  private async hashObject(key: string, heartbeat: () => Promise<void>): Promise<string> {
     const hash = createHash('sha256');
-    for await (const chunk of await this.store.get(key)) hash.update(chunk as Buffer);
+    for await (const chunk of await this.store.get(key)) {
+      hash.update(chunk as Buffer);
+      await heartbeat(); // cheap: it extends the lease only every third of its length
+    }
     return hash.digest('hex');
   }
 
