@@ -7,9 +7,13 @@ import { defineConfig } from 'vitest/config';
  */
 const shared = {
   include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-  testTimeout: 60_000,
-  hookTimeout: 120_000,
+  // Limits for a hung test, not a slow one: a loaded 2-core machine must never reach them.
+  testTimeout: 300_000,
+  hookTimeout: 300_000,
   pool: 'forks' as const,
+  // expect.poll waits for a condition; like every wait in the suite, its limit is generous so
+  // that a loaded machine never hits it (the default is one second).
+  expect: { poll: { timeout: 30_000 } },
 };
 
 export default defineConfig({

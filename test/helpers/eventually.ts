@@ -1,5 +1,8 @@
-/** Waits until `check` stops throwing (for effects of NOTIFY-driven background work). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+/**
+ * Waits until `check` stops throwing (for effects of background work, or of time passing). The
+ * limit only matters when something is broken: it is generous, so a loaded machine never hits it.
+ */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

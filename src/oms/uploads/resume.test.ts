@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually } from '../../../test/helpers/eventually';
 import { createSharedDatabase, type SharedDatabase } from '../../../test/helpers/shared-db';
 import { loadConfig } from '../../config/index';
 import { createContext, type AppContext } from '../../context';
@@ -57,11 +58,14 @@ it('a worker killed mid-file: the retried job finishes, every row counted once, 
     expect(midway.status).toBe('processing');
     expect(midway.rows_total).toBeGreaterThanOrEqual(40); // four batches committed before the kill
     expect(midway.rows_total).toBeLessThan(95);
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // the dead worker's visibility runs out
+    // A new worker takes the job once the dead one's visibility has run out, and finishes the file.
     const role = await startIngest(ctx);
-    await role.drain();
-    await role.stop();
-    const done = await ctx.oms.uploads.get({ tenantId }, uploadId);
+    const done = await eventually(async () => {
+      await role.drain();
+      const upload = await ctx.oms.uploads.get({ tenantId }, uploadId);
+      expect(upload.status).toBe('completed');
+      return upload;
+    }).finally(() => role.stop());
     const orderRows = await ctx.db.query<{ reference: string; n: number }>(
       `SELECT reference, jsonb_array_length(items)::int AS n FROM oms.orders WHERE tenant_id = $1 ORDER BY reference`,
       [tenantId],

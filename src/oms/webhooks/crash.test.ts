@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../../test/helpers/eventually';
 import { createSharedDatabase, type SharedDatabase } from '../../../test/helpers/shared-db';
 import { newId } from '../../shared/ids';
 import { createDeliveries } from './deliveries';
@@ -57,11 +58,14 @@ describe('webhook sender killed between sending and recording', () => {
 
     // A new sender finds the delivery once the dead one's lease has run out, and sends it again.
     onRequest = (_req, res) => res.end('ok');
-    await new Promise((r) => setTimeout(r, 1200));
     const delivery = await shared.with(async (db) => {
       const sender = new WebhookSender({ allowPrivateNetworks: true, timeoutMs: 5000 });
       try {
-        await new WebhookDispatcher(db, sender, { schedule: [0, 1, 1], leaseMs: 1000 }).drainDue();
+        const dispatcher = new WebhookDispatcher(db, sender, { schedule: [0, 1, 1], leaseMs: 1000 });
+        await eventually(async () => {
+          await dispatcher.drainDue();
+          expect(requests).toHaveLength(2);
+        });
       } finally {
         await sender.close();
       }

@@ -56,7 +56,7 @@ async function placeOrder(own: TestTenant, reference: string) {
 }
 
 /** Runs the role until `done` holds (retries are scheduled 200 ms apart). */
-async function until(done: () => Promise<boolean>, ms = 5000): Promise<void> {
+async function until(done: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     await role.drain();
