@@ -7,7 +7,12 @@ const argv = process.argv.slice(2);
 
 if (CLIENT.has(argv[0])) {
   const { clientBundle } = await import('./client-bundle.mjs');
-  const { runClient } = await import(await clientBundle());
+  // Where the bundle cannot be built (a read-only install), the same sources run through tsx.
+  const entry = await clientBundle().catch(async () => {
+    (await import('tsx/esm/api')).register();
+    return new URL('../src/cli/client.ts', import.meta.url).href;
+  });
+  const { runClient } = await import(entry);
   process.exitCode = await runClient(argv);
 } else {
   const { register } = await import('tsx/esm/api');

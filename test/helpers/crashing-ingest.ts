@@ -1,6 +1,6 @@
 /**
  * An ingest worker that takes the next ingest job from the queue and kills itself with SIGKILL
- * right after committing its `batches`-th batch, for the resume test.
+ * right after committing its `batches`-th batch (seen at the heartbeat that follows), for the resume test.
  * argv: <postgres url | PGlite data dir> <DATA_DIR of the object store> <batches> <batch rows>
  */
 import { pino } from 'pino';
@@ -19,10 +19,12 @@ if (!job) {
   process.stdout.write('no job\n');
   process.exit(3);
 }
-let committed = 0;
+// The heartbeat comes between steps (reading the file, after each batch): die at the first one
+// that finds `batches` batches committed.
 const ingester = new UploadIngester(db, ctx.objectStore, ctx.oms.inventory, { batchRows: Number(batchRows) });
 await ingester.ingest(job.payload.upload_id, async () => {
-  if (++committed === Number(batches)) process.kill(process.pid, 'SIGKILL');
+  const [upload] = await db.query<{ batches_done: number }>('SELECT batches_done FROM oms.uploads WHERE id = $1', [job.payload.upload_id]);
+  if (upload!.batches_done >= Number(batches)) process.kill(process.pid, 'SIGKILL');
 });
 process.stdout.write('finished without reaching the crash point\n');
 process.exit(3);
