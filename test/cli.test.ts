@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, testEngine, type TestDatabase } from './helpers/db';
 import { eventually } from './helpers/eventually';
+import { freePort } from './helpers/ports';
 
 const run = promisify(execFile);
 let dataDir: string;
@@ -41,7 +42,7 @@ it('migrate, seed-demo, start, serve, and stop on SIGTERM', async () => {
   expect(key).toMatch(/^oms_/);
   expect(seeded.stdout).toMatch(/Generated admin API key[^\n]*\n\s+oms_/); // first start of a new database
 
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const child = spawn(process.execPath, ['bin/oms.mjs', 'start'], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' } });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));

@@ -51,15 +51,21 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
 
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
-  it('sign in, upload a CSV and watch it complete, open an order, cancel it, and see its stock restored', async () => {
+  /** A desktop-sized page that records script errors and failed loads, but for the statuses a test provokes. */
+  async function watchedPage(expectedStatuses: RegExp) {
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
-    // Script errors, and failed loads other than the refusals this test provokes (401 for a bad key, 409 for a stale count).
     page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of (401|409)/.test(message.text())) problems.push(message.text());
+      if (message.type() === 'error' && !expectedStatuses.test(message.text())) problems.push(message.text());
     });
+    return { context, page, problems };
+  }
+
+  it('sign in, upload a CSV and watch it complete, open an order, cancel it, and see its stock restored', async () => {
+    // The refusals this test provokes: 401 for a bad key, 409 for a stale count.
+    const { context, page, problems } = await watchedPage(/status of (401|409)/);
 
     await page.goto(`${base}/console/`);
     await page.getByLabel('API key').fill('oms_not_a_key');
@@ -189,13 +195,8 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     const waiting = (await expectStatus(shop.as('POST', '/orders', { body: { reference: 'WAIT-1', customer: { name: 'omar@example.com', email: 'omar@example.com' }, hub: 'GIZ-1', items: [{ sku: 'MUG', quantity: 5, unit_price: '4.00' }] } }), 201)).body;
     await expect.poll(async () => (await shop.as('GET', `/orders/${waiting.id}`)).body.status_reason, { timeout: 20_000 }).toBe('insufficient_stock');
 
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of (400|409)/.test(message.text())) problems.push(message.text());
-    });
+    // The refusals this test provokes: 400 for the admin key without a tenant, 409 for a count below reserved.
+    const { context, page, problems } = await watchedPage(/status of (400|409)/);
 
     // The admin key: no jargon, a choice of tenant, then the console acts for it.
     await page.goto(`${base}/console/`);

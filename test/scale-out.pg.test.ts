@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { FAKE_CREDENTIALS, startS3, type S3Emulator } from './helpers/emulators';
 import { startRole, type RoleProcess } from './helpers/role-process';
+import { freePort } from './helpers/ports';
 import { redisReachable, TEST_REDIS_URL } from './helpers/redis';
 import { forEachConcurrently } from '../src/shared/concurrently';
 
@@ -50,14 +51,6 @@ function makeCsv(prefix: string, rows: number): { csv: string; validOrders: numb
     if (!invalid) validOrders++;
   }
   return { csv: lines.join('\n') + '\n', validOrders };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 interface Receiver {

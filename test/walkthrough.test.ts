@@ -10,20 +10,13 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { testEngine } from './helpers/db';
+import { freePort } from './helpers/ports';
 
 async function walkThrough(): Promise<string> {
   const readme = await readFile('README.md', 'utf8');
   const section = readme.indexOf('## Walk-through');
   const start = readme.indexOf('```bash\n', section) + '```bash\n'.length;
   return readme.slice(start, readme.indexOf('\n```\n', start));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Runs the walk-through on the given ports; answers its exit code and output. */
