@@ -117,7 +117,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     queue,
     consumers: new Map(),
     ims: imsAll,
-    oms: { inventory, customers, orders: new OrderService(db, inventory), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
+    oms: { inventory, customers, orders: new OrderService(db, inventory, config.limits.pageBytes), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
   };
 }
 

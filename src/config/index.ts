@@ -38,6 +38,17 @@ export interface RawEnv {
   SQS_ENDPOINT?: string;
   SQS_WAIT_SECONDS?: string;
   KAFKA_BROKERS?: string;
+  MAX_PAGE_BYTES?: string;
+  RATE_LIMIT_MAX?: string;
+  RATE_LIMIT_WINDOW_SECONDS?: string;
+  TENANT_MAX_CONCURRENT_REQUESTS?: string;
+  TENANT_MAX_QUEUED_REQUESTS?: string;
+  AUTH_FAILURES_MAX?: string;
+  HTTP_REQUEST_TIMEOUT_SECONDS?: string;
+  HTTP_IDLE_TIMEOUT_SECONDS?: string;
+  HTTP_KEEP_ALIVE_SECONDS?: string;
+  MAX_UPLOADS_IN_FLIGHT?: string;
+  INGEST_CONCURRENCY?: string;
   /** For the client commands (`oms import`, `oms orders`…): the service to talk to, and the key. */
   OMS_URL?: string;
   OMS_API_KEY?: string;
@@ -77,6 +88,29 @@ export interface Config {
   readonly sqs: { queueUrl: string; endpoint?: string; waitSeconds: number } | undefined;
   /** Kafka brokers for the event log (`host:port`); absent: consumers read the outbox table. */
   readonly kafkaBrokers: readonly string[] | undefined;
+  /** What one tenant (or one client) may take of the service: see the README's Limits. */
+  readonly limits: Limits;
+}
+
+export interface Limits {
+  /** A list page weighs at most about this many bytes of JSON: big rows make shorter pages. */
+  readonly pageBytes: number;
+  /** Requests per API key per window (429 beyond); 0: no limit. Shared through Redis when REDIS_URL is set. */
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowSeconds: number;
+  /** Requests of one tenant served at once by one process; more wait their turn in a queue of this many (429 beyond). */
+  readonly tenantConcurrentRequests: number;
+  readonly tenantQueuedRequests: number;
+  /** Failed authentications from one client address per minute before its requests get 429. */
+  readonly authFailuresMax: number;
+  /** A request (body included) must arrive within this; a connection idle this long is closed. */
+  readonly requestTimeoutSeconds: number;
+  readonly idleTimeoutSeconds: number;
+  readonly keepAliveSeconds: number;
+  /** Uploads one tenant may have queued or processing at once (429 beyond). */
+  readonly uploadsInFlight: number;
+  /** Uploads one ingest process works on at once, never two of the same tenant. */
+  readonly ingestConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +126,9 @@ const KEYS: (keyof RawEnv)[] = [
   'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'INGEST_VISIBILITY_SECONDS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
   'WEBHOOK_RETRY_SCHEDULE', 'REDIS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE',
   'S3_PREFIX', 'SQS_QUEUE_URL', 'SQS_ENDPOINT', 'SQS_WAIT_SECONDS', 'KAFKA_BROKERS', 'OMS_URL', 'OMS_API_KEY',
+  'MAX_PAGE_BYTES', 'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW_SECONDS', 'TENANT_MAX_CONCURRENT_REQUESTS', 'TENANT_MAX_QUEUED_REQUESTS',
+  'AUTH_FAILURES_MAX', 'HTTP_REQUEST_TIMEOUT_SECONDS', 'HTTP_IDLE_TIMEOUT_SECONDS', 'HTTP_KEEP_ALIVE_SECONDS', 'MAX_UPLOADS_IN_FLIGHT',
+  'INGEST_CONCURRENCY',
 ];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
@@ -125,6 +162,19 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   const maxUploadBytes = int('MAX_UPLOAD_BYTES', 1024 * 1024 * 1024, 1, 1024 * 1024 * 1024 * 1024);
   const ingestBatchRows = int('INGEST_BATCH_ROWS', 1000, 1, 100_000);
   const ingestVisibilitySeconds = int('INGEST_VISIBILITY_SECONDS', 60, 3, 3600);
+  const limits: Limits = {
+    pageBytes: int('MAX_PAGE_BYTES', 2 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+    rateLimitMax: int('RATE_LIMIT_MAX', 10_000, 0, 10_000_000),
+    rateLimitWindowSeconds: int('RATE_LIMIT_WINDOW_SECONDS', 10, 1, 3600),
+    tenantConcurrentRequests: int('TENANT_MAX_CONCURRENT_REQUESTS', 8, 1, 10_000),
+    tenantQueuedRequests: int('TENANT_MAX_QUEUED_REQUESTS', 500, 0, 1_000_000),
+    authFailuresMax: int('AUTH_FAILURES_MAX', 30, 1, 1_000_000),
+    requestTimeoutSeconds: int('HTTP_REQUEST_TIMEOUT_SECONDS', 300, 1, 86400),
+    idleTimeoutSeconds: int('HTTP_IDLE_TIMEOUT_SECONDS', 30, 1, 3600),
+    keepAliveSeconds: int('HTTP_KEEP_ALIVE_SECONDS', 5, 1, 3600),
+    uploadsInFlight: int('MAX_UPLOADS_IN_FLIGHT', 10, 1, 100_000),
+    ingestConcurrency: int('INGEST_CONCURRENCY', 2, 1, 64),
+  };
   const schedule = (raw.WEBHOOK_RETRY_SCHEDULE ?? '0,5,300,1800,7200,18000,36000,50400,72000,86400').split(',').map((part) => part.trim());
   const webhookRetrySchedule = schedule.map(Number);
   if (schedule.length > 30 || schedule.some((part) => !/^\d+(\.\d+)?$/.test(part)) || webhookRetrySchedule.some((n) => n > 7 * 86400)) {
@@ -232,5 +282,6 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     s3,
     sqs,
     kafkaBrokers,
+    limits: Object.freeze(limits),
   });
 }

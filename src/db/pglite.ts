@@ -5,6 +5,11 @@
  * (a plain query waits while a transaction is open), which is exactly the guarantee that
  * kysely-pglite lacked. Transactions therefore run one at a time: keep them short and never
  * await network I/O inside one.
+ *
+ * Its own locks are not fair, though: a plain query waits for a moment when no transaction
+ * holds the connection, and a writer that queues its next transaction before the last one ends
+ * (ingest does) leaves no such moment, so reads and other tenants' work starved behind a long
+ * upload. Here every statement and transaction takes its turn in one first-come queue.
  */
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { copyTarget } from './copy-text';
@@ -34,17 +39,25 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
     parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
   });
 
+  let last: Promise<unknown> = Promise.resolve();
+  /** Runs `work` when everything queued before it has finished: one first-come line for the connection. */
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const turn = last.then(work, work);
+    last = turn.catch(() => undefined);
+    return turn;
+  };
+
   return {
     kind: 'pglite',
     async query<R>(text: string, params?: readonly unknown[]) {
-      const result = await pglite.query<R>(text, params as unknown[] | undefined);
+      const result = await inTurn(() => pglite.query<R>(text, params as unknown[] | undefined));
       return result.rows;
     },
     async transaction(work) {
       const hooks = new CommitHooks();
       // PGlite's transaction() rolls back when the callback throws, so a failed statement
       // never poisons the next transaction on the shared connection.
-      const value = await pglite.transaction(async (inner) => {
+      const value = await inTurn(() => pglite.transaction(async (inner) => {
         const tx: Tx = {
           async query<R>(text: string, params?: readonly unknown[]) {
             const result = await inner.query<R>(text, params as unknown[] | undefined);
@@ -61,7 +74,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
           },
         };
         return work(tx);
-      });
+      }));
       hooks.run(onError);
       return value;
     },

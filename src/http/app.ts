@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyRequest } from 'fastify';
 import type { AppContext } from '../context';
 import { catalogRoutes } from '../ims/catalog/routes';
 import { reservationRoutes } from '../ims/reservations/routes';
@@ -18,6 +18,9 @@ import { uploadRoutes } from '../oms/uploads/routes';
 import { deliveryRoutes, webhookRoutes } from '../oms/webhooks/routes';
 import { eventRoutes } from '../events/routes';
 import { authenticate } from './auth';
+import { AuthFailureGuard, TenantConcurrency } from './fairness';
+import { assertJsonDepth, refuseNul } from './input-guards';
+import { registerRateLimit } from './rate-limit';
 import { opsRoutes } from './ops-routes';
 import { consoleRoutes } from '../console/routes';
 import { errorHandler, languageOf, renderProblem } from './problem';
@@ -39,9 +42,18 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
     ajv: { customOptions: { strict: false } },
     // Responses are never delayed by keep-alive sockets on shutdown.
     forceCloseConnections: 'idle',
+    // A client that sends its request slowly (headers or body) or holds an idle connection
+    // gives it up: a trickle of bytes cannot keep a socket forever.
+    requestTimeout: ctx.config.limits.requestTimeoutSeconds * 1000,
+    connectionTimeout: ctx.config.limits.idleTimeoutSeconds * 1000,
+    keepAliveTimeout: ctx.config.limits.keepAliveSeconds * 1000,
+    // Node checks request deadlines on this period (30 s by default): a second keeps them close.
+    // (A headers deadline above the request deadline would make Node wait for the headers one.)
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60_000, ctx.config.limits.requestTimeoutSeconds * 1000) },
   }).withTypeProvider<TypeBoxTypeProvider>() as Api;
 
   app.decorateRequest('tenantId', '');
+  app.decorateRequest('apiKey', '');
   app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(errorHandler(ctx.config.maxBodyBytes));
   app.setNotFoundHandler((request, reply) => {
@@ -57,12 +69,18 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    try {
+      assertJsonDepth(text);
+    } catch (error) {
+      return done(error as Error, undefined);
+    }
     return parseJson(request, text, done);
   });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('preValidation', refuseNul);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route };
@@ -92,8 +110,19 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
 
   opsRoutes(app, ctx);
   await consoleRoutes(app);
+  const limits = ctx.config.limits;
+  const concurrency = new TenantConcurrency(limits.tenantConcurrentRequests, limits.tenantQueuedRequests);
   await app.register(async (api: Api) => {
-    api.addHook('onRequest', authenticate(ctx));
+    api.addHook('onRequest', authenticate(ctx, new AuthFailureGuard(limits.authFailuresMax)));
+    // Each tenant's requests take turns (admin calls without a tenant count as one more tenant).
+    api.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.config.access === 'public') return;
+      request.releaseSlot = await concurrency.acquire(request.tenantId || 'admin', reply);
+    });
+    const release = async (request: FastifyRequest) => request.releaseSlot?.();
+    api.addHook('onResponse', release);
+    api.addHook('onRequestAbort', release); // the client went away first
+    await registerRateLimit(api, ctx);
     api.addHook('preHandler', ctx.idempotency.begin);
     api.addHook('onSend', ctx.idempotency.finish);
     tenantRoutes(api, ctx);

@@ -4,9 +4,10 @@
  * from the key itself, or for the admin key from X-Tenant-Id (a tenant id or code); handlers
  * read only that, so a tenant key can never address another tenant's data.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context';
 import { AppError } from '../shared/errors';
+import type { AuthFailureGuard } from './fairness';
 
 function presentedKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
@@ -18,15 +19,20 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
 }
 
-export function authenticate(ctx: AppContext) {
-  return async (request: FastifyRequest): Promise<void> => {
+export function authenticate(ctx: AppContext, failures: AuthFailureGuard) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const access = request.routeOptions.config.access ?? 'tenant';
     if (access === 'public') return;
 
+    failures.check(request, reply); // an address that keeps guessing is refused before any look-up
     const key = presentedKey(request);
     if (!key) throw new AppError(401, 'auth.missing_key');
     const principal = await ctx.auth.authenticate(key);
-    if (!principal) throw new AppError(401, 'auth.invalid_key');
+    if (!principal) {
+      failures.failed(request);
+      throw new AppError(401, 'auth.invalid_key');
+    }
+    request.apiKey = key;
 
     if (access === 'admin') {
       if (principal.kind !== 'admin') throw new AppError(403, 'auth.admin_only');

@@ -66,6 +66,8 @@ function fromFastifyError(
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, code: 'request.malformed_json' , params: {} };
     default:
+      // busboy (under @fastify/multipart) when a multipart body stops before its closing boundary.
+      if (/^Unexpected end of (form|multipart data)$/.test(error.message)) return { status: 400, code: 'request.incomplete_body', params: {} };
       if (error instanceof SyntaxError && error.statusCode === 400) {
         return { status: 400, code: 'request.malformed_json' , params: {} };
       }
@@ -95,6 +97,8 @@ export function errorHandler(bodyLimit: number) {
     }
 
     if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
+    // A 429 says when to come back, unless whoever refused has said so already.
+    if (problem.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(problem.retry_after_seconds ?? 1));
     return reply.status(problem.status).type('application/problem+json').send(problem);
   };
 }

@@ -12,7 +12,8 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && parsed[0].length <= 100) return parsed[0];
+    // Every list sorts by a UUID or a bigint id: anything else was not made by a list.
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && (UUID_RE.test(parsed[0]) || /^\d{1,18}$/.test(parsed[0]))) return parsed[0];
   } catch {
     // fall through to the 422 below
   }

@@ -4,9 +4,15 @@
  * hidden while its handler works (the handler calls `heartbeat` between steps), acknowledging
  * it on success and failing it (retry with backoff, then dead) on error.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, WorkQueue } from '../ports/work-queue';
 
-export type JobHandler<T> = (job: Job<T>, heartbeat: () => Promise<void>) => Promise<void>;
+/** "Not now": the job is acknowledged, and the same payload sent again after `afterMs`. */
+export interface Again {
+  again: { afterMs: number; dedupeKey?: string };
+}
+
+export type JobHandler<T> = (job: Job<T>, heartbeat: () => Promise<void>) => Promise<void | Again>;
 
 export interface JobWorkerOptions<T> {
   visibilityMs: number;
@@ -138,8 +144,9 @@ export class JobWorker<T> {
         if (!(await this.queue.extend(job, this.options.visibilityMs))) throw new JobLostError(job);
         extendedAt = Date.now();
       };
-      await this.handler(job, heartbeat);
+      const outcome = await this.handler(job, heartbeat);
       await this.queue.ack(job);
+      if (outcome) this.sendAgain(job, outcome.again);
     } catch (error) {
       if (error instanceof JobLostError) return this.options.onError?.(error, job);
       this.options.onError?.(error, job);
@@ -147,6 +154,19 @@ export class JobWorker<T> {
       const outcome = await this.queue.fail(job, message).catch(() => 'retry' as const);
       if (outcome === 'dead') await this.options.onDead?.(job, message).catch((e: unknown) => this.options.onError?.(e, job));
     }
+  }
+
+  /**
+   * Sends a payload again after a while. The wait is kept here rather than as a queue delay, so
+   * that drain() waits for it and a stopping worker sends it at once instead of dropping it.
+   */
+  private sendAgain(job: Job<T>, again: Again['again']): void {
+    const later: Promise<void> = sleep(again.afterMs, undefined, { signal: this.stopping.signal })
+      .catch(() => undefined) // stopping: send it now
+      .then(() => this.queue.send(this.name, job.payload, { dedupeKey: again.dedupeKey, maxAttempts: job.maxAttempts }))
+      .then(() => undefined, (error: unknown) => this.options.onError?.(error))
+      .finally(() => this.inFlight.delete(later));
+    this.inFlight.add(later);
   }
 
   private async dead(job: Job<T>, message: string): Promise<void> {

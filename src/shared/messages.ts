@@ -21,11 +21,14 @@ const catalog = {
 
   // request-level errors
   'request.malformed_json': { en: 'The request body is not valid JSON.', ar: 'محتوى الطلب ليس JSON صالحًا.' },
+  'request.too_deep': { en: 'The JSON body nests deeper than {limit} levels.', ar: 'يتداخل محتوى JSON لأعمق من {limit} مستوى.' },
+  'request.incomplete_body': { en: 'The request body ended before it was complete.', ar: 'انتهى محتوى الطلب قبل اكتماله.' },
   'request.bad': { en: 'The request could not be understood.', ar: 'تعذر فهم الطلب.' },
   'request.too_large': { en: 'The request body exceeds the limit of {limit} bytes.', ar: 'يتجاوز محتوى الطلب الحد المسموح به وهو {limit} بايت.' },
   'request.unsupported_media_type': { en: 'Content type "{type}" is not supported; send application/json.', ar: 'نوع المحتوى "{type}" غير مدعوم؛ أرسل application/json.' },
   'route.not_found': { en: 'No route matches {method} {url}.', ar: 'لا يوجد مسار يطابق {method} {url}.' },
   'server.error': { en: 'An unexpected error occurred. Quote request id {request_id} when reporting it.', ar: 'حدث خطأ غير متوقع. اذكر معرّف الطلب {request_id} عند الإبلاغ عنه.' },
+  'upload.too_many_in_flight': { en: 'This tenant already has {limit} uploads queued or being ingested; send more when one is done.', ar: 'لدى هذا المستأجر {limit} رفعات في الانتظار أو قيد المعالجة؛ أرسل المزيد عند انتهاء إحداها.' },
   'upload.too_large': { en: 'The file exceeds the upload limit of {limit} bytes.', ar: 'يتجاوز الملف حد الرفع وهو {limit} بايت.' },
   'upload.not_multipart': { en: 'Send the file as multipart/form-data in a field named "file".', ar: 'أرسل الملف بصيغة multipart/form-data في حقل باسم "file".' },
   'upload.not_csv': { en: 'The file is not a CSV text file: {reason}.', ar: 'الملف ليس ملف CSV نصيًا: {reason}.' },
@@ -38,6 +41,9 @@ const catalog = {
   'auth.invalid_key': { en: 'The API key is invalid or has been revoked.', ar: 'مفتاح API غير صالح أو تم إلغاؤه.' },
   'auth.admin_only': { en: 'This route needs the admin key.', ar: 'يتطلب هذا المسار مفتاح المسؤول.' },
   'auth.tenant_required': { en: 'The admin key must name a tenant with the X-Tenant-Id header for this route.', ar: 'يجب أن يحدد مفتاح المسؤول مستأجرًا عبر الترويسة X-Tenant-Id لهذا المسار.' },
+  'auth.too_many_failures': { en: 'Too many failed authentications from this address; try again later.', ar: 'محاولات مصادقة فاشلة كثيرة من هذا العنوان؛ حاول لاحقًا.' },
+  'request.rate_limited': { en: 'This API key sent more than {max} requests in {seconds} s; slow down and retry after the time in Retry-After.', ar: 'أرسل مفتاح API هذا أكثر من {max} طلب خلال {seconds} ثانية؛ أبطئ وأعد المحاولة بعد المدة في Retry-After.' },
+  'request.tenant_busy': { en: 'This tenant has too many requests waiting; retry after the time in Retry-After.', ar: 'لدى هذا المستأجر طلبات منتظرة كثيرة جدًا؛ أعد المحاولة بعد المدة في Retry-After.' },
   'auth.unknown_tenant': { en: 'Tenant "{tenant}" named by X-Tenant-Id does not exist.', ar: 'المستأجر "{tenant}" المحدد في X-Tenant-Id غير موجود.' },
 
   // resources
@@ -89,6 +95,7 @@ const catalog = {
   'field.one_of': { en: 'must give exactly one of {fields}', ar: 'يجب تحديد واحد فقط من {fields}' },
   'field.unknown_reference': { en: '"{value}" names no existing {resource}', ar: '"{value}" لا يشير إلى {resource} موجود' },
   'field.reference_deleted': { en: 'names a {resource} that was deleted meanwhile', ar: 'يشير إلى {resource} حُذف في الأثناء' },
+  'field.nul': { en: 'must not contain a NUL character', ar: 'يجب ألا يحتوي على محرف NUL' },
   'field.empty_patch': { en: 'must change at least one field', ar: 'يجب تغيير حقل واحد على الأقل' },
   'field.object_key': { en: 'is not a valid object key: {reason}', ar: 'ليس مفتاح كائن صالحًا: {reason}' },
   'field.file_missing': { en: 'must be a file part of the multipart body', ar: 'يجب أن يكون جزء ملف في محتوى multipart' },

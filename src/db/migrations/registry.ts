@@ -10,6 +10,7 @@ import { webhooks } from './20261122-0005-webhooks';
 import { uploadProgress } from './20261122-0006-upload-progress';
 import { orderShortages } from './20261130-0007-order-shortages';
 import { uploadDecimalSeparator } from './20261130-0008-upload-decimal-separator';
+import { orderJsonBytes } from './20261130-0009-order-json-bytes';
 
 export interface Migration {
   id: string;
@@ -17,4 +18,4 @@ export interface Migration {
   down: string;
 }
 
-export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs, webhooks, uploadProgress, orderShortages, uploadDecimalSeparator];
+export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs, webhooks, uploadProgress, orderShortages, uploadDecimalSeparator, orderJsonBytes];

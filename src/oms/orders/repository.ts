@@ -235,10 +235,7 @@ export interface OrderFilter {
   limit: number;
 }
 
-/** Newest first, keyset on the time-ordered id: pages never repeat or skip a row. */
-export function listOrders(scope: TenantScope, f: OrderFilter): Promise<OrderRow[]> {
-  return scope.query<OrderRow>(
-    `${SELECT_ORDER}
+const ORDER_FILTER = `
      WHERE o.tenant_id = $1
        AND ($2::text IS NULL OR o.status = $2)
        AND ($3::text IS NULL OR o.seller = $3 OR o.seller_id::text = $3)
@@ -250,9 +247,21 @@ export function listOrders(scope: TenantScope, f: OrderFilter): Promise<OrderRow
        AND ($9::uuid IS NULL OR o.id < $9::uuid)
        AND ($11::uuid[] IS NULL OR o.id = ANY($11::uuid[]))
      ORDER BY o.id DESC
-     LIMIT $10`,
-    [f.status ?? null, f.seller ?? null, f.hub ?? null, f.customer_id ?? null, f.reference ?? null, f.from ?? null, f.to ?? null, f.before ?? null, f.limit, f.ids ?? null],
-  );
+     LIMIT $10`;
+const filterParams = (f: OrderFilter) =>
+  [f.status ?? null, f.seller ?? null, f.hub ?? null, f.customer_id ?? null, f.reference ?? null, f.from ?? null, f.to ?? null, f.before ?? null, f.limit, f.ids ?? null];
+
+/**
+ * The ids of a page of orders, newest first (keyset on the time-ordered id: pages never repeat or
+ * skip a row), each with what its items and address weigh as JSON; no big column is read.
+ */
+export function listOrderSizes(scope: TenantScope, f: OrderFilter): Promise<{ id: string; json_bytes: number }[]> {
+  return scope.query<{ id: string; json_bytes: number }>(`SELECT o.id, o.json_bytes FROM oms.orders o ${ORDER_FILTER}`, filterParams(f));
+}
+
+/** These orders, newest first. */
+export function getOrders(scope: TenantScope, ids: readonly string[]): Promise<OrderRow[]> {
+  return scope.query<OrderRow>(`${SELECT_ORDER} WHERE o.tenant_id = $1 AND o.id = ANY($2::uuid[]) ORDER BY o.id DESC`, [ids]);
 }
 
 /** Moves every listed order still in `from` to `to`; answers the moved ones. */

@@ -10,7 +10,10 @@
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { appendEvents } from '../../events/outbox';
-import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
+import { decodeCursor, encodeCursor, isUuid } from '../../shared/cursor';
+
+/** What an order's other fields (ids, customer, amounts, dates) weigh as JSON, about. */
+const ORDER_FIELDS_BYTES = 700;
 import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
 import type { InventoryClient } from '../inventory-client';
 import { formatCents, toCents } from '../money';
@@ -19,7 +22,7 @@ import { countUploadsByStatus } from '../uploads/repository';
 import { allowedFor, DELETABLE, type OrderStatus } from './lifecycle';
 import { toOrder, type Order, type OrderItem, type OrderRow, type OrderShortage } from './model';
 import { OrderWriter } from './order-writer';
-import { countByHour, countByStatus, deleteOrder, getOrder, listOrders, markWaiting, orderHistory, updateStatuses, type OrderFilter } from './repository';
+import { countByHour, countByStatus, deleteOrder, getOrder, getOrders, listOrderSizes, markWaiting, orderHistory, updateStatuses, type OrderFilter } from './repository';
 
 export interface OrderInput {
   reference?: string;
@@ -39,6 +42,8 @@ export class OrderService {
   constructor(
     private readonly db: Db,
     private readonly inventory: InventoryClient,
+    /** A page of orders weighs at most about this much as JSON (it always holds one order). */
+    private readonly pageBytes = 2 * 1024 * 1024,
   ) {
     this.writer = new OrderWriter(db);
   }
@@ -112,14 +117,24 @@ export class OrderService {
     return toOrder(await this.row(tenantId, id));
   }
 
+  /**
+   * A page of orders, newest first: `limit` of them, or fewer when they are big. The page is cut
+   * at `pageBytes` of JSON, judged from each order's stored size before any big row is read, so
+   * a page of huge orders costs no more memory than a page of small ones.
+   */
   async list(tenantId: string, query: Omit<OrderFilter, 'before'> & { cursor?: string }) {
-    const rows = await listOrders(new TenantScope(this.db, tenantId), {
-      ...query,
-      before: decodeCursor(query.cursor),
-      limit: query.limit + 1,
-    });
-    const page = toPage(rows, query.limit, (r) => r.id);
-    return { data: page.data.map(toOrder), next_cursor: page.next_cursor };
+    const scope = new TenantScope(this.db, tenantId);
+    const sizes = await listOrderSizes(scope, { ...query, before: decodeCursor(query.cursor), limit: query.limit + 1 });
+    let taken = 0;
+    let bytes = 0;
+    for (const { json_bytes } of sizes.slice(0, query.limit)) {
+      bytes += json_bytes + ORDER_FIELDS_BYTES;
+      if (taken > 0 && bytes > this.pageBytes) break;
+      taken++;
+    }
+    const ids = sizes.slice(0, taken).map((s) => s.id);
+    const rows = ids.length === 0 ? [] : await getOrders(scope, ids);
+    return { data: rows.map(toOrder), next_cursor: taken < sizes.length ? encodeCursor(ids[taken - 1]!) : null };
   }
 
   async stats(tenantId: string) {

@@ -5,7 +5,8 @@
  * last committed batch, so every row is counted once and no order is created twice.
  */
 import { createHash } from 'node:crypto';
-import { parse } from 'csv-parse';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
+import { CsvError, parse } from 'csv-parse';
 import type { Logger } from 'pino';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
@@ -22,6 +23,13 @@ import { parseRow, type ParsedLine } from './row-parser';
 
 /** A record bigger than this fails the upload: nothing legitimate in an order row comes close. */
 const MAX_RECORD_BYTES = 32 * 1024 * 1024;
+/**
+ * A batch is cut at INGEST_BATCH_ROWS rows or at this many characters of cells, whichever comes
+ * first: with cells capped (MAX_CELL_CHARS), what a batch holds is bounded whatever the file.
+ */
+const MAX_BATCH_CHARS = 4 * 1024 * 1024;
+/** An order has at most as many lines as POST /orders allows; a longer one is invalid. */
+export const MAX_ORDER_LINES = 500;
 
 export interface IngesterOptions {
   batchRows?: number;
@@ -63,11 +71,10 @@ export class UploadIngester {
     } catch (error) {
       if (error instanceof LayoutError) return finishUpload(this.db, uploadId, { status: 'failed', error: error.message });
       if (error instanceof ObjectNotFoundError) return finishUpload(this.db, uploadId, { status: 'failed', error: `the file ${error.key} is not in the object store` });
-      const code = (error as { code?: string }).code;
-      if (typeof code === 'string' && code.startsWith('CSV_')) {
+      if (error instanceof CsvError) {
         // The parser cannot go on (an unclosed quote, a record beyond the size limit): rows
         // before it are stored, the rest of the file cannot be read.
-        return finishUpload(this.db, uploadId, { status: 'failed', error: `the file is not readable CSV after row ${(error as { records?: number }).records ?? '?'}: ${(error as Error).message}` });
+        return finishUpload(this.db, uploadId, { status: 'failed', error: `the file is not readable CSV after row ${(error as { records?: number }).records ?? '?'}: ${error.message}` });
       }
       throw error;
     }
@@ -94,7 +101,8 @@ export class UploadIngester {
 
   private async stream(upload: UploadRow, heartbeat: () => Promise<void>): Promise<void> {
     const parser = (await this.store.get(upload.object_key)).pipe(
-      parse({ bom: true, delimiter: upload.delimiter!, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_RECORD_BYTES }),
+      // relax_quotes: a stray quote inside an unquoted cell is kept as a character, not a fatal error.
+      parse({ bom: true, delimiter: upload.delimiter!, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, max_record_size: MAX_RECORD_BYTES }),
     );
     const file: FileContext = {
       uploadId: upload.id,
@@ -109,6 +117,8 @@ export class UploadIngester {
     let rowsDone = upload.rows_done;
     let batches = upload.batches_done;
     let pending: ParsedLine[] = [];
+    let pendingChars = 0;
+    let orderLines = 0; // lines so far of the order the last row belongs to
     let dataRow = 0;
 
     // Batches are pipelined: while batch N's transaction runs, the parser reads batch N+1 and
@@ -119,6 +129,9 @@ export class UploadIngester {
     let lastBuild: Promise<unknown> = Promise.resolve();
     let lastStore: Promise<void> = Promise.resolve();
     const flush = async (lines: ParsedLine[], bytesDone: number) => {
+      // Parsed rows and PGlite's answers arrive as promise callbacks, which never let the event
+      // loop's I/O (other requests, other tenants' uploads) in between: give it a turn per batch.
+      await setImmediatePromise();
       const built = lastBuild.then(() => this.builder.build(file, fresh(lines)));
       lastBuild = built.catch(() => undefined);
       await lastStore;
@@ -132,6 +145,7 @@ export class UploadIngester {
     try {
       for await (const record of parser as AsyncIterable<string[]>) {
         if (!header) {
+          if (record.some((name) => name.includes('\u0000'))) throw new LayoutError('The header row contains a NUL character: this is not a CSV text file');
           header = record;
           columns = mapHeader(header);
           if (!upload.header) await saveHeader(this.db, upload.id, header);
@@ -142,12 +156,18 @@ export class UploadIngester {
         const line = parseRow({ number: dataRow + 1, values: record }, columns, header.length, decimal);
         const last = pending[pending.length - 1];
         const continuesOrder = last !== undefined && line.reference !== undefined && line.reference === last.reference;
-        if (pending.length >= this.batchRows && !continuesOrder) {
+        orderLines = continuesOrder ? orderLines + 1 : 1;
+        if (orderLines > MAX_ORDER_LINES) line.errors.push(`order ${line.reference} has more than ${MAX_ORDER_LINES} lines`);
+        // A multi-line order stays in one batch, unless it is too long to be valid anyway.
+        const full = pending.length >= this.batchRows || pendingChars >= MAX_BATCH_CHARS;
+        if (full && (!continuesOrder || orderLines > MAX_ORDER_LINES)) {
           // The parser has read up to this row's end: the batch's rows end a little before it.
           await flush(pending, parser.info.bytes);
           pending = [];
+          pendingChars = 0;
         }
         pending.push(line);
+        for (const value of line.row.values) pendingChars += value.length;
       }
     } catch (error) {
       // Let the batch in flight finish (or fail) before the upload is marked failed.

@@ -1,4 +1,5 @@
 /** Upload routes: a CSV by multipart upload or from the object store, progress, errors CSV. */
+import { once } from 'node:events';
 import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
@@ -77,7 +78,8 @@ export async function uploadRoutes(app: Api, ctx: AppContext): Promise<void> {
           delimiter: fields.delimiter === 'tab' ? '\t' : fields.delimiter,
           decimalSeparator: fields.decimal_separator as '.' | ',' | undefined,
         };
-        const accepted = await uploads.upload(actorOf(request), { filename: part.filename || 'upload.csv', stream: part.file }, format);
+        const requestEnded = request.raw.readableEnded ? Promise.resolve() : once(request.raw, 'end').catch(() => undefined);
+        const accepted = await uploads.upload(actorOf(request), { filename: part.filename || 'upload.csv', stream: part.file, requestEnded }, format);
         return reply.code(202).send(accepted);
       }
       const errors = new FieldErrors();

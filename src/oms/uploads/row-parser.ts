@@ -30,7 +30,13 @@ export interface ParsedLine {
   errors: string[];
 }
 
-const MAX_VALUE_LENGTH = 2000;
+/**
+ * The longest cell an order row may hold. A longer cell, in any column, makes its row invalid,
+ * and is cut to this length at once: the row waiting in a batch (and its line in the errors file)
+ * never holds more, whatever the file holds.
+ */
+export const MAX_CELL_CHARS = 2000;
+const cut = (value: string) => (value.length > MAX_CELL_CHARS ? `${value.slice(0, MAX_CELL_CHARS)}…` : value);
 const WHOLE = /^\d{1,9}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -53,6 +59,12 @@ const SEPARATOR_HINT: Record<DecimalSeparator, string> = {
   either: 'e.g. 19.90 or 19,90',
 };
 
+/** A column as a reason names it: its field, or its position for a column the layout ignores. */
+function nameOf(columns: ColumnMap, index: number): string {
+  const field = (Object.keys(columns) as Field[]).find((f) => columns[f] === index);
+  return field ?? `column ${index + 1}`;
+}
+
 export function parseRow(row: CsvRow, columns: ColumnMap, width: number, decimal: DecimalSeparator = '.'): ParsedLine {
   const errors: string[] = [];
   const get = (field: Field): string | undefined => {
@@ -62,9 +74,17 @@ export function parseRow(row: CsvRow, columns: ColumnMap, width: number, decimal
     return value === '' ? undefined : value;
   };
   if (row.values.length !== width) errors.push(`has ${row.values.length} fields, the header has ${width}`);
+  const long = row.values.flatMap((v, i) => (v.length > MAX_CELL_CHARS ? [nameOf(columns, i)] : []));
+  if (long.length > 0) {
+    errors.push(`${long.join(', ')}: cell longer than ${MAX_CELL_CHARS} characters`);
+    row = { ...row, values: row.values.map(cut) };
+  }
   if (row.values.some((v) => v.includes('\uFFFD'))) errors.push('contains bytes that are not valid UTF-8');
-  const long = Object.entries(columns).filter(([, i]) => (row.values[i] ?? '').length > MAX_VALUE_LENGTH).map(([f]) => f);
-  if (long.length > 0) errors.push(`${long.join(', ')} longer than ${MAX_VALUE_LENGTH} characters`);
+  if (row.values.some((v) => v.includes('\u0000'))) {
+    // Text in PostgreSQL cannot hold a NUL: such a row can only be reported, with the NULs shown as U+2400.
+    errors.push('contains a NUL character');
+    row = { ...row, values: row.values.map((v) => v.replaceAll('\u0000', '\u2400')) };
+  }
 
   const sku = get('sku');
   const hub = get('hub');

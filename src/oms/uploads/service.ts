@@ -12,7 +12,7 @@ import type { WorkQueue } from '../../ports/work-queue';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { AppError, FieldErrors, notFound } from '../../shared/errors';
 import { errorsHeader, streamErrors } from './errors-file';
-import { getUpload, insertUpload, listUploads, staleUploads, type UploadRow, type UploadStatus } from './repository';
+import { countUploadsByStatus, getUpload, insertUpload, listUploads, staleUploads, type UploadRow, type UploadStatus } from './repository';
 
 export const INGEST_QUEUE = 'ingest';
 
@@ -33,24 +33,62 @@ export interface CsvFormat {
   decimalSeparator?: '.' | ',';
 }
 
+/**
+ * Deliveries of an upload's job before it is given up (marked failed). Counted when a delivery
+ * starts, so a file that kills its worker (the process dies on it) is tried this many times in
+ * all, not forever; a worker stopped for an ordinary reason resumes where it was.
+ */
+export const INGEST_ATTEMPTS = 3;
+
 export class UploadService {
   constructor(
     private readonly db: Db,
     private readonly store: ObjectStore,
     private readonly queue: WorkQueue,
     private readonly maxUploadBytes: number,
+    /** Uploads one tenant may have queued or processing at once. */
+    private readonly maxInFlight = 10,
   ) {}
 
+  /** 429 when the tenant has as many uploads waiting or running as it may (a hint, not a lock: two at once may both pass). */
+  private async assertRoom(actor: Actor): Promise<void> {
+    if (!actor.tenantId) return;
+    const counts = await countUploadsByStatus(this.db, actor.tenantId);
+    const inFlight = (counts.queued ?? 0) + (counts.processing ?? 0);
+    if (inFlight >= this.maxInFlight) throw new AppError(429, 'upload.too_many_in_flight', { limit: this.maxInFlight }, [], { retry_after_seconds: 30 });
+  }
+
   /** Streams `file` into the store (hashing and measuring it on the way), records the upload, queues its job. */
-  async upload(actor: Actor, file: { filename: string; stream: Readable }, format: CsvFormat = {}) {
+  /**
+   * `requestEnded`: resolves once the whole request body has arrived. A multipart body that ends
+   * inside the file leaves busboy's file stream hanging (no data, no end, no error): a file still
+   * unfinished a second after the request ended was cut off, and fails with a 400.
+   */
+  async upload(actor: Actor, file: { filename: string; stream: Readable; requestEnded?: Promise<unknown> }, format: CsvFormat = {}) {
+    await this.assertRoom(actor).catch((error: unknown) => {
+      file.stream.resume(); // let the request finish so the answer can be sent
+      throw error;
+    });
     const id = newId();
     const objectKey = `uploads/${new Date().toISOString().replace(/[-:.]/g, '')}_${id}_${safeFileName(file.filename)}`;
     const hash = createHash('sha256');
     let size = 0;
     let sniffed = false;
     const limit = this.maxUploadBytes;
+    let stall: NodeJS.Timeout | undefined;
+    let ended = false;
+    const watch = () => {
+      clearTimeout(stall);
+      // The meter, not busboy's stream: destroying that one tells nobody.
+      if (ended) stall = setTimeout(() => meter.destroy(new Error('Unexpected end of form')), 1000);
+    };
+    void file.requestEnded?.then(() => {
+      ended = true;
+      watch();
+    });
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
+        watch();
         size += chunk.length;
         if (size > limit) return done(new FileTooLargeError());
         if (!sniffed) {
@@ -64,7 +102,10 @@ export class UploadService {
     });
     try {
       // pipeline() (not pipe) so the meter's error also tears down the source, handled once, by put().
-      await this.store.put(objectKey, pipeline(file.stream, meter, () => undefined));
+      await this.store.put(objectKey, pipeline(file.stream, meter, () => undefined)).finally(() => {
+        ended = false;
+        clearTimeout(stall);
+      });
     } catch (error) {
       file.stream.resume(); // let the request finish so the answer can be sent
       if (error instanceof FileTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
@@ -77,6 +118,7 @@ export class UploadService {
 
   /** Ingests an object already in the store. A tenant may name its own uploads' objects or keys under imports/{tenant id}/. */
   async import(actor: Actor, objectKey: string, format: CsvFormat = {}) {
+    await this.assertRoom(actor);
     try {
       assertObjectKey(objectKey);
     } catch (error) {
@@ -110,7 +152,7 @@ export class UploadService {
       content_sha256: upload.sha256 ?? null,
     });
     // Sent after the upload is recorded; if this process dies in between, resendLost() sends it.
-    await this.queue.send(INGEST_QUEUE, { upload_id: upload.id } satisfies IngestJob, { dedupeKey: upload.id });
+    await this.queue.send(INGEST_QUEUE, { upload_id: upload.id } satisfies IngestJob, { dedupeKey: upload.id, maxAttempts: INGEST_ATTEMPTS });
     return { upload_id: upload.id, status: 'queued' as const, object_key: upload.objectKey };
   }
 
@@ -136,7 +178,7 @@ export class UploadService {
   /** Sends again the jobs of uploads left unfinished and untouched (a send lost to a crash, a dead worker). */
   async resendLost(olderThanMs: number): Promise<number> {
     const stale = await staleUploads(this.db, olderThanMs);
-    for (const { id } of stale) await this.queue.send(INGEST_QUEUE, { upload_id: id } satisfies IngestJob, { dedupeKey: id });
+    for (const { id } of stale) await this.queue.send(INGEST_QUEUE, { upload_id: id } satisfies IngestJob, { dedupeKey: id, maxAttempts: INGEST_ATTEMPTS });
     return stale.length;
   }
 

@@ -26,6 +26,8 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
   const endpoints = ctx.oms.webhooks;
 
   app.post('/webhooks', {
+    // An Idempotency-Key replay would show (and the store would keep) the signing secret: off.
+    config: { idempotent: false },
     schema: {
       tags, summary: 'Register an endpoint; the signing secret is in this answer only',
       body: Type.Object({ url: Url, events: Events, description: Type.Optional(Description), secret: Type.Optional(Secret) }, { additionalProperties: false }),
@@ -64,6 +66,7 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
   });
 
   app.post('/webhooks/:id/secrets', {
+    config: { idempotent: false }, // as above: the answer holds a secret
     schema: {
       tags, summary: 'Rotate the signing secret: the new one is in this answer only; the previous ones keep signing for 24 hours',
       params: IdParams,
