@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   parsers: async () => (await import('./csv-parsers')).runParsersBench(),
   webhooks: async () => (await import('./webhooks')).runWebhooksBench(),
   cli: async () => (await import('./cli')).runCliBench(),
+  fairness: async () => (await import('./fairness')).runFairnessBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

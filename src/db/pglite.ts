@@ -11,10 +11,14 @@
  * (ingest does) leaves no such moment, so reads and other tenants' work starved behind a long
  * upload. Here every statement and transaction takes its turn in one first-come queue.
  */
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { copyTarget } from './copy-text';
 import { CommitHooks, type Db, type Tx } from './handle';
 import { Notifications } from './notifications';
+
+/** How long the line may run statements back to back before it lets the event loop's I/O in. */
+const PAUSE_EVERY_MS = 5;
 
 export interface PgliteOptions {
   /** Directory for the database files; `undefined` keeps it in memory. */
@@ -40,9 +44,19 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
   });
 
   let last: Promise<unknown> = Promise.resolve();
-  /** Runs `work` when everything queued before it has finished: one first-come line for the connection. */
+  /**
+   * Runs `work` when everything queued before it has finished: one first-come line for the
+   * connection. PGlite runs synchronously, and a line kept full by one busy client would leave
+   * no moment to read anyone else's request: every few milliseconds, a turn starts after a pass
+   * of the event loop.
+   */
+  let lastPause = performance.now();
+  const pauseNow = () => {
+    if (performance.now() - lastPause < PAUSE_EVERY_MS) return undefined;
+    return setImmediatePromise().then(() => void (lastPause = performance.now()));
+  };
   const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
-    const turn = last.then(work, work);
+    const turn = last.then(pauseNow).then(work);
     last = turn.catch(() => undefined);
     return turn;
   };
