@@ -17,7 +17,7 @@ let ingest: RunningRole | undefined;
 let base: string;
 
 beforeAll(async () => {
-  t = await buildTestApp({ MAX_PAGE_BYTES: String(64 * 1024), INGEST_BATCH_ROWS: '10', HTTP_REQUEST_TIMEOUT_SECONDS: '2' });
+  t = await buildTestApp({ MAX_PAGE_BYTES: String(64 * 1024), INGEST_BATCH_ROWS: '20', HTTP_REQUEST_TIMEOUT_SECONDS: '2' });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
 });
@@ -120,7 +120,7 @@ describe('fairness', () => {
     ingest ??= await startIngest(t.ctx, { visibilityMs: 30_000 });
     const [a, b] = [await t.tenant(), await t.tenant()];
     for (const who of [a, b]) await seedCatalog(who, { hubs: ['H1'], skus: ['A'] });
-    const big = (prefix: string) => ['order_id,sku,hub_id,quantity', ...Array.from({ length: 5000 }, (_, i) => `${prefix}${i},A,H1,1`)].join('\n');
+    const big = (prefix: string) => ['order_id,sku,hub_id,quantity', ...Array.from({ length: 4000 }, (_, i) => `${prefix}${i},A,H1,1`)].join('\n');
     const first = await upload(a, big('A1-'));
     await eventually(async () => expect((await uploadOf(a, first)).rows_total).toBeGreaterThan(0)); // A's first file is running
     const second = await upload(a, big('A2-'));
