@@ -76,6 +76,13 @@ describe('CSV bad input', () => {
     expect(bad.body.errors).toEqual([{ field: 'decimal_separator', message: expect.stringContaining('".", ","') }]);
   });
 
+  it('an unclosed quote fails the file in plain words, after the rows before it', async () => {
+    const own = await shop();
+    const { upload } = await run(own, 'order_id,sku,hub_id,quantity,shipping_address\nU1,A,H1,1,ok\nU2,A,H1,1,"never closed\n');
+    expect(upload.status).toBe('failed');
+    expect(upload.error).toMatch(/^the file is not readable CSV after row \d+: a quoted cell is never closed/);
+  });
+
   it('an empty file fails; a header alone completes with nothing', async () => {
     const own = await shop();
     const empty = await run(own, '');

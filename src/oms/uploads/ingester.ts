@@ -21,6 +21,20 @@ import { composeErrors, writeErrorsPart } from './errors-file';
 import { finishUpload, getUpload, markProcessing, recordBatch, saveHeader, type UploadRow } from './repository';
 import { parseRow, type ParsedLine } from './row-parser';
 
+/** What went wrong, in our words: the parser's own message is not for tenants. */
+function csvProblem(error: CsvError): string {
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted cell is never closed (a " without its closing ")';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `a row is longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB`;
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return 'a quoted cell has more text after its closing quote';
+    default:
+      return `it breaks the CSV format (${error.code})`;
+  }
+}
+
 /** A record bigger than this fails the upload: nothing legitimate in an order row comes close. */
 const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 /**
@@ -74,7 +88,7 @@ export class UploadIngester {
       if (error instanceof CsvError) {
         // The parser cannot go on (an unclosed quote, a record beyond the size limit): rows
         // before it are stored, the rest of the file cannot be read.
-        return finishUpload(this.db, uploadId, { status: 'failed', error: `the file is not readable CSV after row ${(error as { records?: number }).records ?? '?'}: ${error.message}` });
+        return finishUpload(this.db, uploadId, { status: 'failed', error: `the file is not readable CSV after row ${(error as { records?: number }).records ?? '?'}: ${csvProblem(error)}` });
       }
       throw error;
     }
