@@ -8,6 +8,7 @@ import { readEnv } from '../config/index';
 import { call, CliError, connectionFrom, type Connection } from './api-client';
 import { importFile } from './import';
 import { CLIENT_USAGE } from './usage';
+import { isUuid } from '../shared/cursor';
 
 
 const common = {
@@ -50,11 +51,9 @@ function integer(name: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** An order by its id, or by the tenant's own reference (unique per tenant). */
 async function findOrder(connection: Connection, idOrReference: string) {
-  if (UUID.test(idOrReference)) return call(connection, 'GET', `/orders/${idOrReference}`);
+  if (isUuid(idOrReference)) return call(connection, 'GET', `/orders/${idOrReference}`);
   const page = await call(connection, 'GET', `/orders?reference=${encodeURIComponent(idOrReference)}&limit=1`);
   if (page.data.length === 0) throw new CliError(`no order has the id or reference "${idOrReference}"`);
   return page.data[0];

@@ -75,10 +75,4 @@ export class TenantConcurrency {
       if (slots.running === 0) this.tenants.delete(tenantId);
     };
   }
-
-  /** Requests of the tenant in progress and waiting (for tests and metrics). */
-  load(tenantId: string): { running: number; waiting: number } {
-    const slots = this.tenants.get(tenantId);
-    return { running: slots?.running ?? 0, waiting: slots?.waiting.length ?? 0 };
-  }
 }
