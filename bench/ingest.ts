@@ -30,13 +30,21 @@ import { FAKE_CREDENTIALS, startS3, startSqs } from '../test/helpers/emulators';
 const ROWS = Number(process.env.BENCH_ROWS || 1_000_000);
 const ENGINES = (process.env.BENCH_ENGINES || 'postgres,pglite,engines').split(',');
 const ENGINE_ROWS = Number(process.env.BENCH_ENGINE_ROWS || 200_000);
-const HUBS = 10;
-const SKUS = 1000;
+export const HUBS = 10;
+export const SKUS = 1000;
 const HEADER = 'order_id,customer_name,customer_email,product_name,sku,hub_id,quantity,unit_price,total_amount,order_date,shipping_address';
 const run = promisify(execFile);
 
+export interface FileShape {
+  /** Share of rows invalid by construction (an unknown SKU); default 5%. */
+  invalidShare?: number;
+  /** Every line names the same SKU at the same hub (the hot-SKU case). */
+  hotSku?: boolean;
+}
+
 /** Writes the CSV; answers how many rows are invalid by construction. */
-export async function generate(file: string, rows: number): Promise<number> {
+export async function generate(file: string, rows: number, shape: FileShape = {}): Promise<number> {
+  const invalidShare = shape.invalidShare ?? 0.05;
   const random = lcg(7);
   const out = createWriteStream(file);
   out.write(`${HEADER}\n`);
@@ -44,16 +52,16 @@ export async function generate(file: string, rows: number): Promise<number> {
   let buffer = '';
   for (let row = 0, order = 0; row < rows; order++) {
     const lines = random(10) < 3 ? 2 : 1; // ~1.3 lines per order
-    const hub = `H${random(HUBS)}`;
+    const hub = shape.hotSku ? 'H0' : `H${random(HUBS)}`;
     const customer = `Customer ${order % 5000},c${order % 5000}@bench.io`;
     for (let k = 0; k < lines && row < rows; k++, row++) {
       // 5% invalid rows, in single-line orders so that no valid line is dragged down with them
-      const bad = lines === 1 && random(100) < 7 && invalid < rows * 0.05;
+      const bad = lines === 1 && random(100) < 7 && invalid < rows * invalidShare;
       if (bad) invalid++;
       const qty = 1 + random(3);
       const price = `${1 + random(90)}.${String(random(100)).padStart(2, '0')}`;
       const total = (Math.round(Number(price) * 100) * qty / 100).toFixed(2);
-      buffer += `B${order},${customer},Product,${bad ? 'NOPE' : `S${random(SKUS)}`},${hub},${qty},${price},${total},2026-01-${String(1 + (order % 28)).padStart(2, '0')},"${order} Nile St, Cairo"\n`;
+      buffer += `B${order},${customer},Product,${bad ? 'NOPE' : shape.hotSku ? 'S0' : `S${random(SKUS)}`},${hub},${qty},${price},${total},2026-01-${String(1 + (order % 28)).padStart(2, '0')},"${order} Nile St, Cairo"\n`;
     }
     if (buffer.length > 1 << 20) {
       if (!out.write(buffer)) await once(out, 'drain');
@@ -65,7 +73,7 @@ export async function generate(file: string, rows: number): Promise<number> {
   return invalid;
 }
 
-async function seed(service: Service): Promise<string> {
+export async function seed(service: Service): Promise<string> {
   const tenant = await call(service.url, 'POST', '/tenants', ADMIN, { code: 'bench', name: 'Bench' });
   const { key } = await call(service.url, 'POST', `/tenants/${tenant.id}/api-keys`, ADMIN);
   for (let h = 0; h < HUBS; h++) await call(service.url, 'POST', '/hubs', key, { code: `H${h}`, name: `Hub ${h}` });
@@ -75,7 +83,7 @@ async function seed(service: Service): Promise<string> {
   return key;
 }
 
-const rssKb = async (pid: number, field: 'VmRSS' | 'VmHWM') =>
+export const rssKb = async (pid: number, field: 'VmRSS' | 'VmHWM') =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 async function timeIngest(service: Service, key: string, file: string) {

@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<void>> = {
   reservations: async () => (await import('./reservations')).run(),
   orders: async () => (await import('./orders')).runOrdersBench(),
   ingest: async () => (await import('./ingest')).runIngestBench(),
+  pipeline: async () => (await import('./pipeline')).runPipelineBench(),
   parsers: async () => (await import('./csv-parsers')).runParsersBench(),
   webhooks: async () => (await import('./webhooks')).runWebhooksBench(),
   cli: async () => (await import('./cli')).runCliBench(),

@@ -66,6 +66,28 @@ describe('database event log', () => {
     expect(second).toEqual(['l2']);
     await b.stop();
   });
+
+  // The server's transaction counter is shared by every database on it, far from a power of ten;
+  // a fresh embedded database starts a few thousand transactions below one.
+  it.skipIf(process.env.TEST_DB === 'postgres')('reads in transaction order when transaction ids gain a digit (9999 → 10000)', async () => {
+    const log = new DbEventLog(t.ctx.db, { ...fastRetries, batchSize: 2 });
+    const seen: string[] = [];
+    const sub = log.subscribe('test-digits', async (events) => void seen.push(...events.map((e) => e.key)));
+    await sub.drain();
+    seen.length = 0;
+    const xid = (await t.ctx.db.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid'))[0]!.xid;
+    const boundary = 10 ** String(xid).length;
+    // Each subtransaction that writes takes a transaction id: burn them up to just below the boundary.
+    await t.ctx.db.query(`DO $$ BEGIN CREATE TEMP TABLE burn (n int);
+      FOR i IN 1..${boundary - Number(xid) - 4} LOOP BEGIN INSERT INTO burn VALUES (i); EXCEPTION WHEN others THEN NULL; END; END LOOP; END $$`);
+    const keys = ['d1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8'];
+    for (const key of keys) await publish([key]); // one transaction each, across the boundary
+    const after = (await t.ctx.db.query<{ after: string }>('SELECT pg_current_xact_id()::text AS after'))[0]!.after;
+    expect(Number(after)).toBeGreaterThan(boundary);
+    await sub.drain();
+    expect(seen).toEqual(keys);
+    await sub.stop();
+  });
 });
 
 describe('dead letters (admin API)', () => {

@@ -191,17 +191,20 @@ class GroupConsumer implements Subscription {
 
   private read(after: Position): Promise<LoggedEvent[]> {
     return this.db.query<LoggedEvent>(
-      `SELECT seq, tx_id::text AS tx_id, id, type, tenant_id, key, occurred_at, data
-       FROM oms.events
-       WHERE (tx_id, seq) > ($1::xid8, $2::int8) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY tx_id, seq
+      // ORDER BY names the columns, not the text aliases: sorting tx ids as text put "1000" before
+      // "999" (and a LIMIT then skipped events), and it could not walk the position index.
+      `SELECT e.seq, e.tx_id::text AS tx_id, e.id, e.type, e.tenant_id, e.key, e.occurred_at, e.data
+       FROM oms.events e
+       WHERE (e.tx_id, e.seq) > ($1::xid8, $2::int8) AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY e.tx_id, e.seq
        LIMIT $3`,
       [after.tx_id, after.seq, this.batchSize],
     );
   }
 
   private async hasInvisible(after: Position): Promise<boolean> {
-    const rows = await this.db.query('SELECT 1 FROM oms.events WHERE (tx_id, seq) > ($1::xid8, $2::int8) LIMIT 1', [after.tx_id, after.seq]);
+    // ORDER BY makes it one step along the position index; without it the planner may scan the table.
+    const rows = await this.db.query('SELECT 1 FROM oms.events WHERE (tx_id, seq) > ($1::xid8, $2::int8) ORDER BY tx_id, seq LIMIT 1', [after.tx_id, after.seq]);
     return rows.length > 0;
   }
 
