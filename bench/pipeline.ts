@@ -26,6 +26,7 @@ import { createBenchDatabase, percentile, median } from './lib/server-db';
 import { record } from './lib/summary';
 import { call, startService, type Service } from './lib/service';
 import { generate, HUBS, rssKb, seed, SKUS } from './ingest';
+import { FINALIZE_FLOOR, INGEST_FLOOR, timeFloor } from './lib/floors';
 import { FormData, request } from 'undici';
 import { openAsBlob } from 'node:fs';
 
@@ -98,6 +99,10 @@ function pgliteEngine(dir: string): Engine {
   };
 }
 
+/** Where a floor runs: the service's database (its process stopped, for PGlite's one owner). */
+const floorTarget = (database: Record<string, string>) =>
+  database.DATABASE_URL ? { url: database.DATABASE_URL } : { pgliteDir: path.join(database.DATA_DIR!, 'pglite') };
+
 /** Every 100 ms, one GET /orders/:id; answers the latencies when stopped. */
 function sampleReads(service: Service, key: string, orderId: string) {
   const latencies: number[] = [];
@@ -149,8 +154,7 @@ async function stockEverything(service: Service, key: string) {
   }
 }
 
-async function fullPipeline(engine: Engine, file: string, invalid: number) {
-  const database = await engine.emptyDatabase();
+async function fullPipeline(engine: Engine, database: Record<string, string>, file: string, invalid: number) {
   const copySeconds = await engine.rawCopy(file);
   const service = await startService({ ...database, ...BIG_UPLOADS });
   try {
@@ -196,6 +200,16 @@ async function fullPipeline(engine: Engine, file: string, invalid: number) {
   }
 }
 
+/** The ingest floor on the pipeline's database, after the run (the service stopped). */
+async function ingestFloor(engine: Engine, database: Record<string, string>, completedPerS: number) {
+  const seconds = await timeFloor(floorTarget(database), INGEST_FLOOR);
+  const perS = Math.round(ROWS / seconds);
+  const label = engine.name === 'postgres' ? 'PostgreSQL' : 'PGlite';
+  console.log(`          ingest floor (its orders + order.created events written again by INSERT … SELECT into tables with our indexes and FK) ${seconds.toFixed(1)} s = ${perS} rows/s → completed÷floor ${(completedPerS / perS).toFixed(2)}`);
+  record({ bench: 'pipeline', figure: `${label}: upload → completed, against the ingest floor`, value: completedPerS, unit: 'rows/s', baseline: { label: 'the same writes in SQL', value: perS } });
+  return { seconds, rows_per_s: perS };
+}
+
 /** Orders ingested with the finalizer off, then the service restarted with every role: time until none is on_hold. */
 async function finalizerAlone(engine: Engine, file: string, orders: number) {
   const database = await engine.emptyDatabase();
@@ -209,6 +223,7 @@ async function finalizerAlone(engine: Engine, file: string, orders: number) {
   } finally {
     await ingesting.stop();
   }
+  const floorSeconds = await timeFloor(floorTarget(database), FINALIZE_FLOOR);
   const started = performance.now();
   const service = await startService(database);
   try {
@@ -216,7 +231,7 @@ async function finalizerAlone(engine: Engine, file: string, orders: number) {
     const seconds = (performance.now() - started) / 1000;
     const stats = await call(service.url, 'GET', '/stats', key);
     if (stats.orders_by_status.new_order !== orders) throw new Error(`expected ${orders} new orders, found ${JSON.stringify(stats.orders_by_status)}`);
-    return { seconds, per_s: Math.round(orders / seconds), peak_rss_mb: await peakRssMb(service) };
+    return { seconds, per_s: Math.round(orders / seconds), peak_rss_mb: await peakRssMb(service), floor_seconds: floorSeconds, floor_per_s: Math.round(orders / floorSeconds) };
   } finally {
     await service.stop();
   }
@@ -244,17 +259,21 @@ export async function runPipelineBench(): Promise<void> {
       try {
         if (PARTS.includes('full')) {
           console.log(`\nPipeline, ${name}: ${ROWS.toLocaleString('en')} rows (${invalid.toLocaleString('en')} invalid), the service as npm start runs it (every role, one process)`);
-          result.full = await fullPipeline(engine, file, invalid);
+          const database = await engine.emptyDatabase();
+          const full = await fullPipeline(engine, database, file, invalid);
+          result.full = { ...full, ingest_floor: await ingestFloor(engine, database, full.completed_rows_per_s) };
         }
         if (PARTS.includes('finalizer')) {
           const label = name === 'postgres' ? 'PostgreSQL' : 'PGlite';
-          const results: Record<string, { seconds: number; per_s: number; peak_rss_mb: number }> = {};
+          const results: Record<string, Awaited<ReturnType<typeof finalizerAlone>>> = {};
           for (const [shape, csv] of [['uniform', uniform], ['hot SKU', hot]] as const) {
             const orders = await ordersIn(csv);
             const r = await finalizerAlone(engine, csv, orders);
             results[shape] = r;
             console.log(`${name.padEnd(9)} finalizer alone, ${orders.toLocaleString('en')} orders on_hold, ${shape}: ${r.seconds.toFixed(1)} s = ${r.per_s} orders/s; peak RSS ${r.peak_rss_mb} MB`);
+            console.log(`          finalize floor (the same writes set-based in SQL, rolled back) ${r.floor_seconds.toFixed(1)} s = ${r.floor_per_s} orders/s → finalizer÷floor ${(r.per_s / r.floor_per_s).toFixed(2)}`);
           }
+          record({ bench: 'pipeline', figure: `${label}: finalizer alone, uniform, against its floor`, value: results.uniform!.per_s, unit: 'orders/s', baseline: { label: 'the same writes in SQL', value: results.uniform!.floor_per_s } });
           record({ bench: 'pipeline', figure: `${label}: finalizer alone, ${FINALIZER_ORDERS.toLocaleString('en')} orders, uniform`, value: results.uniform!.per_s, unit: 'orders/s' });
           record({ bench: 'pipeline', figure: `${label}: finalizer alone, one hot SKU`, value: results['hot SKU']!.per_s, unit: 'orders/s', baseline: { label: 'uniform', value: results.uniform!.per_s } });
           result.finalizer = results;

@@ -112,7 +112,8 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
         onError: onEventError,
         logger,
       })
-      : new DbEventLog(db, { onError: onEventError }),
+      // Smaller batches on the embedded database, whose one connection a batch holds (db/pglite.ts).
+      : new DbEventLog(db, { onError: onEventError, batchSize: db.kind === 'pglite' ? 250 : 500 }),
     objectStore,
     queue,
     consumers: new Map(),

@@ -76,6 +76,26 @@ for (const [engine, open, available] of implementations) {
       await again.stop();
     });
 
+    it('hands a group subscribed to some types only those, and its position moves past the rest', async () => {
+      const log = open();
+      const group = `types-${engine.length}`;
+      const seen: LoggedEvent[] = [];
+      const sub = log.subscribe(group, async (events) => void seen.push(...events.filter((e) => ours([e]).length > 0)), { types: ['order.deleted'] });
+      await sub.drain();
+      seen.length = 0;
+      await publish(['t1', 't2']); // order.updated
+      await t.ctx.db.transaction((tx) => appendEvents(new TenantTx(tx, tenantId), [{ type: 'order.deleted', key: `${run}-t3`, data: { n: 't3' } }]));
+      await relay?.drain();
+      await sub.drain();
+      expect(seen.map((e) => [e.type, e.key.slice(run.length + 1), e.data])).toEqual([['order.deleted', 't3', { n: 't3' }]]);
+      await sub.stop();
+      const resumed: string[] = [];
+      const again = open().subscribe(group, async (events) => void resumed.push(...ours(events)), { types: ['order.deleted'] });
+      await again.drain();
+      expect(resumed).toEqual([]); // nothing left behind the committed position
+      await again.stop();
+    });
+
     it('parks a poison event in the dead letters after its attempts and moves on', async () => {
       const log = open();
       const group = `poison-${engine.length}`;

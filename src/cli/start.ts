@@ -15,6 +15,7 @@ import { startFinalizer, type RunningRole } from '../oms/orders/finalizer-role';
 import { startIngest } from '../oms/uploads/ingest-role';
 import { startWebhooks } from '../oms/webhooks/webhooks-role';
 import { startRelay } from '../events/relay-role';
+import { runInBackground } from '../db/work-priority';
 import { assertCanListen, ListenError } from './listen-check';
 
 export async function start(config: Config): Promise<void> {
@@ -43,10 +44,12 @@ export async function start(config: Config): Promise<void> {
         throw new ListenError(config.host, config.port, error);
       });
     }
-    if (config.roles.has('finalizer')) roles.push(await startFinalizer(ctx));
-    if (config.roles.has('ingest')) roles.push(await startIngest(ctx));
-    if (config.roles.has('webhooks')) roles.push(await startWebhooks(ctx));
-    if (config.roles.has('relay')) roles.push(await startRelay(ctx));
+    // Background work: on the embedded database, requests are served before it (work-priority.ts).
+    const start = (role: () => Promise<RunningRole>) => runInBackground(role);
+    if (config.roles.has('finalizer')) roles.push(await start(() => startFinalizer(ctx)));
+    if (config.roles.has('ingest')) roles.push(await start(() => startIngest(ctx)));
+    if (config.roles.has('webhooks')) roles.push(await start(() => startWebhooks(ctx)));
+    if (config.roles.has('relay')) roles.push(await start(() => startRelay(ctx)));
   } catch (error) {
     await shutdown().catch(() => undefined);
     throw error;

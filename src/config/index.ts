@@ -160,7 +160,9 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   const maxBodyBytes = int('MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const cacheTtlSeconds = int('CACHE_TTL_SECONDS', 60, 1, 86400);
   const maxUploadBytes = int('MAX_UPLOAD_BYTES', 1024 * 1024 * 1024, 1, 1024 * 1024 * 1024 * 1024);
-  const ingestBatchRows = int('INGEST_BATCH_ROWS', 1000, 1, 100_000);
+  // On the embedded database a batch's transaction holds the only connection while it runs:
+  // smaller batches keep a request's wait behind it short (see db/pglite.ts).
+  const ingestBatchRows = int('INGEST_BATCH_ROWS', raw.DATABASE_URL ? 1000 : 500, 1, 100_000);
   const ingestVisibilitySeconds = int('INGEST_VISIBILITY_SECONDS', 60, 3, 3600);
   const limits: Limits = {
     pageBytes: int('MAX_PAGE_BYTES', 2 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),

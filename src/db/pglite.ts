@@ -9,16 +9,19 @@
  * Its own locks are not fair, though: a plain query waits for a moment when no transaction
  * holds the connection, and a writer that queues its next transaction before the last one ends
  * (ingest does) leaves no such moment, so reads and other tenants' work starved behind a long
- * upload. Here every statement and transaction takes its turn in one first-come queue.
+ * upload. Here every statement and transaction takes its turn in our own line, where requests
+ * go before background work.
  */
-import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { copyTarget } from './copy-text';
 import { CommitHooks, type Db, type Tx } from './handle';
 import { Notifications } from './notifications';
+import { isBackground } from './work-priority';
 
 /** How long the line may run statements back to back before it lets the event loop's I/O in. */
 const PAUSE_EVERY_MS = 5;
+/** Requests served in a row, while background work waits, before one background turn. */
+const FOREGROUND_RUN = 4;
 
 export interface PgliteOptions {
   /** Directory for the database files; `undefined` keeps it in memory. */
@@ -43,23 +46,36 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
     parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
   });
 
-  let last: Promise<unknown> = Promise.resolve();
   /**
-   * Runs `work` when everything queued before it has finished: one first-come line for the
-   * connection. PGlite runs synchronously, and a line kept full by one busy client would leave
-   * no moment to read anyone else's request: every few milliseconds, a turn starts after a pass
-   * of the event loop.
+   * One line for the connection, in two lanes: requests first, background work (runInBackground)
+   * when no request waits, with one background turn after every FOREGROUND_RUN requests in a row
+   * so that a busy API slows the roles without stopping them. PGlite runs synchronously, and a
+   * line kept full would leave no moment to read anyone's request: every few milliseconds, the
+   * next turn starts after a pass of the event loop (which is when new requests get in line).
    */
+  const lanes = { foreground: [] as (() => void)[], background: [] as (() => void)[] };
+  let busy = false;
+  let foregroundRun = 0;
   let lastPause = performance.now();
-  const pauseNow = () => {
-    if (performance.now() - lastPause < PAUSE_EVERY_MS) return undefined;
-    return setImmediatePromise().then(() => void (lastPause = performance.now()));
+  const next = () => {
+    const takeBackground = lanes.background.length > 0 && (lanes.foreground.length === 0 || foregroundRun >= FOREGROUND_RUN);
+    const turn = takeBackground ? lanes.background.shift() : lanes.foreground.shift();
+    foregroundRun = takeBackground ? 0 : foregroundRun + 1;
+    busy = turn !== undefined;
+    turn?.();
   };
-  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
-    const turn = last.then(pauseNow).then(work);
-    last = turn.catch(() => undefined);
-    return turn;
+  const release = () => {
+    if (performance.now() - lastPause < PAUSE_EVERY_MS) return next();
+    setImmediate(() => {
+      lastPause = performance.now();
+      next();
+    });
   };
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      (isBackground() ? lanes.background : lanes.foreground).push(() => void work().then(resolve, reject).finally(release));
+      if (!busy) next();
+    });
 
   return {
     kind: 'pglite',

@@ -4,7 +4,7 @@
  * fed by the outbox relay. Handlers must be idempotent: a batch can be delivered again after
  * a crash between handling it and committing its offset.
  */
-import type { LoggedEvent } from '../events/envelope';
+import type { EventType, LoggedEvent } from '../events/envelope';
 
 export type BatchHandler = (events: LoggedEvent[]) => Promise<void>;
 
@@ -15,6 +15,14 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+export interface SubscribeOptions {
+  /**
+   * Only these types reach the handler (default: every type). The group's position still moves
+   * past the others; what the handler never needs is not read whole or not read at all.
+   */
+  types?: readonly EventType[];
+}
+
 export interface EventLog {
-  subscribe(group: string, handler: BatchHandler): Subscription;
+  subscribe(group: string, handler: BatchHandler, options?: SubscribeOptions): Subscription;
 }

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/handle';
 import { EVENT_TYPES, type EventType, type LoggedEvent } from '../../events/envelope';
 import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
-import type { BatchHandler, EventLog, Subscription } from '../../ports/event-log';
+import type { BatchHandler, EventLog, SubscribeOptions, Subscription } from '../../ports/event-log';
 
 export interface KafkaOptions {
   brokers: readonly string[];
@@ -114,13 +114,13 @@ export class KafkaEventLog implements EventLog {
     this.kafka = createKafka(options);
   }
 
-  subscribe(group: string, handler: BatchHandler): Subscription {
+  subscribe(group: string, handler: BatchHandler, subscribed: SubscribeOptions = {}): Subscription {
     const onError = this.options.onError ?? (() => {});
     return new KafkaGroupConsumer(this.kafka, this.db, `${this.options.groupPrefix ?? 'oms.'}${group}`, group, handler, {
       maxAttempts: this.options.maxAttempts ?? 5,
       backoffMs: this.options.backoffMs ?? defaultBackoffMs,
       onError,
-    }, this.options.partitions ?? 6);
+    }, this.options.partitions ?? 6, subscribed.types ?? EVENT_TYPES);
   }
 }
 
@@ -137,6 +137,8 @@ class KafkaGroupConsumer implements Subscription {
     private readonly handler: BatchHandler,
     private readonly retry: RetryOptions,
     partitions: number,
+    /** One topic per event type: the group reads only the topics of the types it wants. */
+    private readonly topics: readonly string[],
   ) {
     this.consumer = kafka.consumer({ groupId });
     this.admin = kafka.admin();
@@ -148,7 +150,7 @@ class KafkaGroupConsumer implements Subscription {
     await this.admin.connect();
     await ensureTopics(this.admin, partitions);
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...EVENT_TYPES], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -171,11 +173,11 @@ class KafkaGroupConsumer implements Subscription {
     await this.started;
     const deadline = Date.now() + timeoutMs;
     const ends = new Map<string, bigint>();
-    for (const topic of EVENT_TYPES) {
+    for (const topic of this.topics) {
       for (const { partition, high } of await this.admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${partition}`, BigInt(high));
     }
     for (;;) {
-      const offsets = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [...EVENT_TYPES] });
+      const offsets = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [...this.topics] });
       const done = [...ends].every(([at, high]) => {
         const [topic, partition] = at.split(':') as [string, string];
         const group = offsets.find((o) => o.topic === topic)?.partitions.find((p) => p.partition === Number(partition));

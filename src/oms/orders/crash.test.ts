@@ -53,6 +53,9 @@ it.each(['after-reserve', 'after-move'])('killed %s: after a restart each order 
   expect(crashed.signal).toBe('SIGKILL');
 
   await withDb(async (ctx) => {
+    // The killed process still holds the finalizer's lease on the event log; a restarted one
+    // takes over once it runs out (30 s). Let that time pass.
+    await ctx.db.query("UPDATE oms.consumer_offsets SET lease_until = now() - interval '1 second' WHERE consumer = 'finalizer'");
     const role = await startFinalizer(ctx, { sweepMs: 3_600_000 });
     await role.drain();
     await role.stop();

@@ -30,7 +30,8 @@ function parseNotice(payload: string): StockRaised | undefined {
 export async function startFinalizer(ctx: AppContext, options: { sweepMs?: number } = {}): Promise<RunningRole> {
   const finalizer = new OrderFinalizer(ctx.db, ctx.oms.inventory, ctx.oms.orders);
   ctx.consumers.set(FINALIZER_GROUP, finalizer.handle);
-  const subscription = ctx.events.subscribe(FINALIZER_GROUP, finalizer.handle);
+  // Only creations start its work: the rest of the log passes by without being read whole.
+  const subscription = ctx.events.subscribe(FINALIZER_GROUP, finalizer.handle, { types: ['order.created'] });
 
   // Held-order retries run one at a time, in the order the signals came.
   let queue: Promise<unknown> = Promise.resolve();

@@ -17,7 +17,7 @@ import type { LoggedEvent } from '../../events/envelope';
 import { AppError } from '../../shared/errors';
 import type { InventoryClient } from '../inventory-client';
 import type { Shortage } from '../../ims/reservations/service';
-import type { Order, OrderItem, OrderShortage } from './model';
+import { WAITING_FOR_STOCK, type Order, type OrderItem, type OrderShortage } from './model';
 import type { OrderService } from './service';
 
 export const FINALIZER_GROUP = 'finalizer';
@@ -105,19 +105,21 @@ export class OrderFinalizer {
   }
 
   /**
-   * Retries held orders of a tenant at a hub that need one of `skuIds`, oldest first. Called
-   * when stock rises there, and by the periodic sweep (with no filter) as a safety net.
+   * Retries orders of a tenant waiting for stock at a hub that need one of `skuIds`, oldest
+   * first. Called when stock rises there, and by the periodic sweep (with no filter) as a
+   * safety net. An on_hold order not yet waiting is still on its way through the event log,
+   * which finalizes it in a batch: taking it here one by one would only race that.
    */
   async retryHeld(tenantId: string, hubId?: string, skuIds?: readonly string[]): Promise<number> {
     const held = await new TenantScope(this.db, tenantId).query<HeldOrder>(
       `SELECT id, tenant_id, hub, hub_id, items FROM oms.orders
-       WHERE tenant_id = $1 AND status = 'on_hold'
+       WHERE tenant_id = $1 AND status = 'on_hold' AND status_reason = $4
          AND ($2::uuid IS NULL OR hub_id = $2::uuid)
          AND ($3::text[] IS NULL OR EXISTS (
                SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'sku_id' = ANY($3::text[])))
        ORDER BY id -- time-ordered: oldest first
        LIMIT 1000`,
-      [hubId ?? null, skuIds ?? null],
+      [hubId ?? null, skuIds ?? null, WAITING_FOR_STOCK],
     );
     let reserved = 0;
     for (const order of held) if (await this.finalize(tenantId, order, false)) reserved++;
@@ -126,7 +128,7 @@ export class OrderFinalizer {
 
   /** Every tenant's held orders (the sweep after a restart or a missed signal). */
   async sweep(): Promise<number> {
-    const tenants = await this.db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold'`);
+    const tenants = await this.db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold' AND status_reason = $1`, [WAITING_FOR_STOCK]);
     let reserved = 0;
     for (const { tenant_id } of tenants) reserved += await this.retryHeld(tenant_id);
     return reserved;

@@ -273,14 +273,10 @@ export async function updateStatuses(
   reason: string | null,
 ): Promise<OrderRow[]> {
   return scope.query<OrderRow>(
-    // Each order is found by its primary key; the status is only checked. With a plain
-    // "status = $3" the planner, its statistics lagging behind a bulk load, walked every order
-    // in that status instead (the status index), which grew with the backlog: IS TRUE keeps
-    // that condition out of any index's reach.
     `WITH o AS (
        UPDATE oms.orders o SET status = $4, status_reason = $5, shortages = NULL, updated_at = now()
        FROM unnest($2::uuid[]) AS wanted(id)
-       WHERE o.tenant_id = $1 AND o.id = wanted.id AND (o.status = $3) IS TRUE
+       WHERE o.tenant_id = $1 AND o.id = wanted.id AND o.status = $3
        RETURNING o.*
      )
      ${SELECT_ORDER.replace('FROM oms.orders o', 'FROM o')}

@@ -9,6 +9,7 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { CsvError, parse } from 'csv-parse';
 import type { Logger } from 'pino';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
+import { GrowingTables } from '../../db/statistics';
 import { TenantScope } from '../../db/tenant-scope';
 import { EVENTS_CHANNEL } from '../../events/outbox';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store';
@@ -59,6 +60,7 @@ class ReferenceRaceError extends Error {}
 export class UploadIngester {
   private readonly builder: BatchBuilder;
   private readonly batchRows: number;
+  private readonly tables: GrowingTables;
 
   constructor(
     private readonly db: Db,
@@ -68,6 +70,7 @@ export class UploadIngester {
   ) {
     this.builder = new BatchBuilder(db, inventory);
     this.batchRows = options.batchRows ?? 1000;
+    this.tables = new GrowingTables(db, ['oms.orders', 'oms.events', 'oms.customers']);
   }
 
   /** Processes (or resumes) the upload; a no-op for one already finished. */
@@ -221,12 +224,12 @@ export class UploadIngester {
           throw new UploadTakenOverError(`upload ${file.uploadId} was advanced by another worker`);
         }
         if (created > 0) tx.notify(EVENTS_CHANNEL);
-        return true;
+        return created;
       }).catch((error: unknown) => {
-        if (error instanceof ReferenceRaceError) return false;
+        if (error instanceof ReferenceRaceError) return undefined;
         throw error;
       });
-      if (stored) return;
+      if (stored !== undefined) return this.tables.wrote(stored);
       if (attempt >= 5) throw new Error(`batch ${batch} of upload ${file.uploadId} kept losing references to concurrent writers`);
     }
   }
