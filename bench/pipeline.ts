@@ -277,6 +277,16 @@ export async function runPipelineBench(): Promise<void> {
           record({ bench: 'pipeline', figure: `${label}: finalizer alone, ${FINALIZER_ORDERS.toLocaleString('en')} orders, uniform`, value: results.uniform!.per_s, unit: 'orders/s' });
           record({ bench: 'pipeline', figure: `${label}: finalizer alone, one hot SKU`, value: results['hot SKU']!.per_s, unit: 'orders/s', baseline: { label: 'uniform', value: results.uniform!.per_s } });
           result.finalizer = results;
+          const full = result.full as { orders: number; finalized_rows_per_s: number; ingest_floor: { rows_per_s: number } } | undefined;
+          if (full) {
+            // Both floors one after the other, in file rows per second: what ingesting and
+            // finalizing cost when nothing runs side by side (PGlite's one thread).
+            const finalizeRowsPerS = results.uniform!.floor_per_s * (ROWS / full.orders);
+            const both = Math.round(1 / (1 / full.ingest_floor.rows_per_s + 1 / finalizeRowsPerS));
+            console.log(`${name.padEnd(9)} both floors in turn (ingest, then finalize): ${both} rows/s → upload → finalized ÷ that ${(full.finalized_rows_per_s / both).toFixed(2)}`);
+            record({ bench: 'pipeline', figure: `${label}: upload → finalized, against both floors in turn`, value: full.finalized_rows_per_s, unit: 'rows/s', baseline: { label: 'ingest + finalize floors', value: both } });
+            result.both_floors_rows_per_s = both;
+          }
         }
       } finally {
         await engine.done();
