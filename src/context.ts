@@ -7,6 +7,9 @@ import { MemoryCache } from './adapters/memory/lru-cache';
 import type { Config } from './config/index';
 import type { Db } from './db/handle';
 import { migrate } from './db/migrate';
+import { HttpInventoryClient } from './adapters/inventory/http';
+import { InProcessInventoryClient } from './adapters/inventory/in-process';
+import type { InventoryClient } from './ports/inventory-client';
 import { CatalogLookup } from './ims/catalog/lookup';
 import { CatalogService } from './ims/catalog/service';
 import { BatchReserver } from './ims/reservations/batch';
@@ -18,8 +21,6 @@ import type { Cache } from './ports/cache';
 import { Metrics } from './shared/metrics';
 import { IdempotencyStore } from './http/idempotency';
 import { CustomerService } from './oms/customers/service';
-import { HttpInventoryClient } from './oms/http-inventory-client';
-import { InProcessInventoryClient, type InventoryClient } from './oms/inventory-client';
 import { OrderService } from './oms/orders/service';
 import { DbEventLog } from './adapters/postgres/event-log';
 import { KafkaEventLog } from './adapters/kafka/event-log';
@@ -55,7 +56,7 @@ export interface AppContext {
     catalog: CatalogService;
     stock: StockService;
     reservations: ReservationService;
-    batch: BatchReserver;
+    batchReservations: BatchReserver;
   };
   oms: {
     inventory: InventoryClient;
@@ -79,17 +80,18 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
   const cache: Cache = config.redisUrl ? new RedisCache({ url: config.redisUrl }) : new MemoryCache();
   const metrics = new Metrics({ processMetrics });
   const lookup = new CatalogLookup(db, cache, config.cacheTtlSeconds);
-  const ims = {
+  const reservations = new ReservationService(db, lookup, metrics);
+  const ims: AppContext['ims'] = {
     tenants: new TenantService(db),
     lookup,
     catalog: new CatalogService(db, lookup),
     stock: new StockService(db, lookup),
-    reservations: new ReservationService(db, lookup, metrics),
+    reservations,
+    batchReservations: new BatchReserver(db, lookup, reservations, metrics),
   };
-  const imsAll = { ...ims, batch: new BatchReserver(db, lookup, ims.reservations, metrics) };
   const inventory: InventoryClient = config.imsUrl
     ? new HttpInventoryClient({ url: config.imsUrl, apiKey: config.imsApiKey! })
-    : new InProcessInventoryClient(imsAll);
+    : new InProcessInventoryClient(ims);
   const customers = new CustomerService(db);
   const onEventError = (error: unknown, context: Record<string, unknown>) => logger.warn({ err: error, ...context }, 'event handler failed');
   const objectStore: ObjectStore = config.s3
@@ -117,7 +119,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     objectStore,
     queue,
     consumers: new Map(),
-    ims: imsAll,
+    ims,
     oms: { inventory, customers, orders: new OrderService(db, inventory, config.limits.pageBytes), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
   };
 }

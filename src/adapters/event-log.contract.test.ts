@@ -11,7 +11,7 @@ import { TenantTx } from '../db/tenant-scope';
 import type { LoggedEvent } from '../events/envelope';
 import { appendEvents } from '../events/outbox';
 import { startRelay } from '../events/relay-role';
-import type { RunningRole } from '../oms/orders/finalizer-role';
+import type { RunningRole } from '../shared/running-role';
 import type { EventLog } from '../ports/event-log';
 import { fromMessage, KafkaEventLog, toMessage } from './kafka/event-log';
 import { DbEventLog } from './postgres/event-log';

@@ -12,7 +12,7 @@
 import { DbEventLog } from '../adapters/postgres/event-log';
 import { createKafka, KafkaPublisher } from '../adapters/kafka/event-log';
 import type { AppContext } from '../context';
-import type { RunningRole } from '../oms/orders/finalizer-role';
+import type { RunningRole } from '../shared/running-role';
 
 export const RELAY_GROUP = 'kafka-relay';
 

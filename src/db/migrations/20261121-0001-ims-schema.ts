@@ -1,4 +1,4 @@
-import type { Migration } from './registry';
+import type { Migration } from './migration';
 
 /**
  * The IMS schema: tenants and their keys, the catalog, stock levels, the append-only ledger

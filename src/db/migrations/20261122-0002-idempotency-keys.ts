@@ -1,4 +1,4 @@
-import type { Migration } from './registry';
+import type { Migration } from './migration';
 
 /**
  * Idempotency-Key records for creating POSTs (IETF httpapi-idempotency-key draft). Keys are

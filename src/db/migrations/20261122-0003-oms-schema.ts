@@ -1,4 +1,4 @@
-import type { Migration } from './registry';
+import type { Migration } from './migration';
 
 /**
  * The OMS schema: customers, orders, and the event outbox with its consumer offsets and

@@ -1,4 +1,4 @@
-import type { Migration } from './registry';
+import type { Migration } from './migration';
 
 /**
  * Bulk uploads and the database work queue, and orders without a customer (CSV layouts that

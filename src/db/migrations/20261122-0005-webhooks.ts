@@ -1,4 +1,4 @@
-import type { Migration } from './registry';
+import type { Migration } from './migration';
 
 /**
  * Tenant webhooks: endpoints with their signing secrets, one delivery per (endpoint, event), and

@@ -1,4 +1,4 @@
-import type { Migration } from './registry';
+import type { Migration } from './migration';
 
 /**
  * For people watching: how far into its file an upload's ingest has got (bytes, for a progress

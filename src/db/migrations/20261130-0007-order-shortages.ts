@@ -1,4 +1,4 @@
-import type { Migration } from './registry';
+import type { Migration } from './migration';
 
 /**
  * Why an order waits: the lines that stock could not cover when it was last tried

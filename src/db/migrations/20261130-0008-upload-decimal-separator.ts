@@ -1,4 +1,4 @@
-import type { Migration } from './registry';
+import type { Migration } from './migration';
 
 /**
  * An upload's decimal separator as the uploader gave it ('.' or ','); null: the default, which

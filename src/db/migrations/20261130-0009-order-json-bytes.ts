@@ -1,4 +1,4 @@
-import type { Migration } from './registry';
+import type { Migration } from './migration';
 
 /**
  * What an order weighs as JSON, kept by PostgreSQL itself (a stored generated column): its

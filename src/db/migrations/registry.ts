@@ -12,10 +12,8 @@ import { orderShortages } from './20261130-0007-order-shortages';
 import { uploadDecimalSeparator } from './20261130-0008-upload-decimal-separator';
 import { orderJsonBytes } from './20261130-0009-order-json-bytes';
 
-export interface Migration {
-  id: string;
-  up: string;
-  down: string;
-}
+import type { Migration } from './migration';
+
+export type { Migration };
 
 export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs, webhooks, uploadProgress, orderShortages, uploadDecimalSeparator, orderJsonBytes];

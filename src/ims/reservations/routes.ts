@@ -78,7 +78,7 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
       },
     },
   }, async (request) => {
-    const results = await ctx.ims.batch.reserveMany(request.tenantId, request.body.reservations);
+    const results = await ctx.ims.batchReservations.reserveMany(request.tenantId, request.body.reservations);
     return {
       results: results.map((r) => r.outcome === 'insufficient'
         ? { order_id: r.order_id, status: 'insufficient' as const, replayed: false, shortages: r.shortages }

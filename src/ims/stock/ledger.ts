@@ -8,6 +8,7 @@
  *      row per change, so a level can never move without its audit record.
  */
 import type { TenantScope, TenantTx } from '../../db/tenant-scope';
+import { STOCK_RAISED_CHANNEL, type StockRaised } from '../../shared/stock-raised';
 
 export interface StockKey {
   hub_id: string;
@@ -30,12 +31,6 @@ export interface StockChange extends StockKey {
 
 export const stockKey = (k: StockKey): string => `${k.hub_id}/${k.sku_id}`;
 
-/**
- * Notification channel announcing that available stock rose at a hub (payload: JSON
- * {tenant_id, hub_id, sku_ids?}; no sku_ids means "any SKU"). Delivered after the changing
- * transaction commits, so listeners hear it only once the stock is really there.
- */
-export const STOCK_RAISED_CHANNEL = 'ims_stock_raised';
 const SKUS_PER_NOTICE = 100; // keeps the payload far below NOTIFY's 8000-byte limit
 
 /** Creates missing (zero) rows so that they can be locked; used before counts and receipts. */
@@ -103,6 +98,7 @@ function announceRaisedStock(scope: TenantTx, changes: readonly StockChange[]): 
   }
   for (const [hubId, skus] of byHub) {
     const skuIds = skus.size <= SKUS_PER_NOTICE ? [...skus] : undefined;
-    scope.tx.notify(STOCK_RAISED_CHANNEL, JSON.stringify({ tenant_id: scope.tenantId, hub_id: hubId, sku_ids: skuIds }));
+    const notice: StockRaised = { tenant_id: scope.tenantId, hub_id: hubId, ...(skuIds ? { sku_ids: skuIds } : {}) };
+    scope.tx.notify(STOCK_RAISED_CHANNEL, JSON.stringify(notice));
   }
 }

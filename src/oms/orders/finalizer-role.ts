@@ -3,29 +3,9 @@
  * that stock rose (NOTIFY), with a periodic sweep as the safety net for a missed signal.
  */
 import type { AppContext } from '../../context';
-import { STOCK_RAISED_CHANNEL } from '../../ims/stock/ledger';
+import type { RunningRole } from '../../shared/running-role';
+import { parseStockRaised, STOCK_RAISED_CHANNEL } from '../../shared/stock-raised';
 import { FINALIZER_GROUP, OrderFinalizer } from './finalizer';
-
-export interface RunningRole {
-  /** Runs to quiescence: every visible event handled, every queued retry done. */
-  drain(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-interface StockRaised {
-  tenant_id: string;
-  hub_id: string;
-  sku_ids?: string[];
-}
-
-function parseNotice(payload: string): StockRaised | undefined {
-  try {
-    const value = JSON.parse(payload) as StockRaised;
-    return typeof value.tenant_id === 'string' && typeof value.hub_id === 'string' ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function startFinalizer(ctx: AppContext, options: { sweepMs?: number } = {}): Promise<RunningRole> {
   const finalizer = new OrderFinalizer(ctx.db, ctx.oms.inventory, ctx.oms.orders);
@@ -39,7 +19,7 @@ export async function startFinalizer(ctx: AppContext, options: { sweepMs?: numbe
     queue = queue.then(work).catch((error: unknown) => ctx.logger.error({ err: error }, 'retrying held orders failed'));
   };
   const unlisten = await ctx.db.listen(STOCK_RAISED_CHANNEL, (payload) => {
-    const notice = parseNotice(payload);
+    const notice = parseStockRaised(payload);
     if (notice) enqueue(() => finalizer.retryHeld(notice.tenant_id, notice.hub_id, notice.sku_ids));
   });
   // The sweep catches held orders whose stock signal was missed while no finalizer ran. It

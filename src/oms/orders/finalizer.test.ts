@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
 import { eventually } from '../../../test/helpers/eventually';
-import type { RunningRole } from './finalizer-role';
+import type { RunningRole } from '../../shared/running-role';
 import { startFinalizer } from './finalizer-role';
 
 let t: TestApp;

@@ -15,7 +15,7 @@ import type { Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
 import type { LoggedEvent } from '../../events/envelope';
 import { AppError } from '../../shared/errors';
-import type { InventoryClient } from '../inventory-client';
+import type { InventoryClient } from '../../ports/inventory-client';
 import type { Shortage } from '../../ims/reservations/service';
 import { WAITING_FOR_STOCK, type Order, type OrderItem, type OrderShortage } from './model';
 import type { OrderService } from './service';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectStatus, multipartBody, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
-import type { RunningRole } from '../orders/finalizer-role';
+import type { RunningRole } from '../../shared/running-role';
 import { startIngest } from './ingest-role';
 
 let t: TestApp;

@@ -7,7 +7,7 @@
 import type { Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
 import type { CatalogRef } from '../../ims/catalog/resources';
-import type { InventoryClient } from '../inventory-client';
+import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents } from '../money';
 import type { OrderItem } from '../orders/model';
 import { prepareOrder } from '../orders/new-order';

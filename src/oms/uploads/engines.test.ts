@@ -9,7 +9,7 @@ import { buildTestApp, expectStatus, multipartBody, seedCatalog, type TestApp } 
 import { FAKE_CREDENTIALS, startS3, startSqs, type S3Emulator, type SqsEmulator } from '../../../test/helpers/emulators';
 import { S3ObjectStore } from '../../adapters/s3/object-store';
 import { SqsWorkQueue } from '../../adapters/sqs/work-queue';
-import type { RunningRole } from '../orders/finalizer-role';
+import type { RunningRole } from '../../shared/running-role';
 import { startIngest } from './ingest-role';
 
 let s3: S3Emulator;

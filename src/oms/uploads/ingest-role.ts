@@ -7,7 +7,7 @@
 import type { AppContext } from '../../context';
 import type { Job } from '../../ports/work-queue';
 import { JobLostError, JobWorker, type Again } from '../../shared/job-worker';
-import type { RunningRole } from '../orders/finalizer-role';
+import type { RunningRole } from '../../shared/running-role';
 import { finishUpload, getUpload } from './repository';
 import { UploadIngester, UploadTakenOverError } from './ingester';
 import { INGEST_QUEUE, type IngestJob } from './service';

@@ -13,7 +13,7 @@ import { GrowingTables } from '../../db/statistics';
 import { TenantScope } from '../../db/tenant-scope';
 import { EVENTS_CHANNEL } from '../../events/outbox';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store';
-import type { InventoryClient } from '../inventory-client';
+import type { InventoryClient } from '../../ports/inventory-client';
 import { copyOrdersWithEvents, ensureCustomersByEmail, type OrderToInsert } from '../orders/repository';
 import type { OrderCustomer } from '../orders/model';
 import { BatchBuilder, type BatchOrders, type FileContext } from './batch-builder';

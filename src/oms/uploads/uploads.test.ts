@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectStatus, multipartBody, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
 import { startIngest } from './ingest-role';
-import type { RunningRole } from '../orders/finalizer-role';
+import type { RunningRole } from '../../shared/running-role';
 
 let t: TestApp;
 let ingest: RunningRole;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
-import type { RunningRole } from '../orders/finalizer-role';
+import type { RunningRole } from '../../shared/running-role';
 import { classify } from './dispatcher';
 import { startWebhooks } from './webhooks-role';
 

@@ -1,6 +1,6 @@
 /** Runs the webhooks role: the event-log consumer that creates deliveries, and the sender loop. */
 import type { AppContext } from '../../context';
-import type { RunningRole } from '../orders/finalizer-role';
+import type { RunningRole } from '../../shared/running-role';
 import { WebhookDispatcher } from './dispatcher';
 import { WebhookSender, type Resolver } from './sender';
 

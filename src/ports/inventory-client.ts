@@ -1,11 +1,11 @@
 /**
- * How OMS talks to IMS. OMS never reads IMS tables: it asks through this interface, served
- * in-process by default and over HTTP when IMS_URL is set (later). Keep it small.
+ * InventoryClient port: how the OMS talks to the IMS. The OMS never reads IMS tables: it asks
+ * through this interface, served in-process by default (adapters/inventory/in-process.ts) and
+ * over HTTP when IMS_URL is set (adapters/inventory/http.ts). Keep it small.
  */
 import type { CatalogKind, CatalogRef } from '../ims/catalog/resources';
 import type { ReserveInput, ReserveResult, Reservation } from '../ims/reservations/service';
 import type { TenantSettings } from '../ims/tenants/service';
-import type { AppContext } from '../context';
 
 export interface InventoryStats {
   skus: number;
@@ -29,47 +29,4 @@ export interface InventoryClient {
   stats(tenantId: string): Promise<InventoryStats>;
   /** Frees connections (the HTTP client); nothing to do in-process. */
   close?(): Promise<void>;
-}
-
-/** The default: IMS services in this process. */
-export class InProcessInventoryClient implements InventoryClient {
-  constructor(private readonly ims: AppContext['ims']) {}
-
-  resolve(tenantId: string, kind: 'hub' | 'sku' | 'seller', refs: readonly string[]) {
-    return this.ims.lookup.resolve(tenantId, kind, refs);
-  }
-
-  tenantSettings(tenantId: string) {
-    return this.ims.tenants.settings(tenantId);
-  }
-
-  async findTenant(ref: string) {
-    const tenant = await this.ims.tenants.find(ref);
-    return tenant && { id: tenant.id, code: tenant.code };
-  }
-
-  reserve(tenantId: string, input: ReserveInput) {
-    return this.ims.reservations.reserve(tenantId, input);
-  }
-
-  reserveMany(tenantId: string, inputs: readonly ReserveInput[]) {
-    return this.ims.batch.reserveMany(tenantId, inputs);
-  }
-
-  async release(tenantId: string, orderId: string) {
-    try {
-      return await this.ims.reservations.release(tenantId, orderId);
-    } catch (error) {
-      if ((error as { status?: number }).status === 404) return undefined;
-      throw error;
-    }
-  }
-
-  commit(tenantId: string, orderId: string) {
-    return this.ims.reservations.commit(tenantId, orderId);
-  }
-
-  stats(tenantId: string) {
-    return this.ims.stock.stats(tenantId);
-  }
 }

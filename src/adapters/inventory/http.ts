@@ -5,13 +5,13 @@
  * with the admin key acting for the tenant (X-Tenant-Id).
  */
 import { Pool } from 'undici';
-import type { CatalogRef } from '../ims/catalog/resources';
-import type { Reservation, ReserveInput, ReserveResult } from '../ims/reservations/service';
-import type { TenantSettings } from '../ims/tenants/service';
-import { AppError } from '../shared/errors';
-import { isMessageCode } from '../shared/messages';
-import { isUuid } from '../shared/cursor';
-import type { InventoryClient, InventoryStats } from './inventory-client';
+import type { CatalogRef } from '../../ims/catalog/resources';
+import type { Reservation, ReserveInput, ReserveResult } from '../../ims/reservations/service';
+import type { TenantSettings } from '../../ims/tenants/service';
+import { AppError } from '../../shared/errors';
+import { isMessageCode } from '../../shared/messages';
+import { isUuid } from '../../shared/cursor';
+import type { InventoryClient, InventoryStats } from '../../ports/inventory-client';
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const PAGE = 200;

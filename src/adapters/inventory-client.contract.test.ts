@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../test/helpers/app';
 import { AppError } from '../shared/errors';
-import { HttpInventoryClient } from './http-inventory-client';
-import type { InventoryClient } from './inventory-client';
+import { HttpInventoryClient } from './inventory/http';
+import type { InventoryClient } from '../ports/inventory-client';
 
 let t: TestApp;
 let own: TestTenant;

@@ -1,0 +1,59 @@
+/** The InventoryClient served by the IMS services of this process (the default). */
+import type { CatalogLookup } from '../../ims/catalog/lookup';
+import type { BatchReserver } from '../../ims/reservations/batch';
+import type { ReservationService, ReserveInput } from '../../ims/reservations/service';
+import type { StockService } from '../../ims/stock/service';
+import type { TenantService } from '../../ims/tenants/service';
+import type { InventoryClient } from '../../ports/inventory-client';
+import { AppError } from '../../shared/errors';
+
+/** The IMS services the client calls. */
+export interface ImsServices {
+  tenants: TenantService;
+  lookup: CatalogLookup;
+  stock: StockService;
+  reservations: ReservationService;
+  batchReservations: BatchReserver;
+}
+
+export class InProcessInventoryClient implements InventoryClient {
+  constructor(private readonly ims: ImsServices) {}
+
+  resolve(tenantId: string, kind: 'hub' | 'sku' | 'seller', refs: readonly string[]) {
+    return this.ims.lookup.resolve(tenantId, kind, refs);
+  }
+
+  tenantSettings(tenantId: string) {
+    return this.ims.tenants.settings(tenantId);
+  }
+
+  async findTenant(ref: string) {
+    const tenant = await this.ims.tenants.find(ref);
+    return tenant && { id: tenant.id, code: tenant.code };
+  }
+
+  reserve(tenantId: string, input: ReserveInput) {
+    return this.ims.reservations.reserve(tenantId, input);
+  }
+
+  reserveMany(tenantId: string, inputs: readonly ReserveInput[]) {
+    return this.ims.batchReservations.reserveMany(tenantId, inputs);
+  }
+
+  async release(tenantId: string, orderId: string) {
+    try {
+      return await this.ims.reservations.release(tenantId, orderId);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'resource.not_found') return undefined;
+      throw error;
+    }
+  }
+
+  commit(tenantId: string, orderId: string) {
+    return this.ims.reservations.commit(tenantId, orderId);
+  }
+
+  stats(tenantId: string) {
+    return this.ims.stock.stats(tenantId);
+  }
+}

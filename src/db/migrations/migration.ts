@@ -1,0 +1,6 @@
+/** One schema change: applied in order by migrate.ts, listed in registry.ts. */
+export interface Migration {
+  id: string;
+  up: string;
+  down: string;
+}
