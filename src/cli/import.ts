@@ -3,6 +3,7 @@
  * disk), and with --wait shows a progress bar until the upload is finished, then the summary and
  * where the errors CSV is. Exit code 0 when it completed (invalid rows included), 1 when it failed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -60,7 +61,7 @@ export async function importFile(connection: Connection, file: string, options: 
     if (line !== last && !options.json) progress.write(progress.isTTY ? `\r${line}` : `${line}\n`);
     last = line;
     if (upload.status === 'completed' || upload.status === 'failed') break;
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+    await sleep(options.pollMs ?? 500);
   }
   if (progress.isTTY && !options.json) progress.write('\n');
 

@@ -4,6 +4,7 @@
  * in oms.dead_letters for that consumer, and the consumer moves on (one poison event never
  * stops the others). The handler must be idempotent: a batch may come again after a crash.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../db/handle';
 import type { BatchHandler } from '../ports/event-log';
 import type { LoggedEvent } from './envelope';
@@ -17,7 +18,6 @@ export interface RetryOptions {
 
 export const defaultBackoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 10_000);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function handleWithRetries(
   db: Db,

@@ -5,6 +5,7 @@
  * it on success and failing it (retry with backoff, then dead) on error.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Wakeable } from './wakeable';
 import type { Job, WorkQueue } from '../ports/work-queue';
 
 /** "Not now": the job is acknowledged, and the same payload sent again after `afterMs`. */
@@ -34,8 +35,8 @@ export class JobWorker<T> {
   private stopped = false;
   private running = 0;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private pendingWake = false;
+  /** Woken by the queue (a job sent), a finished job (a free slot) and stop(). */
+  private readonly wakeup = new Wakeable();
   private unsubscribe: (() => Promise<void>) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   /** Receives under way: drain() must not conclude "idle" while one may still bring a job. */
@@ -51,7 +52,7 @@ export class JobWorker<T> {
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.queue.subscribe(this.name, () => this.signal());
+    this.unsubscribe = await this.queue.subscribe(this.name, () => this.wakeup.wake());
     this.loop = this.run();
   }
 
@@ -68,20 +69,15 @@ export class JobWorker<T> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopping.abort();
-    this.signal();
+    this.wakeup.close();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
     await this.unsubscribe?.();
   }
 
-  private signal(): void {
-    this.pendingWake = true;
-    this.wake?.();
-  }
-
   private async run(): Promise<void> {
     while (!this.stopped) {
-      this.pendingWake = false;
+      this.wakeup.clear(); // what woke us is looked at now
       let started = 0;
       let failed = false;
       try {
@@ -91,18 +87,11 @@ export class JobWorker<T> {
         failed = true;
       }
       if (started > 0 || this.stopped) continue;
-      if (this.pendingWake && !failed) continue;
-      // After a failed receive, wait a second rather than spin on an unreachable queue.
+      // After a failed receive, wait a second rather than spin on an unreachable queue, whatever
+      // woke us meanwhile.
+      if (failed) this.wakeup.clear();
       const next = failed ? 1000 : await this.queue.nextVisibleInMs(this.name).catch(() => undefined);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(next ?? 30_000, 30_000) + 5);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        if ((this.pendingWake && !failed) || this.stopped) this.wake();
-      });
-      this.wake = undefined;
+      await this.wakeup.wait(Math.min(next ?? 30_000, 30_000) + 5);
     }
   }
 
@@ -124,7 +113,7 @@ export class JobWorker<T> {
       const work = this.process(job).finally(() => {
         this.running--;
         this.inFlight.delete(work);
-        this.signal();
+        this.wakeup.wake();
       });
       this.inFlight.add(work);
     }

@@ -4,6 +4,7 @@
  * idempotent by design (reads; reservations are idempotent per order id). The IMS answers
  * with the admin key acting for the tenant (X-Tenant-Id).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { CatalogRef } from '../../ims/catalog/resources';
 import type { Reservation, ReserveInput, ReserveResult } from '../../ims/reservations/service';
@@ -115,11 +116,11 @@ export class HttpInventoryClient implements InventoryClient {
         answer = { status: res.statusCode, body: text === '' ? undefined : JSON.parse(text) };
       } catch (error) {
         if (attempt >= this.attempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        await sleep(50 * 2 ** attempt);
         continue;
       }
       if (RETRYABLE_STATUS.has(answer.status) && attempt < this.attempts) {
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        await sleep(50 * 2 ** attempt);
         continue;
       }
       if ((answer.status >= 200 && answer.status < 300) || accept.includes(answer.status)) return answer;

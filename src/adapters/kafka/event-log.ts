@@ -7,6 +7,7 @@
  * (events/handle-batch.ts), and commits the batch's offset only after the handler's own
  * transaction has committed. A crash in between re-delivers the batch: handlers are idempotent.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/handle';
@@ -186,7 +187,7 @@ class KafkaGroupConsumer implements Subscription {
       });
       if (done) return;
       if (Date.now() > deadline) throw new Error(`consumer group ${this.groupId} did not catch up within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   }
 

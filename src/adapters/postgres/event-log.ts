@@ -12,11 +12,13 @@
  * Failures: events/handle-batch.ts (retried event by event, then parked in oms.dead_letters).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../db/handle';
 import type { LoggedEvent } from '../../events/envelope';
 import { EVENTS_CHANNEL } from '../../events/outbox';
 import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
 import type { BatchHandler, EventLog, SubscribeOptions, Subscription } from '../../ports/event-log';
+import { Wakeable } from '../../shared/wakeable';
 
 export interface DbEventLogOptions {
   batchSize?: number;
@@ -33,7 +35,6 @@ interface Position {
   seq: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DbEventLog implements EventLog {
   constructor(
@@ -52,9 +53,8 @@ class GroupConsumer implements Subscription {
   private readonly leaseSeconds: number;
   private readonly retry: RetryOptions;
   private readonly onError: (error: unknown, context: Record<string, unknown>) => void;
-  private stopped = false;
-  private wake: (() => void) | undefined;
-  private pendingWake = false;
+  /** Woken by NOTIFY (any process's outbox write) and by stop(). */
+  private readonly wakeup = new Wakeable();
   private readonly loop: Promise<void>;
   private unlisten: (() => Promise<void>) | undefined;
   /** Serializes the background loop and drain() so a batch is never handled twice at once. */
@@ -96,8 +96,7 @@ class GroupConsumer implements Subscription {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
+    this.wakeup.close();
     await this.loop;
     this.held = undefined;
     await this.unlisten?.();
@@ -115,11 +114,11 @@ class GroupConsumer implements Subscription {
 
   private async run(idleCheckMs: number): Promise<void> {
     try {
-      this.unlisten = await this.db.listen(EVENTS_CHANNEL, () => this.signal());
+      this.unlisten = await this.db.listen(EVENTS_CHANNEL, () => this.wakeup.wake());
     } catch (error) {
       this.onError(error, { group: this.group, phase: 'listen' });
     }
-    while (!this.stopped) {
+    while (!this.wakeup.isClosed) {
       let result: Awaited<ReturnType<GroupConsumer['pass']>> = 'idle';
       try {
         result = await this.exclusive(() => this.pass());
@@ -129,32 +128,8 @@ class GroupConsumer implements Subscription {
       }
       if (result === 'busy') continue;
       // idle: wait for a NOTIFY or the safety timer; blocked: events wait for older transactions
-      await this.idle(result === 'blocked' ? 10 : result === 'not-leader' ? this.leaseSeconds * 500 : idleCheckMs);
+      await this.wakeup.wait(result === 'blocked' ? 10 : result === 'not-leader' ? this.leaseSeconds * 500 : idleCheckMs);
     }
-  }
-
-  private signal(): void {
-    this.pendingWake = true;
-    this.wake?.();
-  }
-
-  private idle(ms: number): Promise<void> {
-    if (this.pendingWake || this.stopped) {
-      this.pendingWake = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        this.pendingWake = false;
-        done();
-      };
-    });
   }
 
   /** One batch: 'busy' if a full batch was handled, 'idle' / 'blocked' / 'not-leader' otherwise. */

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/handle';
 import type { LoggedEvent } from '../../events/envelope';
 import { forEachConcurrently } from '../../shared/concurrently';
+import { Wakeable } from '../../shared/wakeable';
 import { claimDue, createDeliveries, nextDueInMs, recordAttempts, type AttemptOutcome, type ClaimedDelivery } from './deliveries';
 import type { SendResult, WebhookSender } from './sender';
 import { signedHeaders } from './signature';
@@ -41,9 +42,9 @@ export function classify(result: SendResult, attempt: number, schedule: readonly
 }
 
 export class WebhookDispatcher {
-  private stopped = false;
   private running: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  /** Woken by new deliveries and by stop(). */
+  private readonly wakeup = new Wakeable();
   private readonly concurrency: number;
   private readonly leaseMs: number;
 
@@ -58,7 +59,7 @@ export class WebhookDispatcher {
 
   /** The event-log handler: deliveries for the batch's events, then a wake-up. */
   readonly handle = async (events: LoggedEvent[]): Promise<void> => {
-    if ((await createDeliveries(this.db, events)) > 0) this.wake?.();
+    if ((await createDeliveries(this.db, events)) > 0) this.wakeup.wake();
   };
 
   start(): void {
@@ -66,8 +67,7 @@ export class WebhookDispatcher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
+    this.wakeup.close();
     await this.running;
   }
 
@@ -109,20 +109,15 @@ export class WebhookDispatcher {
   }
 
   private async loop(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.wakeup.isClosed) {
       try {
         await this.drainDue();
         const due = await nextDueInMs(this.db);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(due ?? 1000, 1000));
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await this.wakeup.wait(Math.min(due ?? 1000, 1000));
       } catch (error) {
         this.options.logger?.warn({ err: error }, 'webhook delivery round failed');
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        this.wakeup.clear();
+        await this.wakeup.wait(1000);
       }
     }
   }
