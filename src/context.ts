@@ -34,7 +34,9 @@ import { SqsWorkQueue } from './adapters/sqs/work-queue';
 import type { ObjectStore } from './ports/object-store';
 import type { WorkQueue } from './ports/work-queue';
 import { INGEST_QUEUE, UploadService } from './oms/uploads/service';
-import { DeliveryLog } from './oms/webhooks/deliveries';
+import { createDeliveries, DeliveryLog, WEBHOOKS_GROUP } from './oms/webhooks/deliveries';
+import { FINALIZER_GROUP, OrderFinalizer } from './oms/orders/finalizer';
+import { DeadLetters } from './events/dead-letters';
 import { EndpointService } from './oms/webhooks/endpoints';
 
 export interface AppContext {
@@ -48,8 +50,8 @@ export interface AppContext {
   events: EventLog;
   objectStore: ObjectStore;
   queue: WorkQueue;
-  /** Event handlers running in this process, by consumer group (dead-letter retries use them). */
-  consumers: Map<string, BatchHandler>;
+  /** Parked events, retried through their consumer group's handler (any process can). */
+  deadLetters: DeadLetters;
   ims: {
     tenants: TenantService;
     lookup: CatalogLookup;
@@ -62,6 +64,7 @@ export interface AppContext {
     inventory: InventoryClient;
     customers: CustomerService;
     orders: OrderService;
+    finalizer: OrderFinalizer;
     uploads: UploadService;
     webhooks: EndpointService;
     deliveries: DeliveryLog;
@@ -93,6 +96,15 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     ? new HttpInventoryClient({ url: config.imsUrl, apiKey: config.imsApiKey! })
     : new InProcessInventoryClient(ims);
   const customers = new CustomerService(db);
+  const orders = new OrderService(db, inventory, config.limits.pageBytes);
+  const finalizer = new OrderFinalizer(db, inventory, orders);
+  // Each consumer group's handler, for dead-letter retries: built here, so a retry works in any
+  // process, whichever roles it runs. The webhooks group only creates deliveries (the sender
+  // loop finds them); the Kafka relay's publisher exists only in a relay process.
+  const handlers = new Map<string, BatchHandler>([
+    [FINALIZER_GROUP, finalizer.handle],
+    [WEBHOOKS_GROUP, async (events) => void (await createDeliveries(db, events))],
+  ]);
   const onEventError = (error: unknown, context: Record<string, unknown>) => logger.warn({ err: error, ...context }, 'event handler failed');
   const objectStore: ObjectStore = config.s3
     ? new S3ObjectStore({ ...config.s3 })
@@ -118,9 +130,9 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
       : new DbEventLog(db, { onError: onEventError, batchSize: db.kind === 'pglite' ? 250 : 500 }),
     objectStore,
     queue,
-    consumers: new Map(),
+    deadLetters: new DeadLetters(db, handlers),
     ims,
-    oms: { inventory, customers, orders: new OrderService(db, inventory, config.limits.pageBytes), uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
+    oms: { inventory, customers, orders, finalizer, uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
   };
 }
 

@@ -1,4 +1,4 @@
-/** The event envelope, as delivered to consumers, webhooks and (later) Kafka. */
+/** The event envelope, as delivered to consumers, webhooks and Kafka. */
 export const EVENT_TYPES = ['order.created', 'order.updated', 'order.deleted'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

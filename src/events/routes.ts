@@ -3,7 +3,6 @@ import { Type } from 'typebox';
 import type { AppContext } from '../context';
 import { Cursor, IdParams, Limit, Page, problemResponses, Timestamp, Uuid } from '../http/schemas';
 import type { Api } from '../http/types';
-import { DeadLetters } from './dead-letters';
 
 const DeadLetter = Type.Object({
   id: Uuid,
@@ -24,7 +23,7 @@ const DeadLetter = Type.Object({
 export function eventRoutes(app: Api, ctx: AppContext): void {
   const tags = ['events'];
   const config = { access: 'admin' as const };
-  const deadLetters = new DeadLetters(ctx.db, ctx.consumers);
+  const { deadLetters } = ctx;
 
   app.get('/events/dead-letters', {
     config,

@@ -68,7 +68,7 @@ const catalog = {
   'field.money': { en: 'must be a decimal ≥ 0 with at most two decimal places', ar: 'يجب أن يكون رقمًا عشريًا ≥ 0 بخانتين عشريتين على الأكثر' },
 
   // events
-  'event.consumer_not_running': { en: 'Consumer "{consumer}" does not run in this process; retry where its role runs.', ar: 'المستهلك "{consumer}" لا يعمل في هذه العملية؛ أعد المحاولة حيث يعمل دوره.' },
+  'event.consumer_not_running': { en: 'This service has no handler for consumer "{consumer}": its events cannot be retried here.', ar: 'لا تملك هذه الخدمة معالجًا للمستهلك "{consumer}": لا يمكن إعادة محاولة أحداثه هنا.' },
   'event.retry_failed': { en: 'The retry failed again: {error}', ar: 'فشلت إعادة المحاولة مرة أخرى: {error}' },
 
   // idempotency keys

@@ -5,11 +5,10 @@
 import type { AppContext } from '../../context';
 import type { RunningRole } from '../../shared/running-role';
 import { parseStockRaised, STOCK_RAISED_CHANNEL } from '../../shared/stock-raised';
-import { FINALIZER_GROUP, OrderFinalizer } from './finalizer';
+import { FINALIZER_GROUP } from './finalizer';
 
 export async function startFinalizer(ctx: AppContext, options: { sweepMs?: number } = {}): Promise<RunningRole> {
-  const finalizer = new OrderFinalizer(ctx.db, ctx.oms.inventory, ctx.oms.orders);
-  ctx.consumers.set(FINALIZER_GROUP, finalizer.handle);
+  const finalizer = ctx.oms.finalizer;
   // Only creations start its work: the rest of the log passes by without being read whole.
   const subscription = ctx.events.subscribe(FINALIZER_GROUP, finalizer.handle, { types: ['order.created'] });
 
@@ -41,7 +40,6 @@ export async function startFinalizer(ctx: AppContext, options: { sweepMs?: numbe
       await unlisten();
       await subscription.stop();
       await queue;
-      ctx.consumers.delete(FINALIZER_GROUP);
     },
   };
 }

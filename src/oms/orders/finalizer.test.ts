@@ -104,8 +104,8 @@ describe('finalizer', () => {
     expect(await statusOf(own, order.id)).toBe('new_order');
     // redeliver every event of this order to the handler
     const events = await t.ctx.db.query<any>(`SELECT seq, tx_id::text, id, type, tenant_id, key, occurred_at, data FROM oms.events WHERE key = $1`, [order.id]);
-    await t.ctx.consumers.get('finalizer')!(events);
-    await t.ctx.consumers.get('finalizer')!(events);
+    await t.ctx.oms.finalizer.handle(events);
+    await t.ctx.oms.finalizer.handle(events);
     expect(await statusOf(own, order.id)).toBe('new_order');
     expect(await level(own)).toMatchObject({ reserved: 2 });
     const reserves = (await own.as('GET', `/inventory/transactions?order_id=${order.id}`)).body.data.filter((x: { reason: string }) => x.reason === 'reserve');

@@ -1,7 +1,6 @@
 /** SQL of orders. Every statement is tenant-scoped ($1). */
 import { copyText } from '../../db/copy-text';
-import type { Tx } from '../../db/handle';
-import type { TenantScope } from '../../db/tenant-scope';
+import type { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { newId } from '../../shared/ids';
 import type { OrderStatus } from './lifecycle';
 import { WAITING_FOR_STOCK, type OrderCustomer, type OrderItem, type OrderRow, type OrderShortage } from './model';
@@ -143,10 +142,10 @@ const EVENT_COLUMNS = ['id', 'tenant_id', 'type', 'key', 'data'] as const;
  * writer took one, and the batch is validated again).
  */
 export async function copyOrdersWithEvents(
-  tx: Tx,
-  tenantId: string,
+  scope: TenantTx,
   batch: readonly { order: OrderToInsert['order']; customer?: OrderCustomer; event: Record<string, unknown> }[],
 ): Promise<void> {
+  const { tenantId, tx } = scope;
   const orders: unknown[][] = [];
   const events: unknown[][] = [];
   for (const { order, customer, event } of batch) {

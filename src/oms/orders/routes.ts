@@ -145,5 +145,8 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
         ...problemResponses(),
       },
     },
-  }, async (request) => orders.stats(request.tenantId));
+  }, async (request) => {
+    const [stats, uploads_by_status] = await Promise.all([orders.stats(request.tenantId), ctx.oms.uploads.countByStatus(request.tenantId)]);
+    return { ...stats, uploads_by_status };
+  });
 }

@@ -18,8 +18,7 @@ import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
 import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents, toCents } from '../money';
 import { prepareOrder } from './new-order';
-import { countUploadsByStatus } from '../uploads/repository';
-import { allowedFor, DELETABLE, type OrderStatus } from './lifecycle';
+import { allowedFor, DELETABLE, ORDER_STATUSES, type OrderStatus } from './lifecycle';
 import { toOrder, type Order, type OrderItem, type OrderRow, type OrderShortage } from './model';
 import { OrderWriter } from './order-writer';
 import { countByHour, countByStatus, deleteOrder, getOrder, getOrders, listOrderSizes, markWaiting, orderHistory, updateStatuses, type OrderFilter } from './repository';
@@ -137,15 +136,14 @@ export class OrderService {
     return { data: rows.map(toOrder), next_cursor: taken < sizes.length ? encodeCursor(ids[taken - 1]!) : null };
   }
 
+  /** Orders by status and by hour, and the stock totals (the dashboard adds the uploads). */
   async stats(tenantId: string) {
-    const [byStatus, byHour, uploads, stock] = await Promise.all([
+    const [byStatus, byHour, stock] = await Promise.all([
       countByStatus(new TenantScope(this.db, tenantId)),
       countByHour(new TenantScope(this.db, tenantId), 24),
-      countUploadsByStatus(this.db, tenantId),
       this.inventory.stats(tenantId),
     ]);
-    const orders_by_status = { on_hold: 0, new_order: 0, shipped: 0, delivered: 0, cancelled: 0, ...byStatus };
-    const uploads_by_status = { queued: 0, processing: 0, completed: 0, failed: 0, ...uploads };
+    const orders_by_status = Object.fromEntries(ORDER_STATUSES.map((status) => [status, byStatus[status] ?? 0]));
     // Every one of the last 24 hours, the empty ones too: a chart needs them all.
     const counted = new Map(byHour.map((h) => [new Date(h.hour).getTime(), Number(h.n)]));
     const thisHour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -153,7 +151,7 @@ export class OrderService {
       const hour = thisHour - (23 - i) * 3_600_000;
       return { hour: new Date(hour), orders: counted.get(hour) ?? 0 };
     });
-    return { orders_by_status, orders_by_hour, uploads_by_status, ...stock };
+    return { orders_by_status, orders_by_hour, ...stock };
   }
 
   /** The order's status changes, from its events (created, each update, deleted). */

@@ -10,7 +10,7 @@ import { CsvError, parse } from 'csv-parse';
 import type { Logger } from 'pino';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { GrowingTables } from '../../db/statistics';
-import { TenantScope } from '../../db/tenant-scope';
+import { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { EVENTS_CHANNEL } from '../../events/outbox';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store';
 import type { InventoryClient } from '../../ports/inventory-client';
@@ -212,8 +212,9 @@ export class UploadIngester {
         // Several tenants' orders (an admin upload) commit together or not at all.
         for (const [tenantId, orders] of built.byTenant) {
           if (orders.length === 0) continue;
-          const withCustomers = await resolveCustomers(new TenantScope(tx, tenantId), orders.map((o) => o.insert));
-          await copyOrdersWithEvents(tx, tenantId, withCustomers).catch((error: unknown) => {
+          const scope = new TenantTx(tx, tenantId);
+          const withCustomers = await resolveCustomers(scope, orders.map((o) => o.insert));
+          await copyOrdersWithEvents(scope, withCustomers).catch((error: unknown) => {
             const pgError = pgErrorOf(error);
             throw pgError?.code === PG_UNIQUE_VIOLATION && pgError.constraint === 'orders_reference_unique' ? new ReferenceRaceError() : error;
           });

@@ -4,8 +4,7 @@
  * admin without a tenant.
  */
 import type { Queryable } from '../../db/handle';
-
-export type UploadStatus = 'queued' | 'processing' | 'completed' | 'failed';
+import type { UploadStatus } from './statuses';
 
 export interface UploadRow {
   id: string;

@@ -7,6 +7,7 @@ import { Cursor, Limit, problemResponses, Timestamp, Uuid } from '../../http/sch
 import type { Api } from '../../http/types';
 import { AppError, FieldErrors } from '../../shared/errors';
 import type { Actor } from './service';
+import { UPLOAD_STATUSES } from './statuses';
 
 const Delimiter = Type.Enum([',', ';', '\t'], { description: 'Detected from the header when absent' });
 const DecimalSeparator = Type.Enum(['.', ','], {
@@ -17,7 +18,6 @@ const FORM_FIELDS: Record<string, { allowed: readonly string[]; shown: string }>
   decimal_separator: { allowed: ['.', ','], shown: '".", ","' },
 };
 const Accepted = Type.Object({ upload_id: Uuid, status: Type.Literal('queued'), object_key: Type.String() });
-const UPLOAD_STATUSES = ['queued', 'processing', 'completed', 'failed'] as const;
 const Upload = Type.Object({
   id: Uuid,
   tenant_id: Type.Optional(Uuid),

@@ -12,7 +12,8 @@ import type { WorkQueue } from '../../ports/work-queue';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { AppError, FieldErrors, notFound } from '../../shared/errors';
 import { errorsHeader, streamErrors } from './errors-file';
-import { countUploadsByStatus, getUpload, insertUpload, listUploads, staleUploads, type UploadRow, type UploadStatus } from './repository';
+import { countUploadsByStatus, getUpload, insertUpload, listUploads, staleUploads, type UploadRow } from './repository';
+import { UPLOAD_STATUSES, type UploadStatus } from './statuses';
 
 export const INGEST_QUEUE = 'ingest';
 
@@ -49,6 +50,12 @@ export class UploadService {
     /** Uploads one tenant may have queued or processing at once. */
     private readonly maxInFlight = 10,
   ) {}
+
+  /** The tenant's uploads in each status, every status present. */
+  async countByStatus(tenantId: string): Promise<Record<UploadStatus, number>> {
+    const counts = await countUploadsByStatus(this.db, tenantId);
+    return Object.fromEntries(UPLOAD_STATUSES.map((status) => [status, counts[status] ?? 0])) as Record<UploadStatus, number>;
+  }
 
   /** 429 when the tenant has as many uploads waiting or running as it may (a hint, not a lock: two at once may both pass). */
   private async assertRoom(actor: Actor): Promise<void> {

@@ -51,6 +51,9 @@ export interface ClaimedDelivery {
 
 const COLUMNS = 'id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at';
 
+/** The webhooks role's consumer group on the event log. */
+export const WEBHOOKS_GROUP = 'webhooks';
+
 /** One pending delivery per active endpoint of the event's tenant that subscribes to its type. */
 export async function createDeliveries(db: Queryable, events: readonly LoggedEvent[]): Promise<number> {
   if (events.length === 0) return 0;

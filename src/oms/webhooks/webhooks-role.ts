@@ -1,10 +1,9 @@
 /** Runs the webhooks role: the event-log consumer that creates deliveries, and the sender loop. */
 import type { AppContext } from '../../context';
 import type { RunningRole } from '../../shared/running-role';
+import { WEBHOOKS_GROUP } from './deliveries';
 import { WebhookDispatcher } from './dispatcher';
 import { WebhookSender, type Resolver } from './sender';
-
-export const WEBHOOKS_GROUP = 'webhooks';
 
 export interface WebhooksRoleOptions {
   timeoutMs?: number;
@@ -20,7 +19,6 @@ export async function startWebhooks(ctx: AppContext, options: WebhooksRoleOption
     leaseMs: options.leaseMs ?? timeoutMs + 30_000,
     logger: ctx.logger,
   });
-  ctx.consumers.set(WEBHOOKS_GROUP, dispatcher.handle); // a dead-lettered event can be retried
   const subscription = ctx.events.subscribe(WEBHOOKS_GROUP, dispatcher.handle);
   dispatcher.start();
   return {
@@ -32,7 +30,6 @@ export async function startWebhooks(ctx: AppContext, options: WebhooksRoleOption
       await subscription.stop();
       await dispatcher.stop();
       await sender.close();
-      ctx.consumers.delete(WEBHOOKS_GROUP);
     },
   };
 }
