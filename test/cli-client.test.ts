@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
 import { startIngest } from '../src/oms/uploads/ingest-role';
-import type { RunningRole } from '../src/oms/orders/finalizer-role';
+import type { RunningRole } from '../src/shared/running-role';
 
 let t: TestApp;
 let ingest: RunningRole;

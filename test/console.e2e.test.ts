@@ -14,7 +14,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
 import { startIngest } from '../src/oms/uploads/ingest-role';
-import { startFinalizer, type RunningRole } from '../src/oms/orders/finalizer-role';
+import { startFinalizer } from '../src/oms/orders/finalizer-role';
+import type { RunningRole } from '../src/shared/running-role';
 import { startWebhooks } from '../src/oms/webhooks/webhooks-role';
 import { testEngine } from './helpers/db';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectStatus, multipartBody, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
 import { eventually } from './helpers/eventually';
 import { startIngest } from '../src/oms/uploads/ingest-role';
-import type { RunningRole } from '../src/oms/orders/finalizer-role';
+import type { RunningRole } from '../src/shared/running-role';
 import { INGEST_QUEUE, INGEST_ATTEMPTS } from '../src/oms/uploads/service';
 
 let t: TestApp;
