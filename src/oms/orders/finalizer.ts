@@ -17,18 +17,12 @@ import type { LoggedEvent } from '../../events/envelope';
 import { AppError } from '../../shared/errors';
 import type { InventoryClient } from '../../ports/inventory-client';
 import type { Shortage } from '../../ims/reservations/service';
-import { WAITING_FOR_STOCK, type Order, type OrderItem, type OrderShortage } from './model';
+import type { Order, OrderShortage } from './model';
+import { findOrderLines, findWaitingOrders, tenantsWithWaitingOrders, type HeldOrder } from './repository';
 import type { OrderService } from './service';
 
 export const FINALIZER_GROUP = 'finalizer';
 
-interface HeldOrder {
-  id: string;
-  tenant_id: string;
-  hub: string;
-  hub_id: string;
-  items: OrderItem[];
-}
 
 /** IMS's shortages, named as the order names its lines (SKU code, hub code). */
 const shortagesOf = (order: HeldOrder, shortages: readonly Shortage[]): OrderShortage[] =>
@@ -38,6 +32,9 @@ const shortagesOf = (order: HeldOrder, shortages: readonly Shortage[]): OrderSho
     requested: s.requested,
     available: s.available,
   }));
+
+/** IMS refused the request itself (a hub or SKU deleted since the order was taken), not the stock. */
+const namesUnknownItem = (error: unknown) => error instanceof AppError && error.code === 'validation.failed';
 
 const toReserveInput = (order: HeldOrder) => ({
   order_id: order.id,
@@ -85,7 +82,7 @@ export class OrderFinalizer {
       results = await this.inventory.reserveMany(tenantId, held.map(toReserveInput));
     } catch (error) {
       // One order naming a hub or SKU deleted since: settle the batch order by order.
-      if (!(error instanceof AppError && error.status === 422)) throw error;
+      if (!namesUnknownItem(error)) throw error;
       for (const order of held) await this.finalize(tenantId, order, true);
       return;
     }
@@ -111,16 +108,7 @@ export class OrderFinalizer {
    * which finalizes it in a batch: taking it here one by one would only race that.
    */
   async retryHeld(tenantId: string, hubId?: string, skuIds?: readonly string[]): Promise<number> {
-    const held = await new TenantScope(this.db, tenantId).query<HeldOrder>(
-      `SELECT id, tenant_id, hub, hub_id, items FROM oms.orders
-       WHERE tenant_id = $1 AND status = 'on_hold' AND status_reason = $4
-         AND ($2::uuid IS NULL OR hub_id = $2::uuid)
-         AND ($3::text[] IS NULL OR EXISTS (
-               SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'sku_id' = ANY($3::text[])))
-       ORDER BY id -- time-ordered: oldest first
-       LIMIT 1000`,
-      [hubId ?? null, skuIds ?? null, WAITING_FOR_STOCK],
-    );
+    const held = await findWaitingOrders(new TenantScope(this.db, tenantId), { hubId, skuIds, limit: 1000 });
     let reserved = 0;
     for (const order of held) if (await this.finalize(tenantId, order, false)) reserved++;
     return reserved;
@@ -128,9 +116,8 @@ export class OrderFinalizer {
 
   /** Every tenant's held orders (the sweep after a restart or a missed signal). */
   async sweep(): Promise<number> {
-    const tenants = await this.db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold' AND status_reason = $1`, [WAITING_FOR_STOCK]);
     let reserved = 0;
-    for (const { tenant_id } of tenants) reserved += await this.retryHeld(tenant_id);
+    for (const tenantId of await tenantsWithWaitingOrders(this.db)) reserved += await this.retryHeld(tenantId);
     return reserved;
   }
 
@@ -141,7 +128,7 @@ export class OrderFinalizer {
       result = await this.inventory.reserve(tenantId, toReserveInput(order));
     } catch (error) {
       // A hub or SKU deleted since the order was taken: it can never be reserved.
-      if (error instanceof AppError && error.status === 422) {
+      if (namesUnknownItem(error)) {
         await this.orders.move(tenantId, { id: order.id, status: 'on_hold' }, 'cancelled', 'unknown_item');
         return false;
       }
@@ -174,9 +161,6 @@ export class OrderFinalizer {
   }
 
   private storedMany(tenantId: string, ids: readonly string[]) {
-    return new TenantScope(this.db, tenantId).query<HeldOrder & { status: string }>(
-      'SELECT id, tenant_id, hub, hub_id, items, status FROM oms.orders WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
-      [ids],
-    );
+    return findOrderLines(new TenantScope(this.db, tenantId), ids);
   }
 }

@@ -1,5 +1,6 @@
 /** SQL of orders. Every statement is tenant-scoped ($1). */
 import { copyText } from '../../db/copy-text';
+import type { Queryable } from '../../db/handle';
 import type { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { newId } from '../../shared/ids';
 import type { OrderStatus } from './lifecycle';
@@ -356,4 +357,44 @@ export async function countByStatus(scope: TenantScope): Promise<Record<string, 
     'SELECT status, count(*)::int8 AS n FROM oms.orders WHERE tenant_id = $1 GROUP BY status',
   );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+/** An order as the finalizer reserves it: its hub and lines. */
+export interface HeldOrder {
+  id: string;
+  tenant_id: string;
+  hub: string;
+  hub_id: string;
+  items: OrderItem[];
+}
+
+/** These orders' hubs, lines and statuses (absent: deleted). */
+export function findOrderLines(scope: TenantScope, ids: readonly string[]): Promise<(HeldOrder & { status: OrderStatus })[]> {
+  return scope.query<HeldOrder & { status: OrderStatus }>(
+    'SELECT o.id, o.tenant_id, o.hub, o.hub_id, o.items, o.status FROM unnest($2::uuid[]) AS wanted(id) JOIN oms.orders o ON o.tenant_id = $1 AND o.id = wanted.id',
+    [ids],
+  );
+}
+
+/**
+ * The tenant's orders waiting for stock, oldest first: at one hub and needing one of some SKUs
+ * when given (a stock-raised signal), else all of them (the sweep).
+ */
+export function findWaitingOrders(scope: TenantScope, filter: { hubId?: string; skuIds?: readonly string[]; limit: number }): Promise<HeldOrder[]> {
+  return scope.query<HeldOrder>(
+    `SELECT id, tenant_id, hub, hub_id, items FROM oms.orders
+     WHERE tenant_id = $1 AND status = 'on_hold' AND status_reason = $2
+       AND ($3::uuid IS NULL OR hub_id = $3::uuid)
+       AND ($4::text[] IS NULL OR EXISTS (
+             SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'sku_id' = ANY($4::text[])))
+     ORDER BY id -- time-ordered: oldest first
+     LIMIT $5`,
+    [WAITING_FOR_STOCK, filter.hubId ?? null, filter.skuIds ?? null, filter.limit],
+  );
+}
+
+/** Every tenant with orders waiting for stock (the finalizer's sweep works across tenants). */
+export async function tenantsWithWaitingOrders(db: Queryable): Promise<string[]> {
+  const rows = await db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold' AND status_reason = $1`, [WAITING_FOR_STOCK]);
+  return rows.map((r) => r.tenant_id);
 }
