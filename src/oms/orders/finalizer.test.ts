@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
+import { buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
 import { eventually } from '../../../test/helpers/eventually';
 import type { RunningRole } from '../../shared/running-role';
 import { startFinalizer } from './finalizer-role';
@@ -110,6 +110,17 @@ describe('finalizer', () => {
     expect(await level(own)).toMatchObject({ reserved: 2 });
     const reserves = (await own.as('GET', `/inventory/transactions?order_id=${order.id}`)).body.data.filter((x: { reason: string }) => x.reason === 'reserve');
     expect(reserves).toHaveLength(2); // one per line, once
+  });
+
+  it('an order waiting for a SKU deleted since is cancelled as unknown_item when retried', async () => {
+    const own = await shop(10);
+    await seedCatalog(own, { skus: ['GONE'] });
+    const order = (await own.as('POST', '/orders', { body: { customer: { name: 'C', email: 'c@x.io' }, hub: 'H', items: [{ sku: 'GONE', quantity: 1 }] } })).body;
+    await finalizer.drain();
+    expect((await own.as('GET', `/orders/${order.id}`)).body).toMatchObject({ status: 'on_hold', status_reason: 'insufficient_stock' });
+    await expectStatus(own.as('DELETE', '/skus/GONE'), 204);
+    await t.ctx.oms.finalizer.sweep(); // what the periodic sweep does
+    expect((await own.as('GET', `/orders/${order.id}`)).body).toMatchObject({ status: 'cancelled', status_reason: 'unknown_item' });
   });
 
   it('an order cancelled before finalizing keeps no reservation', async () => {
