@@ -9,26 +9,17 @@ import { EVENT_TYPES, type EventType } from '../../events/envelope';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { FieldErrors, notFound } from '../../shared/errors';
 import { isForbiddenAddress } from './address-guard';
+import {
+  activeSecrets, addSecret, deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint,
+  type Endpoint, type EndpointChanges,
+} from './endpoint-repository';
 import { generateSecret, isValidSecret } from './signature';
+
+export type { Endpoint };
 
 /** An endpoint subscribes to any of the order events. */
 export const WEBHOOK_EVENTS = EVENT_TYPES;
 export type WebhookEvent = EventType;
-
-/** How long the secrets an endpoint had keep signing after a rotation. */
-const ROTATION_OVERLAP = '24 hours';
-
-export interface Endpoint {
-  id: string;
-  url: string;
-  events: WebhookEvent[];
-  description: string | null;
-  active: boolean;
-  disabled_reason: string | null;
-  failing_since: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
 
 export interface EndpointInput {
   url: string;
@@ -37,14 +28,7 @@ export interface EndpointInput {
   secret?: string;
 }
 
-export interface EndpointPatch {
-  url?: string;
-  events?: WebhookEvent[];
-  description?: string | null;
-  active?: boolean;
-}
-
-const COLUMNS = 'id, url, events, description, active, disabled_reason, failing_since, created_at, updated_at';
+export type EndpointPatch = EndpointChanges;
 
 export class EndpointService {
   constructor(
@@ -75,29 +59,20 @@ export class EndpointService {
     checkSecret(input.secret, errors);
     errors.throwIfAny();
     const secret = input.secret ?? generateSecret();
-    return this.db.transaction(async (tx) => {
-      const scope = new TenantScope(tx, tenantId);
-      const [endpoint] = await scope.query<Endpoint>(
-        `INSERT INTO oms.webhook_endpoints (tenant_id, url, events, description) VALUES ($1, $2, $3::text[], $4) RETURNING ${COLUMNS}`,
-        [input.url, unique(input.events), input.description ?? null],
-      );
-      await scope.query('INSERT INTO oms.webhook_secrets (tenant_id, endpoint_id, secret) VALUES ($1, $2, $3)', [endpoint!.id, secret]);
-      return { ...endpoint!, secret };
-    });
+    const endpoint = await this.db.transaction((tx) =>
+      insertEndpoint(new TenantScope(tx, tenantId), { url: input.url, events: unique(input.events), ...(input.description === undefined ? {} : { description: input.description }), secret }));
+    return { ...endpoint, secret };
   }
 
   async list(tenantId: string, query: { limit: number; cursor?: string }) {
-    const rows = await new TenantScope(this.db, tenantId).query<Endpoint>(
-      `SELECT ${COLUMNS} FROM oms.webhook_endpoints WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3`,
-      [decodeCursor(query.cursor) ?? null, query.limit + 1],
-    );
+    const rows = await listEndpoints(new TenantScope(this.db, tenantId), { after: decodeCursor(query.cursor), limit: query.limit + 1 });
     return toPage(rows, query.limit, (r) => r.id);
   }
 
   async get(tenantId: string, id: string): Promise<Endpoint> {
-    const rows = isUuid(id) ? await new TenantScope(this.db, tenantId).query<Endpoint>(`SELECT ${COLUMNS} FROM oms.webhook_endpoints WHERE tenant_id = $1 AND id = $2`, [id]) : [];
-    if (!rows[0]) throw notFound('Webhook', id);
-    return rows[0];
+    const endpoint = isUuid(id) ? await getEndpoint(new TenantScope(this.db, tenantId), id) : undefined;
+    if (!endpoint) throw notFound('Webhook', id);
+    return endpoint;
   }
 
   /** Changes the given fields; `active: true` re-enables a disabled endpoint and forgets its failures. */
@@ -107,25 +82,13 @@ export class EndpointService {
     if (Object.keys(patch).length === 0) errors.add('body', 'field.empty_patch');
     errors.throwIfAny();
     if (!isUuid(id)) throw notFound('Webhook', id);
-    const rows = await new TenantScope(this.db, tenantId).query<Endpoint>(
-      `UPDATE oms.webhook_endpoints SET
-         url = coalesce($3, url),
-         events = coalesce($4::text[], events),
-         description = CASE WHEN $5 THEN $6 ELSE description END,
-         active = coalesce($7, active),
-         disabled_reason = CASE WHEN $7 IS NULL THEN disabled_reason WHEN $7 THEN NULL ELSE coalesce(disabled_reason, 'disabled by the tenant') END,
-         failing_since = CASE WHEN $7 THEN NULL ELSE failing_since END,
-         updated_at = now()
-       WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-      [id, patch.url ?? null, patch.events ? unique(patch.events) : null, patch.description !== undefined, patch.description ?? null, patch.active ?? null],
-    );
-    if (!rows[0]) throw notFound('Webhook', id);
-    return rows[0];
+    const updated = await updateEndpoint(new TenantScope(this.db, tenantId), id, patch.events ? { ...patch, events: unique(patch.events) } : patch);
+    if (!updated) throw notFound('Webhook', id);
+    return updated;
   }
 
   async remove(tenantId: string, id: string): Promise<void> {
-    const rows = isUuid(id) ? await new TenantScope(this.db, tenantId).query('DELETE FROM oms.webhook_endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id', [id]) : [];
-    if (rows.length === 0) throw notFound('Webhook', id);
+    if (!isUuid(id) || !(await deleteEndpoint(new TenantScope(this.db, tenantId), id))) throw notFound('Webhook', id);
   }
 
   /**
@@ -138,30 +101,13 @@ export class EndpointService {
     errors.throwIfAny();
     await this.get(tenantId, id);
     const secret = supplied ?? generateSecret();
-    return this.db.transaction(async (tx) => {
-      const scope = new TenantScope(tx, tenantId);
-      // now() is the transaction's start: the same instant in both statements.
-      await scope.query(
-        `UPDATE oms.webhook_secrets SET expires_at = least(coalesce(expires_at, now() + interval '${ROTATION_OVERLAP}'), now() + interval '${ROTATION_OVERLAP}')
-         WHERE tenant_id = $1 AND endpoint_id = $2`,
-        [id],
-      );
-      const [added] = await scope.query<{ previous_secrets_expire_at: Date }>(
-        `INSERT INTO oms.webhook_secrets (tenant_id, endpoint_id, secret) VALUES ($1, $2, $3)
-         RETURNING created_at + interval '${ROTATION_OVERLAP}' AS previous_secrets_expire_at`,
-        [id, secret],
-      );
-      return { secret, previous_secrets_expire_at: added!.previous_secrets_expire_at };
-    });
+    const { previous_secrets_expire_at } = await this.db.transaction((tx) => addSecret(new TenantScope(tx, tenantId), id, secret));
+    return { secret, previous_secrets_expire_at };
   }
 
   /** The secrets that sign a delivery now. */
   async activeSecrets(tenantId: string, id: string): Promise<string[]> {
-    const rows = await new TenantScope(this.db, tenantId).query<{ secret: string }>(
-      'SELECT secret FROM oms.webhook_secrets WHERE tenant_id = $1 AND endpoint_id = $2 AND (expires_at IS NULL OR expires_at > now()) ORDER BY id',
-      [id],
-    );
-    return rows.map((r) => r.secret);
+    return activeSecrets(new TenantScope(this.db, tenantId), id);
   }
 }
 
