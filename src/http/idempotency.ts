@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/handle';
-import { AppError, FieldErrors } from '../shared/errors';
+import { AppError, invalid } from '../shared/errors';
 
 const RUNNING_TAKEOVER_SECONDS = 60;
 const KEEP_HOURS = 24;
@@ -44,9 +44,7 @@ export class IdempotencyStore {
     if (header === undefined) return;
     const key = Array.isArray(header) ? header[0] ?? '' : header;
     if (key.length < 1 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
-      const errors = new FieldErrors();
-      errors.add('Idempotency-Key', 'field.pattern');
-      errors.throwIfAny();
+      throw invalid([{ field: 'Idempotency-Key', code: 'field.pattern' }]);
     }
     const principal = request.tenantId ? `tenant:${request.tenantId}` : 'admin';
     const fingerprint = createHash('sha256').update(`${request.method} ${request.url}\n${canonical(request.body ?? null)}`).digest('hex');

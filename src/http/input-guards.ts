@@ -6,7 +6,7 @@
  *   hold one, and would refuse the statement).
  */
 import type { FastifyRequest } from 'fastify';
-import { AppError, FieldErrors } from '../shared/errors';
+import { AppError, invalid } from '../shared/errors';
 
 export const MAX_JSON_DEPTH = 64;
 
@@ -49,7 +49,5 @@ function findNul(value: unknown, root: string): string | undefined {
 export async function refuseNul(request: FastifyRequest): Promise<void> {
   const field = findNul(request.params, '') ?? findNul(request.query, '') ?? findNul(request.body, '');
   if (field === undefined) return;
-  const errors = new FieldErrors();
-  errors.add(field || 'body', 'field.nul');
-  errors.throwIfAny();
+  throw invalid([{ field: field || 'body', code: 'field.nul' }]);
 }

@@ -2,7 +2,7 @@
  * Opaque keyset cursors. A cursor is the last row's sort key, base64url-encoded; lists resume
  * strictly after it, so pages never repeat a row or skip one that existed when paging began.
  */
-import { FieldErrors } from './errors';
+import { invalid } from './errors';
 
 export function encodeCursor(key: string): string {
   return Buffer.from(JSON.stringify([key]), 'utf8').toString('base64url');
@@ -17,10 +17,7 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   } catch {
     // fall through to the 422 below
   }
-  const errors = new FieldErrors();
-  errors.add('cursor', 'field.cursor');
-  errors.throwIfAny();
-  return undefined;
+  throw invalid([{ field: 'cursor', code: 'field.cursor' }]);
 }
 
 /** Builds a page from `limit + 1` fetched rows: the extra row only proves there is a next page. */

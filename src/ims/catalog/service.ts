@@ -2,7 +2,7 @@
 import { pgErrorOf, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { decodeCursor, toPage } from '../../shared/cursor';
-import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
+import { AppError, conflict, FieldErrors, notFound, invalid } from '../../shared/errors';
 import type { CatalogLookup } from './lookup';
 import {
   activeReservationsAtHub, deleteCatalogRow, deleteEmptyStockRows, getCatalogRow, insertCatalogRow,
@@ -50,9 +50,7 @@ export class CatalogService {
 
   async update(tenantId: string, kind: CatalogKind, ref: string, patch: CatalogPatch): Promise<CatalogRow> {
     if (Object.values(patch).every((v) => v === undefined)) {
-      const errors = new FieldErrors();
-      errors.add('body', 'field.empty_patch');
-      errors.throwIfAny();
+      throw invalid([{ field: 'body', code: 'field.empty_patch' }]);
     }
     const current = await this.get(tenantId, kind, ref);
     const resolved = await this.resolveSkuReferences(tenantId, kind, patch);

@@ -128,3 +128,9 @@ export async function staleUploads(db: Queryable, olderThanMs: number): Promise<
     [olderThanMs],
   );
 }
+
+/** Whether one of the tenant's uploads already names this object (a file it uploaded before). */
+export async function isObjectOfTenant(db: Queryable, tenantId: string, objectKey: string): Promise<boolean> {
+  const rows = await db.query('SELECT 1 FROM oms.uploads WHERE tenant_id = $1 AND object_key = $2 LIMIT 1', [tenantId, objectKey]);
+  return rows.length > 0;
+}

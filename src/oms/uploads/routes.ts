@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { AppContext } from '../../context';
 import { Cursor, Limit, problemResponses, Timestamp, Uuid } from '../../http/schemas';
 import type { Api } from '../../http/types';
-import { AppError, FieldErrors } from '../../shared/errors';
+import { AppError, FieldErrors, invalid } from '../../shared/errors';
 import type { Actor } from './service';
 import { UPLOAD_STATUSES } from './statuses';
 
@@ -82,9 +82,7 @@ export async function uploadRoutes(app: Api, ctx: AppContext): Promise<void> {
         const accepted = await uploads.upload(actorOf(request), { filename: part.filename || 'upload.csv', stream: part.file, requestEnded }, format);
         return reply.code(202).send(accepted);
       }
-      const errors = new FieldErrors();
-      errors.add('file', 'field.file_missing');
-      return errors.throwIfAny();
+      throw invalid([{ field: 'file', code: 'field.file_missing' }]);
     });
   });
 

@@ -10,9 +10,9 @@ import type { Db } from '../../db/handle';
 import { assertObjectKey, InvalidObjectKeyError, safeFileName, type ObjectStore } from '../../ports/object-store';
 import type { WorkQueue } from '../../ports/work-queue';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
-import { AppError, FieldErrors, notFound } from '../../shared/errors';
+import { AppError, notFound, invalid } from '../../shared/errors';
 import { errorsHeader, streamErrors } from './errors-file';
-import { countUploadsByStatus, getUpload, insertUpload, listUploads, staleUploads, type UploadRow } from './repository';
+import { countUploadsByStatus, getUpload, insertUpload, isObjectOfTenant, listUploads, staleUploads, type UploadRow } from './repository';
 import { UPLOAD_STATUSES, type UploadStatus } from './statuses';
 
 export const INGEST_QUEUE = 'ingest';
@@ -130,14 +130,11 @@ export class UploadService {
       assertObjectKey(objectKey);
     } catch (error) {
       if (!(error instanceof InvalidObjectKeyError)) throw error;
-      const errors = new FieldErrors();
-      errors.add('object_key', 'field.object_key', { reason: error.message.replace(/^invalid object key: /, '') });
-      errors.throwIfAny();
+      throw invalid([{ field: 'object_key', code: 'field.object_key', params: { reason: error.message.replace(/^invalid object key: /, '') } }]);
     }
     if (actor.tenantId) {
       const prefix = `imports/${actor.tenantId}/`;
-      const own = await this.db.query('SELECT 1 FROM oms.uploads WHERE tenant_id = $1 AND object_key = $2 LIMIT 1', [actor.tenantId, objectKey]);
-      if (!objectKey.startsWith(prefix) && own.length === 0) throw new AppError(403, 'upload.object_forbidden', { prefix });
+      if (!objectKey.startsWith(prefix) && !(await isObjectOfTenant(this.db, actor.tenantId, objectKey))) throw new AppError(403, 'upload.object_forbidden', { prefix });
     }
     const info = await this.store.head(objectKey);
     if (!info) throw new AppError(404, 'upload.object_not_found', { key: objectKey });
