@@ -1,7 +1,7 @@
 /** Admin routes over the event log's dead letters. */
 import { Type } from 'typebox';
 import type { AppContext } from '../context';
-import { Cursor, IdParams, Limit, Page, problemResponses, Timestamp, Uuid } from '../http/schemas';
+import { Cursor, IdParams, Limit, Page, problemResponses, Timestamp, Uuid, Nullable } from '../http/schemas';
 import type { Api } from '../http/types';
 
 const DeadLetter = Type.Object({
@@ -17,7 +17,7 @@ const DeadLetter = Type.Object({
   attempts: Type.Integer(),
   error: Type.String(),
   created_at: Timestamp,
-  retried_at: Type.Union([Timestamp, Type.Null()]),
+  retried_at: Nullable(Timestamp),
 });
 
 export function eventRoutes(app: Api, ctx: AppContext): void {

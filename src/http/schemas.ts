@@ -64,10 +64,13 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The value, or null (a field that is always present, empty as null). */
+export const Nullable = <T extends TSchema>(schema: T, options?: { description?: string }) => Type.Union([schema, Type.Null()], options);
+
 export function Page<T extends TSchema>(item: T) {
   return Type.Object({
     data: Type.Array(item),
-    next_cursor: Type.Union([Type.String(), Type.Null()]),
+    next_cursor: Nullable(Type.String()),
   });
 }
 

@@ -1,12 +1,12 @@
 /** CRUD routes of sellers, categories, hubs and SKUs: one definition, four resources. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Code, IdParams, ListQuery, Name, Page, problemResponses, Ref, splitList, Timestamp, Uuid } from '../../http/schemas';
+import { Code, IdParams, ListQuery, Name, Page, problemResponses, Ref, splitList, Timestamp, Uuid, Nullable } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { CATALOG, type CatalogCreate, type CatalogKind, type CatalogPatch } from './resources';
 
 const Attributes = Type.Object({}, { additionalProperties: true, description: 'Free-form attributes' });
-const NullableRef = Type.Union([Ref, Type.Null()]);
+const NullableRef = Nullable(Ref);
 
 function schemasOf(kind: CatalogKind) {
   const base = { id: Uuid, code: Type.String(), name: Type.String(), created_at: Timestamp, updated_at: Timestamp };
@@ -20,14 +20,14 @@ function schemasOf(kind: CatalogKind) {
   const skuRefs = {
     seller_id: Type.Optional(Type.Union([NullableRef], { description: 'Seller code or id' })),
     category_id: Type.Optional(Type.Union([NullableRef], { description: 'Category code or id' })),
-    attributes: Type.Optional(Type.Union([Attributes, Type.Null()])),
+    attributes: Type.Optional(Nullable(Attributes)),
   };
   return {
     item: Type.Object({
       ...base,
-      seller_id: Type.Union([Uuid, Type.Null()]),
-      category_id: Type.Union([Uuid, Type.Null()]),
-      attributes: Type.Union([Attributes, Type.Null()]),
+      seller_id: Nullable(Uuid),
+      category_id: Nullable(Uuid),
+      attributes: Nullable(Attributes),
     }),
     create: Type.Object({ code: Code, name: Name, ...skuRefs }, { additionalProperties: false }),
     patch: Type.Object({ code: Type.Optional(Code), name: Type.Optional(Name), ...skuRefs }, { additionalProperties: false }),

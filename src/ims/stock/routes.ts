@@ -1,7 +1,7 @@
 /** Inventory routes: counts and adjustments, levels, the audit trail and the reconciliation. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Cursor, Limit, Page, problemResponses, Ref, splitList, Timestamp, Uuid } from '../../http/schemas';
+import { Cursor, Limit, Page, problemResponses, Ref, splitList, Timestamp, Uuid, Nullable } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { MAX_UNITS, type StockUpdate } from './service';
 
@@ -36,7 +36,7 @@ const Transaction = Type.Object({
   on_hand_after: Type.Integer(),
   reserved_after: Type.Integer(),
   reason: Type.String(),
-  order_id: Type.Union([Type.String(), Type.Null()]),
+  order_id: Nullable(Type.String()),
   created_at: Timestamp,
 });
 

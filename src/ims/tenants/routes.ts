@@ -1,7 +1,7 @@
 /** Admin routes: tenants and their API keys. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Code, Cursor, IdParams, Limit, Name, Page, problemResponses, splitList, Timestamp, Uuid } from '../../http/schemas';
+import { Code, Cursor, IdParams, Limit, Name, Page, problemResponses, splitList, Timestamp, Uuid, Nullable } from '../../http/schemas';
 import type { Api } from '../../http/types';
 
 const SettingsInput = Type.Object(
@@ -25,9 +25,9 @@ const ApiKey = Type.Object({
   id: Uuid,
   tenant_id: Uuid,
   key_prefix: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
+  name: Nullable(Type.String()),
   created_at: Timestamp,
-  revoked_at: Type.Union([Timestamp, Type.Null()]),
+  revoked_at: Nullable(Timestamp),
 });
 
 const CreatedKey = Type.Object({

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Cursor, Limit, Name, Page, problemResponses, Timestamp, Uuid } from '../../http/schemas';
+import { Cursor, Limit, Name, Page, problemResponses, Timestamp, Uuid, Nullable } from '../../http/schemas';
 import type { Api } from '../../http/types';
 
 export const Email = Type.String({ format: 'email', maxLength: 254 });
@@ -10,7 +10,7 @@ const Customer = Type.Object({
   id: Uuid,
   name: Type.String(),
   email: Type.String(),
-  address: Type.Union([Address, Type.Null()]),
+  address: Nullable(Address),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -1,7 +1,7 @@
 /** Order routes: create, list, get, lifecycle, delete, stats. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Cursor, Limit, Name, OptionalBody, problemResponses, Ref, splitList, Timestamp, Uuid } from '../../http/schemas';
+import { Cursor, Limit, Name, OptionalBody, problemResponses, Ref, splitList, Timestamp, Uuid, Nullable, Page } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { Address, Email } from '../customers/routes';
 import { ORDER_STATUSES, USER_TARGETS } from './lifecycle';
@@ -87,7 +87,7 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
         limit: Limit,
         cursor: Cursor,
       }, { additionalProperties: false }),
-      response: { 200: Type.Object({ data: Type.Array(Order), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses() },
+      response: { 200: Page(Order), ...problemResponses() },
     },
   }, async (request) => orders.list(request.tenantId, { ...request.query, ids: splitList(request.query.ids) }));
 
@@ -102,8 +102,8 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
       response: {
         200: Type.Object({ data: Type.Array(Type.Object({
           event_id: Uuid, type: Type.String(), occurred_at: Timestamp,
-          status: Type.Union([Type.String(), Type.Null()]), previous_status: Type.Union([Type.String(), Type.Null()]),
-          status_reason: Type.Union([Type.String(), Type.Null()]), shortages: Type.Union([Shortages, Type.Null()]),
+          status: Nullable(Type.String()), previous_status: Nullable(Type.String()),
+          status_reason: Nullable(Type.String()), shortages: Nullable(Shortages),
         })) }),
         ...problemResponses(404),
       },

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Cursor, Limit, problemResponses, Timestamp, Uuid } from '../../http/schemas';
+import { Cursor, Limit, Nullable, Page, problemResponses, Timestamp, Uuid } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { AppError, FieldErrors, invalid } from '../../shared/errors';
 import type { Actor } from './service';
@@ -24,7 +24,7 @@ const Upload = Type.Object({
   status: Type.Enum([...UPLOAD_STATUSES]),
   filename: Type.String(),
   object_key: Type.String(),
-  size_bytes: Type.Union([Type.Integer(), Type.Null()], { description: 'Size of the file' }),
+  size_bytes: Nullable(Type.Integer(), { description: 'Size of the file' }),
   bytes_done: Type.Integer({ description: 'Bytes of the file ingested so far: bytes_done ÷ size_bytes is the progress' }),
   rows_total: Type.Integer(),
   rows_valid: Type.Integer(),
@@ -107,7 +107,7 @@ export async function uploadRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags, summary: 'List uploads, newest first',
       querystring: Type.Object({ status: Type.Optional(Type.Enum([...UPLOAD_STATUSES])), limit: Limit, cursor: Cursor }, { additionalProperties: false }),
-      response: { 200: Type.Object({ data: Type.Array(Upload), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses() },
+      response: { 200: Page(Upload), ...problemResponses() },
     },
   }, async (request) => uploads.list(actorOf(request), request.query));
 

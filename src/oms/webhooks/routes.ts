@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Cursor, IdParams, Limit, OptionalBody, Page, problemResponses, Timestamp, Uuid } from '../../http/schemas';
+import { Cursor, IdParams, Limit, OptionalBody, Page, problemResponses, Timestamp, Uuid, Nullable } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { WEBHOOK_EVENTS } from './endpoints';
 
@@ -13,10 +13,10 @@ const Endpoint = Type.Object({
   id: Uuid,
   url: Type.String(),
   events: Type.Array(Type.String()),
-  description: Type.Union([Type.String(), Type.Null()]),
+  description: Nullable(Type.String()),
   active: Type.Boolean(),
-  disabled_reason: Type.Union([Type.String(), Type.Null()]),
-  failing_since: Type.Union([Timestamp, Type.Null()]),
+  disabled_reason: Nullable(Type.String()),
+  failing_since: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -52,7 +52,7 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
       tags, summary: 'Change an endpoint; active: true re-enables a disabled one',
       params: IdParams,
       body: Type.Object({
-        url: Type.Optional(Url), events: Type.Optional(Events), description: Type.Optional(Type.Union([Description, Type.Null()])), active: Type.Optional(Type.Boolean()),
+        url: Type.Optional(Url), events: Type.Optional(Events), description: Type.Optional(Nullable(Description)), active: Type.Optional(Type.Boolean()),
       }, { additionalProperties: false }),
       response: { 200: Endpoint, ...problemResponses(404) },
     },
@@ -85,9 +85,9 @@ const Delivery = Type.Object({
   event_type: Type.String(),
   status: DeliveryStatus,
   attempts: Type.Integer(),
-  next_attempt_at: Type.Union([Timestamp, Type.Null()]),
-  last_status_code: Type.Union([Type.Integer(), Type.Null()]),
-  last_error: Type.Union([Type.String(), Type.Null()]),
+  next_attempt_at: Nullable(Timestamp),
+  last_status_code: Nullable(Type.Integer()),
+  last_error: Nullable(Type.String()),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -95,10 +95,10 @@ const Delivery = Type.Object({
 const Attempt = Type.Object({
   n: Type.Integer(),
   attempted_at: Timestamp,
-  status_code: Type.Union([Type.Integer(), Type.Null()]),
+  status_code: Nullable(Type.Integer()),
   latency_ms: Type.Integer(),
-  error: Type.Union([Type.String(), Type.Null()]),
-  response_body: Type.Union([Type.String(), Type.Null()]),
+  error: Nullable(Type.String()),
+  response_body: Nullable(Type.String()),
 });
 
 const DeliveryParams = Type.Object({ id: Type.String({ maxLength: 64 }), delivery_id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
