@@ -10,49 +10,22 @@ export type Role = (typeof ROLES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface RawEnv {
-  PORT?: string;
-  HOST?: string;
-  DATA_DIR?: string;
-  DATABASE_URL?: string;
-  DATABASE_POOL_SIZE?: string;
-  OMS_ADMIN_API_KEY?: string;
-  OMS_ROLES?: string;
-  LOG_LEVEL?: string;
-  MAX_BODY_BYTES?: string;
-  CACHE_TTL_SECONDS?: string;
-  IMS_URL?: string;
-  IMS_API_KEY?: string;
-  MAX_UPLOAD_BYTES?: string;
-  INGEST_BATCH_ROWS?: string;
-  INGEST_VISIBILITY_SECONDS?: string;
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS?: string;
-  WEBHOOK_RETRY_SCHEDULE?: string;
-  REDIS_URL?: string;
-  S3_BUCKET?: string;
-  S3_ENDPOINT?: string;
-  S3_REGION?: string;
-  S3_FORCE_PATH_STYLE?: string;
-  S3_PREFIX?: string;
-  SQS_QUEUE_URL?: string;
-  SQS_ENDPOINT?: string;
-  SQS_WAIT_SECONDS?: string;
-  KAFKA_BROKERS?: string;
-  MAX_PAGE_BYTES?: string;
-  RATE_LIMIT_MAX?: string;
-  RATE_LIMIT_WINDOW_SECONDS?: string;
-  TENANT_MAX_CONCURRENT_REQUESTS?: string;
-  TENANT_MAX_QUEUED_REQUESTS?: string;
-  AUTH_FAILURES_MAX?: string;
-  HTTP_REQUEST_TIMEOUT_SECONDS?: string;
-  HTTP_IDLE_TIMEOUT_SECONDS?: string;
-  HTTP_KEEP_ALIVE_SECONDS?: string;
-  MAX_UPLOADS_IN_FLIGHT?: string;
-  INGEST_CONCURRENCY?: string;
-  /** For the client commands (`oms import`, `oms orders`…): the service to talk to, and the key. */
-  OMS_URL?: string;
-  OMS_API_KEY?: string;
-}
+/** Every variable the service reads: the one list (RawEnv is made from it). */
+const ENV_KEYS = [
+  'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
+  'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
+  'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'INGEST_VISIBILITY_SECONDS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+  'WEBHOOK_RETRY_SCHEDULE', 'REDIS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE',
+  'S3_PREFIX', 'SQS_QUEUE_URL', 'SQS_ENDPOINT', 'SQS_WAIT_SECONDS', 'KAFKA_BROKERS',
+  'MAX_PAGE_BYTES', 'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW_SECONDS', 'TENANT_MAX_CONCURRENT_REQUESTS', 'TENANT_MAX_QUEUED_REQUESTS',
+  'AUTH_FAILURES_MAX', 'HTTP_REQUEST_TIMEOUT_SECONDS', 'HTTP_IDLE_TIMEOUT_SECONDS', 'HTTP_KEEP_ALIVE_SECONDS', 'MAX_UPLOADS_IN_FLIGHT',
+  'INGEST_CONCURRENCY',
+  // For the client commands (`oms import`, `oms orders`…): the service to talk to, and the key.
+  'OMS_URL', 'OMS_API_KEY',
+] as const;
+
+/** The raw, all-optional strings, as set in the environment. */
+export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;
 
 export interface Config {
   readonly port: number;
@@ -120,20 +93,10 @@ export class ConfigError extends Error {
   }
 }
 
-const KEYS: (keyof RawEnv)[] = [
-  'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
-  'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
-  'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'INGEST_VISIBILITY_SECONDS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
-  'WEBHOOK_RETRY_SCHEDULE', 'REDIS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE',
-  'S3_PREFIX', 'SQS_QUEUE_URL', 'SQS_ENDPOINT', 'SQS_WAIT_SECONDS', 'KAFKA_BROKERS', 'OMS_URL', 'OMS_API_KEY',
-  'MAX_PAGE_BYTES', 'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW_SECONDS', 'TENANT_MAX_CONCURRENT_REQUESTS', 'TENANT_MAX_QUEUED_REQUESTS',
-  'AUTH_FAILURES_MAX', 'HTTP_REQUEST_TIMEOUT_SECONDS', 'HTTP_IDLE_TIMEOUT_SECONDS', 'HTTP_KEEP_ALIVE_SECONDS', 'MAX_UPLOADS_IN_FLIGHT',
-  'INGEST_CONCURRENCY',
-];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
   const raw: RawEnv = {};
-  for (const key of KEYS) {
+  for (const key of ENV_KEYS) {
     const value = env[key];
     // An empty variable means "not set", as in most twelve-factor tools.
     if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
@@ -230,16 +193,8 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     }
   }
 
-  const imsUrl = raw.IMS_URL?.replace(/\/+$/, '');
-  if (imsUrl !== undefined) {
-    try {
-      const url = new URL(imsUrl);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push('IMS_URL must be an http:// or https:// URL');
-    } catch {
-      problems.push('IMS_URL is not a valid URL');
-    }
-    if (!raw.IMS_API_KEY && !raw.OMS_ADMIN_API_KEY) problems.push('IMS_URL needs IMS_API_KEY (or OMS_ADMIN_API_KEY) to call the IMS with');
-  }
+  const imsUrl = httpUrl('IMS_URL')?.replace(/\/+$/, '');
+  if (imsUrl !== undefined && !raw.IMS_API_KEY && !raw.OMS_ADMIN_API_KEY) problems.push('IMS_URL needs IMS_API_KEY (or OMS_ADMIN_API_KEY) to call the IMS with');
 
   const adminApiKey = raw.OMS_ADMIN_API_KEY;
   if (adminApiKey !== undefined && adminApiKey.length < 16) {
