@@ -14,7 +14,7 @@ import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
 import { claimMany, insertLines, unclaim } from './batch-repository';
-import { planLines, type PlannedLine } from './lines';
+import { planLines, shortagesOf, type PlannedLine } from './lines';
 import type { ReservationService, ReserveInput, ReserveResult, Shortage } from './service';
 
 interface Planned {
@@ -48,12 +48,7 @@ export class BatchReserver {
       const shortages = new Map<string, Shortage[]>();
       const changes: StockChange[] = [];
       for (const p of fresh) {
-        const short: Shortage[] = [];
-        for (const line of p.lines) {
-          const row = levels.get(stockKey({ hub_id: p.hub.id, sku_id: line.sku_id }));
-          const available = row ? row.on_hand - row.reserved : 0;
-          if (available < line.quantity) short.push({ sku: line.code, requested: line.quantity, available: Math.max(available, 0) });
-        }
+        const short = shortagesOf(p.lines, (skuId) => levels.get(stockKey({ hub_id: p.hub.id, sku_id: skuId })));
         if (short.length > 0) {
           shortages.set(p.input.order_id, short);
           continue;

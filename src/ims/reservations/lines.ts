@@ -29,3 +29,17 @@ export function planLines(
   });
   return [...wanted.values()].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1));
 }
+
+/** The lines that `levelOf` (on hand and reserved per SKU id) cannot cover, with what is available. */
+export function shortagesOf(
+  lines: readonly PlannedLine[],
+  levelOf: (skuId: string) => { on_hand: number; reserved: number } | undefined,
+): { sku: string; requested: number; available: number }[] {
+  const short: { sku: string; requested: number; available: number }[] = [];
+  for (const line of lines) {
+    const level = levelOf(line.sku_id);
+    const available = level ? Math.max(level.on_hand - level.reserved, 0) : 0;
+    if (available < line.quantity) short.push({ sku: line.code, requested: line.quantity, available });
+  }
+  return short;
+}

@@ -25,6 +25,13 @@ const Insufficient = Type.Object({
 
 const OrderParams = Type.Object({ order_id: OrderId }, { additionalProperties: false });
 
+/** One order's reservation, alone (POST /reservations) or in a batch. */
+const ReserveRequest = Type.Object({
+  order_id: OrderId,
+  hub: Ref,
+  items: Type.Array(Type.Object({ sku: Ref, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
+}, { additionalProperties: false });
+
 export function reservationRoutes(app: Api, ctx: AppContext): void {
   const tags = ['reservations'];
   const reservations = ctx.ims.reservations;
@@ -33,11 +40,7 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Reserve every line or none; repeating it for the same order_id answers the first outcome',
-      body: Type.Object({
-        order_id: OrderId,
-        hub: Ref,
-        items: Type.Array(Type.Object({ sku: Ref, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
-      }, { additionalProperties: false }),
+      body: ReserveRequest,
       response: { 200: Reservation, 409: Type.Union([Insufficient, Type.Ref('Problem')]), ...problemResponses() },
     },
   }, async (request, reply) => {
@@ -53,17 +56,11 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
     return result.reservation;
   });
 
-  const Request = Type.Object({
-    order_id: OrderId,
-    hub: Ref,
-    items: Type.Array(Type.Object({ sku: Ref, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
-  }, { additionalProperties: false });
-
   app.post('/reservations/batch', {
     schema: {
       tags,
       summary: 'Reserve many orders at once, oldest (first) first, each all lines or none',
-      body: Type.Object({ reservations: Type.Array(Request, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+      body: Type.Object({ reservations: Type.Array(ReserveRequest, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
       response: {
         200: Type.Object({
           results: Type.Array(Type.Object({

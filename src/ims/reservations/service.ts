@@ -16,7 +16,7 @@ import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
 import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
-import { planLines, type PlannedLine } from './lines';
+import { planLines, shortagesOf, type PlannedLine } from './lines';
 import { claimReservation, closeReservation, findReservation, levelsOf, skuCodes, takeLine, type ReservationLine, type ReservationStatus } from './repository';
 
 export interface ReserveInput {
@@ -112,12 +112,7 @@ export class ReservationService {
     // Name every short line from the levels as they are now (the transaction stopped at the first).
     const levels = await levelsOf(new TenantScope(this.db, tenantId), hub.id, lines.map((l) => l.sku_id));
     const bySku = new Map(levels.map((l) => [l.sku_id, l]));
-    const shortages: Shortage[] = [];
-    for (const line of lines) {
-      const row = bySku.get(line.sku_id);
-      const available = row ? Math.max(row.on_hand - row.reserved, 0) : 0;
-      if (available < line.quantity) shortages.push({ sku: line.code, requested: line.quantity, available });
-    }
+    const shortages: Shortage[] = shortagesOf(lines, (skuId) => bySku.get(skuId));
     if (shortages.length > 0) this.metrics.reservations.inc({ outcome: 'insufficient' });
     return { outcome: 'insufficient', order_id: orderId, shortages };
   }
