@@ -18,15 +18,23 @@ export interface FieldError {
 export const shownValue = (value: string) => (value.length > 64 ? `${value.slice(0, 64)}…` : value);
 
 export class AppError extends Error {
+  readonly errors: FieldError[];
+  readonly extensions: Record<string, unknown>;
+
   constructor(
     readonly status: number,
     readonly code: MessageCode,
     readonly params: Record<string, string | number> = {},
-    readonly errors: FieldError[] = [],
-    /** Extra members added to the problem document (e.g. `allowed` transitions). */
-    readonly extensions: Record<string, unknown> = {},
+    more: {
+      /** The fields at fault (a 422). */
+      errors?: FieldError[];
+      /** Extra members added to the problem document (e.g. `allowed` transitions). */
+      extensions?: Record<string, unknown>;
+    } = {},
   ) {
     super(code);
+    this.errors = more.errors ?? [];
+    this.extensions = more.extensions ?? {};
     this.name = 'AppError';
   }
 }
@@ -35,10 +43,10 @@ export const notFound = (resource: string, id: string) =>
   new AppError(404, 'resource.not_found', { resource, id });
 
 export const conflict = (code: MessageCode, params: Record<string, string | number> = {}, extensions = {}) =>
-  new AppError(409, code, params, [], extensions);
+  new AppError(409, code, params, { extensions });
 
 /** A 422 naming every bad field at once. */
-export const invalid = (errors: FieldError[]) => new AppError(422, 'validation.failed', {}, errors);
+export const invalid = (errors: FieldError[]) => new AppError(422, 'validation.failed', {}, { errors });
 
 /** Collects field errors while checking input, then throws them together. */
 export class FieldErrors {

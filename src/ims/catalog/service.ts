@@ -122,7 +122,7 @@ export class CatalogService {
     }
     if (pg?.code === PG_FOREIGN_KEY_VIOLATION) {
       // A seller or category deleted between look-up and insert.
-      return new AppError(422, 'validation.failed', {}, [{ field: 'seller_id', code: 'field.reference_deleted', params: { resource: 'Seller or Category' } }]);
+      return invalid([{ field: 'seller_id', code: 'field.reference_deleted', params: { resource: 'Seller or Category' } }]);
     }
     return error;
   }

@@ -109,7 +109,7 @@ export class StockService {
         row.on_hand = onHand;
       });
       errors.throwIfAny();
-      if (firstConflict) throw new AppError(409, firstConflict.code, firstConflict.params, conflicts);
+      if (firstConflict) throw new AppError(409, firstConflict.code, firstConflict.params, { errors: conflicts });
 
       await applyStockChanges(scope, changes);
       return keyed.map(({ hub, sku }) => {

@@ -168,13 +168,7 @@ export class OrderService {
     const current = await this.row(tenantId, id);
     const allowed = allowedFor(current.status, true);
     if (!allowed.includes(to)) {
-      throw new AppError(
-        409,
-        'order.transition_refused',
-        { id, from: current.status, to, allowed: allowed.join(', ') || 'none' },
-        [],
-        { allowed },
-      );
+      throw conflict('order.transition_refused', { id, from: current.status, to, allowed: allowed.join(', ') || 'none' }, { allowed });
     }
     // From on_hold too: the finalizer may have reserved just before a crash left the order on_hold.
     if (to === 'cancelled') await this.inventory.release(tenantId, current.id);

@@ -62,7 +62,7 @@ export class UploadService {
     if (!actor.tenantId) return;
     const counts = await countUploadsByStatus(this.db, actor.tenantId);
     const inFlight = (counts.queued ?? 0) + (counts.processing ?? 0);
-    if (inFlight >= this.maxInFlight) throw new AppError(429, 'upload.too_many_in_flight', { limit: this.maxInFlight }, [], { retry_after_seconds: 30 });
+    if (inFlight >= this.maxInFlight) throw new AppError(429, 'upload.too_many_in_flight', { limit: this.maxInFlight }, { extensions: { retry_after_seconds: 30 } });
   }
 
   /** Streams `file` into the store (hashing and measuring it on the way), records the upload, queues its job. */
