@@ -66,7 +66,7 @@ export interface AppContext {
     orders: OrderService;
     finalizer: OrderFinalizer;
     uploads: UploadService;
-    webhooks: EndpointService;
+    endpoints: EndpointService;
     deliveries: DeliveryLog;
   };
 }
@@ -132,7 +132,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     queue,
     deadLetters: new DeadLetters(db, handlers),
     ims,
-    oms: { inventory, customers, orders, finalizer, uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight), webhooks: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
+    oms: { inventory, customers, orders, finalizer, uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight), endpoints: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
   };
 }
 

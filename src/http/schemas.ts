@@ -18,7 +18,7 @@ export const Name = Type.String({ minLength: 1, maxLength: 200 });
 /** Services hand out Date objects; the serializer writes them as ISO 8601 strings. */
 export const Timestamp = Type.Unsafe<Date>({ type: 'string', format: 'date-time' });
 /** A code or an id: what orders, CSV rows and inventory requests use to name a hub, SKU or seller. */
-export const Ref = Type.String({ minLength: 1, maxLength: 64, description: 'A code, or an id' });
+export const CodeOrId = Type.String({ minLength: 1, maxLength: 64, description: 'A code, or an id' });
 
 export const FieldProblem = Type.Object({ field: Type.String(), message: Type.String(), value: Type.Optional(Type.String({ description: 'The value sent, when the message is about it' })) });
 

@@ -1,12 +1,11 @@
 /** CRUD routes of sellers, categories, hubs and SKUs: one definition, four resources. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Code, IdParams, ListQuery, Name, Page, problemResponses, Ref, splitList, Timestamp, Uuid, Nullable } from '../../http/schemas';
+import { Code, IdParams, ListQuery, Name, Page, problemResponses, CodeOrId, splitList, Timestamp, Uuid, Nullable } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { CATALOG, type CatalogCreate, type CatalogKind, type CatalogPatch } from './resources';
 
 const Attributes = Type.Object({}, { additionalProperties: true, description: 'Free-form attributes' });
-const NullableRef = Nullable(Ref);
 
 function schemasOf(kind: CatalogKind) {
   const base = { id: Uuid, code: Type.String(), name: Type.String(), created_at: Timestamp, updated_at: Timestamp };
@@ -18,8 +17,8 @@ function schemasOf(kind: CatalogKind) {
     };
   }
   const skuRefs = {
-    seller_id: Type.Optional(Type.Union([NullableRef], { description: 'Seller code or id' })),
-    category_id: Type.Optional(Type.Union([NullableRef], { description: 'Category code or id' })),
+    seller_id: Type.Optional(Nullable(CodeOrId, { description: 'Seller code or id' })),
+    category_id: Type.Optional(Nullable(CodeOrId, { description: 'Category code or id' })),
     attributes: Type.Optional(Nullable(Attributes)),
   };
   return {

@@ -1,7 +1,7 @@
 /** Reservation routes: reserve all lines or none, read, release, commit. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { problemResponses, Ref, Timestamp } from '../../http/schemas';
+import { problemResponses, CodeOrId, Timestamp } from '../../http/schemas';
 import type { Api } from '../../http/types';
 
 const OrderId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'The order the stock is held for' });
@@ -28,8 +28,8 @@ const OrderParams = Type.Object({ order_id: OrderId }, { additionalProperties: f
 /** One order's reservation, alone (POST /reservations) or in a batch. */
 const ReserveRequest = Type.Object({
   order_id: OrderId,
-  hub: Ref,
-  items: Type.Array(Type.Object({ sku: Ref, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
+  hub: CodeOrId,
+  items: Type.Array(Type.Object({ sku: CodeOrId, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
 }, { additionalProperties: false });
 
 export function reservationRoutes(app: Api, ctx: AppContext): void {

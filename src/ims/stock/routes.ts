@@ -1,7 +1,7 @@
 /** Inventory routes: counts and adjustments, levels, the audit trail and the reconciliation. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Cursor, Limit, Page, problemResponses, Ref, splitList, Timestamp, Uuid, Nullable } from '../../http/schemas';
+import { Cursor, Limit, Page, problemResponses, CodeOrId, splitList, Timestamp, Uuid, Nullable } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { MAX_UNITS, type StockUpdate } from './service';
 
@@ -9,8 +9,8 @@ const Units = (description: string, min = 0) => Type.Integer({ minimum: min, max
 
 const Update = Type.Object(
   {
-    hub: Ref,
-    sku: Ref,
+    hub: CodeOrId,
+    sku: CodeOrId,
     on_hand: Type.Optional(Units('Counted units on hand (a count); exclusive with delta')),
     delta: Type.Optional(Type.Integer({ minimum: -MAX_UNITS, maximum: MAX_UNITS, description: 'Units received (+) or written off (−)' })),
     expected_on_hand: Type.Optional(Units('Compare-and-swap guard: apply only if on_hand is still this (else 409)')),
@@ -73,7 +73,7 @@ export function stockRoutes(app: Api, ctx: AppContext): void {
       tags,
       summary: 'Stock levels at a hub: the SKUs asked for (zeros where none is stocked), or every SKU by page',
       querystring: Type.Object({
-        hub: Ref,
+        hub: CodeOrId,
         skus: Type.Optional(Type.String({ maxLength: 20000, description: 'SKU codes or ids, comma-separated (at most 500)' })),
         limit: Limit,
         cursor: Cursor,
@@ -90,8 +90,8 @@ export function stockRoutes(app: Api, ctx: AppContext): void {
       tags,
       summary: 'The audit trail of stock changes, newest first',
       querystring: Type.Object({
-        hub: Type.Optional(Ref),
-        sku: Type.Optional(Ref),
+        hub: Type.Optional(CodeOrId),
+        sku: Type.Optional(CodeOrId),
         order_id: Type.Optional(Type.String({ maxLength: 128 })),
         from: Type.Optional(Type.String({ format: 'date-time' })),
         to: Type.Optional(Type.String({ format: 'date-time' })),

@@ -1,7 +1,7 @@
 /** Order routes: create, list, get, lifecycle, delete, stats. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { Cursor, Limit, Name, OptionalBody, problemResponses, Ref, splitList, Timestamp, Uuid, Nullable, Page } from '../../http/schemas';
+import { Cursor, Limit, Name, OptionalBody, problemResponses, CodeOrId, splitList, Timestamp, Uuid, Nullable, Page } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { Address, Email } from '../customers/routes';
 import { ORDER_STATUSES, USER_TARGETS } from './lifecycle';
@@ -45,11 +45,11 @@ const CreateOrder = Type.Object({
   reference: Type.Optional(Reference),
   customer_id: Type.Optional(Uuid),
   customer: Type.Optional(Type.Object({ name: Name, email: Email }, { additionalProperties: false })),
-  hub: Ref,
-  seller: Type.Optional(Ref),
+  hub: CodeOrId,
+  seller: Type.Optional(CodeOrId),
   items: Type.Array(
     Type.Object({
-      sku: Ref,
+      sku: CodeOrId,
       quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
       unit_price: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.String({ maxLength: 20 })], { description: 'Decimal ≥ 0, at most 2 places' })),
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -77,8 +77,8 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
       tags, summary: 'List orders, newest first',
       querystring: Type.Object({
         status: Type.Optional(Type.Enum([...ORDER_STATUSES])),
-        seller: Type.Optional(Ref),
-        hub: Type.Optional(Ref),
+        seller: Type.Optional(CodeOrId),
+        hub: Type.Optional(CodeOrId),
         customer_id: Type.Optional(Uuid),
         reference: Type.Optional(Type.String({ maxLength: 64 })),
         ids: Type.Optional(Type.String({ maxLength: 3700, pattern: `^${UUID_TEXT}(,${UUID_TEXT}){0,99}$`, description: 'Up to 100 order ids, comma-separated' })),

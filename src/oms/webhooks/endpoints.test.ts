@@ -20,7 +20,7 @@ describe('webhook endpoints', () => {
     const got = await expectStatus(shop.as('GET', `/webhooks/${created.body.id}`), 200);
     expect(got.body).not.toHaveProperty('secret');
     expect(JSON.stringify((await shop.as('GET', '/webhooks')).body)).not.toContain(created.body.secret);
-    expect(await t.ctx.oms.webhooks.activeSecrets(shop.id, created.body.id)).toEqual([created.body.secret]);
+    expect(await t.ctx.oms.endpoints.activeSecrets(shop.id, created.body.id)).toEqual([created.body.secret]);
   });
 
   it('refuses bad URLs, unknown events and malformed secrets, naming the field', async () => {
@@ -69,9 +69,9 @@ describe('webhook endpoints', () => {
     const hours = (new Date(rotated.body.previous_secrets_expire_at).getTime() - Date.now()) / 3_600_000;
     expect(hours).toBeGreaterThan(23.9);
     expect(hours).toBeLessThanOrEqual(24);
-    expect(await t.ctx.oms.webhooks.activeSecrets(shop.id, created.id)).toEqual([created.secret, rotated.body.secret]);
+    expect(await t.ctx.oms.endpoints.activeSecrets(shop.id, created.id)).toEqual([created.secret, rotated.body.secret]);
     await t.ctx.db.query(`UPDATE oms.webhook_secrets SET expires_at = now() - interval '1 second' WHERE endpoint_id = $1 AND secret = $2`, [created.id, created.secret]);
-    expect(await t.ctx.oms.webhooks.activeSecrets(shop.id, created.id)).toEqual([rotated.body.secret]);
+    expect(await t.ctx.oms.endpoints.activeSecrets(shop.id, created.id)).toEqual([rotated.body.secret]);
   });
 
   it('each tenant sees and changes only its own endpoints', async () => {

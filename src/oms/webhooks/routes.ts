@@ -23,7 +23,7 @@ const Endpoint = Type.Object({
 
 export function webhookRoutes(app: Api, ctx: AppContext): void {
   const tags = ['webhooks'];
-  const endpoints = ctx.oms.webhooks;
+  const endpoints = ctx.oms.endpoints;
 
   app.post('/webhooks', {
     // An Idempotency-Key replay would show (and the store would keep) the signing secret: off.
