@@ -53,7 +53,7 @@ export async function runWebhooksBench(): Promise<void> {
     // 1. Throughput: the dispatcher against a bare undici client, same requests, same concurrency.
     const receiver = await startReceiver(false);
     const tenantId = newId();
-    const hook = await ctx.oms.webhooks.create(tenantId, { url: receiver.url, events: ['order.created'] });
+    const hook = await ctx.oms.endpoints.create(tenantId, { url: receiver.url, events: ['order.created'] });
     const item = { sku: 'SKU-1', quantity: 1, unit_price: '10.00' };
     const events = Array.from({ length: DELIVERIES }, (_, i) => ({
       id: newId(), type: 'order.created' as const, tenant_id: tenantId, occurred_at: new Date(), seq: i, tx_id: '1', key: String(i),
@@ -92,7 +92,7 @@ export async function runWebhooksBench(): Promise<void> {
     const tenant = await ctx.ims.tenants.create({ code: 'bench-hooks', name: 'Bench' });
     await ctx.ims.catalog.create(tenant.id, 'hub', { code: 'H1', name: 'Hub' });
     await ctx.ims.catalog.create(tenant.id, 'sku', { code: 'S1', name: 'SKU' });
-    await ctx.oms.webhooks.create(tenant.id, { url: timed.url, events: ['order.updated'] });
+    await ctx.oms.endpoints.create(tenant.id, { url: timed.url, events: ['order.updated'] });
     const orders = [];
     for (let i = 0; i < LATENCY_ORDERS; i++) {
       orders.push(await ctx.oms.orders.create(tenant.id, { reference: `L-${i}`, customer: { name: 'Ann', email: 'ann@bench.io' }, hub: 'H1', items: [{ sku: 'S1', quantity: 1, unit_price: '1.00' }] }));

@@ -1,11 +1,15 @@
 /**
- * The one way stock levels change. Every writer (inventory counts, reservations, releases,
- * shipments) follows the same three steps inside its transaction:
+ * How stock levels change: a level never moves without its ledger row, written by the same
+ * statement. Inventory counts, batch reservations, releases and shipments follow three steps
+ * inside their transaction:
  *   1. lock the affected stock rows in (hub_id, sku_id) order — a fixed global order, so two
  *      transactions touching overlapping rows can never deadlock;
  *   2. compute the new levels from the locked values;
  *   3. `applyStockChanges`: one statement that writes the final levels and appends one ledger
- *      row per change, so a level can never move without its audit record.
+ *      row per change.
+ * The one other writer is a single reservation's line (`takeLine` in reservations/repository.ts):
+ * a conditional UPDATE that checks availability, takes the units and appends the ledger row in
+ * one statement, in the same lock order — the cheapest path for the API's hottest call.
  */
 import type { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { STOCK_RAISED_CHANNEL, type StockRaised } from '../../shared/stock-raised';
