@@ -30,6 +30,12 @@ afterAll(async () => {
   await t.close();
 });
 
+/** What the IMS's own API says the level is: the clients' effects are checked against it. */
+const levelOf = async (sku: 'A' | 'B') => {
+  const [level] = (await own.as('GET', `/inventory?hub=H&skus=${sku}`)).body.data as { on_hand: number; reserved: number }[];
+  return { on_hand: level!.on_hand, reserved: level!.reserved };
+};
+
 describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
   const client = () => clients[name]!();
   const order = (n: string) => `${name}-${n}`;
@@ -46,34 +52,44 @@ describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
 
   it('reads tenant settings and stock totals', async () => {
     expect(await client().tenantSettings(own.id)).toEqual({ backorder_policy: 'hold', currency: 'USD' });
-    expect(await client().stats(own.id)).toMatchObject({ skus: 2, units_on_hand: expect.any(Number) });
+    const [a, b] = [await levelOf('A'), await levelOf('B')];
+    expect(await client().stats(own.id)).toEqual({ skus: 2, units_on_hand: a.on_hand + b.on_hand, units_reserved: a.reserved + b.reserved });
   });
 
   it('reserves, replays, and reports shortages', async () => {
+    const before = await levelOf('A');
     const input = { order_id: order('r1'), hub: 'H', items: [{ sku: 'A', quantity: 1 }] };
     const first = await client().reserve(own.id, input);
     expect(first).toMatchObject({ outcome: 'reserved', reservation: { order_id: order('r1'), status: 'reserved', items: [{ sku: 'A', quantity: 1 }] } });
+    expect(await levelOf('A')).toEqual({ on_hand: before.on_hand, reserved: before.reserved + 1 });
     expect((await client().reserve(own.id, input)).outcome).toMatch(/reserved|replayed/);
+    expect(await levelOf('A')).toEqual({ on_hand: before.on_hand, reserved: before.reserved + 1 }); // taken once
     const short = await client().reserve(own.id, { order_id: order('r2'), hub: 'H', items: [{ sku: 'A', quantity: 1000 }] });
-    expect(short).toEqual({ outcome: 'insufficient', order_id: order('r2'), shortages: [{ sku: 'A', requested: 1000, available: expect.any(Number) }] });
+    expect(short).toEqual({ outcome: 'insufficient', order_id: order('r2'), shortages: [{ sku: 'A', requested: 1000, available: before.on_hand - before.reserved - 1 }] });
+    expect(await levelOf('A')).toEqual({ on_hand: before.on_hand, reserved: before.reserved + 1 }); // nothing taken
     await expect(client().reserve(own.id, { order_id: order('r3'), hub: 'NOPE', items: [{ sku: 'A', quantity: 1 }] })).rejects.toMatchObject({ status: 422 });
   });
 
   it('reserves many at once', async () => {
+    const before = await levelOf('B');
     const results = await client().reserveMany(own.id, [
       { order_id: order('m1'), hub: 'H', items: [{ sku: 'B', quantity: 1 }] },
       { order_id: order('m2'), hub: 'H', items: [{ sku: 'B', quantity: 1000 }] },
     ]);
     expect(results.map((r) => r.outcome)).toEqual(['reserved', 'insufficient']);
+    expect(await levelOf('B')).toEqual({ on_hand: before.on_hand, reserved: before.reserved + 1 });
   });
 
   it('releases and commits idempotently', async () => {
+    const before = await levelOf('B');
     await client().reserve(own.id, { order_id: order('c1'), hub: 'H', items: [{ sku: 'B', quantity: 1 }] });
     expect((await client().commit(own.id, order('c1'))).status).toBe('committed');
     expect((await client().commit(own.id, order('c1'))).status).toBe('committed');
+    expect(await levelOf('B')).toEqual({ on_hand: before.on_hand - 1, reserved: before.reserved }); // shipped once
     await client().reserve(own.id, { order_id: order('c2'), hub: 'H', items: [{ sku: 'B', quantity: 1 }] });
     expect((await client().release(own.id, order('c2')))?.status).toBe('released');
     expect((await client().release(own.id, order('c2')))?.status).toBe('released');
+    expect(await levelOf('B')).toEqual({ on_hand: before.on_hand - 1, reserved: before.reserved }); // given back once
     expect(await client().release(own.id, order('never'))).toBeUndefined();
     const refused = await client().commit(own.id, order('c2')).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AppError);

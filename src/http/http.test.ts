@@ -38,7 +38,7 @@ describe('operations endpoints', () => {
     for (const path of ['/tenants', '/hubs/{id}', '/skus', '/inventory', '/inventory/transactions', '/inventory/reconcile', '/reservations', '/reservations/{order_id}/commit']) {
       expect(Object.keys(doc.body.paths)).toContain(path);
     }
-    expect(doc.body.paths['/reservations'].post.requestBody).toBeDefined();
+    expect(doc.body.paths['/reservations'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['order_id', 'hub', 'items']));
     const ui = await t.request('GET', '/docs/', { key: null });
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');
@@ -111,8 +111,20 @@ describe('errors are problem+json', () => {
     );
   });
 
-  it('gives every response a request id, and replaces an unsafe one', async () => {
-    const res = await t.request('GET', '/health', { key: null, headers: { 'x-request-id': 'bad id\nwith newline' } });
-    expect(String(res.headers['x-request-id'])).toMatch(/^[0-9a-f-]{36}$/);
+  it('gives every response a request id (success, client error, failure), keeps a safe one and replaces an unsafe one', async () => {
+    const responses = await Promise.all([
+      t.request('GET', '/health', { key: null }),
+      tenant.as('POST', '/hubs', { body: { code: 'RID', name: 'Request id' } }),
+      t.request('GET', '/orders', { key: null }),
+      tenant.as('GET', '/no-such-route'),
+      tenant.as('POST', '/hubs', { body: {} }),
+      t.request('GET', '/boom', { key: null }),
+    ]);
+    expect(responses.map((r) => r.status)).toEqual([200, 201, 401, 404, 422, 500]);
+    for (const res of responses) expect(String(res.headers['x-request-id'])).toMatch(/^[0-9a-f-]{36}$/);
+    const kept = await t.request('GET', '/health', { key: null, headers: { 'x-request-id': 'trace-0123456789' } });
+    expect(kept.headers['x-request-id']).toBe('trace-0123456789');
+    const replaced = await t.request('GET', '/health', { key: null, headers: { 'x-request-id': 'bad id\nwith newline' } });
+    expect(String(replaced.headers['x-request-id'])).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -212,8 +212,13 @@ describe('GET /stats', () => {
     const res = await own.as('GET', '/stats');
     const hourAfter = Math.floor(Date.now() / 3_600_000) * 3_600_000;
     expect(res.status).toBe(200);
-    expect(res.body.orders_by_status.on_hold).toBeGreaterThan(0);
-    expect(res.body).toMatchObject({ skus: 2, units_on_hand: expect.any(Number), units_reserved: expect.any(Number), uploads_by_status: {} });
+    const stored = await t.ctx.db.query<{ status: string; n: number }>('SELECT status, count(*)::int8 AS n FROM oms.orders WHERE tenant_id = $1 GROUP BY status', [own.id]);
+    expect(stored.length).toBeGreaterThan(0); // this file's orders are there to be counted
+    expect(res.body.orders_by_status).toEqual({ on_hold: 0, new_order: 0, shipped: 0, delivered: 0, cancelled: 0, ...Object.fromEntries(stored.map((r) => [r.status, Number(r.n)])) });
+    const levels = (await Promise.all(['H1', 'H2'].map(async (hub) => (await own.as('GET', `/inventory?hub=${hub}`)).body.data as { on_hand: number; reserved: number }[]))).flat();
+    const units = (key: 'on_hand' | 'reserved') => levels.reduce((n, l) => n + l[key], 0);
+    expect(res.body).toMatchObject({ skus: 2, units_on_hand: units('on_hand'), units_reserved: units('reserved') });
+    expect(res.body.uploads_by_status).toEqual({ queued: 0, processing: 0, completed: 0, failed: 0 });
     // The last 24 hours, oldest first, empty hours included; this file's orders are in the last one.
     const hours = res.body.orders_by_hour as { hour: string; orders: number }[];
     expect(hours).toHaveLength(24);
