@@ -11,7 +11,7 @@
  *    here on loopback, against the local directory and the table queue in the same run.
  * BENCH_ENGINES=postgres,pglite,engines picks what runs.
  */
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createWriteStream, openAsBlob } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';

@@ -283,7 +283,7 @@ export async function runOrdersBench(): Promise<void> {
     const rows = await finalizeBench();
     console.log(`\norders finalized/s (created → new_order) on PostgreSQL, ${ORDERS} orders, median of ${ROUNDS}; baseline: one order per transaction, 32 connections`);
     console.log('scenario   finalizer/s   baseline/s   finalizer÷baseline');
-    for (const r of rows) record({ bench: 'orders', figure: `finalized, ${r.scenario}`, value: Number(r.service_per_s), unit: '/s', baseline: { label: 'one order per transaction', value: Number(r.baseline_per_s) } });
+    for (const r of rows) record({ bench: 'orders', figure: `finalized, ${String(r.scenario)}`, value: Number(r.service_per_s), unit: '/s', baseline: { label: 'one order per transaction', value: Number(r.baseline_per_s) } });
     for (const r of rows) console.log(`${String(r.scenario).padEnd(10)} ${String(r.service_per_s).padStart(11)}   ${String(r.baseline_per_s).padStart(10)}   ${String(r.ratio).padStart(18)}`);
     report.finalize = rows;
   }

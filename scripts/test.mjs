@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm test`: type-checks, then runs the suite on PGlite and again on the PostgreSQL server
+ * `npm test`: lints (npm run lint), type-checks, then runs the suite on PGlite and again on the PostgreSQL server
  * (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test). Without a reachable
  * server the PostgreSQL run is left out and the reason printed; PGlite always runs.
  * Extra arguments go to vitest (e.g. `npm test -- src/ims/stock`).
@@ -33,6 +33,8 @@ async function serverReachable() {
 }
 
 if (!process.env.SKIP_TYPECHECK) {
+  console.log('> npm run lint');
+  if (run('npm', ['run', '--silent', 'lint']) !== 0) process.exit(1);
   console.log('> tsc --noEmit');
   if (run('npx', ['tsc', '--noEmit']) !== 0) process.exit(1);
 }

@@ -14,12 +14,10 @@ import { INGEST_QUEUE, INGEST_ATTEMPTS } from '../src/oms/uploads/service';
 
 let t: TestApp;
 let ingest: RunningRole | undefined;
-let base: string;
 
 beforeAll(async () => {
   t = await buildTestApp({ MAX_PAGE_BYTES: String(64 * 1024), INGEST_BATCH_ROWS: '20', HTTP_REQUEST_TIMEOUT_SECONDS: '2' });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   await ingest?.stop();

@@ -120,7 +120,7 @@ describe('JobWorker on SQS', () => {
     }, { visibilityMs: 30_000, concurrency: 4 });
     await worker.start();
     for (const n of [1, 2, 3, 4]) await queue.send('work', { n });
-    await eventually(async () => expect(done.sort()).toEqual([1, 2, 3, 4]));
+    await eventually(async () => expect(done.sort((a, b) => a - b)).toEqual([1, 2, 3, 4]));
     expect(failures).toBe(1);
     await sleep(200); // the worker is now inside a 20 s long poll
     const stopping = Date.now();

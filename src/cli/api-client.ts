@@ -23,7 +23,7 @@ export function connectionFrom(flags: { url?: string; key?: string }, env: { OMS
   return { url, key };
 }
 
-export async function call<T = any>(connection: Connection, method: string, path: string, body?: unknown | FormData): Promise<T> {
+export async function call<T = any>(connection: Connection, method: string, path: string, body?: unknown): Promise<T> {
   const isForm = body instanceof FormData;
   let res: Response;
   try {

@@ -86,7 +86,7 @@ export async function runClientCommand(command: string, argv: string[]): Promise
       for (const name of ['status', 'hub', 'reference', 'cursor'] as const) if (values[name]) query.set(name, values[name] as string);
       const limit = integer('limit', values.limit as string | undefined);
       if (limit !== undefined) query.set('limit', String(limit));
-      const page = await call(connection, 'GET', `/orders${query.size > 0 ? `?${query}` : ''}`);
+      const page = await call(connection, 'GET', `/orders${query.size > 0 ? `?${query.toString()}` : ''}`);
       if (values.json) return printJson(page);
       write(table(['id', 'reference', 'status', 'hub', 'total', 'created_at'], page.data.map((o: any) => [o.id, o.reference ?? '', o.status, o.hub, o.total_amount, o.created_at])));
       if (page.next_cursor) write(`More: oms orders list --cursor ${page.next_cursor}\n`);
@@ -108,7 +108,7 @@ export async function runClientCommand(command: string, argv: string[]): Promise
     if (sub === 'get' && positionals.length === 1) {
       const query = new URLSearchParams({ hub: values.hub as string });
       if (values.skus) query.set('skus', values.skus as string);
-      const page = await call(connection, 'GET', `/inventory?${query}`);
+      const page = await call(connection, 'GET', `/inventory?${query.toString()}`);
       if (values.json) return printJson(page);
       show(page.data);
       if (page.next_cursor) write('More SKUs than shown: name them with --skus, or use --json and the API cursor.\n');

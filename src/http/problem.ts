@@ -98,7 +98,7 @@ export function errorHandler(bodyLimit: number) {
 
     if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
     // A 429 says when to come back, unless whoever refused has said so already.
-    if (problem.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(problem.retry_after_seconds ?? 1));
+    if (problem.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(typeof problem.retry_after_seconds === 'number' ? problem.retry_after_seconds : 1));
     return reply.status(problem.status).type('application/problem+json').send(problem);
   };
 }

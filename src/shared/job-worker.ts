@@ -59,7 +59,7 @@ export class JobWorker<T> {
   /** Runs until no job is visible and none is in hand (tests call this instead of sleeping). */
   async drain(): Promise<void> {
     for (;;) {
-      await Promise.allSettled([...this.receiving]);
+      await Promise.allSettled(this.receiving);
       const started = await this.fill(false);
       if (started === 0 && this.inFlight.size === 0 && this.receiving.size === 0) return;
       await Promise.race([...this.inFlight, ...this.receiving]);
@@ -71,7 +71,7 @@ export class JobWorker<T> {
     this.stopping.abort();
     this.wakeup.close();
     await this.loop;
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled(this.inFlight);
     await this.unsubscribe?.();
   }
 

@@ -155,16 +155,17 @@ class KafkaGroupConsumer implements Subscription {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
         const events = batch.messages.map(fromMessage);
         await handleWithRetries(this.db, this.group, this.handler, events, this.retry);
         const last = batch.messages[batch.messages.length - 1]!;
         const next = BigInt(last.offset) + 1n;
         // Committed only now: the handler's transaction is done, so a crash before this line re-delivers, never skips.
         await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
-        resolveOffset(last.offset);
-        await heartbeat();
+        payload.resolveOffset(last.offset);
+        await payload.heartbeat();
       },
     });
   }

@@ -250,7 +250,7 @@ export class SqsWorkQueue implements WorkQueue {
   }
 
   async close(): Promise<void> {
-    for (const url of [...this.pendingAcks.keys()]) await this.flushAcks(url);
+    for (const url of Array.from(this.pendingAcks.keys())) await this.flushAcks(url); // a copy: flushing deletes
     this.client.destroy();
   }
 

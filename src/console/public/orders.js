@@ -77,7 +77,7 @@ export function OrderDetail({ id }) {
   const [busy, setBusy] = useState(false);
   const load = () => Promise.all([api('GET', `/orders/${id}`), api('GET', `/orders/${id}/history`)])
     .then(([o, h]) => { setOrder(o); setHistory(h.data); }, setError);
-  useEffect(() => { load(); }, [id]);
+  useEffect(() => { void load(); }, [id]);
 
   const act = async (to) => {
     if (to === 'cancelled' && !confirm('Cancel this order? Its reserved stock goes back on sale.')) return;

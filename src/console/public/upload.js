@@ -72,7 +72,7 @@ export function Upload() {
     <div class=${`dropzone${dragging ? ' dragging' : ''}`}
       onDragOver=${(e) => { e.preventDefault(); setDragging(true); }}
       onDragLeave=${() => setDragging(false)}
-      onDrop=${(e) => { e.preventDefault(); setDragging(false); send(e.dataTransfer.files[0]); }}>
+      onDrop=${(e) => { e.preventDefault(); setDragging(false); void send(e.dataTransfer.files[0]); }}>
       <label for="csv-file">Drop a CSV file here, or choose one</label>
       <input id="csv-file" type="file" accept=".csv,text/csv" disabled=${sending} onChange=${(e) => send(e.target.files[0])} />
     </div>

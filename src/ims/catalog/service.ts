@@ -2,7 +2,7 @@
 import { pgErrorOf, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { decodeCursor, toPage } from '../../shared/cursor';
-import { AppError, conflict, FieldErrors, notFound, invalid } from '../../shared/errors';
+import { conflict, FieldErrors, notFound, invalid } from '../../shared/errors';
 import type { CatalogLookup } from './lookup';
 import {
   activeReservationsAtHub, deleteCatalogRow, deleteEmptyStockRows, getCatalogRow, insertCatalogRow,

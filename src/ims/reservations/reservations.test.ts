@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, seedCatalog, stockedTenant, type TestApp, type TestTenant } from '../../../test/helpers/app';
+import { buildTestApp, stockedTenant, type TestApp, type TestTenant } from '../../../test/helpers/app';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor, isUuid } from '../../shared/cursor';
 
 /** What an order's other fields (ids, customer, amounts, dates) weigh as JSON, about. */
 const ORDER_FIELDS_BYTES = 700;
-import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
+import { conflict, FieldErrors, notFound } from '../../shared/errors';
 import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents, toCents } from '../money';
 import { prepareOrder } from './new-order';

@@ -188,7 +188,7 @@ describe('reference layouts', () => {
     const { upload } = await run(null, csv);
     expect(upload).toMatchObject({ status: 'completed', rows_total: rows.length, rows_invalid: 0, orders_created: rows.length });
     for (const [code, tenant] of tenants) {
-      const expected = rows.filter((r) => r[0] === code).map((r) => r[1]).sort();
+      const expected = rows.filter((r) => r[0] === code).map((r) => r[1]!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       expect(await references(tenant)).toEqual(expected);
     }
     const first = (await tenants.get(rows[0]![0]!)!.as('GET', `/orders?reference=${rows[0]![1]}`)).body.data[0];

@@ -56,7 +56,7 @@ export async function startIngest(ctx: AppContext, options: IngestRoleOptions = 
   const resendAfterMs = options.resendAfterMs ?? 5 * 60_000;
   const resend = () => ctx.oms.uploads.resendLost(resendAfterMs).catch((error: unknown) => ctx.logger.warn({ err: error }, 'resending lost ingest jobs failed'));
   await resend();
-  const timer = setInterval(resend, resendAfterMs);
+  const timer = setInterval(() => void resend(), resendAfterMs);
   timer.unref();
   await worker.start();
   return {

@@ -60,12 +60,17 @@ it('a worker killed mid-file: the retried job finishes, every row counted once, 
     expect(midway.rows_total).toBeLessThan(95);
     // A new worker takes the job once the dead one's visibility has run out, and finishes the file.
     const role = await startIngest(ctx);
-    const done = await eventually(async () => {
-      await role.drain();
-      const upload = await ctx.oms.uploads.get({ tenantId }, uploadId);
-      expect(upload.status).toBe('completed');
-      return upload;
-    }).finally(() => role.stop());
+    let done;
+    try {
+      done = await eventually(async () => {
+        await role.drain();
+        const upload = await ctx.oms.uploads.get({ tenantId }, uploadId);
+        expect(upload.status).toBe('completed');
+        return upload;
+      });
+    } finally {
+      await role.stop();
+    }
     const orderRows = await ctx.db.query<{ reference: string; n: number }>(
       `SELECT reference, jsonb_array_length(items)::int AS n FROM oms.orders WHERE tenant_id = $1 ORDER BY reference`,
       [tenantId],
