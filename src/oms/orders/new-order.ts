@@ -6,7 +6,7 @@ import { newId } from '../../shared/ids';
 import type { CatalogRef } from '../../ims/catalog/resources';
 import { formatCents } from '../money';
 import { toOrder, type Order, type OrderItem } from './model';
-import type { CustomerRef, OrderToInsert } from './repository';
+import type { CustomerRef, OrderToInsert } from './create-repository';
 
 export interface OrderDraft {
   reference?: string;

@@ -7,7 +7,7 @@
 import type { Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
 import { EVENTS_CHANNEL } from '../../events/outbox';
-import { insertOrdersWithEvents, type InsertOutcome, type OrderToInsert } from './repository';
+import { insertOrdersWithEvents, type InsertOutcome, type OrderToInsert } from './create-repository';
 
 interface Pending {
   item: OrderToInsert;

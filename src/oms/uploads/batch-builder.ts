@@ -11,7 +11,7 @@ import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents } from '../money';
 import type { OrderItem } from '../orders/model';
 import { prepareOrder } from '../orders/new-order';
-import { findCustomers, findReferences, type OrderToInsert } from '../orders/repository';
+import { findCustomers, findReferences, type OrderToInsert } from '../orders/create-repository';
 import type { CsvRow, ParsedLine } from './row-parser';
 
 export interface InvalidRow {

@@ -14,7 +14,7 @@ import { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { EVENTS_CHANNEL } from '../../events/outbox';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store';
 import type { InventoryClient } from '../../ports/inventory-client';
-import { copyOrdersWithEvents, ensureCustomersByEmail, type OrderToInsert } from '../orders/repository';
+import { copyOrdersWithEvents, ensureCustomersByEmail, type OrderToInsert } from '../orders/create-repository';
 import type { OrderCustomer } from '../orders/model';
 import { BatchBuilder, type BatchOrders, type FileContext } from './batch-builder';
 import { decimalSeparatorOf, detectDelimiter, LayoutError, mapHeader, type ColumnMap } from './csv-layout';
