@@ -32,9 +32,9 @@ if (point === 'after-reserve') {
   };
 } else {
   const orders = ctx.oms.orders;
-  const moveMany = orders.moveMany.bind(orders);
-  orders.moveMany = async (...args) => {
-    const result = await moveMany(...args);
+  const move = orders.move.bind(orders);
+  orders.move = async (...args) => {
+    const result = await move(...args);
     die();
     return result;
   };

@@ -90,11 +90,11 @@ export class OrderFinalizer {
     const reserved = results.flatMap((r) => (r.outcome === 'insufficient' ? [] : [r.reservation.order_id]));
     const short = results.flatMap((r) => (r.outcome === 'insufficient' ? [r] : []));
     // Not durable: after a crash the event is delivered again and the move redone (IMS replays).
-    const moved = new Set((await this.orders.moveMany(tenantId, reserved, 'on_hold', 'new_order', null, { durable: false })).map((o) => o.id));
+    const moved = new Set((await this.orders.move(tenantId, reserved, 'on_hold', 'new_order', null, { durable: false })).map((o) => o.id));
     for (const id of reserved) if (!moved.has(id)) await this.settleUnmoved(tenantId, id);
     if (short.length === 0) return;
     if ((await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel') {
-      await this.orders.moveMany(tenantId, short.map((r) => r.order_id), 'on_hold', 'cancelled', 'insufficient_stock');
+      await this.orders.move(tenantId, short.map((r) => r.order_id), 'on_hold', 'cancelled', 'insufficient_stock');
     } else {
       const byId = new Map(held.map((o) => [o.id, o]));
       await this.orders.markWaiting(tenantId, short.map((r) => ({ id: r.order_id, shortages: shortagesOf(byId.get(r.order_id)!, r.shortages) })));
@@ -129,7 +129,7 @@ export class OrderFinalizer {
     } catch (error) {
       // A hub or SKU deleted since the order was taken: it can never be reserved.
       if (namesUnknownItem(error)) {
-        await this.orders.move(tenantId, { id: order.id, status: 'on_hold' }, 'cancelled', 'unknown_item');
+        await this.orders.move(tenantId, [order.id], 'on_hold', 'cancelled', 'unknown_item');
         return false;
       }
       throw error;
@@ -138,14 +138,14 @@ export class OrderFinalizer {
     if (result.outcome === 'insufficient') {
       const { backorder_policy } = firstAttempt ? await this.inventory.tenantSettings(tenantId) : { backorder_policy: 'hold' };
       if (backorder_policy === 'cancel') {
-        await this.orders.move(tenantId, { id: order.id, status: 'on_hold' }, 'cancelled', 'insufficient_stock');
+        await this.orders.move(tenantId, [order.id], 'on_hold', 'cancelled', 'insufficient_stock');
       } else {
         await this.orders.markWaiting(tenantId, [{ id: order.id, shortages: shortagesOf(order, result.shortages) }]);
       }
       return false;
     }
 
-    const moved = await this.orders.move(tenantId, { id: order.id, status: 'on_hold' }, 'new_order', null);
+    const [moved] = await this.orders.move(tenantId, [order.id], 'on_hold', 'new_order', null);
     if (moved) return true;
     await this.settleUnmoved(tenantId, order.id);
     return false;

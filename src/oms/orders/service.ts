@@ -173,21 +173,18 @@ export class OrderService {
     // From on_hold too: the finalizer may have reserved just before a crash left the order on_hold.
     if (to === 'cancelled') await this.inventory.release(tenantId, current.id);
     if (current.status === 'new_order' && to === 'shipped') await this.inventory.commit(tenantId, current.id);
-    const moved = await this.move(tenantId, current, to, reason);
+    const [moved] = await this.move(tenantId, [current.id], current.status, to, reason);
     if (!moved) return this.transition(tenantId, id, to, reason); // changed meanwhile: judge again
     return moved;
   }
 
-  /** Moves the order and writes order.updated, both in one transaction; undefined if it changed meanwhile. */
-  async move(tenantId: string, current: Pick<OrderRow, 'id' | 'status'>, to: OrderStatus, reason: string | null): Promise<Order | undefined> {
-    return (await this.moveMany(tenantId, [current.id], current.status, to, reason))[0];
-  }
-
   /**
-   * Moves every listed order still in `from`, with one order.updated each, in one transaction.
+   * The status change itself, unchecked (transition() is the user's, checked against the
+   * lifecycle): moves every listed order still in `from`, with one order.updated each, in one
+   * transaction, and answers the moved ones (one that changed meanwhile is not among them).
    * `durable: false` only for the finalizer, which redoes a lost move after a crash.
    */
-  async moveMany(
+  async move(
     tenantId: string,
     ids: readonly string[],
     from: OrderStatus,
