@@ -25,7 +25,7 @@ import { opsRoutes } from './ops-routes';
 import { consoleRoutes } from '../console/routes';
 import { errorHandler, languageOf, renderProblem } from './problem';
 import { Problem } from './schemas';
-import type { Api } from './types';
+import { actingTenant, type Api } from './types';
 import { validatorCompiler } from './validation';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -117,7 +117,7 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
     // Each tenant's requests take turns (admin calls without a tenant count as one more tenant).
     api.addHook('onRequest', async (request, reply) => {
       if (request.routeOptions.config.access === 'public') return;
-      request.releaseSlot = await concurrency.acquire(request.tenantId || 'admin', reply);
+      request.releaseSlot = await concurrency.acquire(actingTenant(request) ?? 'admin', reply);
     });
     const release = async (request: FastifyRequest) => request.releaseSlot?.();
     api.addHook('onResponse', release);

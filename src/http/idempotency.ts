@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/handle';
 import { AppError, invalid } from '../shared/errors';
+import { actingTenant } from './types';
 
 const RUNNING_TAKEOVER_SECONDS = 60;
 const KEEP_HOURS = 24;
@@ -46,7 +47,8 @@ export class IdempotencyStore {
     if (key.length < 1 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
       throw invalid([{ field: 'Idempotency-Key', code: 'field.pattern' }]);
     }
-    const principal = request.tenantId ? `tenant:${request.tenantId}` : 'admin';
+    const tenantId = actingTenant(request);
+    const principal = tenantId ? `tenant:${tenantId}` : 'admin';
     const fingerprint = createHash('sha256').update(`${request.method} ${request.url}\n${canonical(request.body ?? null)}`).digest('hex');
 
     const claimed = await this.db.query(

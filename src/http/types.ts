@@ -23,7 +23,10 @@ declare module 'fastify' {
     idempotent?: boolean;
   }
   interface FastifyRequest {
-    /** The tenant this request acts for; set by the auth hook on tenant routes. */
+    /**
+     * The tenant this request acts for; set by the auth hook on tenant routes. On a
+     * tenant-or-admin route the admin may act for none: read it there with actingTenant().
+     */
     tenantId: string;
     /** The API key presented (set once authenticated): the rate limit counts per key. */
     apiKey: string;
@@ -33,3 +36,6 @@ declare module 'fastify' {
     idempotency?: { principal: string; key: string };
   }
 }
+
+/** The tenant a request acts for, or undefined for the admin acting for none (tenant-or-admin routes). */
+export const actingTenant = (request: { tenantId: string }): string | undefined => request.tenantId || undefined;

@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
 import { Cursor, Limit, Nullable, Page, problemResponses, Timestamp, Uuid } from '../../http/schemas';
-import type { Api } from '../../http/types';
+import { actingTenant, type Api } from '../../http/types';
 import { AppError, FieldErrors, invalid } from '../../shared/errors';
 import type { Actor } from './service';
 import { UPLOAD_STATUSES } from './statuses';
@@ -38,7 +38,10 @@ const Upload = Type.Object({
 });
 const UploadParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 
-const actorOf = (request: { tenantId: string }): Actor => (request.tenantId ? { tenantId: request.tenantId } : {});
+const actorOf = (request: { tenantId: string }): Actor => {
+  const tenantId = actingTenant(request);
+  return tenantId ? { tenantId } : {};
+};
 const tags = ['uploads'];
 const config = { access: 'tenant-or-admin' as const };
 
