@@ -1,14 +1,12 @@
 /**
- * The delivery log: one delivery per (endpoint, event), created idempotently from the event
- * log, claimed with a lease for sending, and every attempt recorded with the delivery's new
- * state in one transaction. The lease makes a crash between sending and recording cost at most
+ * SQL of webhook deliveries (the API's view of them: delivery-log.ts). One delivery per
+ * (endpoint, event), created idempotently from the event log, claimed with a lease for
+ * sending, and every attempt recorded with the delivery's new state in one transaction. The lease makes a crash between sending and recording cost at most
  * one repeat of the same request (same webhook-id) once the lease runs out.
  */
 import type { Db, Queryable } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
 import type { LoggedEvent } from '../../events/envelope';
-import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
-import { conflict, notFound } from '../../shared/errors';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -186,51 +184,34 @@ export async function recordAttempts(db: Db, batch: readonly { claimed: ClaimedD
   });
 }
 
-export class DeliveryLog {
-  constructor(private readonly db: Db) {}
+/** An endpoint's deliveries, newest first, optionally in one status. */
+export function listDeliveries(scope: TenantScope, endpointId: string, query: { status?: DeliveryStatus; before?: string; limit: number }): Promise<Delivery[]> {
+  return scope.query<Delivery>(
+    `SELECT ${COLUMNS} FROM oms.webhook_deliveries
+     WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR id < $4::uuid)
+     ORDER BY id DESC LIMIT $5`,
+    [endpointId, query.status ?? null, query.before ?? null, query.limit],
+  );
+}
 
-  async list(tenantId: string, endpointId: string, query: { status?: DeliveryStatus; limit: number; cursor?: string }) {
-    await this.endpoint(tenantId, endpointId);
-    const rows = await new TenantScope(this.db, tenantId).query<Delivery>(
-      `SELECT ${COLUMNS} FROM oms.webhook_deliveries
-       WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR id < $4::uuid)
-       ORDER BY id DESC LIMIT $5`,
-      [endpointId, query.status ?? null, decodeCursor(query.cursor) ?? null, query.limit + 1],
-    );
-    return toPage(rows, query.limit, (r) => r.id);
-  }
+export async function getDelivery(scope: TenantScope, endpointId: string, id: string): Promise<Delivery | undefined> {
+  return (await scope.query<Delivery>(`SELECT ${COLUMNS} FROM oms.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3`, [endpointId, id]))[0];
+}
 
-  /** One delivery with every attempt. */
-  async get(tenantId: string, endpointId: string, id: string): Promise<Delivery & { attempt_log: Attempt[] }> {
-    await this.endpoint(tenantId, endpointId);
-    const scope = new TenantScope(this.db, tenantId);
-    const rows = isUuid(id) ? await scope.query<Delivery>(`SELECT ${COLUMNS} FROM oms.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3`, [endpointId, id]) : [];
-    if (!rows[0]) throw notFound('Delivery', id);
-    const attempts = await scope.query<Attempt>(
-      'SELECT n, attempted_at, status_code, latency_ms, error, response_body FROM oms.webhook_attempts WHERE tenant_id = $1 AND delivery_id = $2 ORDER BY n',
-      [id],
-    );
-    return { ...rows[0], attempt_log: attempts };
-  }
+/** A delivery's attempts, first first. */
+export function listAttempts(scope: TenantScope, deliveryId: string): Promise<Attempt[]> {
+  return scope.query<Attempt>(
+    'SELECT n, attempted_at, status_code, latency_ms, error, response_body FROM oms.webhook_attempts WHERE tenant_id = $1 AND delivery_id = $2 ORDER BY n',
+    [deliveryId],
+  );
+}
 
-  /** Sends a failed delivery once more, now (a pending one is already on its way: 409). */
-  async retry(tenantId: string, endpointId: string, id: string): Promise<Delivery> {
-    await this.endpoint(tenantId, endpointId);
-    const scope = new TenantScope(this.db, tenantId);
-    const rows = isUuid(id)
-      ? await scope.query<Delivery>(
-        `UPDATE oms.webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
-         WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3 AND status <> 'pending' RETURNING ${COLUMNS}`,
-        [endpointId, id],
-      )
-      : [];
-    if (rows[0]) return rows[0];
-    const exists = isUuid(id) && (await scope.query('SELECT 1 FROM oms.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3', [endpointId, id])).length > 0;
-    throw exists ? conflict('webhook.delivery_pending', { id }) : notFound('Delivery', id);
-  }
-
-  private async endpoint(tenantId: string, endpointId: string): Promise<void> {
-    const rows = isUuid(endpointId) ? await new TenantScope(this.db, tenantId).query('SELECT 1 FROM oms.webhook_endpoints WHERE tenant_id = $1 AND id = $2', [endpointId]) : [];
-    if (rows.length === 0) throw notFound('Webhook', endpointId);
-  }
+/** Makes a delivery that is not pending due now; undefined when there is none such (absent, or pending). */
+export async function redeliver(scope: TenantScope, endpointId: string, id: string): Promise<Delivery | undefined> {
+  const rows = await scope.query<Delivery>(
+    `UPDATE oms.webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+     WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3 AND status <> 'pending' RETURNING ${COLUMNS}`,
+    [endpointId, id],
+  );
+  return rows[0];
 }
