@@ -35,12 +35,25 @@ export async function runCliBench(): Promise<void> {
     const { key } = await call(service.url, 'POST', `/tenants/${tenant.id}/api-keys`, ADMIN);
     await call(service.url, 'POST', '/hubs', key, { code: 'H1', name: 'Hub' });
     await call(service.url, 'POST', '/skus', key, { code: 'S1', name: 'SKU' });
-    await call(service.url, 'POST', '/orders', key, { reference: 'CLI-1', customer: { name: 'A', email: 'a@example.com' }, hub: 'H1', items: [{ sku: 'S1', quantity: 1 }] });
+    await call(service.url, 'POST', '/orders', key, {
+      reference: 'CLI-1',
+      customer: { name: 'A', email: 'a@example.com' },
+      hub: 'H1',
+      items: [{ sku: 'S1', quantity: 1 }],
+    });
     const env = { ...process.env, OMS_URL: service.url, OMS_API_KEY: key };
 
     const client = median(await timeCommand(['bin/oms.mjs', 'orders', 'get', 'CLI-1'], env));
     const help = median(await timeCommand(['bin/oms.mjs', 'help'], env));
-    const bare = median(await timeCommand(['-e', `fetch(process.env.OMS_URL + '/orders?reference=CLI-1', { headers: { authorization: 'Bearer ' + process.env.OMS_API_KEY } }).then((r) => r.text()).then(console.log)`], env));
+    const bare = median(
+      await timeCommand(
+        [
+          '-e',
+          `fetch(process.env.OMS_URL + '/orders?reference=CLI-1', { headers: { authorization: 'Bearer ' + process.env.OMS_API_KEY } }).then((r) => r.text()).then(console.log)`,
+        ],
+        env,
+      ),
+    );
 
     console.log(`\nCLI start to exit, median of ${RUNS} runs`);
     console.log(`  oms orders get REF   ${client.toFixed(0)} ms   (target < 500 ms)`);

@@ -63,7 +63,9 @@ export async function runParsersBench(): Promise<void> {
     if (outcomes['csv-parse']!.records !== outcomes.papaparse!.records || outcomes['csv-parse']!.digest !== outcomes.papaparse!.digest) {
       throw new Error(`the parsers disagree: ${JSON.stringify(outcomes)}`);
     }
-    console.log(`\nCSV parsers, ${ROWS.toLocaleString('en')} rows (${mb.toFixed(0)} MB) streamed from disk, median of 3 interleaved rounds; both read identical records`);
+    console.log(
+      `\nCSV parsers, ${ROWS.toLocaleString('en')} rows (${mb.toFixed(0)} MB) streamed from disk, median of 3 interleaved rounds; both read identical records`,
+    );
     const report: Record<string, unknown> = { bench: 'parsers', rows: ROWS };
     for (const name of Object.keys(parsers)) {
       const s = median(seconds[name]!);
@@ -71,7 +73,13 @@ export async function runParsersBench(): Promise<void> {
       report[name] = { seconds: s, rows_per_s: Math.round(ROWS / s) };
     }
     const ratio = median(seconds.papaparse!) / median(seconds['csv-parse']!);
-    record({ bench: 'parsers', figure: 'csv-parse rows parsed', value: ROWS / median(seconds['csv-parse']!), unit: 'rows/s', baseline: { label: 'papaparse', value: ROWS / median(seconds.papaparse!) } });
+    record({
+      bench: 'parsers',
+      figure: 'csv-parse rows parsed',
+      value: ROWS / median(seconds['csv-parse']!),
+      unit: 'rows/s',
+      baseline: { label: 'papaparse', value: ROWS / median(seconds.papaparse!) },
+    });
     console.log(`csv-parse is ${ratio.toFixed(2)}× papaparse's speed`);
     console.log(JSON.stringify({ ...report, csv_parse_vs_papaparse: Number(ratio.toFixed(2)) }));
   } finally {

@@ -44,7 +44,9 @@ async function measure(env: Record<string, string>) {
     const [a, b] = [await tenant(service.url, 'hog'), await tenant(service.url, 'calm')];
     for (const key of [a, b]) await call(service.url, 'POST', '/hubs', key, { code: 'H1', name: 'Hub' });
     const alone = await sampleLatency(service.url, b, quiet);
-    const hog = fork(path.resolve('bench/lib/hog.mjs'), { env: { ...process.env, HOG_URL: `${service.url}/stats`, HOG_KEY: a, HOG_CONCURRENCY: String(HOG_CONCURRENCY) } });
+    const hog = fork(path.resolve('bench/lib/hog.mjs'), {
+      env: { ...process.env, HOG_URL: `${service.url}/stats`, HOG_KEY: a, HOG_CONCURRENCY: String(HOG_CONCURRENCY) },
+    });
     await once(hog, 'message');
     const busy = await sampleLatency(service.url, b, quiet);
     const done = once(hog, 'message');
@@ -63,11 +65,37 @@ export async function runFairnessBench(): Promise<void> {
   // The same run without the per-tenant turn-taking: what it buys.
   const unfair = await measure({ TENANT_MAX_CONCURRENT_REQUESTS: '10000' });
   const p = (xs: number[], q: number) => percentile(xs, q).toFixed(1);
-  console.log(`\nTenant B's GET /inventory/summary, ${SAMPLES} samples 50 ms apart; tenant A keeps ${HOG_CONCURRENCY} GET /stats in flight from another process`);
+  console.log(
+    `\nTenant B's GET /inventory/summary, ${SAMPLES} samples 50 ms apart; tenant A keeps ${HOG_CONCURRENCY} GET /stats in flight from another process`,
+  );
   console.log(`  B alone:                                 p50 ${p(fair.alone, 50)} ms  p99 ${p(fair.alone, 99)} ms`);
-  console.log(`  B while A floods (defaults, 8 per tenant): p50 ${p(fair.busy, 50)} ms  p99 ${p(fair.busy, 99)} ms   A: ${fair.answers.served} served, ${fair.answers.refused} refused`);
+  console.log(
+    `  B while A floods (defaults, 8 per tenant): p50 ${p(fair.busy, 50)} ms  p99 ${p(fair.busy, 99)} ms   A: ${fair.answers.served} served, ${fair.answers.refused} refused`,
+  );
   console.log(`  B while A floods (no per-tenant limit):    p50 ${p(unfair.busy, 50)} ms  p99 ${p(unfair.busy, 99)} ms   A: ${unfair.answers.served} served`);
-  record({ bench: 'fairness', figure: "B's summary p99 while A floods", value: percentile(fair.busy, 99), unit: 'ms', baseline: { label: 'B alone, p99', value: percentile(fair.alone, 99) } });
-  record({ bench: 'fairness', figure: "B's p99 while A floods, limit vs none", value: percentile(fair.busy, 99), unit: 'ms', baseline: { label: 'no per-tenant limit', value: percentile(unfair.busy, 99) } });
-  console.log(JSON.stringify({ bench: 'fairness', alone_p99_ms: percentile(fair.alone, 99), busy_p50_ms: percentile(fair.busy, 50), busy_p99_ms: percentile(fair.busy, 99), unlimited_busy_p50_ms: percentile(unfair.busy, 50), unlimited_busy_p99_ms: percentile(unfair.busy, 99), hog: fair.answers }));
+  record({
+    bench: 'fairness',
+    figure: "B's summary p99 while A floods",
+    value: percentile(fair.busy, 99),
+    unit: 'ms',
+    baseline: { label: 'B alone, p99', value: percentile(fair.alone, 99) },
+  });
+  record({
+    bench: 'fairness',
+    figure: "B's p99 while A floods, limit vs none",
+    value: percentile(fair.busy, 99),
+    unit: 'ms',
+    baseline: { label: 'no per-tenant limit', value: percentile(unfair.busy, 99) },
+  });
+  console.log(
+    JSON.stringify({
+      bench: 'fairness',
+      alone_p99_ms: percentile(fair.alone, 99),
+      busy_p50_ms: percentile(fair.busy, 50),
+      busy_p99_ms: percentile(fair.busy, 99),
+      unlimited_busy_p50_ms: percentile(unfair.busy, 50),
+      unlimited_busy_p99_ms: percentile(unfair.busy, 99),
+      hog: fair.answers,
+    }),
+  );
 }

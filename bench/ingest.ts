@@ -60,7 +60,7 @@ export async function generate(file: string, rows: number, shape: FileShape = {}
       if (bad) invalid++;
       const qty = 1 + random(3);
       const price = `${1 + random(90)}.${String(random(100)).padStart(2, '0')}`;
-      const total = (Math.round(Number(price) * 100) * qty / 100).toFixed(2);
+      const total = ((Math.round(Number(price) * 100) * qty) / 100).toFixed(2);
       buffer += `B${order},${customer},Product,${bad ? 'NOPE' : shape.hotSku ? 'S0' : `S${random(SKUS)}`},${hub},${qty},${price},${total},2026-01-${String(1 + (order % 28)).padStart(2, '0')},"${order} Nile St, Cairo"\n`;
     }
     if (buffer.length > 1 << 20) {
@@ -77,9 +77,13 @@ export async function seed(service: Service): Promise<string> {
   const tenant = await call(service.url, 'POST', '/tenants', ADMIN, { code: 'bench', name: 'Bench' });
   const { key } = await call(service.url, 'POST', `/tenants/${tenant.id}/api-keys`, ADMIN);
   for (let h = 0; h < HUBS; h++) await call(service.url, 'POST', '/hubs', key, { code: `H${h}`, name: `Hub ${h}` });
-  await forEachConcurrently(Array.from({ length: SKUS }, (_, s) => s), 8, async (s) => {
-    await call(service.url, 'POST', '/skus', key, { code: `S${s}`, name: `SKU ${s}` });
-  });
+  await forEachConcurrently(
+    Array.from({ length: SKUS }, (_, s) => s),
+    8,
+    async (s) => {
+      await call(service.url, 'POST', '/skus', key, { code: `S${s}`, name: `SKU ${s}` });
+    },
+  );
   return key;
 }
 
@@ -124,17 +128,32 @@ async function rawCopy(url: string, file: string): Promise<number> {
 async function writeFloor(url: string, dir: string): Promise<number> {
   const orders = path.join(dir, 'floor-orders.tsv');
   const events = path.join(dir, 'floor-events.tsv');
-  await run('psql', [url, '-q',
-    '-c', 'DROP TABLE IF EXISTS bench_floor_orders, bench_floor_events',
-    '-c', 'CREATE TABLE bench_floor_orders (LIKE oms.orders INCLUDING ALL)',
-    '-c', 'ALTER TABLE bench_floor_orders ADD FOREIGN KEY (tenant_id, customer_id) REFERENCES oms.customers (tenant_id, id)',
-    '-c', 'CREATE TABLE bench_floor_events (LIKE oms.events INCLUDING ALL)',
-    '-c', `\\copy oms.orders TO '${orders}'`,
-    '-c', `\\copy (SELECT id, type, tenant_id, key, data FROM oms.events WHERE type = 'order.created') TO '${events}'`]);
+  await run('psql', [
+    url,
+    '-q',
+    '-c',
+    'DROP TABLE IF EXISTS bench_floor_orders, bench_floor_events',
+    '-c',
+    'CREATE TABLE bench_floor_orders (LIKE oms.orders INCLUDING ALL)',
+    '-c',
+    'ALTER TABLE bench_floor_orders ADD FOREIGN KEY (tenant_id, customer_id) REFERENCES oms.customers (tenant_id, id)',
+    '-c',
+    'CREATE TABLE bench_floor_events (LIKE oms.events INCLUDING ALL)',
+    '-c',
+    `\\copy oms.orders TO '${orders}'`,
+    '-c',
+    `\\copy (SELECT id, type, tenant_id, key, data FROM oms.events WHERE type = 'order.created') TO '${events}'`,
+  ]);
   const started = performance.now();
-  await run('psql', [url, '-q', '-1',
-    '-c', `\\copy bench_floor_orders FROM '${orders}'`,
-    '-c', `\\copy bench_floor_events (id, type, tenant_id, key, data) FROM '${events}'`]);
+  await run('psql', [
+    url,
+    '-q',
+    '-1',
+    '-c',
+    `\\copy bench_floor_orders FROM '${orders}'`,
+    '-c',
+    `\\copy bench_floor_events (id, type, tenant_id, key, data) FROM '${events}'`,
+  ]);
   return (performance.now() - started) / 1000;
 }
 
@@ -167,7 +186,10 @@ export async function runIngestBench(): Promise<void> {
   try {
     const invalid = ENGINES.includes('postgres') || ENGINES.includes('pglite') ? await generate(file, ROWS) : 0;
     report.invalid_rows = invalid;
-    if (invalid > 0) console.log(`\nCSV ingest of ${ROWS.toLocaleString('en')} rows (${invalid.toLocaleString('en')} invalid), upload → completed, service in its own process (api + ingest)`);
+    if (invalid > 0)
+      console.log(
+        `\nCSV ingest of ${ROWS.toLocaleString('en')} rows (${invalid.toLocaleString('en')} invalid), upload → completed, service in its own process (api + ingest)`,
+      );
     if (ENGINES.includes('postgres')) {
       const bench = await createBenchDatabase('ingest', 4);
       try {
@@ -180,15 +202,42 @@ export async function runIngestBench(): Promise<void> {
           const rowsPerS = Math.round(ROWS / r.seconds);
           const copyPerS = Math.round(ROWS / copySeconds);
           const floorPerS = Math.round(ROWS / floorSeconds);
-          console.log(`postgres  service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s (upload request ${Math.round(r.uploadedMs)} ms); peak RSS ${r.peakRssMb} MB (${r.uploadPeakRssMb} MB by the end of the upload request); orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`);
-          console.log(`          raw COPY of the file into one plain table ${copySeconds.toFixed(1)} s = ${copyPerS} rows/s → service÷COPY ${(rowsPerS / copyPerS).toFixed(2)}`);
-          console.log(`          write floor (COPY of the stored orders + events into tables with our indexes and FK) ${floorSeconds.toFixed(1)} s = ${floorPerS} rows/s → service÷floor ${(rowsPerS / floorPerS).toFixed(2)}, floor÷COPY ${(floorPerS / copyPerS).toFixed(2)}`);
-          record({ bench: 'ingest', figure: `CSV ingest, PostgreSQL, ${ROWS.toLocaleString('en')} rows`, value: rowsPerS, unit: 'rows/s', baseline: { label: 'raw COPY', value: copyPerS } });
-          record({ bench: 'ingest', figure: 'CSV ingest, PostgreSQL, against the write floor', value: rowsPerS, unit: 'rows/s', baseline: { label: 'COPY into our tables', value: floorPerS } });
+          console.log(
+            `postgres  service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s (upload request ${Math.round(r.uploadedMs)} ms); peak RSS ${r.peakRssMb} MB (${r.uploadPeakRssMb} MB by the end of the upload request); orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`,
+          );
+          console.log(
+            `          raw COPY of the file into one plain table ${copySeconds.toFixed(1)} s = ${copyPerS} rows/s → service÷COPY ${(rowsPerS / copyPerS).toFixed(2)}`,
+          );
+          console.log(
+            `          write floor (COPY of the stored orders + events into tables with our indexes and FK) ${floorSeconds.toFixed(1)} s = ${floorPerS} rows/s → service÷floor ${(rowsPerS / floorPerS).toFixed(2)}, floor÷COPY ${(floorPerS / copyPerS).toFixed(2)}`,
+          );
+          record({
+            bench: 'ingest',
+            figure: `CSV ingest, PostgreSQL, ${ROWS.toLocaleString('en')} rows`,
+            value: rowsPerS,
+            unit: 'rows/s',
+            baseline: { label: 'raw COPY', value: copyPerS },
+          });
+          record({
+            bench: 'ingest',
+            figure: 'CSV ingest, PostgreSQL, against the write floor',
+            value: rowsPerS,
+            unit: 'rows/s',
+            baseline: { label: 'COPY into our tables', value: floorPerS },
+          });
           record({ bench: 'ingest', figure: 'CSV ingest, PostgreSQL, peak RSS', value: r.peakRssMb, unit: 'MB' });
           report.postgres = {
-            seconds: r.seconds, rows_per_s: rowsPerS, copy_seconds: copySeconds, copy_rows_per_s: copyPerS, ratio: Number((rowsPerS / copyPerS).toFixed(2)),
-            floor_seconds: floorSeconds, floor_rows_per_s: floorPerS, ratio_to_floor: Number((rowsPerS / floorPerS).toFixed(2)), peak_rss_mb: r.peakRssMb, upload_peak_rss_mb: r.uploadPeakRssMb, upload: r.upload,
+            seconds: r.seconds,
+            rows_per_s: rowsPerS,
+            copy_seconds: copySeconds,
+            copy_rows_per_s: copyPerS,
+            ratio: Number((rowsPerS / copyPerS).toFixed(2)),
+            floor_seconds: floorSeconds,
+            floor_rows_per_s: floorPerS,
+            ratio_to_floor: Number((rowsPerS / floorPerS).toFixed(2)),
+            peak_rss_mb: r.peakRssMb,
+            upload_peak_rss_mb: r.uploadPeakRssMb,
+            upload: r.upload,
           };
         } finally {
           await service.stop();
@@ -210,10 +259,28 @@ export async function runIngestBench(): Promise<void> {
       const floorSeconds = await pgliteWriteFloor(path.join(dataDir, 'pglite'));
       const rowsPerS = Math.round(ROWS / r.seconds);
       const floorPerS = Math.round(ROWS / floorSeconds);
-      console.log(`pglite    service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s; peak RSS ${r.peakRssMb} MB (includes PGlite's WASM heap); orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`);
-      console.log(`          write floor (COPY of the stored orders + events into tables with our indexes and FK) ${floorSeconds.toFixed(1)} s = ${floorPerS} rows/s → service÷floor ${(rowsPerS / floorPerS).toFixed(2)}`);
-      record({ bench: 'ingest', figure: `CSV ingest, PGlite, ${ROWS.toLocaleString('en')} rows`, value: rowsPerS, unit: 'rows/s', baseline: { label: 'COPY into our tables', value: floorPerS } });
-      report.pglite = { seconds: r.seconds, rows_per_s: rowsPerS, floor_seconds: floorSeconds, floor_rows_per_s: floorPerS, ratio_to_floor: Number((rowsPerS / floorPerS).toFixed(2)), peak_rss_mb: r.peakRssMb, upload: r.upload };
+      console.log(
+        `pglite    service ${r.seconds.toFixed(1)} s = ${rowsPerS} rows/s; peak RSS ${r.peakRssMb} MB (includes PGlite's WASM heap); orders ${r.upload.orders_created}, valid ${r.upload.rows_valid}, invalid ${r.upload.rows_invalid}`,
+      );
+      console.log(
+        `          write floor (COPY of the stored orders + events into tables with our indexes and FK) ${floorSeconds.toFixed(1)} s = ${floorPerS} rows/s → service÷floor ${(rowsPerS / floorPerS).toFixed(2)}`,
+      );
+      record({
+        bench: 'ingest',
+        figure: `CSV ingest, PGlite, ${ROWS.toLocaleString('en')} rows`,
+        value: rowsPerS,
+        unit: 'rows/s',
+        baseline: { label: 'COPY into our tables', value: floorPerS },
+      });
+      report.pglite = {
+        seconds: r.seconds,
+        rows_per_s: rowsPerS,
+        floor_seconds: floorSeconds,
+        floor_rows_per_s: floorPerS,
+        ratio_to_floor: Number((rowsPerS / floorPerS).toFixed(2)),
+        peak_rss_mb: r.peakRssMb,
+        upload: r.upload,
+      };
     }
     if (ENGINES.includes('engines')) report.engines = await enginesBench(dir);
     console.log(JSON.stringify(report));
@@ -235,7 +302,12 @@ CSV ingest of ${ENGINE_ROWS.toLocaleString('en')} rows on PostgreSQL, by object 
     const s3 = variant.startsWith('S3') ? await startS3('bench-uploads') : undefined;
     const sqs = variant.includes('SQS') ? await startSqs() : undefined;
     try {
-      const env: Record<string, string> = { DATABASE_URL: bench.url, DATA_DIR: path.join(dir, `engines-${results.length}`), AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey };
+      const env: Record<string, string> = {
+        DATABASE_URL: bench.url,
+        DATA_DIR: path.join(dir, `engines-${results.length}`),
+        AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+      };
       if (s3) Object.assign(env, { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true' });
       if (sqs) Object.assign(env, { SQS_QUEUE_URL: await sqs.createQueue('bench-ingest'), SQS_ENDPOINT: sqs.endpoint });
       const service = await startService({ ...env, ...INGEST_ROLES });
@@ -245,8 +317,17 @@ CSV ingest of ${ENGINE_ROWS.toLocaleString('en')} rows on PostgreSQL, by object 
         const rowsPerS = Math.round(ENGINE_ROWS / r.seconds);
         results.push({ variant, rows_per_s: rowsPerS });
         const base = results[0]!.rows_per_s;
-        console.log(`${variant.padEnd(32)} ${r.seconds.toFixed(1).padStart(6)} s = ${String(rowsPerS).padStart(6)} rows/s   ÷ local+table ${(rowsPerS / base).toFixed(2)}`);
-        if (results.length > 1) record({ bench: 'ingest', figure: `CSV ingest, ${variant}`, value: rowsPerS, unit: 'rows/s', baseline: { label: 'local dir + table queue', value: base } });
+        console.log(
+          `${variant.padEnd(32)} ${r.seconds.toFixed(1).padStart(6)} s = ${String(rowsPerS).padStart(6)} rows/s   ÷ local+table ${(rowsPerS / base).toFixed(2)}`,
+        );
+        if (results.length > 1)
+          record({
+            bench: 'ingest',
+            figure: `CSV ingest, ${variant}`,
+            value: rowsPerS,
+            unit: 'rows/s',
+            baseline: { label: 'local dir + table queue', value: base },
+          });
       } finally {
         await service.stop();
       }

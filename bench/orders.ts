@@ -47,7 +47,11 @@ interface Shop {
 function contextFor(db: AppContext['db'], env: RawEnv = {}): AppContext {
   // One key sends thousands of requests a second here: the per-key rate limit (a policy, see the
   // README's Limits) is off, so that the bench measures the service rather than the policy.
-  return createContext({ config: loadConfig({ OMS_ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '0', ...env }), logger: pino({ level: 'silent' }), db });
+  return createContext({
+    config: loadConfig({ OMS_ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '0', ...env }),
+    logger: pino({ level: 'silent' }),
+    db,
+  });
 }
 
 async function openShop(ctx: AppContext, code: string): Promise<Shop> {
@@ -55,7 +59,11 @@ async function openShop(ctx: AppContext, code: string): Promise<Shop> {
   for (let h = 0; h < HUBS; h++) await ctx.ims.catalog.create(tenant.id, 'hub', { code: `H${h}`, name: `Hub ${h}` });
   for (let s = 0; s < SKUS; s++) await ctx.ims.catalog.create(tenant.id, 'sku', { code: `S${s}`, name: `SKU ${s}` });
   for (let h = 0; h < HUBS; h++) {
-    await ctx.ims.stock.put(tenant.id, Array.from({ length: SKUS }, (_, s) => ({ hub: `H${h}`, sku: `S${s}`, on_hand: 1_000_000_000 })), true);
+    await ctx.ims.stock.put(
+      tenant.id,
+      Array.from({ length: SKUS }, (_, s) => ({ hub: `H${h}`, sku: `S${s}`, on_hand: 1_000_000_000 })),
+      true,
+    );
   }
   const key = (await ctx.ims.tenants.createApiKey(tenant.id)).key;
   return { tenantId: tenant.id, key };
@@ -65,9 +73,13 @@ type Scenario = 'uniform' | 'hot';
 
 async function placeOrders(ctx: AppContext, shop: Shop, scenario: Scenario, n: number, random: (n: number) => number): Promise<void> {
   await forEachConcurrently(Array.from({ length: n }), 32, async () => {
-    const items = scenario === 'hot'
-      ? [{ sku: 'S0', quantity: 1 }]
-      : [{ sku: `S${random(SKUS / 2)}`, quantity: 1 + random(2) }, { sku: `S${SKUS / 2 + random(SKUS / 2)}`, quantity: 1 }];
+    const items =
+      scenario === 'hot'
+        ? [{ sku: 'S0', quantity: 1 }]
+        : [
+            { sku: `S${random(SKUS / 2)}`, quantity: 1 + random(2) },
+            { sku: `S${SKUS / 2 + random(SKUS / 2)}`, quantity: 1 },
+          ];
     await ctx.oms.orders.create(shop.tenantId, { customer: { name: 'B', email: 'b@bench.io' }, hub: scenario === 'hot' ? 'H0' : `H${random(HUBS)}`, items });
   });
 }
@@ -180,14 +192,32 @@ async function withServer<T>(
   }
 }
 
-const orderBody = JSON.stringify({ customer: { name: 'Load', email: 'load@bench.io' }, hub: 'H1', items: [{ sku: 'S1', quantity: 1, unit_price: '9.99' }, { sku: 'S2', quantity: 2, unit_price: '1.50' }] });
+const orderBody = JSON.stringify({
+  customer: { name: 'Load', email: 'load@bench.io' },
+  hub: 'H1',
+  items: [
+    { sku: 'S1', quantity: 1, unit_price: '9.99' },
+    { sku: 'S2', quantity: 2, unit_price: '1.50' },
+  ],
+});
 
 /** autocannon in a second process, so the load does not share the server's event loop. */
 async function cannon(url: string, key: string, options: { connections: number; duration: number }) {
   const args = [
-    'node_modules/autocannon/autocannon.js', '-j', '-m', 'POST',
-    '-c', String(options.connections), '-d', String(options.duration),
-    '-H', `authorization=Bearer ${key}`, '-H', 'content-type=application/json', '-b', orderBody,
+    'node_modules/autocannon/autocannon.js',
+    '-j',
+    '-m',
+    'POST',
+    '-c',
+    String(options.connections),
+    '-d',
+    String(options.duration),
+    '-H',
+    `authorization=Bearer ${key}`,
+    '-H',
+    'content-type=application/json',
+    '-b',
+    orderBody,
     `${url}/orders`,
   ];
   const { stdout } = await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
@@ -234,10 +264,16 @@ async function steadyLoad(url: string, key: string): Promise<void> {
     const due = started + i * 10;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    sent.push(pool.request({
-      method: 'POST', path: '/orders', body: orderBody,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    }).then((res) => res.body.dump()));
+    sent.push(
+      pool
+        .request({
+          method: 'POST',
+          path: '/orders',
+          body: orderBody,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        })
+        .then((res) => res.body.dump()),
+    );
   }
   await Promise.all(sent);
   await pool.close();
@@ -281,10 +317,22 @@ export async function runOrdersBench(): Promise<void> {
   const report: Record<string, unknown> = { bench: 'orders' };
   if (PARTS.includes('finalize')) {
     const rows = await finalizeBench();
-    console.log(`\norders finalized/s (created → new_order) on PostgreSQL, ${ORDERS} orders, median of ${ROUNDS}; baseline: one order per transaction, 32 connections`);
+    console.log(
+      `\norders finalized/s (created → new_order) on PostgreSQL, ${ORDERS} orders, median of ${ROUNDS}; baseline: one order per transaction, 32 connections`,
+    );
     console.log('scenario   finalizer/s   baseline/s   finalizer÷baseline');
-    for (const r of rows) record({ bench: 'orders', figure: `finalized, ${String(r.scenario)}`, value: Number(r.service_per_s), unit: '/s', baseline: { label: 'one order per transaction', value: Number(r.baseline_per_s) } });
-    for (const r of rows) console.log(`${String(r.scenario).padEnd(10)} ${String(r.service_per_s).padStart(11)}   ${String(r.baseline_per_s).padStart(10)}   ${String(r.ratio).padStart(18)}`);
+    for (const r of rows)
+      record({
+        bench: 'orders',
+        figure: `finalized, ${String(r.scenario)}`,
+        value: Number(r.service_per_s),
+        unit: '/s',
+        baseline: { label: 'one order per transaction', value: Number(r.baseline_per_s) },
+      });
+    for (const r of rows)
+      console.log(
+        `${String(r.scenario).padEnd(10)} ${String(r.service_per_s).padStart(11)}   ${String(r.baseline_per_s).padStart(10)}   ${String(r.ratio).padStart(18)}`,
+      );
     report.finalize = rows;
   }
   if (PARTS.includes('http')) {
@@ -298,13 +346,21 @@ export async function runOrdersBench(): Promise<void> {
     console.log('\nPOST /orders, 50 connections, 10 s, PostgreSQL (autocannon in a second process)');
     for (const variant of variants) {
       const http = await httpBench(variant);
-      console.log(`${labels[variant].padEnd(52)} ${String(http.requests_per_s).padStart(6)} req/s   p50 ${http.p50_ms} ms   p99 ${http.p99_ms} ms   non-2xx ${http.non_2xx}   errors ${http.errors}`);
+      console.log(
+        `${labels[variant].padEnd(52)} ${String(http.requests_per_s).padStart(6)} req/s   p50 ${http.p50_ms} ms   p99 ${http.p99_ms} ms   non-2xx ${http.non_2xx}   errors ${http.errors}`,
+      );
       (report.http as unknown[]).push(http);
     }
     const http = report.http as { variant: HttpVariant; requests_per_s: number }[];
     const floor = http.find((h) => h.variant === 'floor');
     for (const h of http.filter((h) => h.variant !== 'floor')) {
-      record({ bench: 'orders', figure: `POST /orders, ${labels[h.variant]}`, value: h.requests_per_s, unit: 'req/s', ...(floor ? { baseline: { label: 'bare route + INSERT', value: floor.requests_per_s } } : {}) });
+      record({
+        bench: 'orders',
+        figure: `POST /orders, ${labels[h.variant]}`,
+        value: h.requests_per_s,
+        unit: 'req/s',
+        ...(floor ? { baseline: { label: 'bare route + INSERT', value: floor.requests_per_s } } : {}),
+      });
     }
   }
   if (PARTS.includes('latency')) {

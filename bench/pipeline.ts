@@ -143,8 +143,7 @@ async function uploadDone(service: Service, key: string, uploadId: string) {
   return upload.status === 'completed' ? upload : undefined;
 }
 
-const onHoldLeft = async (service: Service, key: string) =>
-  (await call(service.url, 'GET', '/orders?status=on_hold&limit=1', key)).data.length > 0;
+const onHoldLeft = async (service: Service, key: string) => (await call(service.url, 'GET', '/orders?status=on_hold&limit=1', key)).data.length > 0;
 
 /** Stock for every SKU at every hub, far more than the file asks. */
 async function stockEverything(service: Service, key: string) {
@@ -160,7 +159,12 @@ async function fullPipeline(engine: Engine, database: Record<string, string>, fi
   try {
     const key = await seed(service);
     await stockEverything(service, key);
-    const probe = await call(service.url, 'POST', '/orders', key, { reference: 'PROBE', hub: 'H0', customer: { name: 'P', email: 'p@bench.io' }, items: [{ sku: 'S0', quantity: 1 }] });
+    const probe = await call(service.url, 'POST', '/orders', key, {
+      reference: 'PROBE',
+      hub: 'H0',
+      customer: { name: 'P', email: 'p@bench.io' },
+      items: [{ sku: 'S0', quantity: 1 }],
+    });
     const stopSampling = sampleReads(service, key, probe.id);
     const started = performance.now();
     const uploadId = await upload(service, key, file);
@@ -179,7 +183,8 @@ async function fullPipeline(engine: Engine, database: Record<string, string>, fi
     const stats = await call(service.url, 'GET', '/stats', key);
     const rss = await peakRssMb(service);
     const validOrders = finished.orders_created as number;
-    if (stats.orders_by_status.new_order !== validOrders + 1) throw new Error(`expected ${validOrders + 1} new orders, found ${JSON.stringify(stats.orders_by_status)}`);
+    if (stats.orders_by_status.new_order !== validOrders + 1)
+      throw new Error(`expected ${validOrders + 1} new orders, found ${JSON.stringify(stats.orders_by_status)}`);
     if (finished.rows_invalid !== invalid) throw new Error(`expected ${invalid} invalid rows, the upload says ${finished.rows_invalid}`);
     const completedPerS = Math.round(ROWS / completedSeconds);
     const finalizedPerS = Math.round(ROWS / finalizedSeconds);
@@ -187,14 +192,40 @@ async function fullPipeline(engine: Engine, database: Record<string, string>, fi
     const p50 = median(latencies);
     const p99 = percentile(latencies, 99);
     const label = engine.name === 'postgres' ? 'PostgreSQL' : 'PGlite';
-    console.log(`${engine.name.padEnd(9)} upload → completed ${completedSeconds.toFixed(1)} s = ${completedPerS} rows/s; → every valid order finalized (${validOrders} orders) ${finalizedSeconds.toFixed(1)} s = ${finalizedPerS} rows/s`);
-    console.log(`          raw COPY of the file into one plain table ${copySeconds.toFixed(1)} s = ${copyPerS} rows/s → completed÷COPY ${(completedPerS / copyPerS).toFixed(3)}, finalized÷COPY ${(finalizedPerS / copyPerS).toFixed(3)}`);
+    console.log(
+      `${engine.name.padEnd(9)} upload → completed ${completedSeconds.toFixed(1)} s = ${completedPerS} rows/s; → every valid order finalized (${validOrders} orders) ${finalizedSeconds.toFixed(1)} s = ${finalizedPerS} rows/s`,
+    );
+    console.log(
+      `          raw COPY of the file into one plain table ${copySeconds.toFixed(1)} s = ${copyPerS} rows/s → completed÷COPY ${(completedPerS / copyPerS).toFixed(3)}, finalized÷COPY ${(finalizedPerS / copyPerS).toFixed(3)}`,
+    );
     console.log(`          GET /orders/:id meanwhile (${latencies.length} samples): p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; peak RSS ${rss} MB`);
-    record({ bench: 'pipeline', figure: `${label}: upload → completed, ${ROWS.toLocaleString('en')} rows`, value: completedPerS, unit: 'rows/s', baseline: { label: 'raw COPY', value: copyPerS } });
-    record({ bench: 'pipeline', figure: `${label}: upload → every valid order finalized`, value: finalizedPerS, unit: 'rows/s', baseline: { label: 'raw COPY', value: copyPerS } });
+    record({
+      bench: 'pipeline',
+      figure: `${label}: upload → completed, ${ROWS.toLocaleString('en')} rows`,
+      value: completedPerS,
+      unit: 'rows/s',
+      baseline: { label: 'raw COPY', value: copyPerS },
+    });
+    record({
+      bench: 'pipeline',
+      figure: `${label}: upload → every valid order finalized`,
+      value: finalizedPerS,
+      unit: 'rows/s',
+      baseline: { label: 'raw COPY', value: copyPerS },
+    });
     record({ bench: 'pipeline', figure: `${label}: GET /orders/:id p99 meanwhile`, value: p99, unit: 'ms' });
     record({ bench: 'pipeline', figure: `${label}: peak RSS`, value: rss, unit: 'MB' });
-    return { completed_s: completedSeconds, completed_rows_per_s: completedPerS, finalized_s: finalizedSeconds, finalized_rows_per_s: finalizedPerS, copy_rows_per_s: copyPerS, read_p50_ms: p50, read_p99_ms: p99, peak_rss_mb: rss, orders: validOrders };
+    return {
+      completed_s: completedSeconds,
+      completed_rows_per_s: completedPerS,
+      finalized_s: finalizedSeconds,
+      finalized_rows_per_s: finalizedPerS,
+      copy_rows_per_s: copyPerS,
+      read_p50_ms: p50,
+      read_p99_ms: p99,
+      peak_rss_mb: rss,
+      orders: validOrders,
+    };
   } finally {
     await service.stop();
   }
@@ -205,8 +236,16 @@ async function ingestFloor(engine: Engine, database: Record<string, string>, com
   const seconds = await timeFloor(floorTarget(database), INGEST_FLOOR);
   const perS = Math.round(ROWS / seconds);
   const label = engine.name === 'postgres' ? 'PostgreSQL' : 'PGlite';
-  console.log(`          ingest floor (its orders + order.created events written again by INSERT … SELECT into tables with our indexes and FK) ${seconds.toFixed(1)} s = ${perS} rows/s → completed÷floor ${(completedPerS / perS).toFixed(2)}`);
-  record({ bench: 'pipeline', figure: `${label}: upload → completed, against the ingest floor`, value: completedPerS, unit: 'rows/s', baseline: { label: 'the same writes in SQL', value: perS } });
+  console.log(
+    `          ingest floor (its orders + order.created events written again by INSERT … SELECT into tables with our indexes and FK) ${seconds.toFixed(1)} s = ${perS} rows/s → completed÷floor ${(completedPerS / perS).toFixed(2)}`,
+  );
+  record({
+    bench: 'pipeline',
+    figure: `${label}: upload → completed, against the ingest floor`,
+    value: completedPerS,
+    unit: 'rows/s',
+    baseline: { label: 'the same writes in SQL', value: perS },
+  });
   return { seconds, rows_per_s: perS };
 }
 
@@ -231,7 +270,13 @@ async function finalizerAlone(engine: Engine, file: string, orders: number) {
     const seconds = (performance.now() - started) / 1000;
     const stats = await call(service.url, 'GET', '/stats', key);
     if (stats.orders_by_status.new_order !== orders) throw new Error(`expected ${orders} new orders, found ${JSON.stringify(stats.orders_by_status)}`);
-    return { seconds, per_s: Math.round(orders / seconds), peak_rss_mb: await peakRssMb(service), floor_seconds: floorSeconds, floor_per_s: Math.round(orders / floorSeconds) };
+    return {
+      seconds,
+      per_s: Math.round(orders / seconds),
+      peak_rss_mb: await peakRssMb(service),
+      floor_seconds: floorSeconds,
+      floor_per_s: Math.round(orders / floorSeconds),
+    };
   } finally {
     await service.stop();
   }
@@ -252,13 +297,22 @@ export async function runPipelineBench(): Promise<void> {
       await generate(uniform, finalizerRows, { invalidShare: 0 });
       await generate(hot, finalizerRows, { invalidShare: 0, hotSku: true });
     }
-    const ordersIn = async (csv: string) => new Set((await readFile(csv, 'utf8')).split('\n').slice(1).filter(Boolean).map((l) => l.slice(0, l.indexOf(',')))).size;
+    const ordersIn = async (csv: string) =>
+      new Set(
+        (await readFile(csv, 'utf8'))
+          .split('\n')
+          .slice(1)
+          .filter(Boolean)
+          .map((l) => l.slice(0, l.indexOf(','))),
+      ).size;
     for (const name of ENGINES) {
       const engine = name === 'postgres' ? postgresEngine(dir) : pgliteEngine(dir);
       const result: Record<string, unknown> = {};
       try {
         if (PARTS.includes('full')) {
-          console.log(`\nPipeline, ${name}: ${ROWS.toLocaleString('en')} rows (${invalid.toLocaleString('en')} invalid), the service as npm start runs it (every role, one process)`);
+          console.log(
+            `\nPipeline, ${name}: ${ROWS.toLocaleString('en')} rows (${invalid.toLocaleString('en')} invalid), the service as npm start runs it (every role, one process)`,
+          );
           const database = await engine.emptyDatabase();
           const full = await fullPipeline(engine, database, file, invalid);
           result.full = { ...full, ingest_floor: await ingestFloor(engine, database, full.completed_rows_per_s) };
@@ -266,16 +320,40 @@ export async function runPipelineBench(): Promise<void> {
         if (PARTS.includes('finalizer')) {
           const label = name === 'postgres' ? 'PostgreSQL' : 'PGlite';
           const results: Record<string, Awaited<ReturnType<typeof finalizerAlone>>> = {};
-          for (const [shape, csv] of [['uniform', uniform], ['hot SKU', hot]] as const) {
+          for (const [shape, csv] of [
+            ['uniform', uniform],
+            ['hot SKU', hot],
+          ] as const) {
             const orders = await ordersIn(csv);
             const r = await finalizerAlone(engine, csv, orders);
             results[shape] = r;
-            console.log(`${name.padEnd(9)} finalizer alone, ${orders.toLocaleString('en')} orders on_hold, ${shape}: ${r.seconds.toFixed(1)} s = ${r.per_s} orders/s; peak RSS ${r.peak_rss_mb} MB`);
-            console.log(`          finalize floor (the same writes set-based in SQL, rolled back) ${r.floor_seconds.toFixed(1)} s = ${r.floor_per_s} orders/s → finalizer÷floor ${(r.per_s / r.floor_per_s).toFixed(2)}`);
+            console.log(
+              `${name.padEnd(9)} finalizer alone, ${orders.toLocaleString('en')} orders on_hold, ${shape}: ${r.seconds.toFixed(1)} s = ${r.per_s} orders/s; peak RSS ${r.peak_rss_mb} MB`,
+            );
+            console.log(
+              `          finalize floor (the same writes set-based in SQL, rolled back) ${r.floor_seconds.toFixed(1)} s = ${r.floor_per_s} orders/s → finalizer÷floor ${(r.per_s / r.floor_per_s).toFixed(2)}`,
+            );
           }
-          record({ bench: 'pipeline', figure: `${label}: finalizer alone, uniform, against its floor`, value: results.uniform!.per_s, unit: 'orders/s', baseline: { label: 'the same writes in SQL', value: results.uniform!.floor_per_s } });
-          record({ bench: 'pipeline', figure: `${label}: finalizer alone, ${FINALIZER_ORDERS.toLocaleString('en')} orders, uniform`, value: results.uniform!.per_s, unit: 'orders/s' });
-          record({ bench: 'pipeline', figure: `${label}: finalizer alone, one hot SKU`, value: results['hot SKU']!.per_s, unit: 'orders/s', baseline: { label: 'uniform', value: results.uniform!.per_s } });
+          record({
+            bench: 'pipeline',
+            figure: `${label}: finalizer alone, uniform, against its floor`,
+            value: results.uniform!.per_s,
+            unit: 'orders/s',
+            baseline: { label: 'the same writes in SQL', value: results.uniform!.floor_per_s },
+          });
+          record({
+            bench: 'pipeline',
+            figure: `${label}: finalizer alone, ${FINALIZER_ORDERS.toLocaleString('en')} orders, uniform`,
+            value: results.uniform!.per_s,
+            unit: 'orders/s',
+          });
+          record({
+            bench: 'pipeline',
+            figure: `${label}: finalizer alone, one hot SKU`,
+            value: results['hot SKU']!.per_s,
+            unit: 'orders/s',
+            baseline: { label: 'uniform', value: results.uniform!.per_s },
+          });
           result.finalizer = results;
           const full = result.full as { orders: number; finalized_rows_per_s: number; ingest_floor: { rows_per_s: number } } | undefined;
           if (full) {
@@ -283,8 +361,16 @@ export async function runPipelineBench(): Promise<void> {
             // finalizing cost when nothing runs side by side (PGlite's one thread).
             const finalizeRowsPerS = results.uniform!.floor_per_s * (ROWS / full.orders);
             const both = Math.round(1 / (1 / full.ingest_floor.rows_per_s + 1 / finalizeRowsPerS));
-            console.log(`${name.padEnd(9)} both floors in turn (ingest, then finalize): ${both} rows/s → upload → finalized ÷ that ${(full.finalized_rows_per_s / both).toFixed(2)}`);
-            record({ bench: 'pipeline', figure: `${label}: upload → finalized, against both floors in turn`, value: full.finalized_rows_per_s, unit: 'rows/s', baseline: { label: 'ingest + finalize floors', value: both } });
+            console.log(
+              `${name.padEnd(9)} both floors in turn (ingest, then finalize): ${both} rows/s → upload → finalized ÷ that ${(full.finalized_rows_per_s / both).toFixed(2)}`,
+            );
+            record({
+              bench: 'pipeline',
+              figure: `${label}: upload → finalized, against both floors in turn`,
+              value: full.finalized_rows_per_s,
+              unit: 'rows/s',
+              baseline: { label: 'ingest + finalize floors', value: both },
+            });
             result.both_floors_rows_per_s = both;
           }
         }

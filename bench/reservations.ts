@@ -36,7 +36,6 @@ interface Order {
   lines: { id: string; code: string; quantity: number }[];
 }
 
-
 async function runConcurrently(orders: Order[], reserve: (order: Order) => Promise<boolean>): Promise<number> {
   let failed = 0;
   const started = performance.now();
@@ -108,23 +107,31 @@ export async function run(): Promise<void> {
     const skus: { id: string; code: string }[] = [];
     for (let s = 0; s < SKUS; s++) skus.push(await ctx.ims.catalog.create(tenant.id, 'sku', { code: `S${s}`, name: `SKU ${s}` }));
     for (const hub of hubs) {
-      await ctx.ims.stock.put(tenant.id, skus.map((s) => ({ hub: hub.code, sku: s.code, on_hand: 1_000_000_000 })), true);
+      await ctx.ims.stock.put(
+        tenant.id,
+        skus.map((s) => ({ hub: hub.code, sku: s.code, on_hand: 1_000_000_000 })),
+        true,
+      );
     }
     await admin.query(`ANALYZE`);
 
     const random = lcg();
-    const uniformOrders = (): Order[] => Array.from({ length: ORDERS }, () => {
-      const a = random(SKUS);
-      const b = (a + 1 + random(SKUS - 1)) % SKUS;
-      return {
+    const uniformOrders = (): Order[] =>
+      Array.from({ length: ORDERS }, () => {
+        const a = random(SKUS);
+        const b = (a + 1 + random(SKUS - 1)) % SKUS;
+        return {
+          orderId: randomUUID(),
+          hub: hubs[random(HUBS)]!,
+          lines: [a, b].sort((x, y) => (skus[x]!.id < skus[y]!.id ? -1 : 1)).map((i) => ({ ...skus[i]!, quantity: 1 + random(3) })),
+        };
+      });
+    const hotOrders = (): Order[] =>
+      Array.from({ length: Math.round(ORDERS / 2) }, () => ({
         orderId: randomUUID(),
-        hub: hubs[random(HUBS)]!,
-        lines: [a, b].sort((x, y) => (skus[x]!.id < skus[y]!.id ? -1 : 1)).map((i) => ({ ...skus[i]!, quantity: 1 + random(3) })),
-      };
-    });
-    const hotOrders = (): Order[] => Array.from({ length: Math.round(ORDERS / 2) }, () => ({
-      orderId: randomUUID(), hub: hubs[0]!, lines: [{ ...skus[0]!, quantity: 1 }],
-    }));
+        hub: hubs[0]!,
+        lines: [{ ...skus[0]!, quantity: 1 }],
+      }));
 
     const service = serviceReserve(ctx, tenant.id);
     const raw = rawReserve(pool, tenant.id);
@@ -137,7 +144,10 @@ export async function run(): Promise<void> {
       hot: { service: [], baseline: [] },
     };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [scenario, make] of [['uniform', uniformOrders], ['hot', hotOrders]] as const) {
+      for (const [scenario, make] of [
+        ['uniform', uniformOrders],
+        ['hot', hotOrders],
+      ] as const) {
         // Alternate which goes first so drift in the machine's state favours neither.
         const pair = round % 2 === 0 ? (['service', 'baseline'] as const) : (['baseline', 'service'] as const);
         for (const who of pair) {
@@ -158,8 +168,16 @@ export async function run(): Promise<void> {
     console.log(`\nreservations/s on PostgreSQL (${CONCURRENCY} connections, ${ROUNDS} rounds, median; ${ORDERS} orders uniform, ${ORDERS / 2} hot)`);
     console.log('scenario   service/s   baseline/s   service÷baseline');
     for (const r of rows) {
-      record({ bench: 'reservations', figure: `reservations, ${r.scenario}`, value: r.service_per_s, unit: '/s', baseline: { label: 'raw SQL transaction', value: r.baseline_per_s } });
-      console.log(`${r.scenario.padEnd(10)} ${String(r.service_per_s).padStart(9)}   ${String(r.baseline_per_s).padStart(10)}   ${r.ratio.toFixed(2).padStart(16)}`);
+      record({
+        bench: 'reservations',
+        figure: `reservations, ${r.scenario}`,
+        value: r.service_per_s,
+        unit: '/s',
+        baseline: { label: 'raw SQL transaction', value: r.baseline_per_s },
+      });
+      console.log(
+        `${r.scenario.padEnd(10)} ${String(r.service_per_s).padStart(9)}   ${String(r.baseline_per_s).padStart(10)}   ${r.ratio.toFixed(2).padStart(16)}`,
+      );
     }
     console.log(JSON.stringify({ bench: 'reservations', concurrency: CONCURRENCY, rounds: ROUNDS, results: rows }));
   } finally {

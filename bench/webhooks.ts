@@ -31,7 +31,12 @@ const DELIVERIES = Number(process.env.BENCH_DELIVERIES || 5000);
 const LATENCY_ORDERS = Number(process.env.BENCH_LATENCY_ORDERS || 200);
 const CONCURRENCY = 32;
 
-interface Arrival { id: string; type: string; order: string; at: number }
+interface Arrival {
+  id: string;
+  type: string;
+  order: string;
+  at: number;
+}
 
 async function startReceiver(reportArrivals: boolean): Promise<{ url: string; child: ChildProcess; arrivals: Arrival[] }> {
   const child = fork(path.resolve('bench/lib/webhook-receiver.mjs'), { env: { ...process.env, REPORT: reportArrivals ? '1' : '0' } });
@@ -56,8 +61,25 @@ export async function runWebhooksBench(): Promise<void> {
     const hook = await ctx.oms.endpoints.create(tenantId, { url: receiver.url, events: ['order.created'] });
     const item = { sku: 'SKU-1', quantity: 1, unit_price: '10.00' };
     const events = Array.from({ length: DELIVERIES }, (_, i) => ({
-      id: newId(), type: 'order.created' as const, tenant_id: tenantId, occurred_at: new Date(), seq: i, tx_id: '1', key: String(i),
-      data: { order: { id: newId(), reference: `B-${i}`, status: 'on_hold', hub: 'H1', items: Array(6).fill(item), total_amount: '60.00', currency: 'EGP', shipping_address: '1 Nile St, Cairo' } },
+      id: newId(),
+      type: 'order.created' as const,
+      tenant_id: tenantId,
+      occurred_at: new Date(),
+      seq: i,
+      tx_id: '1',
+      key: String(i),
+      data: {
+        order: {
+          id: newId(),
+          reference: `B-${i}`,
+          status: 'on_hold',
+          hub: 'H1',
+          items: Array(6).fill(item),
+          total_amount: '60.00',
+          currency: 'EGP',
+          shipping_address: '1 Nile St, Cairo',
+        },
+      },
     }));
     for (let i = 0; i < events.length; i += 1000) await createDeliveries(bench.db, events.slice(i, i + 1000));
     const sender = new WebhookSender({ allowPrivateNetworks: true, connections: CONCURRENCY });
@@ -73,7 +95,12 @@ export async function runWebhooksBench(): Promise<void> {
     const bodies = events.map((e) => JSON.stringify({ id: e.id, type: e.type, tenant_id: e.tenant_id, occurred_at: e.occurred_at, data: e.data }));
     started = now();
     await forEachConcurrently(bodies, CONCURRENCY, async (body, i) => {
-      const res = await request(receiver.url, { method: 'POST', dispatcher: agent, body, headers: { 'content-type': 'application/json', ...signedHeaders([hook.secret], events[i]!.id, body) } });
+      const res = await request(receiver.url, {
+        method: 'POST',
+        dispatcher: agent,
+        body,
+        headers: { 'content-type': 'application/json', ...signedHeaders([hook.secret], events[i]!.id, body) },
+      });
       await res.body.dump();
     });
     const baselineSeconds = (now() - started) / 1000;
@@ -84,8 +111,19 @@ export async function runWebhooksBench(): Promise<void> {
     console.log(`\nwebhook deliveries to a keep-alive receiver in its own process, ${DELIVERIES} deliveries, ${CONCURRENCY} in flight, PostgreSQL`);
     console.log(`dispatcher (claim, sign, send, record)  ${servicePerS}/s`);
     console.log(`baseline: bare undici, same requests      ${baselinePerS}/s   → dispatcher÷baseline ${(servicePerS / baselinePerS).toFixed(2)}`);
-    record({ bench: 'webhooks', figure: 'deliveries (claim, sign, send, record)', value: servicePerS, unit: '/s', baseline: { label: 'bare undici', value: baselinePerS } });
-    report.throughput = { deliveries: DELIVERIES, service_per_s: servicePerS, baseline_per_s: baselinePerS, ratio: Number((servicePerS / baselinePerS).toFixed(2)) };
+    record({
+      bench: 'webhooks',
+      figure: 'deliveries (claim, sign, send, record)',
+      value: servicePerS,
+      unit: '/s',
+      baseline: { label: 'bare undici', value: baselinePerS },
+    });
+    report.throughput = {
+      deliveries: DELIVERIES,
+      service_per_s: servicePerS,
+      baseline_per_s: baselinePerS,
+      ratio: Number((servicePerS / baselinePerS).toFixed(2)),
+    };
 
     // 2. Latency: status change (cancel) committed → its order.updated webhook arrives.
     const timed = await startReceiver(true);
@@ -95,7 +133,14 @@ export async function runWebhooksBench(): Promise<void> {
     await ctx.oms.endpoints.create(tenant.id, { url: timed.url, events: ['order.updated'] });
     const orders = [];
     for (let i = 0; i < LATENCY_ORDERS; i++) {
-      orders.push(await ctx.oms.orders.create(tenant.id, { reference: `L-${i}`, customer: { name: 'Ann', email: 'ann@bench.io' }, hub: 'H1', items: [{ sku: 'S1', quantity: 1, unit_price: '1.00' }] }));
+      orders.push(
+        await ctx.oms.orders.create(tenant.id, {
+          reference: `L-${i}`,
+          customer: { name: 'Ann', email: 'ann@bench.io' },
+          hub: 'H1',
+          items: [{ sku: 'S1', quantity: 1, unit_price: '1.00' }],
+        }),
+      );
     }
     const role = await startWebhooks(ctx);
     await role.drain();
@@ -106,7 +151,8 @@ export async function runWebhooksBench(): Promise<void> {
       await new Promise((r) => setTimeout(r, 20)); // ~50 status changes a second
     }
     const deadline = Date.now() + 30_000;
-    while (timed.arrivals.filter((a) => a.type === 'order.updated').length < orders.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (timed.arrivals.filter((a) => a.type === 'order.updated').length < orders.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     await role.stop();
     timed.child.kill();
     const latencies = timed.arrivals.filter((a) => a.type === 'order.updated' && committed.has(a.order)).map((a) => a.at - committed.get(a.order)!);

@@ -107,9 +107,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     [WEBHOOKS_GROUP, async (events) => void (await createDeliveries(db, events))],
   ]);
   const onEventError = (error: unknown, context: Record<string, unknown>) => logger.warn({ err: error, ...context }, 'event handler failed');
-  const objectStore: ObjectStore = config.s3
-    ? new S3ObjectStore({ ...config.s3 })
-    : new LocalObjectStore(path.join(config.dataDir, 'objects'));
+  const objectStore: ObjectStore = config.s3 ? new S3ObjectStore({ ...config.s3 }) : new LocalObjectStore(path.join(config.dataDir, 'objects'));
   const queue: WorkQueue = config.sqs
     ? new SqsWorkQueue({ queues: { [INGEST_QUEUE]: config.sqs.queueUrl }, endpoint: config.sqs.endpoint, waitSeconds: config.sqs.waitSeconds })
     : new DbWorkQueue(db);
@@ -123,17 +121,25 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     idempotency: new IdempotencyStore(db),
     events: config.kafkaBrokers
       ? new KafkaEventLog(db, {
-        brokers: config.kafkaBrokers,
-        onError: onEventError,
-        logger,
-      })
-      // Smaller batches on the embedded database, whose one connection a batch holds (db/pglite.ts).
-      : new DbEventLog(db, { onError: onEventError, batchSize: db.kind === 'pglite' ? 250 : 500 }),
+          brokers: config.kafkaBrokers,
+          onError: onEventError,
+          logger,
+        })
+      : // Smaller batches on the embedded database, whose one connection a batch holds (db/pglite.ts).
+        new DbEventLog(db, { onError: onEventError, batchSize: db.kind === 'pglite' ? 250 : 500 }),
     objectStore,
     queue,
     deadLetters: new DeadLetters(db, handlers),
     ims,
-    oms: { inventory, customers, orders, finalizer, uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight), endpoints: new EndpointService(db, config.webhookAllowPrivateNetworks), deliveries: new DeliveryLog(db) },
+    oms: {
+      inventory,
+      customers,
+      orders,
+      finalizer,
+      uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight),
+      endpoints: new EndpointService(db, config.webhookAllowPrivateNetworks),
+      deliveries: new DeliveryLog(db),
+    },
   };
 }
 
@@ -152,8 +158,6 @@ export async function prepareDatabase(ctx: AppContext): Promise<void> {
   const adminKey = await ctx.auth.ensureAdminKey();
   if (adminKey) {
     // Printed once, on the database's first start; only its digest is stored.
-    process.stdout.write(
-      `\nGenerated admin API key (shown only now; set OMS_ADMIN_API_KEY to choose your own):\n  ${adminKey}\n\n`,
-    );
+    process.stdout.write(`\nGenerated admin API key (shown only now; set OMS_ADMIN_API_KEY to choose your own):\n  ${adminKey}\n\n`);
   }
 }

@@ -36,9 +36,14 @@ afterAll(async () => {
 /** Runs `oms …` and answers its exit code and output (a failing command does not throw). */
 function oms(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/oms.mjs', ...args], { env: { ...process.env, OMS_URL: url, OMS_API_KEY: own.key, OMS_ADMIN_API_KEY: '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/oms.mjs', ...args],
+      { env: { ...process.env, OMS_URL: url, OMS_API_KEY: own.key, OMS_ADMIN_API_KEY: '', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -60,7 +65,12 @@ it('import --wait uploads, shows progress to 100%, prints the summary and where 
 
   const again = await oms(['import', file, '--wait', '--json']); // the same file: nothing twice
   expect(again.code).toBe(0);
-  expect(JSON.parse(again.stdout)).toMatchObject({ status: 'completed', orders_created: 0, bytes_done: Buffer.byteLength(csv), size_bytes: Buffer.byteLength(csv) });
+  expect(JSON.parse(again.stdout)).toMatchObject({
+    status: 'completed',
+    orders_created: 0,
+    bytes_done: Buffer.byteLength(csv),
+    size_bytes: Buffer.byteLength(csv),
+  });
 });
 
 it('import exits 1 when the upload failed, and 2 for a missing file or key, saying why', async () => {
@@ -94,7 +104,10 @@ it('orders list and get, as a table and as JSON', async () => {
   const byReference = await oms(['orders', 'get', 'C1']);
   expect(byReference.stdout).toContain(`Order ${id} (C1)`);
   expect(byReference.stdout).toContain('customer Ann <ann@x.io>');
-  expect(await oms(['orders', 'get', 'NO-SUCH-REF'])).toMatchObject({ code: 1, stderr: expect.stringContaining('no order has the id or reference "NO-SUCH-REF"') });
+  expect(await oms(['orders', 'get', 'NO-SUCH-REF'])).toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('no order has the id or reference "NO-SUCH-REF"'),
+  });
   expect((await oms(['orders', 'frob'])).code).toBe(2);
 });
 
@@ -108,7 +121,10 @@ it('inventory get and set, with the compare-and-swap guard', async () => {
   expect(stale.code).toBe(1);
   expect(stale.stderr).toContain('409');
   const got = await oms(['inventory', 'get', '--hub', 'H1', '--skus', 'A,B', '--json']);
-  expect(JSON.parse(got.stdout).data.map((l: { sku: string; on_hand: number }) => [l.sku, l.on_hand])).toEqual([['A', 10], ['B', 10]]);
+  expect(JSON.parse(got.stdout).data.map((l: { sku: string; on_hand: number }) => [l.sku, l.on_hand])).toEqual([
+    ['A', 10],
+    ['B', 10],
+  ]);
   expect((await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B'])).stderr).toContain('exactly one of --on-hand N or --delta N');
   expect((await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--on-hand', 'x'])).stderr).toContain('--on-hand must be a whole number');
 });

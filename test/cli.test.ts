@@ -61,7 +61,11 @@ it('migrate, seed-demo, start, serve, and stop on SIGTERM', async () => {
     const created = await fetch(`${base}/orders`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ customer: { name: 'Ada', email: 'ada@example.com' }, hub: 'CAI-1', items: [{ sku: 'TSHIRT-BLK-M', quantity: 2, unit_price: '12.50' }] }),
+      body: JSON.stringify({
+        customer: { name: 'Ada', email: 'ada@example.com' },
+        hub: 'CAI-1',
+        items: [{ sku: 'TSHIRT-BLK-M', quantity: 2, unit_price: '12.50' }],
+      }),
     });
     expect(created.status).toBe(201);
     const order = (await created.json()) as { id: string; status: string; total_amount: string };
@@ -90,7 +94,9 @@ it('a start on a busy port exits at once with one line and code 69, before touch
   const port = (busy.address() as { port: number }).port;
   const fresh = await mkdtemp(path.join(os.tmpdir(), 'oms-cli-busy-'));
   try {
-    const failed = await run(process.execPath, ['bin/oms.mjs', 'start'], { env: { ...env, DATA_DIR: fresh, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1' } }).catch((e) => e);
+    const failed = await run(process.execPath, ['bin/oms.mjs', 'start'], {
+      env: { ...env, DATA_DIR: fresh, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1' },
+    }).catch((e) => e);
     expect(failed.code).toBe(69);
     expect(failed.stderr).toBe(`oms: cannot listen on 127.0.0.1:${port}: the address is in use, probably by another oms; stop it, or choose another PORT\n`);
     expect(failed.stdout).toBe('');

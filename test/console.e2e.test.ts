@@ -37,11 +37,26 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
     roles = [await startIngest(t.ctx, { visibilityMs: 30_000 }), await startFinalizer(t.ctx), await startWebhooks(t.ctx, { timeoutMs: 2000 })];
     own = await t.tenant();
-    await seedCatalog(own, { hubs: ['CAI-1'], skus: ['TSHIRT-M', 'CAP'], stock: [['CAI-1', 'TSHIRT-M', 10], ['CAI-1', 'CAP', 5]] });
+    await seedCatalog(own, {
+      hubs: ['CAI-1'],
+      skus: ['TSHIRT-M', 'CAP'],
+      stock: [
+        ['CAI-1', 'TSHIRT-M', 10],
+        ['CAI-1', 'CAP', 5],
+      ],
+    });
     await mkdir(SHOTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -142,7 +157,11 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     // Every cell of the orders table is on screen: rows become labelled cards, not a table cut off at the edge.
     await page.locator('table.stack tbody tr').first().waitFor();
-    const cellEdges = await page.locator('table.stack tbody tr').first().locator('td').evaluateAll((cells) => cells.map((c) => c.getBoundingClientRect().right));
+    const cellEdges = await page
+      .locator('table.stack tbody tr')
+      .first()
+      .locator('td')
+      .evaluateAll((cells) => cells.map((c) => c.getBoundingClientRect().right));
     expect(cellEdges.length).toBe(6);
     for (const right of cellEdges) expect(right).toBeLessThanOrEqual(360);
     await page.keyboard.press('Tab'); // the skip link first
@@ -161,7 +180,17 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     try {
       const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
       const endpoint = (await expectStatus(own.as('POST', '/webhooks', { body: { url: hook, events: ['order.created'] } }), 201)).body;
-      await expectStatus(own.as('POST', '/orders', { body: { reference: 'HOOK-1', customer: { name: 'Hook', email: 'hook@example.com' }, hub: 'CAI-1', items: [{ sku: 'CAP', quantity: 1, unit_price: '8.00' }] } }), 201);
+      await expectStatus(
+        own.as('POST', '/orders', {
+          body: {
+            reference: 'HOOK-1',
+            customer: { name: 'Hook', email: 'hook@example.com' },
+            hub: 'CAI-1',
+            items: [{ sku: 'CAP', quantity: 1, unit_price: '8.00' }],
+          },
+        }),
+        201,
+      );
       // One attempt in the schedule: the 500 fails the delivery.
       await expect.poll(async () => (await own.as('GET', `/webhooks/${endpoint.id}/deliveries?status=failed`)).body.data.length, { timeout: 20_000 }).toBe(1);
 
@@ -191,9 +220,33 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     const shop = await t.tenant();
     await seedCatalog(shop, { hubs: ['GIZ-1'], skus: ['MUG'], stock: [['GIZ-1', 'MUG', 2]] });
     await expectStatus(shop.as('PATCH', '/skus/MUG', { body: { name: 'Blue mug' } }), 200);
-    const reserved = (await expectStatus(shop.as('POST', '/orders', { body: { reference: 'OK-1', customer: { name: 'Lina', email: 'lina@example.com' }, hub: 'GIZ-1', items: [{ sku: 'MUG', quantity: 1, unit_price: '4.00' }] } }), 201)).body;
+    const reserved = (
+      await expectStatus(
+        shop.as('POST', '/orders', {
+          body: {
+            reference: 'OK-1',
+            customer: { name: 'Lina', email: 'lina@example.com' },
+            hub: 'GIZ-1',
+            items: [{ sku: 'MUG', quantity: 1, unit_price: '4.00' }],
+          },
+        }),
+        201,
+      )
+    ).body;
     await expect.poll(async () => (await shop.as('GET', `/orders/${reserved.id}`)).body.status, { timeout: 20_000 }).toBe('new_order');
-    const waiting = (await expectStatus(shop.as('POST', '/orders', { body: { reference: 'WAIT-1', customer: { name: 'omar@example.com', email: 'omar@example.com' }, hub: 'GIZ-1', items: [{ sku: 'MUG', quantity: 5, unit_price: '4.00' }] } }), 201)).body;
+    const waiting = (
+      await expectStatus(
+        shop.as('POST', '/orders', {
+          body: {
+            reference: 'WAIT-1',
+            customer: { name: 'omar@example.com', email: 'omar@example.com' },
+            hub: 'GIZ-1',
+            items: [{ sku: 'MUG', quantity: 5, unit_price: '4.00' }],
+          },
+        }),
+        201,
+      )
+    ).body;
     await expect.poll(async () => (await shop.as('GET', `/orders/${waiting.id}`)).body.status_reason, { timeout: 20_000 }).toBe('insufficient_stock');
 
     // The refusals this test provokes: 400 for the admin key without a tenant, 409 for a count below reserved.
@@ -240,7 +293,9 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     expect(await page.getByRole('columnheader', { name: 'Record a count' }).count()).toBe(1);
     await mug.getByLabel('New on-hand count for MUG').fill('0');
     await mug.getByRole('button', { name: 'Set' }).click();
-    await expect.poll(() => mug.getByRole('alert').textContent()).toBe('1 units of MUG are reserved for orders not yet shipped, so the count cannot be below 1. Count again, or ship or cancel those orders first.');
+    await expect
+      .poll(() => mug.getByRole('alert').textContent())
+      .toBe('1 units of MUG are reserved for orders not yet shipped, so the count cannot be below 1. Count again, or ship or cancel those orders first.');
     // The ledger names orders by their reference, linked.
     await mug.getByRole('button', { name: 'Ledger' }).click();
     await page.getByRole('heading', { name: 'Ledger of MUG at GIZ-1' }).waitFor();

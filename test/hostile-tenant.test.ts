@@ -66,7 +66,10 @@ describe('a poison CSV', () => {
     ingest = await startIngest(t.ctx, { visibilityMs: 30_000 });
     await eventually(async () => {
       await ingest!.drain();
-      expect(await uploadOf(own, id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/^ingest gave up after 3 attempts; the service log has the reason/) });
+      expect(await uploadOf(own, id)).toMatchObject({
+        status: 'failed',
+        error: expect.stringMatching(/^ingest gave up after 3 attempts; the service log has the reason/),
+      });
     });
     expect((await t.request('GET', '/health')).status).toBe(200); // the process is up
   });
@@ -91,7 +94,15 @@ describe('big pages', () => {
     await seedCatalog(own, { hubs: ['H1'], skus: ['A'] });
     const items = Array.from({ length: 200 }, (_, i) => ({ sku: 'A', quantity: 1, unit_price: '1.00', name: `${i}`.padEnd(200, 'n') }));
     const ids = new Set<string>();
-    for (let i = 0; i < 12; i++) ids.add((await expectStatus(own.as('POST', '/orders', { body: { reference: `BIG-${i}`, hub: 'H1', customer: { name: 'B', email: 'b@example.com' }, items } }), 201)).body.id);
+    for (let i = 0; i < 12; i++)
+      ids.add(
+        (
+          await expectStatus(
+            own.as('POST', '/orders', { body: { reference: `BIG-${i}`, hub: 'H1', customer: { name: 'B', email: 'b@example.com' }, items } }),
+            201,
+          )
+        ).body.id,
+      );
     const oneOrder = (await own.as('GET', `/orders/${[...ids][0]}`)).text.length;
     expect(oneOrder).toBeGreaterThan(40_000);
 
@@ -147,7 +158,10 @@ describe('fairness between clients (an app of its own: its limits are tiny)', ()
     // A's upload that never finishes sending holds A's only slot. (Should one of A's polls below
     // take the slot first, the holder is refused instead: it is sent again until it holds.)
     const hold = async () => {
-      const socket = await unfinishedRequest(`POST /orders/upload HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${a.key}\r\ncontent-type: multipart/form-data; boundary=b\r\ncontent-length: 100000\r\n\r\n--b\r\n`, strict);
+      const socket = await unfinishedRequest(
+        `POST /orders/upload HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${a.key}\r\ncontent-type: multipart/form-data; boundary=b\r\ncontent-length: 100000\r\n\r\n--b\r\n`,
+        strict,
+      );
       const holder = { socket, refused: false };
       socket.once('data', () => (holder.refused = true)); // any answer: it is not holding
       return holder;
@@ -200,7 +214,9 @@ describe('fairness between clients (an app of its own: its limits are tiny)', ()
 describe('timeouts and malformed input', () => {
   it('a body sent a byte at a time is cut off at the request timeout (408)', async () => {
     const own = await t.tenant();
-    const socket = await unfinishedRequest(`POST /hubs HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${own.key}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{`);
+    const socket = await unfinishedRequest(
+      `POST /hubs HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${own.key}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{`,
+    );
     let answer = '';
     socket.on('data', (chunk) => (answer += chunk));
     const trickle = setInterval(() => socket.write(' '), 300);
@@ -236,7 +252,8 @@ describe('timeouts and malformed input', () => {
 
   it('a webhook secret is never replayed nor stored by Idempotency-Key', async () => {
     const own = await t.tenant();
-    const create = () => own.as('POST', '/webhooks', { body: { url: 'https://example.com/hook', events: ['order.created'] }, headers: { 'idempotency-key': 'hook-1' } });
+    const create = () =>
+      own.as('POST', '/webhooks', { body: { url: 'https://example.com/hook', events: ['order.created'] }, headers: { 'idempotency-key': 'hook-1' } });
     const [first, second] = [await create(), await create()];
     expect(first.status).toBe(201);
     expect(second.headers['idempotent-replayed']).toBeUndefined();

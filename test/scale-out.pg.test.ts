@@ -46,7 +46,9 @@ function makeCsv(prefix: string, rows: number): { csv: string; validOrders: numb
     for (let line = 0; line < size; line++) {
       const sku = SKUS[(order * 7 + line * 3) % SKUS.length];
       const quantity = invalid ? 'many' : String(1 + ((order + line) % 3));
-      lines.push(`${prefix}${order},Buyer ${order},buyer${order % 5000}@example.com,Item,${sku},${hub},${quantity},2.50,,2026-11-0${1 + (order % 9)},${order} Long Road`);
+      lines.push(
+        `${prefix}${order},Buyer ${order},buyer${order % 5000}@example.com,Item,${sku},${hub},${quantity},2.50,,2026-11-0${1 + (order % 9)},${order} Long Road`,
+      );
     }
     if (!invalid) validOrders++;
   }
@@ -77,7 +79,14 @@ async function startReceiver(): Promise<Receiver> {
   return receiver;
 }
 
-async function api<T = any>(base: string, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+async function api<T = any>(
+  base: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -111,122 +120,161 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
   });
 
   for (const crash of [false, true]) {
-    it(crash ? 'gives the same result when an ingest and a finalizer process are killed (SIGKILL) mid-run and restarted' : 'ingests 20,000 rows and single orders exactly once, oversells nothing, delivers every event', async () => {
-      const processes: RoleProcess[] = [];
-      const dataDirs: string[] = [];
-      const receiver = await startReceiver();
-      try {
-        const imsPort = await freePort();
-        const apiPorts = [await freePort(), await freePort()];
-        const common: NodeJS.ProcessEnv = {
-          DATABASE_URL: database.url, DATABASE_POOL_SIZE: '4', OMS_ADMIN_API_KEY: ADMIN_KEY,
-          S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true',
-          AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
-          REDIS_URL: hasRedis ? TEST_REDIS_URL : '', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-          WEBHOOK_RETRY_SCHEDULE: '0,1,1,2,5', INGEST_BATCH_ROWS: '500',
-          // Long enough that a loaded machine keeps its heartbeats in time; a killed worker's file resumes after it.
-          INGEST_VISIBILITY_SECONDS: '15',
-        };
-        const oms = { ...common, IMS_URL: `http://127.0.0.1:${imsPort}`, IMS_API_KEY: ADMIN_KEY };
-        const start = async (name: string, roles: string, env: NodeJS.ProcessEnv, port?: number) => {
-          // Each process gets its own DATA_DIR: nothing may depend on a shared disk.
-          const dataDir = await mkdtemp(path.join(os.tmpdir(), 'oms-e2e-'));
-          dataDirs.push(dataDir);
-          // Background roles say "started" at info; the apis stay at warn (info logs every request).
-          const role = await startRole(name, roles, { ...env, DATA_DIR: dataDir, LOG_LEVEL: port === undefined ? 'info' : 'warn' }, port);
-          processes.push(role);
-          return role;
-        };
-        await start('ims', 'api', common, imsPort);
-        const [apiA, apiB] = [`http://127.0.0.1:${apiPorts[0]}`, `http://127.0.0.1:${apiPorts[1]}`];
-        await Promise.all([start('api-1', 'api', oms, apiPorts[0]), start('api-2', 'api', oms, apiPorts[1])]);
-        const ingest = await Promise.all([start('ingest-1', 'ingest', oms), start('ingest-2', 'ingest', oms)]);
-        const finalizers = await Promise.all([start('finalizer-1', 'finalizer', oms), start('finalizer-2', 'finalizer', oms)]);
-        await start('webhooks', 'webhooks', oms);
+    it(
+      crash
+        ? 'gives the same result when an ingest and a finalizer process are killed (SIGKILL) mid-run and restarted'
+        : 'ingests 20,000 rows and single orders exactly once, oversells nothing, delivers every event',
+      async () => {
+        const processes: RoleProcess[] = [];
+        const dataDirs: string[] = [];
+        const receiver = await startReceiver();
+        try {
+          const imsPort = await freePort();
+          const apiPorts = [await freePort(), await freePort()];
+          const common: NodeJS.ProcessEnv = {
+            DATABASE_URL: database.url,
+            DATABASE_POOL_SIZE: '4',
+            OMS_ADMIN_API_KEY: ADMIN_KEY,
+            S3_BUCKET: s3.bucket,
+            S3_ENDPOINT: s3.endpoint,
+            S3_FORCE_PATH_STYLE: 'true',
+            AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+            REDIS_URL: hasRedis ? TEST_REDIS_URL : '',
+            WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+            WEBHOOK_RETRY_SCHEDULE: '0,1,1,2,5',
+            INGEST_BATCH_ROWS: '500',
+            // Long enough that a loaded machine keeps its heartbeats in time; a killed worker's file resumes after it.
+            INGEST_VISIBILITY_SECONDS: '15',
+          };
+          const oms = { ...common, IMS_URL: `http://127.0.0.1:${imsPort}`, IMS_API_KEY: ADMIN_KEY };
+          const start = async (name: string, roles: string, env: NodeJS.ProcessEnv, port?: number) => {
+            // Each process gets its own DATA_DIR: nothing may depend on a shared disk.
+            const dataDir = await mkdtemp(path.join(os.tmpdir(), 'oms-e2e-'));
+            dataDirs.push(dataDir);
+            // Background roles say "started" at info; the apis stay at warn (info logs every request).
+            const role = await startRole(name, roles, { ...env, DATA_DIR: dataDir, LOG_LEVEL: port === undefined ? 'info' : 'warn' }, port);
+            processes.push(role);
+            return role;
+          };
+          await start('ims', 'api', common, imsPort);
+          const [apiA, apiB] = [`http://127.0.0.1:${apiPorts[0]}`, `http://127.0.0.1:${apiPorts[1]}`];
+          await Promise.all([start('api-1', 'api', oms, apiPorts[0]), start('api-2', 'api', oms, apiPorts[1])]);
+          const ingest = await Promise.all([start('ingest-1', 'ingest', oms), start('ingest-2', 'ingest', oms)]);
+          const finalizers = await Promise.all([start('finalizer-1', 'finalizer', oms), start('finalizer-2', 'finalizer', oms)]);
+          await start('webhooks', 'webhooks', oms);
 
-        // A tenant with hubs, SKUs and stock, through the IMS; a webhook endpoint through the OMS.
-        const code = `e2e${crash ? 'k' : 'n'}${randomBytes(3).toString('hex')}`;
-        const tenant = await api(apiA, ADMIN_KEY, 'POST', '/tenants', { code, name: 'E2E' });
-        const key = (await api(apiA, ADMIN_KEY, 'POST', `/tenants/${tenant.body.id}/api-keys`)).body.key as string;
-        const ims = `http://127.0.0.1:${imsPort}`;
-        for (const hub of HUBS) expect((await api(ims, key, 'POST', '/hubs', { code: hub, name: hub })).status).toBe(201);
-        for (const sku of SKUS) expect((await api(ims, key, 'POST', '/skus', { code: sku, name: sku })).status).toBe(201);
-        const stock = HUBS.flatMap((hub) => SKUS.map((sku) => ({ hub, sku, on_hand: STOCK_PER_ITEM })));
-        expect((await api(ims, key, 'PUT', '/inventory', stock)).status).toBe(200);
-        expect((await api(apiA, key, 'POST', '/webhooks', { url: receiver.url, events: ['order.created', 'order.updated', 'order.deleted'] })).status).toBe(201);
+          // A tenant with hubs, SKUs and stock, through the IMS; a webhook endpoint through the OMS.
+          const code = `e2e${crash ? 'k' : 'n'}${randomBytes(3).toString('hex')}`;
+          const tenant = await api(apiA, ADMIN_KEY, 'POST', '/tenants', { code, name: 'E2E' });
+          const key = (await api(apiA, ADMIN_KEY, 'POST', `/tenants/${tenant.body.id}/api-keys`)).body.key as string;
+          const ims = `http://127.0.0.1:${imsPort}`;
+          for (const hub of HUBS) expect((await api(ims, key, 'POST', '/hubs', { code: hub, name: hub })).status).toBe(201);
+          for (const sku of SKUS) expect((await api(ims, key, 'POST', '/skus', { code: sku, name: sku })).status).toBe(201);
+          const stock = HUBS.flatMap((hub) => SKUS.map((sku) => ({ hub, sku, on_hand: STOCK_PER_ITEM })));
+          expect((await api(ims, key, 'PUT', '/inventory', stock)).status).toBe(200);
+          expect((await api(apiA, key, 'POST', '/webhooks', { url: receiver.url, events: ['order.created', 'order.updated', 'order.deleted'] })).status).toBe(
+            201,
+          );
 
-        // Two files (one per ingest process) through api A; single orders through api B meanwhile.
-        const files = [makeCsv(`${code}-A-`, ROWS / 2), makeCsv(`${code}-B-`, ROWS / 2)];
-        const expectedCsvOrders = files[0]!.validOrders + files[1]!.validOrders;
-        const uploads: string[] = [];
-        for (const [i, file] of files.entries()) {
-          const form = new FormData();
-          form.append('file', new Blob([file.csv], { type: 'text/csv' }), `part-${i}.csv`);
-          const res = await fetch(`${apiA}/orders/upload`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
-          expect(res.status).toBe(202);
-          uploads.push(((await res.json()) as { upload_id: string }).upload_id);
-        }
-        const began = Date.now();
-        const singles = forEachConcurrently(Array.from({ length: SINGLES }, (_, i) => i), 4, async (i) => {
-          const body = { reference: `${code}-single-${i}`, customer: { name: 'Single', email: `single${i}@example.com` }, hub: HUBS[i % 2], items: [{ sku: SKUS[i % SKUS.length], quantity: 1, unit_price: '9.99' }] };
-          // Sent twice with one Idempotency-Key, like a client retrying after a timeout: one order.
-          for (let attempt = 0; attempt < 2; attempt++) {
-            const res = await api(apiB, key, 'POST', '/orders', body, { 'idempotency-key': `${code}-single-${i}` });
-            expect(res.status).toBe(201);
+          // Two files (one per ingest process) through api A; single orders through api B meanwhile.
+          const files = [makeCsv(`${code}-A-`, ROWS / 2), makeCsv(`${code}-B-`, ROWS / 2)];
+          const expectedCsvOrders = files[0]!.validOrders + files[1]!.validOrders;
+          const uploads: string[] = [];
+          for (const [i, file] of files.entries()) {
+            const form = new FormData();
+            form.append('file', new Blob([file.csv], { type: 'text/csv' }), `part-${i}.csv`);
+            const res = await fetch(`${apiA}/orders/upload`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+            expect(res.status).toBe(202);
+            uploads.push(((await res.json()) as { upload_id: string }).upload_id);
           }
-        });
+          const began = Date.now();
+          const singles = forEachConcurrently(
+            Array.from({ length: SINGLES }, (_, i) => i),
+            4,
+            async (i) => {
+              const body = {
+                reference: `${code}-single-${i}`,
+                customer: { name: 'Single', email: `single${i}@example.com` },
+                hub: HUBS[i % 2],
+                items: [{ sku: SKUS[i % SKUS.length], quantity: 1, unit_price: '9.99' }],
+              };
+              // Sent twice with one Idempotency-Key, like a client retrying after a timeout: one order.
+              for (let attempt = 0; attempt < 2; attempt++) {
+                const res = await api(apiB, key, 'POST', '/orders', body, { 'idempotency-key': `${code}-single-${i}` });
+                expect(res.status).toBe(201);
+              }
+            },
+          );
 
-        if (crash) {
-          // Mid-run: wait until rows are flowing, then kill one ingest and one finalizer outright.
-          await waitFor('the first orders from the files', async () => {
-            const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM oms.orders WHERE source = 'csv' AND reference LIKE $1`, [`${code}-%`]);
-            return row!.n > 1_000;
-          }, 120_000, processes);
-          await ingest[0]!.kill('SIGKILL');
-          await finalizers[0]!.kill('SIGKILL');
-          const [unfinished] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM oms.uploads WHERE id = ANY($1::uuid[]) AND status <> 'completed'`, [uploads]);
-          expect(unfinished!.n).toBeGreaterThan(0); // the kill really was mid-ingest
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-          await start('ingest-1 (restarted)', 'ingest', oms);
-          await start('finalizer-1 (restarted)', 'finalizer', oms);
-        }
-        await singles;
+          if (crash) {
+            // Mid-run: wait until rows are flowing, then kill one ingest and one finalizer outright.
+            await waitFor(
+              'the first orders from the files',
+              async () => {
+                const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM oms.orders WHERE source = 'csv' AND reference LIKE $1`, [
+                  `${code}-%`,
+                ]);
+                return row!.n > 1_000;
+              },
+              120_000,
+              processes,
+            );
+            await ingest[0]!.kill('SIGKILL');
+            await finalizers[0]!.kill('SIGKILL');
+            const [unfinished] = await database.db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM oms.uploads WHERE id = ANY($1::uuid[]) AND status <> 'completed'`,
+              [uploads],
+            );
+            expect(unfinished!.n).toBeGreaterThan(0); // the kill really was mid-ingest
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            await start('ingest-1 (restarted)', 'ingest', oms);
+            await start('finalizer-1 (restarted)', 'finalizer', oms);
+          }
+          await singles;
 
-        // Quiet: both uploads done, every order out of the finalizer's hands, every delivery made.
-        await waitFor('the uploads to complete', async () => {
-          const rows = await database.db.query<{ status: string }>(`SELECT status FROM oms.uploads WHERE id = ANY($1::uuid[])`, [uploads]);
-          return rows.every((r) => r.status === 'completed' || r.status === 'failed');
-        }, 600_000, processes);
-        const quiet = async () => {
-          const [row] = await database.db.query<{ events: number; pending: number; behind: number }>(
-            `SELECT (SELECT count(*)::int FROM oms.events e JOIN ims.tenants t ON t.id = e.tenant_id WHERE t.code = $1) AS events,
+          // Quiet: both uploads done, every order out of the finalizer's hands, every delivery made.
+          await waitFor(
+            'the uploads to complete',
+            async () => {
+              const rows = await database.db.query<{ status: string }>(`SELECT status FROM oms.uploads WHERE id = ANY($1::uuid[])`, [uploads]);
+              return rows.every((r) => r.status === 'completed' || r.status === 'failed');
+            },
+            600_000,
+            processes,
+          );
+          const quiet = async () => {
+            const [row] = await database.db.query<{ events: number; pending: number; behind: number }>(
+              `SELECT (SELECT count(*)::int FROM oms.events e JOIN ims.tenants t ON t.id = e.tenant_id WHERE t.code = $1) AS events,
                     (SELECT count(*)::int FROM oms.webhook_deliveries WHERE status <> 'succeeded') AS pending,
                     (SELECT count(*)::int FROM oms.consumer_offsets o WHERE o.consumer IN ('finalizer', 'webhooks')
                        AND EXISTS (SELECT 1 FROM oms.events e WHERE (e.tx_id, e.seq) > (o.tx_id, o.seq))) AS behind`,
-            [code],
-          );
-          return row!.pending === 0 && row!.behind === 0 && receiver.ids.size >= row!.events;
-        };
-        await waitFor('every event to be handled and delivered', quiet, 600_000, processes);
-        console.log(`scale-out${crash ? ' (with SIGKILL)' : ''}: quiet ${((Date.now() - began) / 1000).toFixed(1)} s after the uploads were accepted`);
+              [code],
+            );
+            return row!.pending === 0 && row!.behind === 0 && receiver.ids.size >= row!.events;
+          };
+          await waitFor('every event to be handled and delivered', quiet, 600_000, processes);
+          console.log(`scale-out${crash ? ' (with SIGKILL)' : ''}: quiet ${((Date.now() - began) / 1000).toFixed(1)} s after the uploads were accepted`);
 
-        // Every valid row is an order exactly once; every single order once.
-        const finished = await database.db.query<{ status: string; orders_created: number; rows_valid: number; rows_invalid: number }>(
-          `SELECT status, orders_created, rows_valid, rows_invalid FROM oms.uploads WHERE id = ANY($1::uuid[])`, [uploads]);
-        expect(finished.map((u) => u.status)).toEqual(['completed', 'completed']);
-        expect(finished.reduce((n, u) => n + u.orders_created, 0)).toBe(expectedCsvOrders);
-        expect(finished.reduce((n, u) => n + u.rows_valid + u.rows_invalid, 0)).toBe(ROWS);
-        const [counts] = await database.db.query<{ csv: number; csv_refs: number; singles: number; single_refs: number }>(
-          `SELECT count(*) FILTER (WHERE source = 'csv')::int AS csv, count(DISTINCT reference) FILTER (WHERE source = 'csv')::int AS csv_refs,
+          // Every valid row is an order exactly once; every single order once.
+          const finished = await database.db.query<{ status: string; orders_created: number; rows_valid: number; rows_invalid: number }>(
+            `SELECT status, orders_created, rows_valid, rows_invalid FROM oms.uploads WHERE id = ANY($1::uuid[])`,
+            [uploads],
+          );
+          expect(finished.map((u) => u.status)).toEqual(['completed', 'completed']);
+          expect(finished.reduce((n, u) => n + u.orders_created, 0)).toBe(expectedCsvOrders);
+          expect(finished.reduce((n, u) => n + u.rows_valid + u.rows_invalid, 0)).toBe(ROWS);
+          const [counts] = await database.db.query<{ csv: number; csv_refs: number; singles: number; single_refs: number }>(
+            `SELECT count(*) FILTER (WHERE source = 'csv')::int AS csv, count(DISTINCT reference) FILTER (WHERE source = 'csv')::int AS csv_refs,
                   count(*) FILTER (WHERE reference LIKE $2)::int AS singles, count(DISTINCT reference) FILTER (WHERE reference LIKE $2)::int AS single_refs
            FROM oms.orders o JOIN ims.tenants t ON t.id = o.tenant_id WHERE t.code = $1`,
-          [code, `${code}-single-%`],
-        );
-        expect(counts).toEqual({ csv: expectedCsvOrders, csv_refs: expectedCsvOrders, singles: SINGLES, single_refs: SINGLES });
+            [code, `${code}-single-%`],
+          );
+          expect(counts).toEqual({ csv: expectedCsvOrders, csv_refs: expectedCsvOrders, singles: SINGLES, single_refs: SINGLES });
 
-        // No oversold unit: reserved within on hand, equal to the reservations held, one per placed order; ledger == levels.
-        const [stockCheck] = await database.db.query<{ over: number; mismatched: number; placed: number; held: number; reserved: number }>(
-          `WITH t AS (SELECT id FROM ims.tenants WHERE code = $1),
+          // No oversold unit: reserved within on hand, equal to the reservations held, one per placed order; ledger == levels.
+          const [stockCheck] = await database.db.query<{ over: number; mismatched: number; placed: number; held: number; reserved: number }>(
+            `WITH t AS (SELECT id FROM ims.tenants WHERE code = $1),
                 held AS (SELECT r.hub_id, l.sku_id, sum(l.quantity) AS qty FROM ims.reservations r
                          JOIN ims.reservation_lines l USING (tenant_id, order_id)
                          WHERE r.tenant_id = (SELECT id FROM t) AND r.status = 'reserved' GROUP BY 1, 2)
@@ -236,29 +284,31 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
                   (SELECT count(*)::int FROM oms.orders WHERE tenant_id = (SELECT id FROM t) AND status = 'new_order') AS placed,
                   (SELECT count(*)::int FROM ims.reservations WHERE tenant_id = (SELECT id FROM t) AND status = 'reserved') AS held,
                   (SELECT sum(reserved)::int FROM ims.stock_levels WHERE tenant_id = (SELECT id FROM t)) AS reserved`,
-          [code],
-        );
-        expect(stockCheck).toMatchObject({ over: 0, mismatched: 0 });
-        expect(stockCheck!.held).toBe(stockCheck!.placed);
-        expect(stockCheck!.reserved).toBeGreaterThan(0);
-        expect(stockCheck!.reserved).toBeLessThanOrEqual(HUBS.length * SKUS.length * STOCK_PER_ITEM);
-        expect((await api(ims, key, 'GET', '/inventory/reconcile')).body).toEqual({ mismatches: [] });
+            [code],
+          );
+          expect(stockCheck).toMatchObject({ over: 0, mismatched: 0 });
+          expect(stockCheck!.held).toBe(stockCheck!.placed);
+          expect(stockCheck!.reserved).toBeGreaterThan(0);
+          expect(stockCheck!.reserved).toBeLessThanOrEqual(HUBS.length * SKUS.length * STOCK_PER_ITEM);
+          expect((await api(ims, key, 'GET', '/inventory/reconcile')).body).toEqual({ mismatches: [] });
 
-        // Every event of the tenant reached the receiver (at least once; the ids are the event's delivery ids).
-        const [events] = await database.db.query<{ n: number; deliveries: number }>(
-          `SELECT (SELECT count(*)::int FROM oms.events e JOIN ims.tenants t ON t.id = e.tenant_id WHERE t.code = $1) AS n,
+          // Every event of the tenant reached the receiver (at least once; the ids are the event's delivery ids).
+          const [events] = await database.db.query<{ n: number; deliveries: number }>(
+            `SELECT (SELECT count(*)::int FROM oms.events e JOIN ims.tenants t ON t.id = e.tenant_id WHERE t.code = $1) AS n,
                   (SELECT count(*)::int FROM oms.webhook_deliveries d JOIN ims.tenants t ON t.id = d.tenant_id WHERE t.code = $1 AND d.status = 'succeeded') AS deliveries`,
-          [code],
-        );
-        expect(events!.deliveries).toBe(events!.n);
-        expect(receiver.ids.size).toBe(events!.n);
-        expect(events!.n).toBeGreaterThanOrEqual(expectedCsvOrders + SINGLES + stockCheck!.placed);
-      } finally {
-        await Promise.all(processes.map((p) => p.kill('SIGTERM')));
-        receiver.server.closeAllConnections();
-        receiver.server.close();
-        for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
-      }
-    }, 900_000);
+            [code],
+          );
+          expect(events!.deliveries).toBe(events!.n);
+          expect(receiver.ids.size).toBe(events!.n);
+          expect(events!.n).toBeGreaterThanOrEqual(expectedCsvOrders + SINGLES + stockCheck!.placed);
+        } finally {
+          await Promise.all(processes.map((p) => p.kill('SIGTERM')));
+          receiver.server.closeAllConnections();
+          receiver.server.close();
+          for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+        }
+      },
+      900_000,
+    );
   }
 });

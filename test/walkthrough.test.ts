@@ -33,7 +33,10 @@ async function paste(script: string, port: number, hookPort: number) {
 }
 
 async function refusesConnections(port: number): Promise<boolean> {
-  return fetch(`http://127.0.0.1:${port}/health`).then(() => false, () => true);
+  return fetch(`http://127.0.0.1:${port}/health`).then(
+    () => false,
+    () => true,
+  );
 }
 
 describe.skipIf(testEngine() !== 'pglite')('the README walk-through', () => {

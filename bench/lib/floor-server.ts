@@ -9,7 +9,9 @@ import pg from 'pg';
 export async function startFloorServer(databaseUrl: string): Promise<{ url: string; close(): Promise<void> }> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
   pool.on('error', () => {}); // the bench drops the database with FORCE when it is done
-  await pool.query('CREATE TABLE IF NOT EXISTS bench_floor_orders (id bigserial PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS bench_floor_orders (id bigserial PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
+  );
   const app = Fastify({ logger: false });
   app.post('/orders', async (request, reply) => {
     const { rows } = await pool.query({

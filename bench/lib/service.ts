@@ -33,7 +33,9 @@ export async function startService(env: Record<string, string>): Promise<Service
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    const ready = await request(`${url}/ready`).then((r) => r.body.text().then(() => r.statusCode)).catch(() => 0);
+    const ready = await request(`${url}/ready`)
+      .then((r) => r.body.text().then(() => r.statusCode))
+      .catch(() => 0);
     if (ready === 200) break;
     if (i > 600 || child.exitCode !== null) throw new Error('service did not become ready');
     await new Promise((r) => setTimeout(r, 100));

@@ -23,28 +23,44 @@ afterAll(async () => {
 const implementations: [string, () => Promise<Cache[]>, boolean][] = [
   // Two handles on one store: what two processes see. The LRU is per process, so it gets one.
   ['memory', async () => [new MemoryCache()], true],
-  ['redis', async () => {
-    const prefix = `test:${randomBytes(6).toString('hex')}:`;
-    const a = new RedisCache({ url: REDIS_URL, prefix });
-    const b = new RedisCache({ url: REDIS_URL, prefix });
-    opened.push(a, b);
-    await Promise.all([a.ready(), b.ready()]);
-    return [a, b];
-  }, hasRedis],
+  [
+    'redis',
+    async () => {
+      const prefix = `test:${randomBytes(6).toString('hex')}:`;
+      const a = new RedisCache({ url: REDIS_URL, prefix });
+      const b = new RedisCache({ url: REDIS_URL, prefix });
+      opened.push(a, b);
+      await Promise.all([a.ready(), b.ready()]);
+      return [a, b];
+    },
+    hasRedis,
+  ],
 ];
 
 for (const [name, open, available] of implementations) {
   describe.skipIf(!available)(`Cache contract: ${name}`, () => {
     it('gets what was set, in key order, undefined for the rest', async () => {
       const [cache] = await open();
-      await cache!.setMany([['a', '1'], ['b', 'ünï ✓']], 60);
+      await cache!.setMany(
+        [
+          ['a', '1'],
+          ['b', 'ünï ✓'],
+        ],
+        60,
+      );
       expect(await cache!.getMany(['b', 'missing', 'a'])).toEqual(['ünï ✓', undefined, '1']);
       expect(await cache!.getMany([])).toEqual([]);
     });
 
     it('deletes, and entries expire after their time to live', async () => {
       const [cache] = await open();
-      await cache!.setMany([['k1', 'x'], ['k2', 'y']], 60);
+      await cache!.setMany(
+        [
+          ['k1', 'x'],
+          ['k2', 'y'],
+        ],
+        60,
+      );
       await cache!.delete(['k1', 'absent']);
       expect(await cache!.getMany(['k1', 'k2'])).toEqual([undefined, 'y']);
       await cache!.setMany([['short', 'z']], 1);

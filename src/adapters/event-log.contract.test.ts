@@ -38,12 +38,20 @@ const fastRetries = { maxAttempts: 3, backoffMs: () => 1 };
 
 const implementations: [string, () => EventLog, boolean][] = [
   ['database outbox', () => new DbEventLog(t.ctx.db, { ...fastRetries, idleCheckMs: 50 }), true],
-  ['Kafka (via the relay)', () => new KafkaEventLog(t.ctx.db, { brokers: KAFKA_BROKERS!.split(','), groupPrefix: `oms-test-${run}.`, partitions: 3, ...fastRetries }), !!KAFKA_BROKERS],
+  [
+    'Kafka (via the relay)',
+    () => new KafkaEventLog(t.ctx.db, { brokers: KAFKA_BROKERS!.split(','), groupPrefix: `oms-test-${run}.`, partitions: 3, ...fastRetries }),
+    !!KAFKA_BROKERS,
+  ],
 ];
 
 async function publish(keys: string[]): Promise<void> {
   await t.ctx.db.transaction((tx) =>
-    appendEvents(new TenantTx(tx, tenantId), keys.map((key) => ({ type: 'order.updated' as const, key: `${run}-${key}`, data: { n: key } }))));
+    appendEvents(
+      new TenantTx(tx, tenantId),
+      keys.map((key) => ({ type: 'order.updated' as const, key: `${run}-${key}`, data: { n: key } })),
+    ),
+  );
   await relay?.drain(); // on Kafka, the relay publishes what the outbox holds
 }
 
@@ -122,14 +130,31 @@ for (const [engine, open, available] of implementations) {
 describe('Kafka wire form', () => {
   it('round-trips an event through a message: envelope as value, order id as key, outbox position in headers', () => {
     const event: LoggedEvent = {
-      seq: 42, tx_id: '901', id: '0193a0e0-0000-7000-8000-000000000001', type: 'order.updated', tenant_id: 'tenant-1',
-      key: 'order-1', occurred_at: new Date('2026-11-22T05:00:00.123Z'), data: { order: { id: 'order-1' }, previous_status: 'on_hold' },
+      seq: 42,
+      tx_id: '901',
+      id: '0193a0e0-0000-7000-8000-000000000001',
+      type: 'order.updated',
+      tenant_id: 'tenant-1',
+      key: 'order-1',
+      occurred_at: new Date('2026-11-22T05:00:00.123Z'),
+      data: { order: { id: 'order-1' }, previous_status: 'on_hold' },
     };
     const message = toMessage(event);
     expect(message.key).toBe('order-1');
-    expect(JSON.parse(message.value)).toEqual({ id: event.id, type: 'order.updated', tenant_id: 'tenant-1', occurred_at: '2026-11-22T05:00:00.123Z', data: event.data });
+    expect(JSON.parse(message.value)).toEqual({
+      id: event.id,
+      type: 'order.updated',
+      tenant_id: 'tenant-1',
+      occurred_at: '2026-11-22T05:00:00.123Z',
+      data: event.data,
+    });
     const back = fromMessage({
-      key: Buffer.from(message.key), value: Buffer.from(message.value), offset: '0', timestamp: '0', attributes: 0, size: 0,
+      key: Buffer.from(message.key),
+      value: Buffer.from(message.value),
+      offset: '0',
+      timestamp: '0',
+      attributes: 0,
+      size: 0,
       headers: Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, Buffer.from(v)])),
     } as unknown as KafkaMessage);
     expect(back).toEqual(event);

@@ -23,7 +23,14 @@ beforeAll(async () => {
   http = new HttpInventoryClient({ url: `http://127.0.0.1:${address.port}`, apiKey: ADMIN_KEY });
   own = await t.tenant();
   await own.as('POST', '/sellers', { body: { code: 'SEL', name: 'Seller' } });
-  await seedCatalog(own, { hubs: ['H'], skus: ['A', 'B'], stock: [['H', 'A', 10], ['H', 'B', 10]] });
+  await seedCatalog(own, {
+    hubs: ['H'],
+    skus: ['A', 'B'],
+    stock: [
+      ['H', 'A', 10],
+      ['H', 'B', 10],
+    ],
+  });
 });
 afterAll(async () => {
   await http.close();
@@ -65,7 +72,11 @@ describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
     expect((await client().reserve(own.id, input)).outcome).toMatch(/reserved|replayed/);
     expect(await levelOf('A')).toEqual({ on_hand: before.on_hand, reserved: before.reserved + 1 }); // taken once
     const short = await client().reserve(own.id, { order_id: order('r2'), hub: 'H', items: [{ sku: 'A', quantity: 1000 }] });
-    expect(short).toEqual({ outcome: 'insufficient', order_id: order('r2'), shortages: [{ sku: 'A', requested: 1000, available: before.on_hand - before.reserved - 1 }] });
+    expect(short).toEqual({
+      outcome: 'insufficient',
+      order_id: order('r2'),
+      shortages: [{ sku: 'A', requested: 1000, available: before.on_hand - before.reserved - 1 }],
+    });
     expect(await levelOf('A')).toEqual({ on_hand: before.on_hand, reserved: before.reserved + 1 }); // nothing taken
     await expect(client().reserve(own.id, { order_id: order('r3'), hub: 'NOPE', items: [{ sku: 'A', quantity: 1 }] })).rejects.toMatchObject({ status: 422 });
   });
@@ -91,7 +102,9 @@ describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
     expect((await client().release(own.id, order('c2')))?.status).toBe('released');
     expect(await levelOf('B')).toEqual({ on_hand: before.on_hand - 1, reserved: before.reserved }); // given back once
     expect(await client().release(own.id, order('never'))).toBeUndefined();
-    const refused = await client().commit(own.id, order('c2')).catch((e: unknown) => e);
+    const refused = await client()
+      .commit(own.id, order('c2'))
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AppError);
     expect(refused).toMatchObject({ status: 409, code: 'reservation.closed' });
   });

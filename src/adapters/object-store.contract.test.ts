@@ -34,15 +34,22 @@ const text = async (stream: Readable) => {
 
 const implementations: [string, () => ObjectStore][] = [
   ['local directory', () => new LocalObjectStore(path.join(dir, randomBytes(4).toString('hex')))],
-  ['S3 (s3rver)', () => {
-    // A small part size, so a few MiB already go through the multipart path.
-    const store = new S3ObjectStore({
-      bucket: s3.bucket, endpoint: s3.endpoint, forcePathStyle: true, credentials: FAKE_CREDENTIALS,
-      prefix: `${randomBytes(4).toString('hex')}/`, partSizeBytes: 5 * 1024 * 1024,
-    });
-    closers.push(() => store.close());
-    return store;
-  }],
+  [
+    'S3 (s3rver)',
+    () => {
+      // A small part size, so a few MiB already go through the multipart path.
+      const store = new S3ObjectStore({
+        bucket: s3.bucket,
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        credentials: FAKE_CREDENTIALS,
+        prefix: `${randomBytes(4).toString('hex')}/`,
+        partSizeBytes: 5 * 1024 * 1024,
+      });
+      closers.push(() => store.close());
+      return store;
+    },
+  ],
 ];
 
 for (const [name, open] of implementations) {
@@ -54,7 +61,11 @@ for (const [name, open] of implementations) {
       await store.put('a/c.csv', Buffer.from('ü'));
       expect(await text(await store.get('a/b/one.csv'))).toBe('x,y\n1,2\n');
       expect((await store.list('a/b/')).map((o) => o.key)).toEqual(['a/b/one.csv', 'a/b/two.csv']);
-      expect((await store.list('a/')).map((o) => [o.key, o.size])).toEqual([['a/b/one.csv', 8], ['a/b/two.csv', 1], ['a/c.csv', 2]]);
+      expect((await store.list('a/')).map((o) => [o.key, o.size])).toEqual([
+        ['a/b/one.csv', 8],
+        ['a/b/two.csv', 1],
+        ['a/c.csv', 2],
+      ]);
       expect(await store.head('a/b/one.csv')).toEqual({ key: 'a/b/one.csv', size: 8 });
       expect(await store.head('a/b/none.csv')).toBeUndefined();
       await store.delete('a/b/two.csv');
@@ -66,7 +77,11 @@ for (const [name, open] of implementations) {
       const store = open();
       const chunk = randomBytes(64 * 1024);
       const chunks = 200; // 12.5 MiB: three parts of 5 MiB
-      const source = Readable.from((function* () { for (let i = 0; i < chunks; i++) yield chunk; })());
+      const source = Readable.from(
+        (function* () {
+          for (let i = 0; i < chunks; i++) yield chunk;
+        })(),
+      );
       expect(await store.put('big.bin', source)).toEqual({ key: 'big.bin', size: chunks * chunk.length });
       let size = 0;
       let same = true;

@@ -30,13 +30,16 @@ let queueCount = 0;
 /** A queue with two attempts before a job is dead, under a fresh name. */
 const implementations: [string, () => Promise<[WorkQueue, string]>][] = [
   ['database table', async () => [new DbWorkQueue(database.db, { maxAttempts: 2 }), `q${++queueCount}`]],
-  ['SQS (fauxqs)', async () => {
-    const name = `q${++queueCount}`;
-    const url = await sqs.createQueue(`oms-${name}`, 2);
-    const queue = new SqsWorkQueue({ queues: { [name]: url }, credentials: FAKE_CREDENTIALS, endpoint: sqs.endpoint, waitSeconds: 0 });
-    closers.push(() => queue.close());
-    return [queue, name];
-  }],
+  [
+    'SQS (fauxqs)',
+    async () => {
+      const name = `q${++queueCount}`;
+      const url = await sqs.createQueue(`oms-${name}`, 2);
+      const queue = new SqsWorkQueue({ queues: { [name]: url }, credentials: FAKE_CREDENTIALS, endpoint: sqs.endpoint, waitSeconds: 0 });
+      closers.push(() => queue.close());
+      return [queue, name];
+    },
+  ],
 ];
 
 for (const [engine, open] of implementations) {
@@ -110,14 +113,19 @@ describe('JobWorker on SQS', () => {
     closers.push(() => queue.close());
     const done: number[] = [];
     let failures = 0;
-    const worker = new JobWorker<{ n: number }>(queue, 'work', async (job, heartbeat) => {
-      await heartbeat();
-      if (job.payload.n === 3 && job.attempt === 1) {
-        failures++;
-        throw new Error('first try fails');
-      }
-      done.push(job.payload.n);
-    }, { visibilityMs: 30_000, concurrency: 4 });
+    const worker = new JobWorker<{ n: number }>(
+      queue,
+      'work',
+      async (job, heartbeat) => {
+        await heartbeat();
+        if (job.payload.n === 3 && job.attempt === 1) {
+          failures++;
+          throw new Error('first try fails');
+        }
+        done.push(job.payload.n);
+      },
+      { visibilityMs: 30_000, concurrency: 4 },
+    );
     await worker.start();
     for (const n of [1, 2, 3, 4]) await queue.send('work', { n });
     await eventually(async () => expect(done.sort((a, b) => a - b)).toEqual([1, 2, 3, 4]));

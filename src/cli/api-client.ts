@@ -3,7 +3,10 @@
  * function that answers the JSON body or throws the problem+json's detail as a CliError.
  */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -10,7 +10,6 @@ import { importFile } from './import';
 import { CLIENT_USAGE } from './usage';
 import { isUuid } from '../shared/cursor';
 
-
 const common = {
   url: { type: 'string' },
   key: { type: 'string' },
@@ -42,7 +41,16 @@ function customerLabel(customer?: { name: string; email: string }): string {
 function table(head: string[], rows: (string | number)[][]): string {
   const cells = [head, ...rows.map((row) => row.map(String))];
   const widths = head.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    cells
+      .map((row) =>
+        row
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 function integer(name: string, value: string | undefined): number | undefined {
@@ -69,16 +77,30 @@ export async function runClientCommand(command: string, argv: string[]): Promise
 
   if (command === 'orders') {
     const { values, positionals } = parse(argv, {
-      status: { type: 'string' }, hub: { type: 'string' }, reference: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' },
+      status: { type: 'string' },
+      hub: { type: 'string' },
+      reference: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
     });
     const connection = connectionFrom(values, env);
     const [sub, id] = positionals;
     if (sub === 'get' && id && positionals.length === 2) {
       const order = await findOrder(connection, id);
       if (values.json) return printJson(order);
-      write(`Order ${order.id}${order.reference ? ` (${order.reference})` : ''}: ${order.status}, ${order.total_amount} ${order.currency ?? ''}\n`.replace(' \n', '\n'));
+      write(
+        `Order ${order.id}${order.reference ? ` (${order.reference})` : ''}: ${order.status}, ${order.total_amount} ${order.currency ?? ''}\n`.replace(
+          ' \n',
+          '\n',
+        ),
+      );
       write(`Hub ${order.hub}; customer ${customerLabel(order.customer)}; created ${order.created_at}\n`);
-      write(table(['sku', 'name', 'quantity', 'unit_price'], order.items.map((i: any) => [i.sku, i.name ?? '', i.quantity, i.unit_price])));
+      write(
+        table(
+          ['sku', 'name', 'quantity', 'unit_price'],
+          order.items.map((i: any) => [i.sku, i.name ?? '', i.quantity, i.unit_price]),
+        ),
+      );
       return 0;
     }
     if (sub === 'list' && positionals.length === 1) {
@@ -88,7 +110,12 @@ export async function runClientCommand(command: string, argv: string[]): Promise
       if (limit !== undefined) query.set('limit', String(limit));
       const page = await call(connection, 'GET', `/orders${query.size > 0 ? `?${query.toString()}` : ''}`);
       if (values.json) return printJson(page);
-      write(table(['id', 'reference', 'status', 'hub', 'total', 'created_at'], page.data.map((o: any) => [o.id, o.reference ?? '', o.status, o.hub, o.total_amount, o.created_at])));
+      write(
+        table(
+          ['id', 'reference', 'status', 'hub', 'total', 'created_at'],
+          page.data.map((o: any) => [o.id, o.reference ?? '', o.status, o.hub, o.total_amount, o.created_at]),
+        ),
+      );
       if (page.next_cursor) write(`More: oms orders list --cursor ${page.next_cursor}\n`);
       return 0;
     }
@@ -97,14 +124,24 @@ export async function runClientCommand(command: string, argv: string[]): Promise
 
   if (command === 'inventory') {
     const { values, positionals } = parse(argv, {
-      hub: { type: 'string' }, skus: { type: 'string' }, sku: { type: 'string' },
-      'on-hand': { type: 'string' }, delta: { type: 'string' }, expected: { type: 'string' }, reason: { type: 'string' },
+      hub: { type: 'string' },
+      skus: { type: 'string' },
+      sku: { type: 'string' },
+      'on-hand': { type: 'string' },
+      delta: { type: 'string' },
+      expected: { type: 'string' },
+      reason: { type: 'string' },
     });
     const connection = connectionFrom(values, env);
     const [sub] = positionals;
     if (!values.hub) throw new CliError('--hub is required', 2);
     const show = (levels: { hub: string; sku: string; on_hand: number; reserved: number; available: number }[]) =>
-      write(table(['hub', 'sku', 'on_hand', 'reserved', 'available'], levels.map((l) => [l.hub, l.sku, l.on_hand, l.reserved, l.available])));
+      write(
+        table(
+          ['hub', 'sku', 'on_hand', 'reserved', 'available'],
+          levels.map((l) => [l.hub, l.sku, l.on_hand, l.reserved, l.available]),
+        ),
+      );
     if (sub === 'get' && positionals.length === 1) {
       const query = new URLSearchParams({ hub: values.hub as string });
       if (values.skus) query.set('skus', values.skus as string);
@@ -121,7 +158,8 @@ export async function runClientCommand(command: string, argv: string[]): Promise
       if ((onHand === undefined) === (delta === undefined)) throw new CliError('give exactly one of --on-hand N or --delta N', 2);
       const expected = integer('expected', values.expected as string | undefined);
       const level = await call(connection, 'PUT', '/inventory', {
-        hub: values.hub, sku: values.sku,
+        hub: values.hub,
+        sku: values.sku,
         ...(onHand !== undefined ? { on_hand: onHand } : { delta }),
         ...(expected !== undefined ? { expected_on_hand: expected } : {}),
         ...(values.reason ? { reason: values.reason } : {}),

@@ -48,7 +48,10 @@ export async function importFile(connection: Connection, file: string, options: 
   const out = process.stdout;
   if (!options.wait) {
     if (options.json) out.write(`${JSON.stringify(accepted)}\n`);
-    else out.write(`Uploaded ${path.basename(file)} (${n(info.size)} bytes) as upload ${accepted.upload_id}.\nFollow it with: GET ${connection.url}/uploads/${accepted.upload_id}\n`);
+    else
+      out.write(
+        `Uploaded ${path.basename(file)} (${n(info.size)} bytes) as upload ${accepted.upload_id}.\nFollow it with: GET ${connection.url}/uploads/${accepted.upload_id}\n`,
+      );
     return 0;
   }
 
@@ -68,7 +71,9 @@ export async function importFile(connection: Connection, file: string, options: 
   if (options.json) {
     out.write(`${JSON.stringify(upload)}\n`);
   } else if (upload.status === 'completed') {
-    out.write(`Completed: ${n(upload.rows_total)} rows, ${n(upload.rows_valid)} valid, ${n(upload.rows_invalid)} invalid; ${n(upload.orders_created)} orders created.\n`);
+    out.write(
+      `Completed: ${n(upload.rows_total)} rows, ${n(upload.rows_valid)} valid, ${n(upload.rows_invalid)} invalid; ${n(upload.orders_created)} orders created.\n`,
+    );
     if (upload.rows_invalid > 0) out.write(`Invalid rows, with the reason for each: GET ${connection.url}/uploads/${upload.id}/errors\n`);
   } else {
     out.write(`Failed: ${upload.error ?? 'no reason given'} (after ${n(upload.rows_total)} rows).\n`);

@@ -34,10 +34,14 @@ export async function seedDemo(config: Config): Promise<void> {
       ['SOCKS-3PK', 'Socks, 3-pack'],
     ] as const;
     for (const [code, name] of skus) await ensure('sku', { code, name, seller_id: 'ACME', category_id: 'APPAREL' });
-    await stock.put(tenant.id, skus.flatMap(([code], i) => [
-      { hub: 'CAI-1', sku: code, on_hand: 100 - i * 20, reason: 'demo seed' },
-      { hub: 'DXB-1', sku: code, on_hand: 50, reason: 'demo seed' },
-    ]), true);
+    await stock.put(
+      tenant.id,
+      skus.flatMap(([code], i) => [
+        { hub: 'CAI-1', sku: code, on_hand: 100 - i * 20, reason: 'demo seed' },
+        { hub: 'DXB-1', sku: code, on_hand: 50, reason: 'demo seed' },
+      ]),
+      true,
+    );
     const key = await tenants.createApiKey(tenant.id, 'demo');
 
     process.stdout.write(

@@ -29,7 +29,9 @@ describe('configuration', () => {
   it('reads the webhook and Redis settings, and names a bad one', () => {
     expect(loadConfig({}).webhookRetrySchedule).toEqual([0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]);
     expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: '0, 0.2,1', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'TRUE', REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({
-      webhookRetrySchedule: [0, 0.2, 1], webhookAllowPrivateNetworks: true, redisUrl: 'redis://127.0.0.1:6379',
+      webhookRetrySchedule: [0, 0.2, 1],
+      webhookAllowPrivateNetworks: true,
+      redisUrl: 'redis://127.0.0.1:6379',
     });
     for (const [raw, message] of [
       [{ WEBHOOK_RETRY_SCHEDULE: '0,-5' }, /WEBHOOK_RETRY_SCHEDULE/],
@@ -43,10 +45,16 @@ describe('configuration', () => {
 
   it('reads the S3, SQS and Kafka settings, and names a bad one', () => {
     expect(loadConfig({})).toMatchObject({ s3: undefined, sqs: undefined, kafkaBrokers: undefined });
-    expect(loadConfig({
-      S3_BUCKET: 'oms-files', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', S3_PREFIX: 'prod/oms/',
-      SQS_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/oms-ingest', KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
-    })).toMatchObject({
+    expect(
+      loadConfig({
+        S3_BUCKET: 'oms-files',
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_PREFIX: 'prod/oms/',
+        SQS_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/oms-ingest',
+        KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
+      }),
+    ).toMatchObject({
       s3: { bucket: 'oms-files', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, prefix: 'prod/oms/' },
       sqs: { queueUrl: 'http://127.0.0.1:9324/000000000000/oms-ingest' },
       kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],

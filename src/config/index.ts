@@ -12,16 +12,47 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every variable the service reads: the one list (RawEnv is made from it). */
 const ENV_KEYS = [
-  'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'OMS_ADMIN_API_KEY',
-  'OMS_ROLES', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CACHE_TTL_SECONDS', 'IMS_URL', 'IMS_API_KEY',
-  'MAX_UPLOAD_BYTES', 'INGEST_BATCH_ROWS', 'INGEST_VISIBILITY_SECONDS', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
-  'WEBHOOK_RETRY_SCHEDULE', 'REDIS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE',
-  'S3_PREFIX', 'SQS_QUEUE_URL', 'SQS_ENDPOINT', 'SQS_WAIT_SECONDS', 'KAFKA_BROKERS',
-  'MAX_PAGE_BYTES', 'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW_SECONDS', 'TENANT_MAX_CONCURRENT_REQUESTS', 'TENANT_MAX_QUEUED_REQUESTS',
-  'AUTH_FAILURES_MAX', 'HTTP_REQUEST_TIMEOUT_SECONDS', 'HTTP_IDLE_TIMEOUT_SECONDS', 'HTTP_KEEP_ALIVE_SECONDS', 'MAX_UPLOADS_IN_FLIGHT',
+  'PORT',
+  'HOST',
+  'DATA_DIR',
+  'DATABASE_URL',
+  'DATABASE_POOL_SIZE',
+  'OMS_ADMIN_API_KEY',
+  'OMS_ROLES',
+  'LOG_LEVEL',
+  'MAX_BODY_BYTES',
+  'CACHE_TTL_SECONDS',
+  'IMS_URL',
+  'IMS_API_KEY',
+  'MAX_UPLOAD_BYTES',
+  'INGEST_BATCH_ROWS',
+  'INGEST_VISIBILITY_SECONDS',
+  'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+  'WEBHOOK_RETRY_SCHEDULE',
+  'REDIS_URL',
+  'S3_BUCKET',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_FORCE_PATH_STYLE',
+  'S3_PREFIX',
+  'SQS_QUEUE_URL',
+  'SQS_ENDPOINT',
+  'SQS_WAIT_SECONDS',
+  'KAFKA_BROKERS',
+  'MAX_PAGE_BYTES',
+  'RATE_LIMIT_MAX',
+  'RATE_LIMIT_WINDOW_SECONDS',
+  'TENANT_MAX_CONCURRENT_REQUESTS',
+  'TENANT_MAX_QUEUED_REQUESTS',
+  'AUTH_FAILURES_MAX',
+  'HTTP_REQUEST_TIMEOUT_SECONDS',
+  'HTTP_IDLE_TIMEOUT_SECONDS',
+  'HTTP_KEEP_ALIVE_SECONDS',
+  'MAX_UPLOADS_IN_FLIGHT',
   'INGEST_CONCURRENCY',
   // For the client commands (`oms import`, `oms orders`…): the service to talk to, and the key.
-  'OMS_URL', 'OMS_API_KEY',
+  'OMS_URL',
+  'OMS_API_KEY',
 ] as const;
 
 /** The raw, all-optional strings, as set in the environment. */
@@ -93,7 +124,6 @@ export class ConfigError extends Error {
   }
 }
 
-
 export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
   const raw: RawEnv = {};
   for (const key of ENV_KEYS) {
@@ -163,10 +193,16 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   const s3ForcePathStyle = bool('S3_FORCE_PATH_STYLE');
   const s3Prefix = raw.S3_PREFIX ?? '';
   // S3 bucket naming rules: 3–63 lower-case letters, digits, dots and hyphens.
-  if (raw.S3_BUCKET !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw.S3_BUCKET)) problems.push('S3_BUCKET must be a valid bucket name (3–63 of a-z 0-9 . -)');
-  if (raw.S3_PREFIX !== undefined && !/^((?!\.{1,2}\/)[A-Za-z0-9._-]+\/)+$/.test(raw.S3_PREFIX)) problems.push('S3_PREFIX must be folder names ending in "/", e.g. "oms/"');
-  if (raw.S3_BUCKET === undefined && (raw.S3_ENDPOINT ?? raw.S3_REGION ?? raw.S3_FORCE_PATH_STYLE ?? raw.S3_PREFIX) !== undefined) problems.push('S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE and S3_PREFIX need S3_BUCKET');
-  const s3 = raw.S3_BUCKET === undefined ? undefined : { bucket: raw.S3_BUCKET, endpoint: s3Endpoint, region: raw.S3_REGION, forcePathStyle: s3ForcePathStyle, prefix: s3Prefix };
+  if (raw.S3_BUCKET !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw.S3_BUCKET))
+    problems.push('S3_BUCKET must be a valid bucket name (3–63 of a-z 0-9 . -)');
+  if (raw.S3_PREFIX !== undefined && !/^((?!\.{1,2}\/)[A-Za-z0-9._-]+\/)+$/.test(raw.S3_PREFIX))
+    problems.push('S3_PREFIX must be folder names ending in "/", e.g. "oms/"');
+  if (raw.S3_BUCKET === undefined && (raw.S3_ENDPOINT ?? raw.S3_REGION ?? raw.S3_FORCE_PATH_STYLE ?? raw.S3_PREFIX) !== undefined)
+    problems.push('S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE and S3_PREFIX need S3_BUCKET');
+  const s3 =
+    raw.S3_BUCKET === undefined
+      ? undefined
+      : { bucket: raw.S3_BUCKET, endpoint: s3Endpoint, region: raw.S3_REGION, forcePathStyle: s3ForcePathStyle, prefix: s3Prefix };
 
   const sqsQueueUrl = httpUrl('SQS_QUEUE_URL');
   const sqsEndpoint = httpUrl('SQS_ENDPOINT');
@@ -175,8 +211,13 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   const sqsWaitSeconds = int('SQS_WAIT_SECONDS', 20, 0, 20);
   const sqs = sqsQueueUrl === undefined ? undefined : { queueUrl: sqsQueueUrl, endpoint: sqsEndpoint, waitSeconds: sqsWaitSeconds };
 
-  const kafkaBrokers = raw.KAFKA_BROKERS?.split(',').map((part) => part.trim()).filter((part) => part !== '');
-  if (kafkaBrokers !== undefined && (kafkaBrokers.length === 0 || kafkaBrokers.some((broker) => !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(broker)))) {
+  const kafkaBrokers = raw.KAFKA_BROKERS?.split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  if (
+    kafkaBrokers !== undefined &&
+    (kafkaBrokers.length === 0 || kafkaBrokers.some((broker) => !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(broker)))
+  ) {
     problems.push('KAFKA_BROKERS must be a comma-separated list of host:port');
   }
 
@@ -194,7 +235,8 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
   }
 
   const imsUrl = httpUrl('IMS_URL')?.replace(/\/+$/, '');
-  if (imsUrl !== undefined && !raw.IMS_API_KEY && !raw.OMS_ADMIN_API_KEY) problems.push('IMS_URL needs IMS_API_KEY (or OMS_ADMIN_API_KEY) to call the IMS with');
+  if (imsUrl !== undefined && !raw.IMS_API_KEY && !raw.OMS_ADMIN_API_KEY)
+    problems.push('IMS_URL needs IMS_API_KEY (or OMS_ADMIN_API_KEY) to call the IMS with');
 
   const adminApiKey = raw.OMS_ADMIN_API_KEY;
   if (adminApiKey !== undefined && adminApiKey.length < 16) {

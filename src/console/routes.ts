@@ -19,16 +19,20 @@ const VENDOR: Record<string, string> = {
 };
 
 // The page loads only its own scripts and styles, and talks only to this origin.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /** Read once per process, on the first request for one (apps built in tests never pay for it). */
 let vendorFiles: Promise<Map<string, string>> | undefined;
 function vendor(): Promise<Map<string, string>> {
-  vendorFiles ??= Promise.all(Object.entries(VENDOR).map(async ([name, file]) =>
-    // The hooks import "preact" by its bare name: point it at our copy, so that the page needs
-    // no import map (an inline script the Content-Security-Policy would have to allow).
-    [name, (await readFile(file, 'utf8')).replace(/from\s*(["'])preact\1/g, 'from"/console/vendor/preact.js"')] as const,
-  )).then((entries) => new Map(entries));
+  vendorFiles ??= Promise.all(
+    Object.entries(VENDOR).map(
+      async ([name, file]) =>
+        // The hooks import "preact" by its bare name: point it at our copy, so that the page needs
+        // no import map (an inline script the Content-Security-Policy would have to allow).
+        [name, (await readFile(file, 'utf8')).replace(/from\s*(["'])preact\1/g, 'from"/console/vendor/preact.js"')] as const,
+    ),
+  ).then((entries) => new Map(entries));
   return vendorFiles;
 }
 

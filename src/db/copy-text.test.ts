@@ -26,6 +26,6 @@ describe('copyText / Tx.copyFrom', () => {
   it('accepts only plain SQL names as the target', () => {
     expect(copyTarget('oms.orders', ['id', 'tenant_id'])).toBe('oms.orders (id, tenant_id)');
     expect(() => copyTarget('oms.orders; DROP TABLE x', ['id'])).toThrow(/plain SQL name/);
-    expect(() => copyTarget('t', ['id) FROM PROGRAM \'x\' --'])).toThrow(/plain SQL name/);
+    expect(() => copyTarget('t', ["id) FROM PROGRAM 'x' --"])).toThrow(/plain SQL name/);
   });
 });

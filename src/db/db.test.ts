@@ -46,11 +46,16 @@ describe('database handle', () => {
   });
 
   it('concurrent transactions do not see or keep each other’s rolled-back rows', async () => {
-    await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      database.db.transaction(async (tx) => {
-        await tx.query("INSERT INTO public.t VALUES ('c', $1)", [i]);
-        if (i % 2) throw new Error('odd');
-      }).catch(() => undefined)));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        database.db
+          .transaction(async (tx) => {
+            await tx.query("INSERT INTO public.t VALUES ('c', $1)", [i]);
+            if (i % 2) throw new Error('odd');
+          })
+          .catch(() => undefined),
+      ),
+    );
     const rows = await database.db.query<{ x: number }>("SELECT x FROM public.t WHERE tenant_id = 'c' ORDER BY x");
     expect(rows.map((r) => r.x)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
   });

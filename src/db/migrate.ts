@@ -34,9 +34,7 @@ export async function migrate(db: Db, migrations: readonly Migration[] = registr
 
 /** The ids of registered migrations that have not been applied yet (readiness check). */
 export async function pendingMigrations(db: Db, migrations: readonly Migration[] = registry): Promise<string[]> {
-  const exists = await db.query<{ present: boolean }>(
-    `SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`,
-  );
+  const exists = await db.query<{ present: boolean }>(`SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`);
   if (!exists[0]?.present) return migrations.map((m) => m.id);
   const rows = await db.query<{ id: string }>('SELECT id FROM public.schema_migrations');
   const done = new Set(rows.map((r) => r.id));

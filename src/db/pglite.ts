@@ -87,24 +87,26 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
       const hooks = new CommitHooks();
       // PGlite's transaction() rolls back when the callback throws, so a failed statement
       // never poisons the next transaction on the shared connection.
-      const value = await inTurn(() => pglite.transaction(async (inner) => {
-        const tx: Tx = {
-          async query<R>(text: string, params?: readonly unknown[]) {
-            const result = await inner.query<R>(text, params as unknown[] | undefined);
-            return result.rows;
-          },
-          onCommit: (callback) => hooks.add(callback),
-          notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
-          async exec(script) {
-            await inner.exec(script);
-          },
-          async copyFrom(table, columns, rows) {
-            // PGlite's COPY reads a Blob through its /dev/blob device.
-            await inner.query(`COPY ${copyTarget(table, columns)} FROM '/dev/blob'`, [], { blob: new Blob([rows]) });
-          },
-        };
-        return work(tx);
-      }));
+      const value = await inTurn(() =>
+        pglite.transaction(async (inner) => {
+          const tx: Tx = {
+            async query<R>(text: string, params?: readonly unknown[]) {
+              const result = await inner.query<R>(text, params as unknown[] | undefined);
+              return result.rows;
+            },
+            onCommit: (callback) => hooks.add(callback),
+            notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
+            async exec(script) {
+              await inner.exec(script);
+            },
+            async copyFrom(table, columns, rows) {
+              // PGlite's COPY reads a Blob through its /dev/blob device.
+              await inner.query(`COPY ${copyTarget(table, columns)} FROM '/dev/blob'`, [], { blob: new Blob([rows]) });
+            },
+          };
+          return work(tx);
+        }),
+      );
       hooks.run(onError);
       return value;
     },

@@ -18,14 +18,7 @@ export interface RetryOptions {
 
 export const defaultBackoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 10_000);
 
-
-export async function handleWithRetries(
-  db: Db,
-  group: string,
-  handler: BatchHandler,
-  events: LoggedEvent[],
-  options: RetryOptions,
-): Promise<void> {
+export async function handleWithRetries(db: Db, group: string, handler: BatchHandler, events: LoggedEvent[], options: RetryOptions): Promise<void> {
   try {
     await handler(events);
     return;

@@ -25,21 +25,31 @@ export function eventRoutes(app: Api, ctx: AppContext): void {
   const config = { access: 'admin' as const };
   const { deadLetters } = ctx;
 
-  app.get('/events/dead-letters', {
-    config,
-    schema: {
-      tags, summary: 'Events a consumer gave up on after its attempts',
-      querystring: Type.Object({ consumer: Type.Optional(Type.String({ maxLength: 100 })), limit: Limit, cursor: Cursor }, { additionalProperties: false }),
-      response: { 200: Page(DeadLetter), ...problemResponses() },
+  app.get(
+    '/events/dead-letters',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Events a consumer gave up on after its attempts',
+        querystring: Type.Object({ consumer: Type.Optional(Type.String({ maxLength: 100 })), limit: Limit, cursor: Cursor }, { additionalProperties: false }),
+        response: { 200: Page(DeadLetter), ...problemResponses() },
+      },
     },
-  }, async (request) => deadLetters.list(request.query));
+    async (request) => deadLetters.list(request.query),
+  );
 
-  app.post('/events/dead-letters/:id/retry', {
-    config: { ...config, idempotent: false },
-    schema: {
-      tags, summary: "Run the consumer's handler on the event once more",
-      params: IdParams,
-      response: { 200: DeadLetter, ...problemResponses(404, 409) },
+  app.post(
+    '/events/dead-letters/:id/retry',
+    {
+      config: { ...config, idempotent: false },
+      schema: {
+        tags,
+        summary: "Run the consumer's handler on the event once more",
+        params: IdParams,
+        response: { 200: DeadLetter, ...problemResponses(404, 409) },
+      },
     },
-  }, async (request) => deadLetters.retry(request.params.id));
+    async (request) => deadLetters.retry(request.params.id),
+  );
 }

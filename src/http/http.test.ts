@@ -35,10 +35,21 @@ describe('operations endpoints', () => {
     const doc = await t.request('GET', '/openapi.json', { key: null });
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toBe('3.1.0');
-    for (const path of ['/tenants', '/hubs/{id}', '/skus', '/inventory', '/inventory/transactions', '/inventory/reconcile', '/reservations', '/reservations/{order_id}/commit']) {
+    for (const path of [
+      '/tenants',
+      '/hubs/{id}',
+      '/skus',
+      '/inventory',
+      '/inventory/transactions',
+      '/inventory/reconcile',
+      '/reservations',
+      '/reservations/{order_id}/commit',
+    ]) {
       expect(Object.keys(doc.body.paths)).toContain(path);
     }
-    expect(doc.body.paths['/reservations'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['order_id', 'hub', 'items']));
+    expect(doc.body.paths['/reservations'].post.requestBody.content['application/json'].schema.required).toEqual(
+      expect.arrayContaining(['order_id', 'hub', 'items']),
+    );
     const ui = await t.request('GET', '/docs/', { key: null });
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');
@@ -84,7 +95,15 @@ describe('errors are problem+json', () => {
 
   it('422 names every bad field at once', async () => {
     const res = await tenant.as('POST', '/reservations', {
-      body: { order_id: 'has space', hub: '', items: [{ sku: 'A', quantity: 0 }, { sku: 'B', quantity: 1.5 }, { quantity: 'x', extra: 1 }] },
+      body: {
+        order_id: 'has space',
+        hub: '',
+        items: [
+          { sku: 'A', quantity: 0 },
+          { sku: 'B', quantity: 1.5 },
+          { quantity: 'x', extra: 1 },
+        ],
+      },
     });
     expect(res.status).toBe(422);
     const fields = res.body.errors.map((e: { field: string }) => e.field).sort();
@@ -107,7 +126,10 @@ describe('errors are problem+json', () => {
     const invalid = await tenant.as('POST', '/hubs', { body: { code: 'bad code' }, headers: { 'accept-language': 'ar' } });
     expect(invalid.status).toBe(422);
     expect(invalid.body.errors).toEqual(
-      expect.arrayContaining([{ field: 'name', message: 'مطلوب' }, { field: 'code', message: expect.stringContaining('A-Z') }]),
+      expect.arrayContaining([
+        { field: 'name', message: 'مطلوب' },
+        { field: 'code', message: expect.stringContaining('A-Z') },
+      ]),
     );
   });
 

@@ -47,8 +47,9 @@ describe('Idempotency-Key', () => {
     const res = await tenant.as('POST', '/hubs', { body: { code: 'IK-4', name: 'Hub' }, headers: withKey('k-running') });
     expect(res.status).toBe(422); // another fingerprint
     await t.ctx.db.query(`UPDATE api.idempotency_keys SET fingerprint = 'y' WHERE key = 'k-running'`);
-    const racing = await Promise.all([1, 2, 3].map(() =>
-      tenant.as('POST', '/categories', { body: { code: 'RACE', name: 'Cat' }, headers: withKey('k-race') })));
+    const racing = await Promise.all(
+      [1, 2, 3].map(() => tenant.as('POST', '/categories', { body: { code: 'RACE', name: 'Cat' }, headers: withKey('k-race') })),
+    );
     // One request ran; the others either waited for nothing (409 in progress) or replayed it.
     expect(racing.every((r) => r.status === 201 || r.status === 409)).toBe(true);
     expect(racing.filter((r) => r.status === 201 && r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);

@@ -29,7 +29,9 @@ interface StoredKey {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -43,13 +45,15 @@ export class IdempotencyStore {
     if (request.method !== 'POST' || request.routeOptions.config.idempotent === false) return;
     const header = request.headers['idempotency-key'];
     if (header === undefined) return;
-    const key = Array.isArray(header) ? header[0] ?? '' : header;
+    const key = Array.isArray(header) ? (header[0] ?? '') : header;
     if (key.length < 1 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
       throw invalid([{ field: 'Idempotency-Key', code: 'field.pattern' }]);
     }
     const tenantId = actingTenant(request);
     const principal = tenantId ? `tenant:${tenantId}` : 'admin';
-    const fingerprint = createHash('sha256').update(`${request.method} ${request.url}\n${canonical(request.body ?? null)}`).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(`${request.method} ${request.url}\n${canonical(request.body ?? null)}`)
+      .digest('hex');
 
     const claimed = await this.db.query(
       `INSERT INTO api.idempotency_keys AS k (principal, key, fingerprint, status, expires_at)

@@ -9,26 +9,34 @@ import type { Api } from './types';
 export function opsRoutes(app: Api, ctx: AppContext): void {
   const Status = Type.Object({ status: Type.String() });
 
-  app.get('/health', {
-    schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } },
-  }, async () => ({ status: 'ok' }));
-
-  app.get('/ready', {
-    schema: {
-      tags: ['operations'],
-      summary: 'The database is reachable and every migration is applied',
-      response: { 200: Status, 503: Type.Ref('Problem') },
+  app.get(
+    '/health',
+    {
+      schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } },
     },
-  }, async () => {
-    let pending: string[];
-    try {
-      pending = await pendingMigrations(ctx.db);
-    } catch {
-      throw new AppError(503, 'server.unavailable', { reason: 'database unreachable' });
-    }
-    if (pending.length > 0) throw new AppError(503, 'server.unavailable', { reason: `${pending.length} migrations pending` });
-    return { status: 'ready' };
-  });
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The database is reachable and every migration is applied',
+        response: { 200: Status, 503: Type.Ref('Problem') },
+      },
+    },
+    async () => {
+      let pending: string[];
+      try {
+        pending = await pendingMigrations(ctx.db);
+      } catch {
+        throw new AppError(503, 'server.unavailable', { reason: 'database unreachable' });
+      }
+      if (pending.length > 0) throw new AppError(503, 'server.unavailable', { reason: `${pending.length} migrations pending` });
+      return { status: 'ready' };
+    },
+  );
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(ctx.metrics.registry.contentType);

@@ -42,7 +42,11 @@ export function renderProblem(
     code,
   };
   if (errors.length > 0) {
-    problem.errors = errors.map((e) => ({ field: e.field, message: translate(e.code, language, e.params), ...(e.value !== undefined ? { value: e.value } : {}) }));
+    problem.errors = errors.map((e) => ({
+      field: e.field,
+      message: translate(e.code, language, e.params),
+      ...(e.value !== undefined ? { value: e.value } : {}),
+    }));
   }
   return problem;
 }
@@ -55,21 +59,21 @@ function fromFastifyError(
 ): { status: number; code: MessageCode; params: Record<string, string | number> } | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, code: 'request.too_large' , params: { limit: bodyLimit } };
+      return { status: 413, code: 'request.too_large', params: { limit: bodyLimit } };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {
         status: 415,
-        code: 'request.unsupported_media_type' ,
+        code: 'request.unsupported_media_type',
         params: { type: String(request.headers['content-type'] ?? 'none').slice(0, 100) },
       };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return { status: 400, code: 'request.malformed_json' , params: {} };
+      return { status: 400, code: 'request.malformed_json', params: {} };
     default:
       // busboy (under @fastify/multipart) when a multipart body stops before its closing boundary.
       if (/^Unexpected end of (form|multipart data)$/.test(error.message)) return { status: 400, code: 'request.incomplete_body', params: {} };
       if (error instanceof SyntaxError && error.statusCode === 400) {
-        return { status: 400, code: 'request.malformed_json' , params: {} };
+        return { status: 400, code: 'request.malformed_json', params: {} };
       }
       return undefined;
   }
@@ -98,7 +102,8 @@ export function errorHandler(bodyLimit: number) {
 
     if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
     // A 429 says when to come back, unless whoever refused has said so already.
-    if (problem.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(typeof problem.retry_after_seconds === 'number' ? problem.retry_after_seconds : 1));
+    if (problem.status === 429 && !reply.hasHeader('retry-after'))
+      reply.header('retry-after', String(typeof problem.retry_after_seconds === 'number' ? problem.retry_after_seconds : 1));
     return reply.status(problem.status).type('application/problem+json').send(problem);
   };
 }

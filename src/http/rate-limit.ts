@@ -20,7 +20,11 @@ export async function registerRateLimit(api: Api, ctx: AppContext): Promise<void
     max,
     timeWindow: seconds * 1000,
     hook: 'preHandler', // after the auth hook: the key is known and valid
-    keyGenerator: (request) => createHash('sha256').update(request.apiKey || request.ip).digest('base64url').slice(0, 22),
+    keyGenerator: (request) =>
+      createHash('sha256')
+        .update(request.apiKey || request.ip)
+        .digest('base64url')
+        .slice(0, 22),
     ...(redis ? { redis, nameSpace: 'oms:rate-limit:' } : {}),
     skipOnError: true,
     errorResponseBuilder: () => new AppError(429, 'request.rate_limited', { max, seconds }),

@@ -20,7 +20,11 @@ export const Timestamp = Type.Unsafe<Date>({ type: 'string', format: 'date-time'
 /** A code or an id: what orders, CSV rows and inventory requests use to name a hub, SKU or seller. */
 export const CodeOrId = Type.String({ minLength: 1, maxLength: 64, description: 'A code, or an id' });
 
-export const FieldProblem = Type.Object({ field: Type.String(), message: Type.String(), value: Type.Optional(Type.String({ description: 'The value sent, when the message is about it' })) });
+export const FieldProblem = Type.Object({
+  field: Type.String(),
+  message: Type.String(),
+  value: Type.Optional(Type.String({ description: 'The value sent, when the message is about it' })),
+});
 
 export const Problem = Type.Object(
   {
@@ -47,8 +51,7 @@ export function problemResponses(...statuses: number[]): Record<number, TSchema>
   return out;
 }
 
-const CsvList = (description: string) =>
-  Type.String({ maxLength: 20000, description: `${description}, comma-separated` });
+const CsvList = (description: string) => Type.String({ maxLength: 20000, description: `${description}, comma-separated` });
 
 /** Page size and position shared by every list: `limit` 1–500 (default 50), an opaque cursor. */
 export const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
@@ -79,6 +82,13 @@ export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { ad
 /** Splits a comma-separated query value into trimmed, non-empty, distinct parts. */
 export function splitList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const parts = [...new Set(value.split(',').map((v) => v.trim()).filter((v) => v !== ''))];
+  const parts = [
+    ...new Set(
+      value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+    ),
+  ];
   return parts;
 }

@@ -38,7 +38,10 @@ export function validatorCompiler(): FastifySchemaCompiler<unknown> {
 
 /** "/items/0/quantity" → "items[0].quantity"; "/3/sku" → "[3].sku"; "" → "body". */
 export function fieldPath(instancePath: string, child?: string): string {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (child !== undefined) parts.push(child);
   let out = '';
   for (const part of parts) out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
@@ -100,10 +103,17 @@ export function ajvToFieldErrors(errors: ErrorObject[]): FieldError[] {
       case 'maxLength':
       case 'minItems':
       case 'maxItems': {
-        const code = ({
-          minimum: 'field.minimum', maximum: 'field.maximum', exclusiveMinimum: 'field.exclusive_minimum',
-          minLength: 'field.min_length', maxLength: 'field.max_length', minItems: 'field.min_items', maxItems: 'field.max_items',
-        } as const)[e.keyword];
+        const code = (
+          {
+            minimum: 'field.minimum',
+            maximum: 'field.maximum',
+            exclusiveMinimum: 'field.exclusive_minimum',
+            minLength: 'field.min_length',
+            maxLength: 'field.max_length',
+            minItems: 'field.min_items',
+            maxItems: 'field.max_items',
+          } as const
+        )[e.keyword];
         error = { field, code, params: { limit: Number(p.limit) } };
         break;
       }

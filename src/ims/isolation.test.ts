@@ -49,7 +49,10 @@ describe('tenant B cannot see or change tenant A', () => {
   });
 
   it('inventory: B cannot read, count or adjust A’s stock, by code or by id', async () => {
-    for (const [hub, sku] of [['HUB', 'SKU'], [ids.hub!, ids.sku!]]) {
+    for (const [hub, sku] of [
+      ['HUB', 'SKU'],
+      [ids.hub!, ids.sku!],
+    ]) {
       expect((await b.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).status).toBe(422);
       const put = await b.as('PUT', '/inventory', { body: { hub, sku, on_hand: 0 } });
       expect(put.status).toBe(422);

@@ -33,7 +33,10 @@ export class ObjectNotFoundError extends Error {
 }
 
 export class InvalidObjectKeyError extends Error {
-  constructor(readonly key: string, reason: string) {
+  constructor(
+    readonly key: string,
+    reason: string,
+  ) {
     super(`invalid object key: ${reason}`);
     this.name = 'InvalidObjectKeyError';
   }
@@ -55,6 +58,9 @@ export function assertObjectKey(key: string): string {
 /** A file name reduced to the characters keys allow (the rest become `_`), at most 100 long. */
 export function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[^A-Za-z0-9._()+,=@-]/g, '_').replace(/^\.+/, '_').slice(-100);
+  const cleaned = base
+    .replace(/[^A-Za-z0-9._()+,=@-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(-100);
   return cleaned === '' ? 'upload.csv' : cleaned;
 }

@@ -39,11 +39,9 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (resource: string, id: string) =>
-  new AppError(404, 'resource.not_found', { resource, id });
+export const notFound = (resource: string, id: string) => new AppError(404, 'resource.not_found', { resource, id });
 
-export const conflict = (code: MessageCode, params: Record<string, string | number> = {}, extensions = {}) =>
-  new AppError(409, code, params, { extensions });
+export const conflict = (code: MessageCode, params: Record<string, string | number> = {}, extensions = {}) => new AppError(409, code, params, { extensions });
 
 /** A 422 naming every bad field at once. */
 export const invalid = (errors: FieldError[]) => new AppError(422, 'validation.failed', {}, { errors });

@@ -153,7 +153,10 @@ export class JobWorker<T> {
     const later: Promise<void> = sleep(again.afterMs, undefined, { signal: this.stopping.signal })
       .catch(() => undefined) // stopping: send it now
       .then(() => this.queue.send(this.name, job.payload, { dedupeKey: again.dedupeKey, maxAttempts: job.maxAttempts }))
-      .then(() => undefined, (error: unknown) => this.options.onError?.(error))
+      .then(
+        () => undefined,
+        (error: unknown) => this.options.onError?.(error),
+      )
       .finally(() => this.inFlight.delete(later));
     this.inFlight.add(later);
   }

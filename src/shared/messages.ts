@@ -25,25 +25,55 @@ const catalog = {
   'request.incomplete_body': { en: 'The request body ended before it was complete.', ar: 'انتهى محتوى الطلب قبل اكتماله.' },
   'request.bad': { en: 'The request could not be understood.', ar: 'تعذر فهم الطلب.' },
   'request.too_large': { en: 'The request body exceeds the limit of {limit} bytes.', ar: 'يتجاوز محتوى الطلب الحد المسموح به وهو {limit} بايت.' },
-  'request.unsupported_media_type': { en: 'Content type "{type}" is not supported; send application/json.', ar: 'نوع المحتوى "{type}" غير مدعوم؛ أرسل application/json.' },
+  'request.unsupported_media_type': {
+    en: 'Content type "{type}" is not supported; send application/json.',
+    ar: 'نوع المحتوى "{type}" غير مدعوم؛ أرسل application/json.',
+  },
   'route.not_found': { en: 'No route matches {method} {url}.', ar: 'لا يوجد مسار يطابق {method} {url}.' },
-  'server.error': { en: 'An unexpected error occurred. Quote request id {request_id} when reporting it.', ar: 'حدث خطأ غير متوقع. اذكر معرّف الطلب {request_id} عند الإبلاغ عنه.' },
-  'upload.too_many_in_flight': { en: 'This tenant already has {limit} uploads queued or being ingested; send more when one is done.', ar: 'لدى هذا المستأجر {limit} رفعات في الانتظار أو قيد المعالجة؛ أرسل المزيد عند انتهاء إحداها.' },
+  'server.error': {
+    en: 'An unexpected error occurred. Quote request id {request_id} when reporting it.',
+    ar: 'حدث خطأ غير متوقع. اذكر معرّف الطلب {request_id} عند الإبلاغ عنه.',
+  },
+  'upload.too_many_in_flight': {
+    en: 'This tenant already has {limit} uploads queued or being ingested; send more when one is done.',
+    ar: 'لدى هذا المستأجر {limit} رفعات في الانتظار أو قيد المعالجة؛ أرسل المزيد عند انتهاء إحداها.',
+  },
   'upload.too_large': { en: 'The file exceeds the upload limit of {limit} bytes.', ar: 'يتجاوز الملف حد الرفع وهو {limit} بايت.' },
-  'upload.not_multipart': { en: 'Send the file as multipart/form-data in a field named "file".', ar: 'أرسل الملف بصيغة multipart/form-data في حقل باسم "file".' },
+  'upload.not_multipart': {
+    en: 'Send the file as multipart/form-data in a field named "file".',
+    ar: 'أرسل الملف بصيغة multipart/form-data في حقل باسم "file".',
+  },
   'upload.not_csv': { en: 'The file is not a CSV text file: {reason}.', ar: 'الملف ليس ملف CSV نصيًا: {reason}.' },
   'upload.object_not_found': { en: 'There is no object "{key}" in the object store.', ar: 'لا يوجد كائن "{key}" في مخزن الكائنات.' },
-  'upload.object_forbidden': { en: 'A tenant may import only objects under "{prefix}" or of its own uploads.', ar: 'يمكن للمستأجر استيراد الكائنات الموجودة تحت "{prefix}" أو كائنات رفعاته فقط.' },
+  'upload.object_forbidden': {
+    en: 'A tenant may import only objects under "{prefix}" or of its own uploads.',
+    ar: 'يمكن للمستأجر استيراد الكائنات الموجودة تحت "{prefix}" أو كائنات رفعاته فقط.',
+  },
   'server.unavailable': { en: 'The service is not ready: {reason}.', ar: 'الخدمة غير جاهزة: {reason}.' },
 
   // auth
-  'auth.missing_key': { en: 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key".', ar: 'أرسل مفتاح API في "Authorization: Bearer <key>" أو "X-API-Key".' },
+  'auth.missing_key': {
+    en: 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key".',
+    ar: 'أرسل مفتاح API في "Authorization: Bearer <key>" أو "X-API-Key".',
+  },
   'auth.invalid_key': { en: 'The API key is invalid or has been revoked.', ar: 'مفتاح API غير صالح أو تم إلغاؤه.' },
   'auth.admin_only': { en: 'This route needs the admin key.', ar: 'يتطلب هذا المسار مفتاح المسؤول.' },
-  'auth.tenant_required': { en: 'The admin key must name a tenant with the X-Tenant-Id header for this route.', ar: 'يجب أن يحدد مفتاح المسؤول مستأجرًا عبر الترويسة X-Tenant-Id لهذا المسار.' },
-  'auth.too_many_failures': { en: 'Too many failed authentications from this address; try again later.', ar: 'محاولات مصادقة فاشلة كثيرة من هذا العنوان؛ حاول لاحقًا.' },
-  'request.rate_limited': { en: 'This API key sent more than {max} requests in {seconds} s; slow down and retry after the time in Retry-After.', ar: 'أرسل مفتاح API هذا أكثر من {max} طلب خلال {seconds} ثانية؛ أبطئ وأعد المحاولة بعد المدة في Retry-After.' },
-  'request.tenant_busy': { en: 'This tenant has too many requests waiting; retry after the time in Retry-After.', ar: 'لدى هذا المستأجر طلبات منتظرة كثيرة جدًا؛ أعد المحاولة بعد المدة في Retry-After.' },
+  'auth.tenant_required': {
+    en: 'The admin key must name a tenant with the X-Tenant-Id header for this route.',
+    ar: 'يجب أن يحدد مفتاح المسؤول مستأجرًا عبر الترويسة X-Tenant-Id لهذا المسار.',
+  },
+  'auth.too_many_failures': {
+    en: 'Too many failed authentications from this address; try again later.',
+    ar: 'محاولات مصادقة فاشلة كثيرة من هذا العنوان؛ حاول لاحقًا.',
+  },
+  'request.rate_limited': {
+    en: 'This API key sent more than {max} requests in {seconds} s; slow down and retry after the time in Retry-After.',
+    ar: 'أرسل مفتاح API هذا أكثر من {max} طلب خلال {seconds} ثانية؛ أبطئ وأعد المحاولة بعد المدة في Retry-After.',
+  },
+  'request.tenant_busy': {
+    en: 'This tenant has too many requests waiting; retry after the time in Retry-After.',
+    ar: 'لدى هذا المستأجر طلبات منتظرة كثيرة جدًا؛ أعد المحاولة بعد المدة في Retry-After.',
+  },
   'auth.unknown_tenant': { en: 'Tenant "{tenant}" named by X-Tenant-Id does not exist.', ar: 'المستأجر "{tenant}" المحدد في X-Tenant-Id غير موجود.' },
 
   // resources
@@ -53,27 +83,54 @@ const catalog = {
   'resource.duplicate': { en: 'The resource already exists.', ar: 'المورد موجود بالفعل.' },
 
   // inventory
-  'inventory.stale_on_hand': { en: 'Stock of {sku} at {hub} changed: expected on_hand {expected}, found {actual}.', ar: 'تغير مخزون {sku} في {hub}: المتوقع {expected} والموجود {actual}.' },
-  'inventory.below_reserved': { en: 'on_hand of {sku} at {hub} would be {on_hand}, below the {reserved} units reserved.', ar: 'ستصبح الكمية المتوفرة من {sku} في {hub} {on_hand}، أقل من الكمية المحجوزة {reserved}.' },
-  'inventory.insufficient_stock': { en: 'Not enough stock to reserve every line of order {order_id}.', ar: 'لا يوجد مخزون كافٍ لحجز جميع بنود الطلب {order_id}.' },
+  'inventory.stale_on_hand': {
+    en: 'Stock of {sku} at {hub} changed: expected on_hand {expected}, found {actual}.',
+    ar: 'تغير مخزون {sku} في {hub}: المتوقع {expected} والموجود {actual}.',
+  },
+  'inventory.below_reserved': {
+    en: 'on_hand of {sku} at {hub} would be {on_hand}, below the {reserved} units reserved.',
+    ar: 'ستصبح الكمية المتوفرة من {sku} في {hub} {on_hand}، أقل من الكمية المحجوزة {reserved}.',
+  },
+  'inventory.insufficient_stock': {
+    en: 'Not enough stock to reserve every line of order {order_id}.',
+    ar: 'لا يوجد مخزون كافٍ لحجز جميع بنود الطلب {order_id}.',
+  },
   'reservation.closed': { en: 'The reservation of order {order_id} is already {status}.', ar: 'حجز الطلب {order_id} أصبح بالفعل {status}.' },
   'reservation.mismatch': { en: 'Order {order_id} already has a reservation with other lines or hub.', ar: 'للطلب {order_id} حجز سابق ببنود أو مستودع مختلف.' },
 
   // orders and customers
-  'webhook.delivery_pending': { en: 'Delivery "{id}" is already pending: it will be sent without a retry.', ar: 'التسليم "{id}" قيد الانتظار بالفعل: سيُرسل دون إعادة محاولة.' },
+  'webhook.delivery_pending': {
+    en: 'Delivery "{id}" is already pending: it will be sent without a retry.',
+    ar: 'التسليم "{id}" قيد الانتظار بالفعل: سيُرسل دون إعادة محاولة.',
+  },
   'customer.duplicate_email': { en: 'A customer with e-mail "{email}" already exists.', ar: 'يوجد بالفعل عميل بالبريد الإلكتروني "{email}".' },
   'order.duplicate_reference': { en: 'An order with reference "{reference}" already exists.', ar: 'يوجد بالفعل طلب بالمرجع "{reference}".' },
-  'order.transition_refused': { en: 'Order {id} is {from}; it cannot become {to}. Allowed: {allowed}.', ar: 'الطلب {id} في حالة {from}؛ لا يمكن أن يصبح {to}. المسموح: {allowed}.' },
-  'order.not_deletable': { en: 'Order {id} is {status}; only on_hold or cancelled orders can be deleted.', ar: 'الطلب {id} في حالة {status}؛ لا يمكن حذف إلا الطلبات المعلقة أو الملغاة.' },
+  'order.transition_refused': {
+    en: 'Order {id} is {from}; it cannot become {to}. Allowed: {allowed}.',
+    ar: 'الطلب {id} في حالة {from}؛ لا يمكن أن يصبح {to}. المسموح: {allowed}.',
+  },
+  'order.not_deletable': {
+    en: 'Order {id} is {status}; only on_hold or cancelled orders can be deleted.',
+    ar: 'الطلب {id} في حالة {status}؛ لا يمكن حذف إلا الطلبات المعلقة أو الملغاة.',
+  },
   'field.money': { en: 'must be a decimal ≥ 0 with at most two decimal places', ar: 'يجب أن يكون رقمًا عشريًا ≥ 0 بخانتين عشريتين على الأكثر' },
 
   // events
-  'event.consumer_not_running': { en: 'This service has no handler for consumer "{consumer}": its events cannot be retried here.', ar: 'لا تملك هذه الخدمة معالجًا للمستهلك "{consumer}": لا يمكن إعادة محاولة أحداثه هنا.' },
+  'event.consumer_not_running': {
+    en: 'This service has no handler for consumer "{consumer}": its events cannot be retried here.',
+    ar: 'لا تملك هذه الخدمة معالجًا للمستهلك "{consumer}": لا يمكن إعادة محاولة أحداثه هنا.',
+  },
   'event.retry_failed': { en: 'The retry failed again: {error}', ar: 'فشلت إعادة المحاولة مرة أخرى: {error}' },
 
   // idempotency keys
-  'idempotency.key_reused': { en: 'This Idempotency-Key was already used with a different request.', ar: 'استُخدم مفتاح Idempotency-Key هذا من قبل مع طلب مختلف.' },
-  'idempotency.in_progress': { en: 'A request with this Idempotency-Key is still being processed; retry shortly.', ar: 'لا يزال طلب بمفتاح Idempotency-Key نفسه قيد المعالجة؛ أعد المحاولة بعد قليل.' },
+  'idempotency.key_reused': {
+    en: 'This Idempotency-Key was already used with a different request.',
+    ar: 'استُخدم مفتاح Idempotency-Key هذا من قبل مع طلب مختلف.',
+  },
+  'idempotency.in_progress': {
+    en: 'A request with this Idempotency-Key is still being processed; retry shortly.',
+    ar: 'لا يزال طلب بمفتاح Idempotency-Key نفسه قيد المعالجة؛ أعد المحاولة بعد قليل.',
+  },
 
   // validation (one message per field problem)
   'validation.failed': { en: 'The request has invalid fields.', ar: 'يحتوي الطلب على حقول غير صالحة.' },
@@ -108,9 +165,7 @@ export type MessageCode = keyof typeof catalog;
 
 export function translate(code: MessageCode, language: Language, params: Record<string, string | number> = {}): string {
   const template = catalog[code][language];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    params[name] === undefined ? whole : String(params[name]),
-  );
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (params[name] === undefined ? whole : String(params[name])));
 }
 
 export function isMessageCode(code: string): code is MessageCode {

@@ -104,10 +104,7 @@ export async function buildTestApp(env: RawEnv = {}, options: { poolSize?: numbe
 }
 
 /** Creates hubs, SKUs and stock for a tenant: stock is [hub, sku, on_hand][]. */
-export async function seedCatalog(
-  t: TestTenant,
-  spec: { hubs?: string[]; skus?: string[]; stock?: [string, string, number][] },
-): Promise<void> {
+export async function seedCatalog(t: TestTenant, spec: { hubs?: string[]; skus?: string[]; stock?: [string, string, number][] }): Promise<void> {
   for (const code of spec.hubs ?? []) await expectStatus(t.as('POST', '/hubs', { body: { code, name: `Hub ${code}` } }), 201);
   for (const code of spec.skus ?? []) await expectStatus(t.as('POST', '/skus', { body: { code, name: `SKU ${code}` } }), 201);
   if (spec.stock && spec.stock.length > 0) {
@@ -136,7 +133,11 @@ export function multipartBody(file: { name?: string; content: string | Buffer; t
   for (const [name, value] of Object.entries(fields)) {
     parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
   }
-  parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${file.name ?? 'orders.csv'}"\r\ncontent-type: ${file.type ?? 'text/csv'}\r\n\r\n`));
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${file.name ?? 'orders.csv'}"\r\ncontent-type: ${file.type ?? 'text/csv'}\r\n\r\n`,
+    ),
+  );
   parts.push(Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content, 'utf8'));
   parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
   return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };

@@ -50,10 +50,12 @@ export async function startSqs(): Promise<SqsEmulator> {
     async createQueue(name, maxReceiveCount = 5) {
       const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
       const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
-      const { QueueUrl } = await client.send(new CreateQueueCommand({
-        QueueName: name,
-        Attributes: { RedrivePolicy: JSON.stringify({ maxReceiveCount, deadLetterTargetArn: Attributes!.QueueArn }) },
-      }));
+      const { QueueUrl } = await client.send(
+        new CreateQueueCommand({
+          QueueName: name,
+          Attributes: { RedrivePolicy: JSON.stringify({ maxReceiveCount, deadLetterTargetArn: Attributes!.QueueArn }) },
+        }),
+      );
       return QueueUrl!;
     },
     stop: async () => {

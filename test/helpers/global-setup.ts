@@ -33,10 +33,7 @@ export default async function setup(project: TestProject) {
     project.provide('postgresTemplate', template);
     return async () => {
       // Drop the template and any database a crashed test file left behind.
-      const leftovers = await admin.query<{ datname: string }>(
-        `SELECT datname FROM pg_database WHERE datname LIKE $1`,
-        [`oms_test_%_${process.pid}%`],
-      );
+      const leftovers = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`oms_test_%_${process.pid}%`]);
       for (const { datname } of leftovers.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
       await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
       await admin.end();

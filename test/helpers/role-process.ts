@@ -29,7 +29,10 @@ export async function startRole(name: string, roles: string, env: NodeJS.Process
   const started = Date.now();
   const up = async () => {
     if (port === undefined) return output.includes('"msg":"started"');
-    return fetch(`http://127.0.0.1:${port}/ready`).then((res) => res.ok, () => false);
+    return fetch(`http://127.0.0.1:${port}/ready`).then(
+      (res) => res.ok,
+      () => false,
+    );
   };
   for (;;) {
     if (await up()) break;

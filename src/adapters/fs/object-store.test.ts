@@ -19,7 +19,11 @@ it('refuses the temporary folder as a key', async () => {
 });
 
 it('a failed stream leaves no object and no temporary file behind', async () => {
-  const failing = new Readable({ read() { this.destroy(new Error('client went away')); } });
+  const failing = new Readable({
+    read() {
+      this.destroy(new Error('client went away'));
+    },
+  });
   await expect(store.put('half.csv', failing)).rejects.toThrow('client went away');
   expect(await store.head('half.csv')).toBeUndefined();
   expect(await readdir(path.join(dir, 'objects', '.incoming'))).toEqual([]);

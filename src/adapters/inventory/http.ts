@@ -82,7 +82,8 @@ export class HttpInventoryClient implements InventoryClient {
     return (answer.body.results as any[]).map((r): ReserveResult =>
       r.status === 'insufficient'
         ? { outcome: 'insufficient', order_id: r.order_id, shortages: r.shortages }
-        : { outcome: r.replayed ? 'replayed' : 'reserved', reservation: revive(r.reservation) });
+        : { outcome: r.replayed ? 'replayed' : 'reserved', reservation: revive(r.reservation) },
+    );
   }
 
   async release(tenantId: string, orderId: string): Promise<Reservation | undefined> {

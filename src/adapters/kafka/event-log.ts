@@ -34,10 +34,12 @@ export function createKafka(options: KafkaOptions): Kafka {
     clientId: options.clientId ?? 'oms',
     brokers: [...options.brokers],
     logLevel: KafkaLogLevel.WARN,
-    logCreator: () => ({ level, log }: LogEntry) => {
-      const { message, ...extra } = log;
-      options.logger?.[level === KafkaLogLevel.ERROR ? 'error' : 'warn']({ ...extra, component: 'kafka' }, message);
-    },
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...extra } = log;
+        options.logger?.[level === KafkaLogLevel.ERROR ? 'error' : 'warn']({ ...extra, component: 'kafka' }, message);
+      },
   });
 }
 
@@ -56,7 +58,13 @@ export function toMessage(event: LoggedEvent): { key: string; value: string; hea
 }
 
 export function fromMessage(message: KafkaMessage): LoggedEvent {
-  const envelope = JSON.parse(message.value?.toString() ?? '{}') as { id: string; type: EventType; tenant_id: string; occurred_at: string; data: Record<string, unknown> };
+  const envelope = JSON.parse(message.value?.toString() ?? '{}') as {
+    id: string;
+    type: EventType;
+    tenant_id: string;
+    occurred_at: string;
+    data: Record<string, unknown>;
+  };
   const header = (name: string) => message.headers?.[name]?.toString() ?? '';
   return {
     ...envelope,
@@ -73,7 +81,10 @@ export class KafkaPublisher {
   private readonly admin: Admin;
   private ready: Promise<void> | undefined;
 
-  constructor(private readonly kafka: Kafka, private readonly partitions = 6) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly partitions = 6,
+  ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.admin = kafka.admin();
   }
@@ -117,11 +128,20 @@ export class KafkaEventLog implements EventLog {
 
   subscribe(group: string, handler: BatchHandler, subscribed: SubscribeOptions = {}): Subscription {
     const onError = this.options.onError ?? (() => {});
-    return new KafkaGroupConsumer(this.kafka, this.db, `${this.options.groupPrefix ?? 'oms.'}${group}`, group, handler, {
-      maxAttempts: this.options.maxAttempts ?? 5,
-      backoffMs: this.options.backoffMs ?? defaultBackoffMs,
-      onError,
-    }, this.options.partitions ?? 6, subscribed.types ?? EVENT_TYPES);
+    return new KafkaGroupConsumer(
+      this.kafka,
+      this.db,
+      `${this.options.groupPrefix ?? 'oms.'}${group}`,
+      group,
+      handler,
+      {
+        maxAttempts: this.options.maxAttempts ?? 5,
+        backoffMs: this.options.backoffMs ?? defaultBackoffMs,
+        onError,
+      },
+      this.options.partitions ?? 6,
+      subscribed.types ?? EVENT_TYPES,
+    );
   }
 }
 

@@ -17,7 +17,11 @@ afterAll(() => t.close());
 
 async function publish(keys: string[]): Promise<void> {
   await t.ctx.db.transaction((tx) =>
-    appendEvents(new TenantTx(tx, tenantId), keys.map((key) => ({ type: 'order.updated' as const, key, data: { n: key } }))));
+    appendEvents(
+      new TenantTx(tx, tenantId),
+      keys.map((key) => ({ type: 'order.updated' as const, key, data: { n: key } })),
+    ),
+  );
 }
 
 const fastRetries = { maxAttempts: 3, backoffMs: () => 1, idleCheckMs: 50 };

@@ -35,7 +35,6 @@ interface Position {
   seq: number;
 }
 
-
 export class DbEventLog implements EventLog {
   constructor(
     private readonly db: Db,
@@ -100,10 +99,9 @@ class GroupConsumer implements Subscription {
     await this.loop;
     this.held = undefined;
     await this.unlisten?.();
-    await this.db.query('UPDATE oms.consumer_offsets SET leased_by = NULL, lease_until = NULL WHERE consumer = $1 AND leased_by = $2', [
-      this.group,
-      this.owner,
-    ]).catch(() => undefined);
+    await this.db
+      .query('UPDATE oms.consumer_offsets SET leased_by = NULL, lease_until = NULL WHERE consumer = $1 AND leased_by = $2', [this.group, this.owner])
+      .catch(() => undefined);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -185,17 +183,24 @@ class GroupConsumer implements Subscription {
 
   private async hasInvisible(after: Position): Promise<boolean> {
     // ORDER BY makes it one step along the position index; without it the planner may scan the table.
-    const rows = await this.db.query('SELECT 1 FROM oms.events WHERE (tx_id, seq) > ($1::xid8, $2::int8) ORDER BY tx_id, seq LIMIT 1', [after.tx_id, after.seq]);
+    const rows = await this.db.query('SELECT 1 FROM oms.events WHERE (tx_id, seq) > ($1::xid8, $2::int8) ORDER BY tx_id, seq LIMIT 1', [
+      after.tx_id,
+      after.seq,
+    ]);
     return rows.length > 0;
   }
 
   /** Not durable: an offset lost in a crash only means the batch is delivered again. */
   private async commit(position: Position): Promise<boolean> {
-    const rows = await this.db.transaction((tx) => tx.query(
-      `UPDATE oms.consumer_offsets SET tx_id = $3::xid8, seq = $4, updated_at = now(), lease_until = now() + make_interval(secs => $5)
+    const rows = await this.db.transaction(
+      (tx) =>
+        tx.query(
+          `UPDATE oms.consumer_offsets SET tx_id = $3::xid8, seq = $4, updated_at = now(), lease_until = now() + make_interval(secs => $5)
        WHERE consumer = $1 AND leased_by = $2 RETURNING 1`,
-      [this.group, this.owner, position.tx_id, position.seq, this.leaseSeconds],
-    ), { durable: false });
+          [this.group, this.owner, position.tx_id, position.seq, this.leaseSeconds],
+        ),
+      { durable: false },
+    );
     if (rows.length === 0) {
       this.held = undefined;
       return false;

@@ -42,7 +42,14 @@ export class DbWorkQueue implements WorkQueue {
        RETURNING j.id, j.queue, j.payload, j.attempts, j.max_attempts`,
       [queue, options.max, options.visibilityMs],
     );
-    return rows.map((r) => ({ id: r.id, queue: r.queue, payload: r.payload as T, attempt: r.attempts, maxAttempts: r.max_attempts, receipt: String(r.attempts) }));
+    return rows.map((r) => ({
+      id: r.id,
+      queue: r.queue,
+      payload: r.payload as T,
+      attempt: r.attempts,
+      maxAttempts: r.max_attempts,
+      receipt: String(r.attempts),
+    }));
   }
 
   async extend(job: Job, visibilityMs: number): Promise<boolean> {

@@ -6,14 +6,7 @@
  * an optional prefix so one bucket can serve several deployments.
  */
 import { Transform, type Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { assertObjectKey, ObjectNotFoundError, type ObjectInfo, type ObjectStore } from '../../ports/object-store';
 
@@ -124,9 +117,7 @@ export class S3ObjectStore implements ObjectStore {
     const found: ObjectInfo[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
-      );
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }));
       for (const object of page.Contents ?? []) {
         if (object.Key) found.push({ key: object.Key.slice(this.prefix.length), size: object.Size ?? 0 });
       }

@@ -88,29 +88,34 @@ export class SqsWorkQueue implements WorkQueue {
   async send(queue: string, payload: unknown, options: SendOptions = {}): Promise<void> {
     const { url } = await this.setup(queue);
     const fifo = url.endsWith('.fifo');
-    await this.client.send(new SendMessageCommand({
-      QueueUrl: url,
-      MessageBody: JSON.stringify(payload),
-      // SQS delays at most 15 minutes; FIFO queues take no per-message delay.
-      DelaySeconds: fifo ? undefined : Math.min(900, Math.ceil((options.delayMs ?? 0) / 1000)),
-      MessageGroupId: fifo ? (options.dedupeKey ?? queue) : undefined,
-      MessageDeduplicationId: fifo ? (options.dedupeKey ?? crypto.randomUUID()) : undefined,
-    }));
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: JSON.stringify(payload),
+        // SQS delays at most 15 minutes; FIFO queues take no per-message delay.
+        DelaySeconds: fifo ? undefined : Math.min(900, Math.ceil((options.delayMs ?? 0) / 1000)),
+        MessageGroupId: fifo ? (options.dedupeKey ?? queue) : undefined,
+        MessageDeduplicationId: fifo ? (options.dedupeKey ?? crypto.randomUUID()) : undefined,
+      }),
+    );
   }
 
   async receive<T>(queue: string, options: { max: number; visibilityMs: number; wait?: boolean; signal?: AbortSignal }): Promise<Job<T>[]> {
     const setup = await this.setup(queue);
     let messages: Message[] = [];
     try {
-      const answer = await this.client.send(new ReceiveMessageCommand({
-        QueueUrl: setup.url,
-        MaxNumberOfMessages: Math.min(10, Math.max(1, options.max)),
-        VisibilityTimeout: Math.ceil(options.visibilityMs / 1000),
-        WaitTimeSeconds: options.wait === false ? 0 : this.waitSeconds,
-        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-        // The older name of the same request, still honoured by SQS and all its emulators know.
-        AttributeNames: ['ApproximateReceiveCount' as never],
-      }), { abortSignal: options.signal });
+      const answer = await this.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: setup.url,
+          MaxNumberOfMessages: Math.min(10, Math.max(1, options.max)),
+          VisibilityTimeout: Math.ceil(options.visibilityMs / 1000),
+          WaitTimeSeconds: options.wait === false ? 0 : this.waitSeconds,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          // The older name of the same request, still honoured by SQS and all its emulators know.
+          AttributeNames: ['ApproximateReceiveCount' as never],
+        }),
+        { abortSignal: options.signal },
+      );
       messages = answer.Messages ?? [];
     } catch (error) {
       if (options.signal?.aborted) return [];
@@ -152,10 +157,12 @@ export class SqsWorkQueue implements WorkQueue {
     if (!pending) return;
     this.pendingAcks.delete(url);
     try {
-      const answer = await this.client.send(new DeleteMessageBatchCommand({
-        QueueUrl: url,
-        Entries: pending.entries.map((entry, i) => ({ Id: String(i), ReceiptHandle: entry.receipt })),
-      }));
+      const answer = await this.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: pending.entries.map((entry, i) => ({ Id: String(i), ReceiptHandle: entry.receipt })),
+        }),
+      );
       const failed = new Map((answer.Failed ?? []).map((f) => [f.Id, f]));
       pending.entries.forEach((entry, i) => {
         const failure = failed.get(String(i));
@@ -177,10 +184,19 @@ export class SqsWorkQueue implements WorkQueue {
     }
     if (!setup.dlqUrl) throw new Error(`the SQS queue for "${job.queue}" has no dead-letter queue (set a RedrivePolicy)`);
     // Copied first, deleted second: a crash between the two leaves the job in both places, never in none.
-    await this.client.send(new SendMessageCommand({
-      QueueUrl: setup.dlqUrl,
-      MessageBody: JSON.stringify({ id: job.id, queue: job.queue, payload: job.payload, attempts: job.attempt, last_error: error.slice(0, 2000), created_at: new Date().toISOString() }),
-    }));
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: setup.dlqUrl,
+        MessageBody: JSON.stringify({
+          id: job.id,
+          queue: job.queue,
+          payload: job.payload,
+          attempts: job.attempt,
+          last_error: error.slice(0, 2000),
+          created_at: new Date().toISOString(),
+        }),
+      }),
+    );
     await this.client.send(new DeleteMessageCommand({ QueueUrl: setup.url, ReceiptHandle: job.receipt })).catch(() => undefined);
     return 'dead';
   }
@@ -226,16 +242,24 @@ export class SqsWorkQueue implements WorkQueue {
     const held: string[] = [];
     try {
       for (let round = 0; round < rounds; round++) {
-        const { Messages = [] } = await this.client.send(new ReceiveMessageCommand({
-          QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0,
-        }));
+        const { Messages = [] } = await this.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: dlqUrl,
+            MaxNumberOfMessages: 10,
+            VisibilityTimeout: 30,
+            WaitTimeSeconds: 0,
+          }),
+        );
         if (Messages.length === 0) return;
         held.push(...Messages.map((m) => m.ReceiptHandle!));
         if (await visit(Messages)) return;
       }
     } finally {
-      await Promise.all(held.map((receipt) =>
-        this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: dlqUrl, ReceiptHandle: receipt, VisibilityTimeout: 0 })).catch(() => undefined)));
+      await Promise.all(
+        held.map((receipt) =>
+          this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: dlqUrl, ReceiptHandle: receipt, VisibilityTimeout: 0 })).catch(() => undefined),
+        ),
+      );
     }
   }
 
@@ -267,7 +291,14 @@ export class SqsWorkQueue implements WorkQueue {
 }
 
 function toDeadJob(message: Message, queue: string): DeadJob {
-  const body = JSON.parse(message.Body ?? '{}') as Partial<{ id: string; queue: string; payload: unknown; attempts: number; last_error: string; created_at: string }>;
+  const body = JSON.parse(message.Body ?? '{}') as Partial<{
+    id: string;
+    queue: string;
+    payload: unknown;
+    attempts: number;
+    last_error: string;
+    created_at: string;
+  }>;
   // A message SQS moved by itself (RedrivePolicy) is the bare job payload, without our wrapper.
   const wrapped = body.queue !== undefined && 'payload' in body;
   const at = wrapped && body.created_at ? new Date(body.created_at) : new Date();
@@ -276,7 +307,7 @@ function toDeadJob(message: Message, queue: string): DeadJob {
     queue: wrapped ? body.queue! : queue,
     payload: wrapped ? body.payload : body,
     attempts: wrapped ? (body.attempts ?? 0) : 0,
-    last_error: wrapped ? (body.last_error ?? null) : 'moved by the queue\'s RedrivePolicy',
+    last_error: wrapped ? (body.last_error ?? null) : "moved by the queue's RedrivePolicy",
     created_at: at,
     updated_at: at,
   };

@@ -66,13 +66,17 @@ function SignIn({ onSignedIn }) {
       <input id="api-key" name="api-key" type="password" autocomplete="off" required value=${key} disabled=${tenants !== null}
         onInput=${(e) => setKey(e.target.value)} />
       <p class="hint">A tenant's API key, or the admin key. Kept in this browser tab only, until you sign out or close it.</p>
-      ${tenants === null ? null : tenants.length === 0
-        ? html`<p class="error" role="alert">This is the admin key, and there is no tenant yet. Create one first (POST /tenants, step 1 of the README's walk-through).</p>`
-        : html`<p>This is the admin key. It acts for one tenant at a time: choose which.</p>
+      ${
+        tenants === null
+          ? null
+          : tenants.length === 0
+            ? html`<p class="error" role="alert">This is the admin key, and there is no tenant yet. Create one first (POST /tenants, step 1 of the README's walk-through).</p>`
+            : html`<p>This is the admin key. It acts for one tenant at a time: choose which.</p>
           <label for="tenant-select">Tenant</label>
           <select id="tenant-select" value=${tenant} onChange=${(e) => setTenant(e.target.value)}>
             ${tenants.map((t) => html`<option value=${t.id}>${t.code} — ${t.name}</option>`)}
-          </select>`}
+          </select>`
+      }
       <button type="submit" disabled=${busy || (tenants !== null && tenants.length === 0)}>${busy ? 'Signing in…' : tenants ? 'Continue' : 'Sign in'}</button>
       <${ErrorNote} error=${error} />
     </form>
@@ -84,11 +88,16 @@ function View({ route }) {
   const order = /^\/orders\/([^/]+)$/.exec(path);
   if (order) return html`<${OrderDetail} id=${decodeURIComponent(order[1])} />`;
   switch (path) {
-    case '/upload': return html`<${Upload} />`;
-    case '/orders': return html`<${Orders} />`;
-    case '/inventory': return html`<${Inventory} />`;
-    case '/webhooks': return html`<${Webhooks} />`;
-    default: return html`<${Dashboard} />`;
+    case '/upload':
+      return html`<${Upload} />`;
+    case '/orders':
+      return html`<${Orders} />`;
+    case '/inventory':
+      return html`<${Inventory} />`;
+    case '/webhooks':
+      return html`<${Webhooks} />`;
+    default:
+      return html`<${Dashboard} />`;
   }
 }
 
@@ -105,7 +114,10 @@ function App() {
         <ul>${NAV.map(([href, label]) => html`<li><a href=${href} aria-current=${href === current ? 'page' : undefined}>${label}</a></li>`)}</ul>
       </nav>
       ${session.tenant() ? html`<span class="acting">Admin, acting for <strong>${session.tenant().code}</strong></span>` : null}
-      <button class="link" type="button" onClick=${() => { session.signOut(); setSignedIn(false); }}>Sign out</button>
+      <button class="link" type="button" onClick=${() => {
+        session.signOut();
+        setSignedIn(false);
+      }}>Sign out</button>
     </header>
     <main id="main" tabindex="-1"><${View} route=${route} /></main>`;
 }

@@ -26,11 +26,17 @@ function Bars({ title, rows, labelEvery = 1 }) {
 export function Dashboard() {
   const [stats, setStats] = useState(null);
   const [error, setError] = useState(null);
-  useEffect(() => { api('GET', '/stats').then(setStats, setError); }, []);
+  useEffect(() => {
+    api('GET', '/stats').then(setStats, setError);
+  }, []);
   if (error) return html`<${ErrorNote} error=${error} />`;
   if (!stats) return html`<p aria-busy="true">Loading…</p>`;
   const byStatus = Object.entries(stats.orders_by_status).map(([status, value]) => ({ label: STATUS_LABELS[status] ?? status, value }));
-  const byHour = stats.orders_by_hour.map((h) => ({ label: new Date(h.hour).toLocaleString(), short: `${String(new Date(h.hour).getHours()).padStart(2, '0')}:00`, value: h.orders }));
+  const byHour = stats.orders_by_hour.map((h) => ({
+    label: new Date(h.hour).toLocaleString(),
+    short: `${String(new Date(h.hour).getHours()).padStart(2, '0')}:00`,
+    value: h.orders,
+  }));
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const total = byStatus.reduce((n, r) => n + r.value, 0);
   return html`<section>

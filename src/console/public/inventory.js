@@ -10,12 +10,22 @@ function Adjust({ level, onDone }) {
     setError(null);
     try {
       // expected_on_hand: refused (409) if someone changed the count since this page read it.
-      await api('PUT', '/inventory', { hub: level.hub, sku: level.sku, on_hand: Number(value), expected_on_hand: level.on_hand, reason: 'count in the console' });
+      await api('PUT', '/inventory', {
+        hub: level.hub,
+        sku: level.sku,
+        on_hand: Number(value),
+        expected_on_hand: level.on_hand,
+        reason: 'count in the console',
+      });
       onDone();
     } catch (err) {
       if (err.problem?.code === 'inventory.below_reserved') {
-        setError(new Error(`${level.reserved} units of ${level.sku} are reserved for orders not yet shipped, so the count cannot be below ${level.reserved}. `
-          + 'Count again, or ship or cancel those orders first.'));
+        setError(
+          new Error(
+            `${level.reserved} units of ${level.sku} are reserved for orders not yet shipped, so the count cannot be below ${level.reserved}. ` +
+              'Count again, or ship or cancel those orders first.',
+          ),
+        );
       } else {
         setError(err.status === 409 ? new Error('Someone changed this count since the page loaded. Reload to see the current count.') : err);
       }
@@ -43,7 +53,10 @@ function Ledger({ hub, sku }) {
   const [error, setError] = useState(null);
   useEffect(() => {
     api('GET', `/inventory/transactions?${new URLSearchParams({ hub, sku, limit: '50' })}`)
-      .then(async (answer) => { setReferences(await referencesOf(answer.data)); setPage(answer); })
+      .then(async (answer) => {
+        setReferences(await referencesOf(answer.data));
+        setPage(answer);
+      })
       .catch(setError);
   }, [hub, sku]);
   const order = (id) => (!id ? '' : references.has(id) ? html`<a href=${`#/orders/${id}`}>${references.get(id)}</a>` : id);
@@ -80,29 +93,38 @@ export function Inventory() {
     setError(null);
     const query = new URLSearchParams({ hub, limit: '100' });
     if (cursor) query.set('cursor', cursor);
-    api('GET', `/inventory?${query}`).then(async (page) => {
-      // The SKUs' names, one call for the page (levels carry codes only).
-      const codes = page.data.map((l) => l.sku);
-      const skus = codes.length === 0 ? { data: [] } : await api('GET', `/skus?${new URLSearchParams({ codes: codes.join(','), limit: '100' })}`);
-      setNames(new Map(skus.data.map((s) => [s.code, s.name])));
-      setLevels(page.data);
-      pager.setNext(page.next_cursor);
-    }).catch(setError);
+    api('GET', `/inventory?${query}`)
+      .then(async (page) => {
+        // The SKUs' names, one call for the page (levels carry codes only).
+        const codes = page.data.map((l) => l.sku);
+        const skus = codes.length === 0 ? { data: [] } : await api('GET', `/skus?${new URLSearchParams({ codes: codes.join(','), limit: '100' })}`);
+        setNames(new Map(skus.data.map((s) => [s.code, s.name])));
+        setLevels(page.data);
+        pager.setNext(page.next_cursor);
+      })
+      .catch(setError);
   }, [hub, version, cursor]);
 
   return html`<section>
     <h1>Inventory</h1>
     <label for="hub-select">Hub</label>
-    <select id="hub-select" value=${hub} onChange=${(e) => { setHub(e.target.value); setLedger(null); pager.reset(); }}>
+    <select id="hub-select" value=${hub} onChange=${(e) => {
+      setHub(e.target.value);
+      setLedger(null);
+      pager.reset();
+    }}>
       ${hubs.map((h) => html`<option value=${h.code}>${h.code} — ${h.name}</option>`)}
     </select>
     <${ErrorNote} error=${error} />
     <p class="hint">Available = on hand − reserved (held for orders not yet shipped). After counting a shelf, type the number
       of units you counted under “Record a count” and press Set: it is refused if someone changed the count since this page loaded.</p>
-    ${levels ? html`<div class="table-wrap"><table class="stack">
+    ${
+      levels
+        ? html`<div class="table-wrap"><table class="stack">
       <caption class="visually-hidden">Stock at ${hub}</caption>
       <thead><tr><th scope="col">SKU</th><th scope="col">Name</th><th scope="col" class="num">On hand</th><th scope="col" class="num">Reserved</th><th scope="col" class="num">Available</th><th scope="col">Record a count</th><th scope="col">Ledger</th></tr></thead>
-      <tbody>${levels.map((l) => html`<tr data-sku=${l.sku}>
+      <tbody>${levels.map(
+        (l) => html`<tr data-sku=${l.sku}>
         <th scope="row" data-label="SKU">${l.sku}</th>
         <td data-label="Name" data-testid="name">${names.get(l.sku) ?? ''}</td>
         <td class="num" data-label="On hand" data-testid="on-hand">${num(l.on_hand)}</td>
@@ -110,9 +132,12 @@ export function Inventory() {
         <td class="num" data-label="Available" data-testid="available">${num(l.available)}</td>
         <td data-label="Record a count"><${Adjust} key=${`${l.sku}:${l.on_hand}`} level=${l} onDone=${() => setVersion((v) => v + 1)} /></td>
         <td data-label="Ledger"><button type="button" class="link" onClick=${() => setLedger(l.sku)}>Ledger</button></td>
-      </tr>`)}</tbody>
+      </tr>`,
+      )}</tbody>
     </table></div>
-    <${Pager} pager=${pager} />` : null}
+    <${Pager} pager=${pager} />`
+        : null
+    }
     ${ledger ? html`<${Ledger} hub=${hub} sku=${ledger} />` : null}
   </section>`;
 }

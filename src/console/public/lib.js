@@ -15,7 +15,10 @@ export const session = {
     if (tenant) sessionStorage.setItem(TENANT, JSON.stringify(tenant));
     else sessionStorage.removeItem(TENANT);
   },
-  signOut: () => { sessionStorage.removeItem(KEY); sessionStorage.removeItem(TENANT); },
+  signOut: () => {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(TENANT);
+  },
 };
 
 /** The headers every call carries: the key, and for the admin key the tenant it acts for. */
@@ -72,9 +75,10 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export const ACTIONS = { on_hold: ['cancelled'], new_order: ['shipped', 'cancelled'], shipped: ['delivered'], delivered: [], cancelled: [] };
 export const ACTION_LABELS = { cancelled: 'Cancel order', shipped: 'Mark shipped', delivered: 'Mark delivered' };
 
-export const Status = ({ status, order }) => (order && isWaiting(order)
-  ? html`<span class="badge badge-waiting" title="Reserved by itself when stock arrives">Waiting for stock</span>`
-  : html`<span class=${`badge badge-${status}`}>${STATUS_LABELS[status] || status}</span>`);
+export const Status = ({ status, order }) =>
+  order && isWaiting(order)
+    ? html`<span class="badge badge-waiting" title="Reserved by itself when stock arrives">Waiting for stock</span>`
+    : html`<span class=${`badge badge-${status}`}>${STATUS_LABELS[status] || status}</span>`;
 
 /**
  * Cursor paging forward and back over an API list: keeps the cursor of every page seen so far.

@@ -20,11 +20,18 @@ export function Orders() {
     }
     if (cursor) query.set('cursor', cursor);
     setError(null);
-    api('GET', `/orders?${query}`).then((answer) => { setPage(answer); pager.setNext(answer.next_cursor); }, setError);
+    api('GET', `/orders?${query}`).then((answer) => {
+      setPage(answer);
+      pager.setNext(answer.next_cursor);
+    }, setError);
   }, [applied, cursor]);
 
   const field = (name) => (e) => setFilters({ ...filters, [name]: e.target.value });
-  const apply = (e) => { e.preventDefault(); setApplied(filters); pager.reset(); };
+  const apply = (e) => {
+    e.preventDefault();
+    setApplied(filters);
+    pager.reset();
+  };
   return html`<section>
     <h1>Orders</h1>
     <form class="filters" onSubmit=${apply} aria-label="Filter orders">
@@ -41,19 +48,29 @@ export function Orders() {
       <button type="submit">Apply</button>
     </form>
     <${ErrorNote} error=${error} />
-    ${page ? html`<div class="table-wrap"><table class="stack">
+    ${
+      page
+        ? html`<div class="table-wrap"><table class="stack">
       <caption class="visually-hidden">Orders, newest first</caption>
       <thead><tr><th scope="col">Reference</th><th scope="col">Status</th><th scope="col">Hub</th><th scope="col">Customer</th><th scope="col" class="num">Total</th><th scope="col">Created</th></tr></thead>
-      <tbody>${page.data.length === 0 ? html`<tr><td colspan="6">No orders match.</td></tr>` : page.data.map((o) => html`<tr class=${isWaiting(o) ? 'waiting' : ''}>
+      <tbody>${
+        page.data.length === 0
+          ? html`<tr><td colspan="6">No orders match.</td></tr>`
+          : page.data.map(
+              (o) => html`<tr class=${isWaiting(o) ? 'waiting' : ''}>
         <td data-label="Reference"><a href=${`#/orders/${o.id}`}>${o.reference || o.id.slice(0, 8)}</a></td>
         <td data-label="Status"><${Status} status=${o.status} order=${o} /></td>
         <td data-label="Hub">${o.hub}</td>
-        <td data-label="Customer">${o.customer ? (o.customer.name || o.customer.email) : '—'}</td>
+        <td data-label="Customer">${o.customer ? o.customer.name || o.customer.email : '—'}</td>
         <td data-label="Total" class="num">${money(o.total_amount, o.currency)}</td>
         <td data-label="Created">${when(o.created_at)}</td>
-      </tr>`)}</tbody>
+      </tr>`,
+            )
+      }</tbody>
     </table></div>
-    <${Pager} pager=${pager} />` : html`<p aria-busy="true">Loading…</p>`}
+    <${Pager} pager=${pager} />`
+        : html`<p aria-busy="true">Loading…</p>`
+    }
   </section>`;
 }
 
@@ -75,9 +92,14 @@ export function OrderDetail({ id }) {
   const [history, setHistory] = useState([]);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
-  const load = () => Promise.all([api('GET', `/orders/${id}`), api('GET', `/orders/${id}/history`)])
-    .then(([o, h]) => { setOrder(o); setHistory(h.data); }, setError);
-  useEffect(() => { void load(); }, [id]);
+  const load = () =>
+    Promise.all([api('GET', `/orders/${id}`), api('GET', `/orders/${id}/history`)]).then(([o, h]) => {
+      setOrder(o);
+      setHistory(h.data);
+    }, setError);
+  useEffect(() => {
+    void load();
+  }, [id]);
 
   const act = async (to) => {
     if (to === 'cancelled' && !confirm('Cancel this order? Its reserved stock goes back on sale.')) return;
@@ -103,7 +125,7 @@ export function OrderDetail({ id }) {
       <dt>Id</dt><dd><code>${order.id}</code></dd>
       <dt>Hub</dt><dd>${order.hub}</dd>
       <dt>Customer</dt><dd>${customerLabel(order.customer)}</dd>
-      <dt>Ship to</dt><dd>${typeof order.shipping_address === 'object' ? JSON.stringify(order.shipping_address) : order.shipping_address ?? '—'}</dd>
+      <dt>Ship to</dt><dd>${typeof order.shipping_address === 'object' ? JSON.stringify(order.shipping_address) : (order.shipping_address ?? '—')}</dd>
       <dt>Total</dt><dd>${money(order.total_amount, order.currency)}</dd>
       ${order.status_reason && !isWaiting(order) ? html`<dt>Reason</dt><dd>${order.status_reason}</dd>` : null}
       <dt>Created</dt><dd>${when(order.created_at)}</dd>
@@ -119,13 +141,19 @@ export function OrderDetail({ id }) {
       <tbody>${order.items.map((i) => html`<tr><td>${i.sku}</td><td>${i.name ?? ''}</td><td class="num">${i.quantity}</td><td class="num">${money(i.unit_price, order.currency)}</td></tr>`)}</tbody>
     </table></div>
     <h2>History</h2>
-    <ol class="history">${history.map((h) => html`<li>
+    <ol class="history">${history.map(
+      (h) => html`<li>
       <time datetime=${h.occurred_at}>${when(h.occurred_at)}</time>
-      ${h.type === 'order.created' ? html` created as <${Status} status=${h.status} />`
-        : h.type === 'order.deleted' ? ' deleted'
-        : h.status === 'on_hold' && h.status_reason === 'insufficient_stock'
-          ? html` waiting for stock: ${(h.shortages ?? []).map((s) => `${s.sku} at ${s.hub} needs ${s.requested}, ${s.available} available`).join('; ')}`
-          : html` <${Status} status=${h.previous_status} /> → <${Status} status=${h.status} />${h.status_reason ? ` (${h.status_reason})` : ''}`}
-    </li>`)}</ol>
+      ${
+        h.type === 'order.created'
+          ? html` created as <${Status} status=${h.status} />`
+          : h.type === 'order.deleted'
+            ? ' deleted'
+            : h.status === 'on_hold' && h.status_reason === 'insufficient_stock'
+              ? html` waiting for stock: ${(h.shortages ?? []).map((s) => `${s.sku} at ${s.hub} needs ${s.requested}, ${s.available} available`).join('; ')}`
+              : html` <${Status} status=${h.previous_status} /> → <${Status} status=${h.status} />${h.status_reason ? ` (${h.status_reason})` : ''}`
+      }
+    </li>`,
+    )}</ol>
   </section>`;
 }

@@ -58,9 +58,11 @@ export function Upload() {
       <summary>Columns</summary>
       <div class="table-wrap"><table class="stack">
         <thead><tr><th scope="col">Column</th><th scope="col">Needed</th><th scope="col">Holds</th><th scope="col">Also accepted as</th></tr></thead>
-        <tbody>${COLUMNS.map(([name, needed, holds, aliases]) => html`<tr>
+        <tbody>${COLUMNS.map(
+          ([name, needed, holds, aliases]) => html`<tr>
           <th scope="row" data-label="Column"><code>${name}</code></th><td data-label="Needed">${needed}</td><td data-label="Holds">${holds}</td><td data-label="Also accepted as">${aliases}</td>
-        </tr>`)}</tbody>
+        </tr>`,
+        )}</tbody>
       </table></div>
     </details>
     <label for="decimal-select">Prices are written</label>
@@ -70,15 +72,24 @@ export function Upload() {
       <option value=",">as 19,90</option>
     </select>
     <div class=${`dropzone${dragging ? ' dragging' : ''}`}
-      onDragOver=${(e) => { e.preventDefault(); setDragging(true); }}
+      onDragOver=${(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
       onDragLeave=${() => setDragging(false)}
-      onDrop=${(e) => { e.preventDefault(); setDragging(false); void send(e.dataTransfer.files[0]); }}>
+      onDrop=${(e) => {
+        e.preventDefault();
+        setDragging(false);
+        void send(e.dataTransfer.files[0]);
+      }}>
       <label for="csv-file">Drop a CSV file here, or choose one</label>
       <input id="csv-file" type="file" accept=".csv,text/csv" disabled=${sending} onChange=${(e) => send(e.target.files[0])} />
     </div>
     <${ErrorNote} error=${error} />
     ${sending ? html`<p aria-busy="true">Sending the file…</p>` : null}
-    ${upload ? html`<div class="upload-status" aria-live="polite">
+    ${
+      upload
+        ? html`<div class="upload-status" aria-live="polite">
       <h2>${upload.filename}: <span data-testid="upload-status">${upload.status}</span></h2>
       <label for="upload-progress">Progress</label>
       <progress id="upload-progress" max="100" value=${Math.round(fraction * 100)}>${Math.round(fraction * 100)}%</progress>
@@ -91,6 +102,8 @@ export function Upload() {
       ${upload.error ? html`<p class="error" role="alert">${upload.error}</p>` : null}
       ${done && upload.rows_invalid > 0 ? html`<button type="button" onClick=${() => download(`/uploads/${upload.id}/errors`, `${upload.filename.replace(/\.csv$/i, '')}-errors.csv`).catch(setError)}>Download the errors CSV</button>` : null}
       ${done && upload.orders_created > 0 ? html`<p><a href="#/orders">See the orders</a></p>` : null}
-    </div>` : null}
+    </div>`
+        : null
+    }
   </section>`;
 }

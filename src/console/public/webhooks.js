@@ -7,11 +7,15 @@ function Delivery({ endpoint, id, onChanged }) {
   const [delivery, setDelivery] = useState(null);
   const [error, setError] = useState(null);
   const load = () => api('GET', `/webhooks/${endpoint}/deliveries/${id}`).then(setDelivery, setError);
-  useEffect(() => { load(); }, [endpoint, id]);
+  useEffect(() => {
+    load();
+  }, [endpoint, id]);
   // A pending delivery is still being tried: follow it until it settles.
   useEffect(() => {
     if (delivery?.status !== 'pending') return undefined;
-    const timer = setTimeout(() => { load().then(onChanged); }, 1000);
+    const timer = setTimeout(() => {
+      load().then(onChanged);
+    }, 1000);
     return () => clearTimeout(timer);
   }, [delivery]);
   const retry = async () => {
@@ -29,10 +33,12 @@ function Delivery({ endpoint, id, onChanged }) {
     <h3 id="delivery-title">Delivery ${delivery.id}: ${delivery.event_type}, ${delivery.status}</h3>
     <button type="button" onClick=${retry} disabled=${delivery.status === 'pending'}>Retry now</button>
     <${ErrorNote} error=${error} />
-    <ol class="attempts">${(delivery.attempt_log ?? []).map((a) => html`<li>
-      <time datetime=${a.attempted_at}>${when(a.attempted_at)}</time>: ${a.status_code ?? a.error ?? "—"} in ${a.latency_ms} ms
+    <ol class="attempts">${(delivery.attempt_log ?? []).map(
+      (a) => html`<li>
+      <time datetime=${a.attempted_at}>${when(a.attempted_at)}</time>: ${a.status_code ?? a.error ?? '—'} in ${a.latency_ms} ms
       ${a.response_body ? html`<pre>${a.response_body}</pre>` : null}
-    </li>`)}</ol>
+    </li>`,
+    )}</ol>
   </section>`;
 }
 
@@ -100,7 +106,11 @@ function EndpointActions({ endpoint, onChanged, onDeleted }) {
     await api('DELETE', `/webhooks/${endpoint.id}`);
     onDeleted();
   });
-  if (editing) return html`<${EndpointForm} endpoint=${endpoint} onSaved=${(saved) => { setEditing(false); onChanged(saved); }} onCancel=${() => setEditing(false)} />`;
+  if (editing)
+    return html`<${EndpointForm} endpoint=${endpoint} onSaved=${(saved) => {
+      setEditing(false);
+      onChanged(saved);
+    }} onCancel=${() => setEditing(false)} />`;
   return html`<div>
     <div class="actions">
       <button type="button" onClick=${() => setEditing(true)}>Edit</button>
@@ -125,7 +135,9 @@ export function Webhooks() {
   const [created, setCreated] = useState(null);
 
   const reload = () => api('GET', '/webhooks?limit=100').then((page) => setEndpoints(page.data), setError);
-  useEffect(() => { reload(); }, []);
+  useEffect(() => {
+    reload();
+  }, []);
   const replace = (saved) => setEndpoints(endpoints.map((e) => (e.id === saved.id ? saved : e)));
   useEffect(() => {
     if (!selected) return;
@@ -137,27 +149,57 @@ export function Webhooks() {
   return html`<section>
     <h1>Webhooks</h1>
     <p>Each endpoint gets a signed POST for the order events it chose, retried for about three days until it answers 2xx.</p>
-    ${adding ? html`<${EndpointForm}
-        onSaved=${(saved) => { setAdding(false); setCreated(saved.secret); reload(); setSelected(saved.id); }}
+    ${
+      adding
+        ? html`<${EndpointForm}
+        onSaved=${(saved) => {
+          setAdding(false);
+          setCreated(saved.secret);
+          reload();
+          setSelected(saved.id);
+        }}
         onCancel=${() => setAdding(false)} />`
-      : html`<button type="button" onClick=${() => { setAdding(true); setCreated(null); }}>Add an endpoint</button>`}
+        : html`<button type="button" onClick=${() => {
+            setAdding(true);
+            setCreated(null);
+          }}>Add an endpoint</button>`
+    }
     ${created ? html`<${Secret} secret=${created} />` : null}
     ${endpoints.length === 0 && !adding ? html`<p>No endpoints yet.</p>` : null}
-    <ul class="cards">${endpoints.map((e) => html`<li>
-      <button type="button" class="card" aria-pressed=${selected === e.id} onClick=${() => { setSelected(e.id); setDelivery(null); }}>
+    <ul class="cards">${endpoints.map(
+      (e) => html`<li>
+      <button type="button" class="card" aria-pressed=${selected === e.id} onClick=${() => {
+        setSelected(e.id);
+        setDelivery(null);
+      }}>
         <strong>${e.url}</strong><br />${e.active ? 'active' : 'disabled'} · ${e.events.join(', ')}${e.description ? ` · ${e.description}` : ''}
       </button>
-      ${selected === e.id ? html`<${EndpointActions} key=${e.id} endpoint=${e} onChanged=${replace}
-        onDeleted=${() => { setSelected(null); setDeliveries(null); reload(); }} />` : null}
-    </li>`)}</ul>
-    ${deliveries ? html`<div class="table-wrap"><table>
+      ${
+        selected === e.id
+          ? html`<${EndpointActions} key=${e.id} endpoint=${e} onChanged=${replace}
+        onDeleted=${() => {
+          setSelected(null);
+          setDeliveries(null);
+          reload();
+        }} />`
+          : null
+      }
+    </li>`,
+    )}</ul>
+    ${
+      deliveries
+        ? html`<div class="table-wrap"><table>
       <caption>Deliveries, newest first</caption>
       <thead><tr><th scope="col">Event</th><th scope="col">Status</th><th scope="col" class="num">Attempts</th><th scope="col">Last answer</th><th scope="col">Created</th></tr></thead>
-      <tbody>${deliveries.map((d) => html`<tr>
+      <tbody>${deliveries.map(
+        (d) => html`<tr>
         <td><button type="button" class="link" onClick=${() => setDelivery(d.id)}>${d.event_type}</button></td>
         <td>${d.status}</td><td class="num">${d.attempts}</td><td>${d.last_status_code ?? d.last_error ?? '—'}</td><td>${when(d.created_at)}</td>
-      </tr>`)}</tbody>
-    </table></div>` : null}
+      </tr>`,
+      )}</tbody>
+    </table></div>`
+        : null
+    }
     ${delivery ? html`<${Delivery} endpoint=${selected} id=${delivery} onChanged=${() => setVersion((v) => v + 1)} />` : null}
   </section>`;
 }

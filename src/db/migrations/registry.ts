@@ -16,4 +16,14 @@ import type { Migration } from './migration';
 
 export type { Migration };
 
-export const migrations: readonly Migration[] = [imsSchema, idempotencyKeys, omsSchema, uploadsAndJobs, webhooks, uploadProgress, orderShortages, uploadDecimalSeparator, orderJsonBytes];
+export const migrations: readonly Migration[] = [
+  imsSchema,
+  idempotencyKeys,
+  omsSchema,
+  uploadsAndJobs,
+  webhooks,
+  uploadProgress,
+  orderShortages,
+  uploadDecimalSeparator,
+  orderJsonBytes,
+];

@@ -48,19 +48,24 @@ for (const [name, env, available, seesRename] of cases) {
       await a.close();
     });
 
-    const levelsInB = (skus: string) =>
-      b.app.inject({ method: 'GET', url: `/inventory?hub=H1&skus=${skus}`, headers: { authorization: `Bearer ${own.key}` } });
+    const levelsInB = (skus: string) => b.app.inject({ method: 'GET', url: `/inventory?hub=H1&skus=${skus}`, headers: { authorization: `Bearer ${own.key}` } });
 
-    it(seesRename ? 'a renamed SKU is found by its new code, and not by its old one, in the other process at once' : 'the other process keeps its stale entry until the TTL', async () => {
-      expect((await levelsInB('A')).statusCode).toBe(200); // B caches A's look-up
-      const sku = (await own.as('GET', '/skus?limit=10')).body.data.find((s: { code: string }) => s.code === 'A');
-      await expectStatus(own.as('PATCH', `/skus/${sku.id}`, { body: { code: 'A-NEW' } }), 200);
-      const renamed = await levelsInB('A-NEW');
-      expect(renamed.statusCode).toBe(200);
-      expect(renamed.json().data[0]).toMatchObject({ sku: 'A-NEW', on_hand: 5 });
-      const old = await levelsInB('A');
-      if (seesRename) expect(old.statusCode).toBe(422); // unknown SKU
-      else expect(old.statusCode).toBe(200); // served from B's own stale cache
-    });
+    it(
+      seesRename
+        ? 'a renamed SKU is found by its new code, and not by its old one, in the other process at once'
+        : 'the other process keeps its stale entry until the TTL',
+      async () => {
+        expect((await levelsInB('A')).statusCode).toBe(200); // B caches A's look-up
+        const sku = (await own.as('GET', '/skus?limit=10')).body.data.find((s: { code: string }) => s.code === 'A');
+        await expectStatus(own.as('PATCH', `/skus/${sku.id}`, { body: { code: 'A-NEW' } }), 200);
+        const renamed = await levelsInB('A-NEW');
+        expect(renamed.statusCode).toBe(200);
+        expect(renamed.json().data[0]).toMatchObject({ sku: 'A-NEW', on_hand: 5 });
+        const old = await levelsInB('A');
+        if (seesRename)
+          expect(old.statusCode).toBe(422); // unknown SKU
+        else expect(old.statusCode).toBe(200); // served from B's own stale cache
+      },
+    );
   });
 }

@@ -93,7 +93,9 @@ describe('SKU references and deletion rules', () => {
     const own = await t.tenant();
     const seller = (await own.as('POST', '/sellers', { body: { code: 'S1', name: 'Seller' } })).body;
     await own.as('POST', '/categories', { body: { code: 'CAT', name: 'Cat' } });
-    const sku = await own.as('POST', '/skus', { body: { code: 'SKU-1', name: 'Thing', seller_id: 'S1', category_id: 'CAT', attributes: { colour: 'red', size: 42 } } });
+    const sku = await own.as('POST', '/skus', {
+      body: { code: 'SKU-1', name: 'Thing', seller_id: 'S1', category_id: 'CAT', attributes: { colour: 'red', size: 42 } },
+    });
     expect(sku.status).toBe(201);
     expect(sku.body).toMatchObject({ seller_id: seller.id, attributes: { colour: 'red', size: 42 } });
     const byId = await own.as('POST', '/skus', { body: { code: 'SKU-2', name: 'Other', seller_id: seller.id } });
@@ -114,7 +116,14 @@ describe('SKU references and deletion rules', () => {
 
   it('a hub or SKU holding stock cannot be deleted (409); an empty one can', async () => {
     const own = await t.tenant();
-    await seedCatalog(own, { hubs: ['H1', 'H2'], skus: ['A', 'B'], stock: [['H1', 'A', 5], ['H2', 'B', 0]] });
+    await seedCatalog(own, {
+      hubs: ['H1', 'H2'],
+      skus: ['A', 'B'],
+      stock: [
+        ['H1', 'A', 5],
+        ['H2', 'B', 0],
+      ],
+    });
     expect((await own.as('DELETE', '/hubs/H1')).body.code).toBe('resource.in_use');
     expect((await own.as('DELETE', '/skus/A')).status).toBe(409);
     await own.as('PUT', '/inventory', { body: { hub: 'H1', sku: 'A', on_hand: 0 } });

@@ -20,10 +20,10 @@ export async function insertCatalogRow(scope: TenantScope, kind: CatalogKind, in
     );
     return rows[0] as CatalogRow;
   }
-  const rows = await scope.query<CatalogRow>(
-    `INSERT INTO ${table} (tenant_id, code, name) VALUES ($1, $2, $3) RETURNING ${columnsOf(kind)}`,
-    [input.code, input.name],
-  );
+  const rows = await scope.query<CatalogRow>(`INSERT INTO ${table} (tenant_id, code, name) VALUES ($1, $2, $3) RETURNING ${columnsOf(kind)}`, [
+    input.code,
+    input.name,
+  ]);
   return rows[0] as CatalogRow;
 }
 
@@ -65,16 +65,13 @@ export async function getCatalogRow(scope: TenantScope, kind: CatalogKind, ref: 
 
 /** Locks one row for a change; the caller's transaction holds the lock until it ends. */
 export async function lockCatalogRow(scope: TenantScope, kind: CatalogKind, id: string): Promise<CatalogRow | undefined> {
-  const rows = await scope.query<CatalogRow>(
-    `SELECT ${columnsOf(kind)} FROM ${CATALOG[kind].table} WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-    [id],
-  );
+  const rows = await scope.query<CatalogRow>(`SELECT ${columnsOf(kind)} FROM ${CATALOG[kind].table} WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [id]);
   return rows[0];
 }
 
 export async function updateCatalogRow(scope: TenantScope, kind: CatalogKind, id: string, patch: CatalogPatch): Promise<CatalogRow> {
   // Column names come from this fixed list, never from the request.
-  const settable = kind === 'sku' ? ['code', 'name', 'seller_id', 'category_id', 'attributes'] as const : ['code', 'name'] as const;
+  const settable = kind === 'sku' ? (['code', 'name', 'seller_id', 'category_id', 'attributes'] as const) : (['code', 'name'] as const);
   const sets: string[] = [];
   const params: unknown[] = [id];
   for (const column of settable) {
@@ -120,8 +117,5 @@ export async function activeReservationsAtHub(scope: TenantScope, hubId: string)
 
 export async function deleteEmptyStockRows(scope: TenantScope, kind: 'hub' | 'sku', id: string): Promise<void> {
   const column = kind === 'hub' ? 'hub_id' : 'sku_id';
-  await scope.query(
-    `DELETE FROM ims.stock_levels WHERE tenant_id = $1 AND ${column} = $2 AND on_hand = 0 AND reserved = 0`,
-    [id],
-  );
+  await scope.query(`DELETE FROM ims.stock_levels WHERE tenant_id = $1 AND ${column} = $2 AND on_hand = 0 AND reserved = 0`, [id]);
 }

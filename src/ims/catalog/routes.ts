@@ -39,45 +39,69 @@ export function catalogRoutes(app: Api, ctx: AppContext): void {
     const schemas = schemasOf(kind);
     const tags = ['catalog'];
 
-    app.post(`/${path}`, {
-      schema: { tags, summary: `Create a ${label}`, body: schemas.create, response: { 201: schemas.item, ...problemResponses(409) } },
-    }, async (request, reply) => reply.code(201).send(await catalog.create(request.tenantId, kind, request.body as CatalogCreate)));
-
-    app.get(`/${path}`, {
-      schema: {
-        tags, summary: `List ${path} (filter by ids or codes)`,
-        querystring: ListQuery,
-        response: { 200: Page(schemas.item), ...problemResponses() },
+    app.post(
+      `/${path}`,
+      {
+        schema: { tags, summary: `Create a ${label}`, body: schemas.create, response: { 201: schemas.item, ...problemResponses(409) } },
       },
-    }, async (request) => catalog.list(request.tenantId, kind, {
-      ids: splitList(request.query.ids),
-      codes: splitList(request.query.codes),
-      cursor: request.query.cursor,
-      limit: request.query.limit,
-    }));
+      async (request, reply) => reply.code(201).send(await catalog.create(request.tenantId, kind, request.body as CatalogCreate)),
+    );
 
-    app.get(`/${path}/:id`, {
-      schema: { tags, summary: `Get a ${label} by id or code`, params: IdParams, response: { 200: schemas.item, ...problemResponses(404) } },
-    }, async (request) => catalog.get(request.tenantId, kind, request.params.id));
-
-    app.patch(`/${path}/:id`, {
-      schema: {
-        tags, summary: `Change a ${label}`,
-        params: IdParams, body: schemas.patch,
-        response: { 200: schemas.item, ...problemResponses(404, 409) },
+    app.get(
+      `/${path}`,
+      {
+        schema: {
+          tags,
+          summary: `List ${path} (filter by ids or codes)`,
+          querystring: ListQuery,
+          response: { 200: Page(schemas.item), ...problemResponses() },
+        },
       },
-    }, async (request) => catalog.update(request.tenantId, kind, request.params.id, request.body as CatalogPatch));
+      async (request) =>
+        catalog.list(request.tenantId, kind, {
+          ids: splitList(request.query.ids),
+          codes: splitList(request.query.codes),
+          cursor: request.query.cursor,
+          limit: request.query.limit,
+        }),
+    );
 
-    app.delete(`/${path}/:id`, {
-      schema: {
-        tags,
-        summary: `Delete a ${label}` + (kind === 'hub' || kind === 'sku' ? ' (409 while it holds stock or reservations)' : ''),
-        params: IdParams,
-        response: { 204: Type.Null(), ...problemResponses(404, 409) },
+    app.get(
+      `/${path}/:id`,
+      {
+        schema: { tags, summary: `Get a ${label} by id or code`, params: IdParams, response: { 200: schemas.item, ...problemResponses(404) } },
       },
-    }, async (request, reply) => {
-      await catalog.remove(request.tenantId, kind, request.params.id);
-      return reply.code(204).send(null);
-    });
+      async (request) => catalog.get(request.tenantId, kind, request.params.id),
+    );
+
+    app.patch(
+      `/${path}/:id`,
+      {
+        schema: {
+          tags,
+          summary: `Change a ${label}`,
+          params: IdParams,
+          body: schemas.patch,
+          response: { 200: schemas.item, ...problemResponses(404, 409) },
+        },
+      },
+      async (request) => catalog.update(request.tenantId, kind, request.params.id, request.body as CatalogPatch),
+    );
+
+    app.delete(
+      `/${path}/:id`,
+      {
+        schema: {
+          tags,
+          summary: `Delete a ${label}` + (kind === 'hub' || kind === 'sku' ? ' (409 while it holds stock or reservations)' : ''),
+          params: IdParams,
+          response: { 204: Type.Null(), ...problemResponses(404, 409) },
+        },
+      },
+      async (request, reply) => {
+        await catalog.remove(request.tenantId, kind, request.params.id);
+        return reply.code(204).send(null);
+      },
+    );
   }
 }

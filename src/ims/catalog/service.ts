@@ -5,8 +5,15 @@ import { decodeCursor, toPage } from '../../shared/cursor';
 import { conflict, FieldErrors, notFound, invalid } from '../../shared/errors';
 import type { CatalogLookup } from './lookup';
 import {
-  activeReservationsAtHub, deleteCatalogRow, deleteEmptyStockRows, getCatalogRow, insertCatalogRow,
-  listCatalogRows, lockCatalogRow, stockHeldBy, updateCatalogRow,
+  activeReservationsAtHub,
+  deleteCatalogRow,
+  deleteEmptyStockRows,
+  getCatalogRow,
+  insertCatalogRow,
+  listCatalogRows,
+  lockCatalogRow,
+  stockHeldBy,
+  updateCatalogRow,
 } from './repository';
 import { CATALOG, type CatalogCreate, type CatalogKind, type CatalogPatch, type CatalogRow } from './resources';
 
@@ -104,7 +111,10 @@ export class CatalogService {
     if (kind !== 'sku') return {};
     const errors = new FieldErrors();
     const out: Partial<CatalogPatch> = {};
-    for (const [field, refKind] of [['seller_id', 'seller'], ['category_id', 'category']] as const) {
+    for (const [field, refKind] of [
+      ['seller_id', 'seller'],
+      ['category_id', 'category'],
+    ] as const) {
       const ref = input[field];
       if (ref === undefined || ref === null) continue;
       const found = (await this.lookup.resolve(tenantId, refKind, [ref])).get(ref);

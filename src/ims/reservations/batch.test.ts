@@ -13,13 +13,29 @@ const req = (order_id: string, items: [string, number][], hub = 'H1') => ({ orde
 
 describe('POST /reservations/batch', () => {
   it('serves the oldest first, each order all lines or none, and later smaller orders still fit', async () => {
-    const own = await stocked([['H1', 'A', 5], ['H1', 'B', 1]]);
+    const own = await stocked([
+      ['H1', 'A', 5],
+      ['H1', 'B', 1],
+    ]);
     const res = await own.as('POST', '/reservations/batch', {
-      body: { reservations: [req('o1', [['A', 3]]), req('o2', [['A', 1], ['B', 2]]), req('o3', [['A', 2]]), req('o4', [['A', 1]])] },
+      body: {
+        reservations: [
+          req('o1', [['A', 3]]),
+          req('o2', [
+            ['A', 1],
+            ['B', 2],
+          ]),
+          req('o3', [['A', 2]]),
+          req('o4', [['A', 1]]),
+        ],
+      },
     });
     expect(res.status).toBe(200);
     expect(res.body.results.map((r: { order_id: string; status: string }) => [r.order_id, r.status])).toEqual([
-      ['o1', 'reserved'], ['o2', 'insufficient'], ['o3', 'reserved'], ['o4', 'insufficient'],
+      ['o1', 'reserved'],
+      ['o2', 'insufficient'],
+      ['o3', 'reserved'],
+      ['o4', 'insufficient'],
     ]);
     expect(res.body.results[1].shortages).toEqual([{ sku: 'B', requested: 2, available: 1 }]);
     const levels = (await own.as('GET', '/inventory?hub=H1&skus=A,B')).body.data;

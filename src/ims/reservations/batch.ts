@@ -37,7 +37,10 @@ export class BatchReserver {
     const planned = await this.plan(tenantId, requests);
     const outcome = await this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
-      const claimed = await claimMany(scope, planned.map((p) => ({ order_id: p.input.order_id, hub_id: p.hub.id })));
+      const claimed = await claimMany(
+        scope,
+        planned.map((p) => ({ order_id: p.input.order_id, hub_id: p.hub.id })),
+      );
       const fresh = planned.filter((p) => claimed.has(p.input.order_id));
 
       const keys = new Map<string, { hub_id: string; sku_id: string }>();
@@ -57,15 +60,25 @@ export class BatchReserver {
           const row = levels.get(stockKey({ hub_id: p.hub.id, sku_id: line.sku_id }))!;
           row.reserved += line.quantity;
           changes.push({
-            hub_id: p.hub.id, sku_id: line.sku_id, delta_on_hand: 0, delta_reserved: line.quantity,
-            on_hand_after: row.on_hand, reserved_after: row.reserved, reason: 'reserve', order_id: p.input.order_id,
+            hub_id: p.hub.id,
+            sku_id: line.sku_id,
+            delta_on_hand: 0,
+            delta_reserved: line.quantity,
+            on_hand_after: row.on_hand,
+            reserved_after: row.reserved,
+            reason: 'reserve',
+            order_id: p.input.order_id,
           });
         }
         served.add(p.input.order_id);
       }
       await applyStockChanges(scope, changes);
-      await insertLines(scope, fresh.filter((p) => served.has(p.input.order_id)).flatMap((p) =>
-        p.lines.map((l) => ({ order_id: p.input.order_id, sku_id: l.sku_id, quantity: l.quantity }))));
+      await insertLines(
+        scope,
+        fresh
+          .filter((p) => served.has(p.input.order_id))
+          .flatMap((p) => p.lines.map((l) => ({ order_id: p.input.order_id, sku_id: l.sku_id, quantity: l.quantity }))),
+      );
       await unclaim(scope, [...shortages.keys()]);
       return { claimed, served, shortages };
     });
@@ -77,7 +90,10 @@ export class BatchReserver {
       if (claimedAt && outcome.served.has(id)) {
         this.metrics.reservations.inc({ outcome: 'reserved' });
         const items = p.lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
-        results.push({ outcome: 'reserved', reservation: { order_id: id, hub: p.hub.code, status: 'reserved', items, created_at: claimedAt, updated_at: claimedAt } });
+        results.push({
+          outcome: 'reserved',
+          reservation: { order_id: id, hub: p.hub.code, status: 'reserved', items, created_at: claimedAt, updated_at: claimedAt },
+        });
       } else if (claimedAt) {
         this.metrics.reservations.inc({ outcome: 'insufficient' });
         results.push({ outcome: 'insufficient', order_id: id, shortages: outcome.shortages.get(id) ?? [] });
@@ -90,8 +106,16 @@ export class BatchReserver {
 
   /** Resolves codes and plans each order's lines; a bad request fails the batch. */
   private async plan(tenantId: string, requests: readonly ReserveInput[]): Promise<Planned[]> {
-    const hubs = await this.lookup.resolve(tenantId, 'hub', requests.map((r) => r.hub));
-    const skus = await this.lookup.resolve(tenantId, 'sku', requests.flatMap((r) => r.items.map((i) => i.sku)));
+    const hubs = await this.lookup.resolve(
+      tenantId,
+      'hub',
+      requests.map((r) => r.hub),
+    );
+    const skus = await this.lookup.resolve(
+      tenantId,
+      'sku',
+      requests.flatMap((r) => r.items.map((i) => i.sku)),
+    );
     const errors = new FieldErrors();
     const seen = new Set<string>();
     const planned = requests.map((input, n) => {

@@ -18,8 +18,7 @@ it('4 processes × 125 reservations of 1 unit against on_hand 100: exactly 100 s
   const own = await t.tenant();
   await seedCatalog(own, { hubs: ['H1'], skus: ['A'], stock: [['H1', 'A', 100]] });
   const outputs = await Promise.all(
-    [0, 1, 2, 3].map((p) =>
-      run(process.execPath, ['--import', 'tsx', 'test/helpers/reserve-worker.ts', t.database.url!, own.id, String(p * 125), '125'])),
+    [0, 1, 2, 3].map((p) => run(process.execPath, ['--import', 'tsx', 'test/helpers/reserve-worker.ts', t.database.url!, own.id, String(p * 125), '125'])),
   );
   const tallies = outputs.map((o) => JSON.parse(o.stdout) as { reserved: number; insufficient: number });
   expect(tallies.reduce((n, x) => n + x.reserved, 0)).toBe(100);

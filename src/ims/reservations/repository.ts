@@ -23,12 +23,7 @@ export interface ReservationLine {
  * here (primary key) until the first transaction ends, then claims nothing: repeats serialize.
  * Done before any stock row is locked, so a hot SKU's lock is not held during these inserts.
  */
-export async function claimReservation(
-  scope: TenantScope,
-  orderId: string,
-  hubId: string,
-  lines: readonly ReservationLine[],
-): Promise<Date | undefined> {
+export async function claimReservation(scope: TenantScope, orderId: string, hubId: string, lines: readonly ReservationLine[]): Promise<Date | undefined> {
   const rows = await scope.query<{ created_at: Date }>(
     `WITH claimed AS (
        INSERT INTO ims.reservations (tenant_id, order_id, hub_id, status) VALUES ($1, $2, $3, 'reserved')
@@ -50,12 +45,7 @@ export async function claimReservation(
  * transaction, so row locks are always acquired in the same global order (no deadlocks), and
  * rolls back if any line comes back empty.
  */
-export async function takeLine(
-  scope: TenantScope,
-  orderId: string,
-  hubId: string,
-  line: ReservationLine,
-): Promise<boolean> {
+export async function takeLine(scope: TenantScope, orderId: string, hubId: string, line: ReservationLine): Promise<boolean> {
   const rows = await scope.query(
     `WITH taken AS (
        UPDATE ims.stock_levels SET reserved = reserved + $4, updated_at = now()
@@ -121,9 +111,6 @@ export async function closeReservation(
 
 /** SKU codes for ids (responses name SKUs by code; deleted ones by id). */
 export async function skuCodes(scope: TenantScope, skuIds: readonly string[]): Promise<Map<string, string>> {
-  const rows = await scope.query<{ id: string; code: string }>(
-    'SELECT id, code FROM ims.skus WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
-    [skuIds],
-  );
+  const rows = await scope.query<{ id: string; code: string }>('SELECT id, code FROM ims.skus WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [skuIds]);
   return new Map(rows.map((r) => [r.id, r.code]));
 }

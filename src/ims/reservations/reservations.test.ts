@@ -9,32 +9,62 @@ afterAll(() => t.close());
 
 const stocked = (stock: [string, string, number][]) => stockedTenant(t, stock);
 
-const level = async (own: TestTenant, hub: string, sku: string) =>
-  (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
+const level = async (own: TestTenant, hub: string, sku: string) => (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
 
 describe('POST /reservations', () => {
   it('reserves every line and moves units from available to reserved', async () => {
-    const own = await stocked([['H1', 'A', 10], ['H1', 'B', 5]]);
-    const res = await own.as('POST', '/reservations', { body: { order_id: 'o-1', hub: 'H1', items: [{ sku: 'A', quantity: 3 }, { sku: 'B', quantity: 5 }] } });
+    const own = await stocked([
+      ['H1', 'A', 10],
+      ['H1', 'B', 5],
+    ]);
+    const res = await own.as('POST', '/reservations', {
+      body: {
+        order_id: 'o-1',
+        hub: 'H1',
+        items: [
+          { sku: 'A', quantity: 3 },
+          { sku: 'B', quantity: 5 },
+        ],
+      },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ order_id: 'o-1', hub: 'H1', status: 'reserved' });
-    expect(res.body.items).toEqual(expect.arrayContaining([{ sku: 'A', quantity: 3 }, { sku: 'B', quantity: 5 }]));
+    expect(res.body.items).toEqual(
+      expect.arrayContaining([
+        { sku: 'A', quantity: 3 },
+        { sku: 'B', quantity: 5 },
+      ]),
+    );
     expect(await level(own, 'H1', 'A')).toMatchObject({ on_hand: 10, reserved: 3, available: 7 });
     expect(await level(own, 'H1', 'B')).toMatchObject({ reserved: 5, available: 0 });
     expect((await own.as('GET', '/reservations/o-1')).body.status).toBe('reserved');
   });
 
   it('reserves nothing when one line is short, and names every shortage', async () => {
-    const own = await stocked([['H1', 'A', 10], ['H1', 'B', 1]]);
+    const own = await stocked([
+      ['H1', 'A', 10],
+      ['H1', 'B', 1],
+    ]);
     const res = await own.as('POST', '/reservations', {
-      body: { order_id: 'o-2', hub: 'H1', items: [{ sku: 'A', quantity: 3 }, { sku: 'B', quantity: 2 }, { sku: 'C', quantity: 1 }] },
+      body: {
+        order_id: 'o-2',
+        hub: 'H1',
+        items: [
+          { sku: 'A', quantity: 3 },
+          { sku: 'B', quantity: 2 },
+          { sku: 'C', quantity: 1 },
+        ],
+      },
     });
     expect(res.status).toBe(409);
     expect(res.body).toEqual({
       status: 'insufficient',
       code: 'inventory.insufficient_stock',
       order_id: 'o-2',
-      shortages: expect.arrayContaining([{ sku: 'B', requested: 2, available: 1 }, { sku: 'C', requested: 1, available: 0 }]),
+      shortages: expect.arrayContaining([
+        { sku: 'B', requested: 2, available: 1 },
+        { sku: 'C', requested: 1, available: 0 },
+      ]),
     });
     expect(res.body.shortages).toHaveLength(2);
     expect(await level(own, 'H1', 'A')).toMatchObject({ reserved: 0 });
@@ -44,10 +74,28 @@ describe('POST /reservations', () => {
 
   it('sums lines of the same SKU before checking', async () => {
     const own = await stocked([['H1', 'A', 5]]);
-    const short = await own.as('POST', '/reservations', { body: { order_id: 'o-3', hub: 'H1', items: [{ sku: 'A', quantity: 3 }, { sku: 'A', quantity: 3 }] } });
+    const short = await own.as('POST', '/reservations', {
+      body: {
+        order_id: 'o-3',
+        hub: 'H1',
+        items: [
+          { sku: 'A', quantity: 3 },
+          { sku: 'A', quantity: 3 },
+        ],
+      },
+    });
     expect(short.body.shortages).toEqual([{ sku: 'A', requested: 6, available: 5 }]);
     const skuId = (await own.as('GET', '/skus/A')).body.id;
-    const ok = await own.as('POST', '/reservations', { body: { order_id: 'o-3', hub: 'H1', items: [{ sku: 'A', quantity: 2 }, { sku: skuId, quantity: 3 }] } });
+    const ok = await own.as('POST', '/reservations', {
+      body: {
+        order_id: 'o-3',
+        hub: 'H1',
+        items: [
+          { sku: 'A', quantity: 2 },
+          { sku: skuId, quantity: 3 },
+        ],
+      },
+    });
     expect(ok.body.items).toEqual([{ sku: 'A', quantity: 5 }]);
     expect(await level(own, 'H1', 'A')).toMatchObject({ reserved: 5, available: 0 });
   });
@@ -75,7 +123,16 @@ describe('POST /reservations', () => {
 
   it('names unknown hubs and SKUs, and bad quantities', async () => {
     const own = await stocked([]);
-    const unknown = await own.as('POST', '/reservations', { body: { order_id: 'o-6', hub: 'NOPE', items: [{ sku: 'A', quantity: 1 }, { sku: 'ZZ', quantity: 1 }] } });
+    const unknown = await own.as('POST', '/reservations', {
+      body: {
+        order_id: 'o-6',
+        hub: 'NOPE',
+        items: [
+          { sku: 'A', quantity: 1 },
+          { sku: 'ZZ', quantity: 1 },
+        ],
+      },
+    });
     expect(unknown.body.errors.map((e: { field: string }) => e.field)).toEqual(['hub', 'items[1].sku']);
     for (const quantity of [0, -1, 1.5, 1e10, '1', null]) {
       const res = await own.as('POST', '/reservations', { body: { order_id: 'o-7', hub: 'H1', items: [{ sku: 'A', quantity }] } });
@@ -101,8 +158,20 @@ describe('release and commit', () => {
   });
 
   it('commit ships the units: on_hand and reserved both drop, once', async () => {
-    const own = await stocked([['H1', 'A', 10], ['H1', 'B', 3]]);
-    await own.as('POST', '/reservations', { body: { order_id: 'c-1', hub: 'H1', items: [{ sku: 'A', quantity: 4 }, { sku: 'B', quantity: 3 }] } });
+    const own = await stocked([
+      ['H1', 'A', 10],
+      ['H1', 'B', 3],
+    ]);
+    await own.as('POST', '/reservations', {
+      body: {
+        order_id: 'c-1',
+        hub: 'H1',
+        items: [
+          { sku: 'A', quantity: 4 },
+          { sku: 'B', quantity: 3 },
+        ],
+      },
+    });
     const first = await own.as('POST', '/reservations/c-1/commit');
     expect(first).toMatchObject({ status: 200, body: { status: 'committed' } });
     expect((await own.as('POST', '/reservations/c-1/commit')).status).toBe(200);
@@ -117,8 +186,7 @@ describe('concurrency', () => {
   it('500 parallel reservations of 1 unit against on_hand 100: exactly 100 succeed, nothing oversold', async () => {
     const own = await stocked([['H1', 'A', 100]]);
     const results = await Promise.all(
-      Array.from({ length: 500 }, (_, i) =>
-        own.as('POST', '/reservations', { body: { order_id: `p-${i}`, hub: 'H1', items: [{ sku: 'A', quantity: 1 }] } })),
+      Array.from({ length: 500 }, (_, i) => own.as('POST', '/reservations', { body: { order_id: `p-${i}`, hub: 'H1', items: [{ sku: 'A', quantity: 1 }] } })),
     );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(100);
@@ -129,9 +197,19 @@ describe('concurrency', () => {
   });
 
   it('two identical reservations racing have one effect', async () => {
-    const own = await stocked([['H1', 'A', 10], ['H1', 'B', 10]]);
+    const own = await stocked([
+      ['H1', 'A', 10],
+      ['H1', 'B', 10],
+    ]);
     for (let round = 0; round < 10; round++) {
-      const body = { order_id: `race-${round}`, hub: 'H1', items: [{ sku: 'B', quantity: 1 }, { sku: 'A', quantity: 1 }] };
+      const body = {
+        order_id: `race-${round}`,
+        hub: 'H1',
+        items: [
+          { sku: 'B', quantity: 1 },
+          { sku: 'A', quantity: 1 },
+        ],
+      };
       const [a, b] = await Promise.all([own.as('POST', '/reservations', { body }), own.as('POST', '/reservations', { body })]);
       expect([a.status, b.status]).toEqual([200, 200]);
     }
@@ -141,15 +219,24 @@ describe('concurrency', () => {
   });
 
   it('orders touching overlapping SKUs in opposite orders never deadlock', async () => {
-    const own = await stocked([['H1', 'A', 1000], ['H1', 'B', 1000], ['H1', 'C', 1000]]);
+    const own = await stocked([
+      ['H1', 'A', 1000],
+      ['H1', 'B', 1000],
+      ['H1', 'C', 1000],
+    ]);
     const orders = Array.from({ length: 200 }, (_, i) => {
-      const items = [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 1 }, { sku: 'C', quantity: 1 }];
+      const items = [
+        { sku: 'A', quantity: 1 },
+        { sku: 'B', quantity: 1 },
+        { sku: 'C', quantity: 1 },
+      ];
       return { order_id: `d-${i}`, hub: 'H1', items: i % 2 ? items : items.reverse() };
     });
     const results = await Promise.all(orders.map((body) => own.as('POST', '/reservations', { body })));
     expect(results.every((r) => r.status === 200)).toBe(true);
-    await Promise.all(orders.slice(0, 100).map((o, i) =>
-      i % 2 ? own.as('DELETE', `/reservations/${o.order_id}`) : own.as('POST', `/reservations/${o.order_id}/commit`)));
+    await Promise.all(
+      orders.slice(0, 100).map((o, i) => (i % 2 ? own.as('DELETE', `/reservations/${o.order_id}`) : own.as('POST', `/reservations/${o.order_id}/commit`))),
+    );
     expect(await level(own, 'H1', 'A')).toMatchObject({ on_hand: 950, reserved: 100 });
     expect((await own.as('GET', '/inventory/reconcile')).body.mismatches).toEqual([]);
   });

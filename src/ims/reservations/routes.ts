@@ -26,81 +26,112 @@ const Insufficient = Type.Object({
 const OrderParams = Type.Object({ order_id: OrderId }, { additionalProperties: false });
 
 /** One order's reservation, alone (POST /reservations) or in a batch. */
-const ReserveRequest = Type.Object({
-  order_id: OrderId,
-  hub: CodeOrId,
-  items: Type.Array(Type.Object({ sku: CodeOrId, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
-}, { additionalProperties: false });
+const ReserveRequest = Type.Object(
+  {
+    order_id: OrderId,
+    hub: CodeOrId,
+    items: Type.Array(Type.Object({ sku: CodeOrId, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
 
 export function reservationRoutes(app: Api, ctx: AppContext): void {
   const tags = ['reservations'];
   const reservations = ctx.ims.reservations;
 
-  app.post('/reservations', {
-    schema: {
-      tags,
-      summary: 'Reserve every line or none; repeating it for the same order_id answers the first outcome',
-      body: ReserveRequest,
-      response: { 200: Reservation, 409: Type.Union([Insufficient, Type.Ref('Problem')]), ...problemResponses() },
-    },
-  }, async (request, reply) => {
-    const result = await reservations.reserve(request.tenantId, request.body);
-    if (result.outcome === 'insufficient') {
-      return reply.code(409).send({
-        status: 'insufficient',
-        code: 'inventory.insufficient_stock',
-        order_id: result.order_id,
-        shortages: result.shortages,
-      });
-    }
-    return result.reservation;
-  });
-
-  app.post('/reservations/batch', {
-    schema: {
-      tags,
-      summary: 'Reserve many orders at once, oldest (first) first, each all lines or none',
-      body: Type.Object({ reservations: Type.Array(ReserveRequest, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
-      response: {
-        200: Type.Object({
-          results: Type.Array(Type.Object({
-            order_id: Type.String(),
-            status: Type.Enum(['reserved', 'insufficient']),
-            replayed: Type.Boolean(),
-            reservation: Type.Optional(Reservation),
-            shortages: Type.Optional(Insufficient.properties.shortages),
-          })),
-        }),
-        ...problemResponses(),
+  app.post(
+    '/reservations',
+    {
+      schema: {
+        tags,
+        summary: 'Reserve every line or none; repeating it for the same order_id answers the first outcome',
+        body: ReserveRequest,
+        response: { 200: Reservation, 409: Type.Union([Insufficient, Type.Ref('Problem')]), ...problemResponses() },
       },
     },
-  }, async (request) => {
-    const results = await ctx.ims.batchReservations.reserveMany(request.tenantId, request.body.reservations);
-    return {
-      results: results.map((r) => r.outcome === 'insufficient'
-        ? { order_id: r.order_id, status: 'insufficient' as const, replayed: false, shortages: r.shortages }
-        : { order_id: r.reservation.order_id, status: 'reserved' as const, replayed: r.outcome === 'replayed', reservation: r.reservation }),
-    };
-  });
-
-  app.get('/reservations/:order_id', {
-    schema: { tags, summary: "An order's reservation", params: OrderParams, response: { 200: Reservation, ...problemResponses(404) } },
-  }, async (request) => reservations.get(request.tenantId, request.params.order_id));
-
-  app.delete('/reservations/:order_id', {
-    schema: {
-      tags, summary: 'Release the reservation (idempotent)', params: OrderParams,
-      response: { 204: Type.Null(), ...problemResponses(404, 409) },
+    async (request, reply) => {
+      const result = await reservations.reserve(request.tenantId, request.body);
+      if (result.outcome === 'insufficient') {
+        return reply.code(409).send({
+          status: 'insufficient',
+          code: 'inventory.insufficient_stock',
+          order_id: result.order_id,
+          shortages: result.shortages,
+        });
+      }
+      return result.reservation;
     },
-  }, async (request, reply) => {
-    await reservations.release(request.tenantId, request.params.order_id);
-    return reply.code(204).send(null);
-  });
+  );
 
-  app.post('/reservations/:order_id/commit', {
-    schema: {
-      tags, summary: 'Ship the reserved units: on_hand and reserved both drop (idempotent)', params: OrderParams,
-      response: { 200: Reservation, ...problemResponses(404, 409) },
+  app.post(
+    '/reservations/batch',
+    {
+      schema: {
+        tags,
+        summary: 'Reserve many orders at once, oldest (first) first, each all lines or none',
+        body: Type.Object({ reservations: Type.Array(ReserveRequest, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            results: Type.Array(
+              Type.Object({
+                order_id: Type.String(),
+                status: Type.Enum(['reserved', 'insufficient']),
+                replayed: Type.Boolean(),
+                reservation: Type.Optional(Reservation),
+                shortages: Type.Optional(Insufficient.properties.shortages),
+              }),
+            ),
+          }),
+          ...problemResponses(),
+        },
+      },
     },
-  }, async (request) => reservations.commit(request.tenantId, request.params.order_id));
+    async (request) => {
+      const results = await ctx.ims.batchReservations.reserveMany(request.tenantId, request.body.reservations);
+      return {
+        results: results.map((r) =>
+          r.outcome === 'insufficient'
+            ? { order_id: r.order_id, status: 'insufficient' as const, replayed: false, shortages: r.shortages }
+            : { order_id: r.reservation.order_id, status: 'reserved' as const, replayed: r.outcome === 'replayed', reservation: r.reservation },
+        ),
+      };
+    },
+  );
+
+  app.get(
+    '/reservations/:order_id',
+    {
+      schema: { tags, summary: "An order's reservation", params: OrderParams, response: { 200: Reservation, ...problemResponses(404) } },
+    },
+    async (request) => reservations.get(request.tenantId, request.params.order_id),
+  );
+
+  app.delete(
+    '/reservations/:order_id',
+    {
+      schema: {
+        tags,
+        summary: 'Release the reservation (idempotent)',
+        params: OrderParams,
+        response: { 204: Type.Null(), ...problemResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await reservations.release(request.tenantId, request.params.order_id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/reservations/:order_id/commit',
+    {
+      schema: {
+        tags,
+        summary: 'Ship the reserved units: on_hand and reserved both drop (idempotent)',
+        params: OrderParams,
+        response: { 200: Reservation, ...problemResponses(404, 409) },
+      },
+    },
+    async (request) => reservations.commit(request.tenantId, request.params.order_id),
+  );
 }

@@ -41,8 +41,7 @@ export interface Shortage {
 }
 
 export type ReserveResult =
-  | { outcome: 'reserved' | 'replayed'; reservation: Reservation }
-  | { outcome: 'insufficient'; order_id: string; shortages: Shortage[] };
+  { outcome: 'reserved' | 'replayed'; reservation: Reservation } | { outcome: 'insufficient'; order_id: string; shortages: Shortage[] };
 
 /** Thrown inside the transaction to roll back the claim when stock is short. */
 class ShortageRollback extends Error {
@@ -62,7 +61,11 @@ export class ReservationService {
     const errors = new FieldErrors();
     const hub = (await this.lookup.resolve(tenantId, 'hub', [input.hub])).get(input.hub);
     if (!hub) errors.unknown('hub', 'Hub', input.hub);
-    const skus = await this.lookup.resolve(tenantId, 'sku', input.items.map((i) => i.sku));
+    const skus = await this.lookup.resolve(
+      tenantId,
+      'sku',
+      input.items.map((i) => i.sku),
+    );
     const lines = planLines(input.items, skus, errors, 'items');
     errors.throwIfAny();
 
@@ -74,12 +77,7 @@ export class ReservationService {
     }
   }
 
-  private async attempt(
-    tenantId: string,
-    orderId: string,
-    hub: { id: string; code: string },
-    lines: PlannedLine[],
-  ): Promise<ReserveResult> {
+  private async attempt(tenantId: string, orderId: string, hub: { id: string; code: string }, lines: PlannedLine[]): Promise<ReserveResult> {
     const outcome = await this.db
       .transaction(async (tx) => {
         const scope = new TenantTx(tx, tenantId);
@@ -99,7 +97,12 @@ export class ReservationService {
       this.metrics.reservations.inc({ outcome: 'reserved' });
       const items = lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
       const reservation: Reservation = {
-        order_id: orderId, hub: hub.code, status: 'reserved', items, created_at: outcome.claimedAt, updated_at: outcome.claimedAt,
+        order_id: orderId,
+        hub: hub.code,
+        status: 'reserved',
+        items,
+        created_at: outcome.claimedAt,
+        updated_at: outcome.claimedAt,
       };
       return { outcome: 'reserved', reservation };
     }
@@ -110,7 +113,11 @@ export class ReservationService {
       return { outcome: 'replayed', reservation: existing };
     }
     // Name every short line from the levels as they are now (the transaction stopped at the first).
-    const levels = await levelsOf(new TenantScope(this.db, tenantId), hub.id, lines.map((l) => l.sku_id));
+    const levels = await levelsOf(
+      new TenantScope(this.db, tenantId),
+      hub.id,
+      lines.map((l) => l.sku_id),
+    );
     const bySku = new Map(levels.map((l) => [l.sku_id, l]));
     const shortages: Shortage[] = shortagesOf(lines, (skuId) => bySku.get(skuId));
     if (shortages.length > 0) this.metrics.reservations.inc({ outcome: 'insufficient' });
@@ -127,7 +134,10 @@ export class ReservationService {
     const scope = new TenantScope(this.db, tenantId);
     const row = await findReservation(scope, orderId);
     if (!row) return undefined;
-    const codes = await skuCodes(scope, row.lines.map((l) => l.sku_id));
+    const codes = await skuCodes(
+      scope,
+      row.lines.map((l) => l.sku_id),
+    );
     return {
       order_id: row.order_id,
       hub: row.hub,
@@ -166,7 +176,10 @@ export class ReservationService {
       const scope = new TenantTx(tx, tenantId);
       const closed = await closeReservation(scope, orderId, target);
       if (!closed) return;
-      const locked = await lockStockRows(scope, closed.lines.map((l) => ({ hub_id: closed.hub_id, sku_id: l.sku_id })));
+      const locked = await lockStockRows(
+        scope,
+        closed.lines.map((l) => ({ hub_id: closed.hub_id, sku_id: l.sku_id })),
+      );
       const shipped = target === 'committed';
       const changes = closed.lines.map((line: ReservationLine): StockChange => {
         const row = locked.get(stockKey({ hub_id: closed.hub_id, sku_id: line.sku_id }));

@@ -87,8 +87,14 @@ export async function applyStockChanges(scope: TenantTx, changes: readonly Stock
      SELECT $1, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id
      FROM changes ORDER BY n`,
     [
-      column('hub_id'), column('sku_id'), column('delta_on_hand'), column('delta_reserved'),
-      column('on_hand_after'), column('reserved_after'), column('reason'), column('order_id'),
+      column('hub_id'),
+      column('sku_id'),
+      column('delta_on_hand'),
+      column('delta_reserved'),
+      column('on_hand_after'),
+      column('reserved_after'),
+      column('reason'),
+      column('order_id'),
     ],
   );
   announceRaisedStock(scope, changes);

@@ -49,72 +49,97 @@ const Mismatch = Type.Object({
   ledger_reserved: Type.Integer(),
 });
 
-
 export function stockRoutes(app: Api, ctx: AppContext): void {
   const tags = ['inventory'];
   const stock = ctx.ims.stock;
 
-  app.put('/inventory', {
-    schema: {
-      tags,
-      summary: 'Set (on_hand) or adjust (delta) stock levels; an array of up to 1000 applies all-or-nothing',
-      body: Type.Union([Update, Type.Array(Update, { minItems: 1, maxItems: 1000 })]),
-      response: { 200: Type.Union([Level, Type.Object({ data: Type.Array(Level) })]), ...problemResponses(409) },
+  app.put(
+    '/inventory',
+    {
+      schema: {
+        tags,
+        summary: 'Set (on_hand) or adjust (delta) stock levels; an array of up to 1000 applies all-or-nothing',
+        body: Type.Union([Update, Type.Array(Update, { minItems: 1, maxItems: 1000 })]),
+        response: { 200: Type.Union([Level, Type.Object({ data: Type.Array(Level) })]), ...problemResponses(409) },
+      },
     },
-  }, async (request) => {
-    const batch = Array.isArray(request.body);
-    const updates = (batch ? request.body : [request.body]) as StockUpdate[];
-    const levels = await stock.put(request.tenantId, updates, batch);
-    return batch ? { data: levels } : levels[0]!;
-  });
+    async (request) => {
+      const batch = Array.isArray(request.body);
+      const updates = (batch ? request.body : [request.body]) as StockUpdate[];
+      const levels = await stock.put(request.tenantId, updates, batch);
+      return batch ? { data: levels } : levels[0]!;
+    },
+  );
 
-  app.get('/inventory', {
-    schema: {
-      tags,
-      summary: 'Stock levels at a hub: the SKUs asked for (zeros where none is stocked), or every SKU by page',
-      querystring: Type.Object({
-        hub: CodeOrId,
-        skus: Type.Optional(Type.String({ maxLength: 20000, description: 'SKU codes or ids, comma-separated (at most 500)' })),
-        limit: Limit,
-        cursor: Cursor,
-      }, { additionalProperties: false }),
-      response: { 200: Page(Level), ...problemResponses() },
+  app.get(
+    '/inventory',
+    {
+      schema: {
+        tags,
+        summary: 'Stock levels at a hub: the SKUs asked for (zeros where none is stocked), or every SKU by page',
+        querystring: Type.Object(
+          {
+            hub: CodeOrId,
+            skus: Type.Optional(Type.String({ maxLength: 20000, description: 'SKU codes or ids, comma-separated (at most 500)' })),
+            limit: Limit,
+            cursor: Cursor,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Level), ...problemResponses() },
+      },
     },
-  }, async (request) => {
-    const skus = splitList(request.query.skus);
-    return stock.levels(request.tenantId, { ...request.query, skus: skus?.slice(0, 500) });
-  });
+    async (request) => {
+      const skus = splitList(request.query.skus);
+      return stock.levels(request.tenantId, { ...request.query, skus: skus?.slice(0, 500) });
+    },
+  );
 
-  app.get('/inventory/transactions', {
-    schema: {
-      tags,
-      summary: 'The audit trail of stock changes, newest first',
-      querystring: Type.Object({
-        hub: Type.Optional(CodeOrId),
-        sku: Type.Optional(CodeOrId),
-        order_id: Type.Optional(Type.String({ maxLength: 128 })),
-        from: Type.Optional(Type.String({ format: 'date-time' })),
-        to: Type.Optional(Type.String({ format: 'date-time' })),
-        limit: Limit,
-        cursor: Cursor,
-      }, { additionalProperties: false }),
-      response: { 200: Page(Transaction), ...problemResponses() },
+  app.get(
+    '/inventory/transactions',
+    {
+      schema: {
+        tags,
+        summary: 'The audit trail of stock changes, newest first',
+        querystring: Type.Object(
+          {
+            hub: Type.Optional(CodeOrId),
+            sku: Type.Optional(CodeOrId),
+            order_id: Type.Optional(Type.String({ maxLength: 128 })),
+            from: Type.Optional(Type.String({ format: 'date-time' })),
+            to: Type.Optional(Type.String({ format: 'date-time' })),
+            limit: Limit,
+            cursor: Cursor,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Transaction), ...problemResponses() },
+      },
     },
-  }, async (request) => stock.transactions(request.tenantId, request.query));
+    async (request) => stock.transactions(request.tenantId, request.query),
+  );
 
-  app.get('/inventory/summary', {
-    schema: {
-      tags,
-      summary: "Totals of the tenant's stock: SKUs, units on hand, units reserved",
-      response: { 200: Type.Object({ skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer() }), ...problemResponses() },
+  app.get(
+    '/inventory/summary',
+    {
+      schema: {
+        tags,
+        summary: "Totals of the tenant's stock: SKUs, units on hand, units reserved",
+        response: { 200: Type.Object({ skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer() }), ...problemResponses() },
+      },
     },
-  }, async (request) => stock.stats(request.tenantId));
+    async (request) => stock.stats(request.tenantId),
+  );
 
-  app.get('/inventory/reconcile', {
-    schema: {
-      tags,
-      summary: 'Proves every stock level equals the sum of its audit trail (mismatches should be empty)',
-      response: { 200: Type.Object({ mismatches: Type.Array(Mismatch) }), ...problemResponses() },
+  app.get(
+    '/inventory/reconcile',
+    {
+      schema: {
+        tags,
+        summary: 'Proves every stock level equals the sum of its audit trail (mismatches should be empty)',
+        response: { 200: Type.Object({ mismatches: Type.Array(Mismatch) }), ...problemResponses() },
+      },
     },
-  }, async (request) => stock.reconcile(request.tenantId));
+    async (request) => stock.reconcile(request.tenantId),
+  );
 }

@@ -32,7 +32,11 @@ export interface StockLevel {
 }
 
 const level = (hub: string, sku: string, on_hand: number, reserved: number): StockLevel => ({
-  hub, sku, on_hand, reserved, available: on_hand - reserved,
+  hub,
+  sku,
+  on_hand,
+  reserved,
+  available: on_hand - reserved,
 });
 
 export class StockService {
@@ -51,8 +55,16 @@ export class StockService {
     updates.forEach((u, i) => {
       if ((u.on_hand === undefined) === (u.delta === undefined)) errors.add(at(i, 'on_hand'), 'field.one_of', { fields: 'on_hand, delta' });
     });
-    const hubs = await this.lookup.resolve(tenantId, 'hub', updates.map((u) => u.hub));
-    const skus = await this.lookup.resolve(tenantId, 'sku', updates.map((u) => u.sku));
+    const hubs = await this.lookup.resolve(
+      tenantId,
+      'hub',
+      updates.map((u) => u.hub),
+    );
+    const skus = await this.lookup.resolve(
+      tenantId,
+      'sku',
+      updates.map((u) => u.sku),
+    );
     updates.forEach((u, i) => {
       if (!hubs.has(u.hub)) errors.unknown(at(i, 'hub'), 'Hub', u.hub);
       if (!skus.has(u.sku)) errors.unknown(at(i, 'sku'), 'SKU', u.sku);

@@ -19,22 +19,37 @@ describe('PUT /inventory', () => {
     const remove = await own.as('PUT', '/inventory', { body: { hub: 'H1', sku: 'A', delta: -3 } });
     expect(remove.body.on_hand).toBe(12);
     const trail = await own.as('GET', '/inventory/transactions?sku=A');
-    expect(trail.body.data.map((x: { delta_on_hand: number; reason: string; on_hand_after: number }) => [x.delta_on_hand, x.reason, x.on_hand_after]))
-      .toEqual([[-3, 'adjustment', 12], [5, 'receipt PO-9', 15], [10, 'count', 10]]);
+    expect(trail.body.data.map((x: { delta_on_hand: number; reason: string; on_hand_after: number }) => [x.delta_on_hand, x.reason, x.on_hand_after])).toEqual([
+      [-3, 'adjustment', 12],
+      [5, 'receipt PO-9', 15],
+      [10, 'count', 10],
+    ]);
   });
 
   it('applies a batch all-or-nothing: one bad entry changes nothing', async () => {
     const own = await stocked([['H1', 'A', 1]]);
     const ok = await own.as('PUT', '/inventory', {
-      body: [{ hub: 'H1', sku: 'A', delta: 1 }, { hub: 'H1', sku: 'A', delta: 1 }, { hub: 'H2', sku: 'B', on_hand: 7 }],
+      body: [
+        { hub: 'H1', sku: 'A', delta: 1 },
+        { hub: 'H1', sku: 'A', delta: 1 },
+        { hub: 'H2', sku: 'B', on_hand: 7 },
+      ],
     });
     expect(ok.body.data.map((l: { on_hand: number }) => l.on_hand)).toEqual([3, 3, 7]);
     const bad = await own.as('PUT', '/inventory', {
-      body: [{ hub: 'H1', sku: 'A', delta: 10 }, { hub: 'H2', sku: 'B', delta: -100 }],
+      body: [
+        { hub: 'H1', sku: 'A', delta: 10 },
+        { hub: 'H2', sku: 'B', delta: -100 },
+      ],
     });
     expect(bad.status).toBe(409);
     expect(bad.body.errors).toEqual([{ field: '[1].delta', message: expect.stringContaining('below') }]);
-    const unknown = await own.as('PUT', '/inventory', { body: [{ hub: 'H1', sku: 'A', delta: 1 }, { hub: 'NOPE', sku: 'ZZ', delta: 1 }] });
+    const unknown = await own.as('PUT', '/inventory', {
+      body: [
+        { hub: 'H1', sku: 'A', delta: 1 },
+        { hub: 'NOPE', sku: 'ZZ', delta: 1 },
+      ],
+    });
     expect(unknown.status).toBe(422);
     expect(unknown.body.errors.map((e: { field: string }) => e.field)).toEqual(['[1].hub', '[1].sku']);
     const levels = await own.as('GET', '/inventory?hub=H1&skus=A');
@@ -75,7 +90,10 @@ describe('PUT /inventory', () => {
     for (const [body, field] of cases) {
       const res = await own.as('PUT', '/inventory', { body });
       expect(res.status, JSON.stringify(body)).toBe(422);
-      expect(res.body.errors.map((e: { field: string }) => e.field), JSON.stringify(body)).toContain(field);
+      expect(
+        res.body.errors.map((e: { field: string }) => e.field),
+        JSON.stringify(body),
+      ).toContain(field);
     }
     const tooMany = Array.from({ length: 1001 }, () => ({ hub: 'H1', sku: 'A', delta: 1 }));
     const res = await own.as('PUT', '/inventory', { body: tooMany });
@@ -127,10 +145,26 @@ describe('GET /inventory', () => {
 
 describe('GET /inventory/transactions', () => {
   it('filters by hub, sku, order and time, newest first, with a cursor', async () => {
-    const own = await stocked([['H1', 'A', 10], ['H2', 'A', 10], ['H1', 'B', 10]]);
-    await own.as('POST', '/reservations', { body: { order_id: 'ord-7', hub: 'H1', items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 1 }] } });
+    const own = await stocked([
+      ['H1', 'A', 10],
+      ['H2', 'A', 10],
+      ['H1', 'B', 10],
+    ]);
+    await own.as('POST', '/reservations', {
+      body: {
+        order_id: 'ord-7',
+        hub: 'H1',
+        items: [
+          { sku: 'A', quantity: 2 },
+          { sku: 'B', quantity: 1 },
+        ],
+      },
+    });
     const byOrder = await own.as('GET', '/inventory/transactions?order_id=ord-7');
-    expect(byOrder.body.data.map((x: { sku: string; delta_reserved: number }) => [x.sku, x.delta_reserved]).sort()).toEqual([['A', 2], ['B', 1]]);
+    expect(byOrder.body.data.map((x: { sku: string; delta_reserved: number }) => [x.sku, x.delta_reserved]).sort()).toEqual([
+      ['A', 2],
+      ['B', 1],
+    ]);
     expect((await own.as('GET', '/inventory/transactions?hub=H2')).body.data).toHaveLength(1);
     expect((await own.as('GET', '/inventory/transactions?hub=H1&sku=A')).body.data).toHaveLength(2);
     const future = new Date(Date.now() + 3600_000).toISOString();

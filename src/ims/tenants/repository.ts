@@ -30,10 +30,11 @@ const KEY_COLUMNS = 'id, tenant_id, key_prefix, name, created_at, revoked_at';
 
 /** A unique violation means the code is taken. */
 export async function insertTenant(db: Queryable, input: { code: string; name: string; settings: TenantSettings }): Promise<TenantRow> {
-  const rows = await db.query<TenantRow>(
-    `INSERT INTO ims.tenants (code, name, settings) VALUES ($1, $2, $3::jsonb) RETURNING ${TENANT_COLUMNS}`,
-    [input.code, input.name, JSON.stringify(input.settings)],
-  );
+  const rows = await db.query<TenantRow>(`INSERT INTO ims.tenants (code, name, settings) VALUES ($1, $2, $3::jsonb) RETURNING ${TENANT_COLUMNS}`, [
+    input.code,
+    input.name,
+    JSON.stringify(input.settings),
+  ]);
   return rows[0]!;
 }
 
@@ -68,10 +69,12 @@ export async function updateTenant(db: Queryable, id: string, patch: { code?: st
 }
 
 export async function insertApiKey(db: Queryable, key: { tenantId: string; hash: string; prefix: string; name?: string }): Promise<ApiKeyRow> {
-  const rows = await db.query<ApiKeyRow>(
-    `INSERT INTO ims.api_keys (tenant_id, key_hash, key_prefix, name) VALUES ($1, $2, $3, $4) RETURNING ${KEY_COLUMNS}`,
-    [key.tenantId, key.hash, key.prefix, key.name ?? null],
-  );
+  const rows = await db.query<ApiKeyRow>(`INSERT INTO ims.api_keys (tenant_id, key_hash, key_prefix, name) VALUES ($1, $2, $3, $4) RETURNING ${KEY_COLUMNS}`, [
+    key.tenantId,
+    key.hash,
+    key.prefix,
+    key.name ?? null,
+  ]);
   return rows[0]!;
 }
 
@@ -81,9 +84,6 @@ export function listApiKeys(db: Queryable, tenantId: string): Promise<ApiKeyRow[
 
 /** Answers false when no tenant key has that id (the admin key is not in the table's reach). */
 export async function revokeApiKey(db: Queryable, id: string): Promise<boolean> {
-  const rows = await db.query(
-    'UPDATE ims.api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND tenant_id IS NOT NULL RETURNING id',
-    [id],
-  );
+  const rows = await db.query('UPDATE ims.api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND tenant_id IS NOT NULL RETURNING id', [id]);
   return rows.length > 0;
 }

@@ -43,70 +43,106 @@ export function tenantRoutes(app: Api, ctx: AppContext): void {
   const config = { access: 'admin' as const };
   const tenants = ctx.ims.tenants;
 
-  app.post('/tenants', {
-    config,
-    schema: {
-      tags, summary: 'Create a tenant',
-      body: Type.Object({ code: Code, name: Name, settings: Type.Optional(SettingsInput) }, { additionalProperties: false }),
-      response: { 201: Tenant, ...problemResponses(409) },
+  app.post(
+    '/tenants',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Create a tenant',
+        body: Type.Object({ code: Code, name: Name, settings: Type.Optional(SettingsInput) }, { additionalProperties: false }),
+        response: { 201: Tenant, ...problemResponses(409) },
+      },
     },
-  }, async (request, reply) => reply.code(201).send(await tenants.create(request.body)));
+    async (request, reply) => reply.code(201).send(await tenants.create(request.body)),
+  );
 
-  app.get('/tenants', {
-    config,
-    schema: {
-      tags, summary: 'List tenants',
-      querystring: Type.Object({
-        limit: Limit,
-        cursor: Cursor,
-        codes: Type.Optional(Type.String({ maxLength: 20000 })),
-      }, { additionalProperties: false }),
-      response: { 200: Page(Tenant), ...problemResponses() },
+  app.get(
+    '/tenants',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'List tenants',
+        querystring: Type.Object(
+          {
+            limit: Limit,
+            cursor: Cursor,
+            codes: Type.Optional(Type.String({ maxLength: 20000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Tenant), ...problemResponses() },
+      },
     },
-  }, async (request) => tenants.list({ ...request.query, codes: splitList(request.query.codes) }));
+    async (request) => tenants.list({ ...request.query, codes: splitList(request.query.codes) }),
+  );
 
-  app.get('/tenants/:id', {
-    config,
-    schema: { tags, summary: 'Get a tenant by id or code', params: IdParams, response: { 200: Tenant, ...problemResponses(404) } },
-  }, async (request) => tenants.get(request.params.id));
-
-  app.patch('/tenants/:id', {
-    config,
-    schema: {
-      tags, summary: 'Change a tenant (settings are merged)',
-      params: IdParams,
-      body: Type.Object(
-        { code: Type.Optional(Code), name: Type.Optional(Name), settings: Type.Optional(SettingsInput) },
-        { additionalProperties: false, minProperties: 1 },
-      ),
-      response: { 200: Tenant, ...problemResponses(404, 409) },
+  app.get(
+    '/tenants/:id',
+    {
+      config,
+      schema: { tags, summary: 'Get a tenant by id or code', params: IdParams, response: { 200: Tenant, ...problemResponses(404) } },
     },
-  }, async (request) => tenants.update(request.params.id, request.body));
+    async (request) => tenants.get(request.params.id),
+  );
 
-  app.post('/tenants/:id/api-keys', {
-    config: { ...config, idempotent: false }, // a replay would have to store the secret key
-    schema: {
-      tags, summary: 'Issue an API key for a tenant (the key is shown once)',
-      params: IdParams,
-      response: { 201: CreatedKey, ...problemResponses(404) },
+  app.patch(
+    '/tenants/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Change a tenant (settings are merged)',
+        params: IdParams,
+        body: Type.Object(
+          { code: Type.Optional(Code), name: Type.Optional(Name), settings: Type.Optional(SettingsInput) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Tenant, ...problemResponses(404, 409) },
+      },
     },
-  }, async (request, reply) => reply.code(201).send(await tenants.createApiKey(request.params.id)));
+    async (request) => tenants.update(request.params.id, request.body),
+  );
 
-  app.get('/tenants/:id/api-keys', {
-    config,
-    schema: {
-      tags, summary: "List a tenant's API keys (never the keys themselves)",
-      params: IdParams,
-      response: { 200: Type.Object({ data: Type.Array(ApiKey) }), ...problemResponses(404) },
+  app.post(
+    '/tenants/:id/api-keys',
+    {
+      config: { ...config, idempotent: false }, // a replay would have to store the secret key
+      schema: {
+        tags,
+        summary: 'Issue an API key for a tenant (the key is shown once)',
+        params: IdParams,
+        response: { 201: CreatedKey, ...problemResponses(404) },
+      },
     },
-  }, async (request) => ({ data: await tenants.listApiKeys(request.params.id) }));
+    async (request, reply) => reply.code(201).send(await tenants.createApiKey(request.params.id)),
+  );
 
-  app.delete('/api-keys/:id', {
-    config,
-    schema: { tags, summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
-  }, async (request, reply) => {
-    await tenants.revokeApiKey(request.params.id);
-    ctx.auth.forgetRecent();
-    return reply.code(204).send(null);
-  });
+  app.get(
+    '/tenants/:id/api-keys',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "List a tenant's API keys (never the keys themselves)",
+        params: IdParams,
+        response: { 200: Type.Object({ data: Type.Array(ApiKey) }), ...problemResponses(404) },
+      },
+    },
+    async (request) => ({ data: await tenants.listApiKeys(request.params.id) }),
+  );
+
+  app.delete(
+    '/api-keys/:id',
+    {
+      config,
+      schema: { tags, summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
+    },
+    async (request, reply) => {
+      await tenants.revokeApiKey(request.params.id);
+      ctx.auth.forgetRecent();
+      return reply.code(204).send(null);
+    },
+  );
 }

@@ -5,8 +5,16 @@ import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { conflict, notFound } from '../../shared/errors';
 import { generateKey, hashKey } from './api-keys';
 import {
-  findTenant, insertApiKey, insertTenant, listApiKeys, listTenants, revokeApiKey, updateTenant,
-  type ApiKeyRow, type TenantRow, type TenantSettings,
+  findTenant,
+  insertApiKey,
+  insertTenant,
+  listApiKeys,
+  listTenants,
+  revokeApiKey,
+  updateTenant,
+  type ApiKeyRow,
+  type TenantRow,
+  type TenantSettings,
 } from './repository';
 
 export type { ApiKeyRow, TenantRow, TenantSettings };
@@ -36,8 +44,9 @@ export class TenantService {
   }
 
   async create(input: { code: string; name: string; settings?: Partial<TenantSettings> }): Promise<TenantRow> {
-    const row = await insertTenant(this.db, { code: input.code, name: input.name, settings: { ...DEFAULT_SETTINGS, ...input.settings } })
-      .catch((error: unknown) => duplicateCode(error, input.code));
+    const row = await insertTenant(this.db, { code: input.code, name: input.name, settings: { ...DEFAULT_SETTINGS, ...input.settings } }).catch(
+      (error: unknown) => duplicateCode(error, input.code),
+    );
     return withDefaults(row);
   }
 

@@ -40,7 +40,10 @@ describe('tenants (admin)', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { data: { id: string }[]; next_cursor: string | null } } = await t.request('GET', `/tenants?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { body: { data: { id: string }[]; next_cursor: string | null } } = await t.request(
+        'GET',
+        `/tenants?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...res.body.data.map((x) => x.id));
       cursor = res.body.next_cursor;
     } while (cursor);
@@ -68,7 +71,11 @@ describe('API keys', () => {
 
   it('a tenant key on an admin route is 403', async () => {
     const tenant = await t.tenant();
-    for (const [method, url] of [['GET', '/tenants'], ['POST', `/tenants/${tenant.id}/api-keys`], ['GET', `/tenants/${tenant.id}`]] as const) {
+    for (const [method, url] of [
+      ['GET', '/tenants'],
+      ['POST', `/tenants/${tenant.id}/api-keys`],
+      ['GET', `/tenants/${tenant.id}`],
+    ] as const) {
       expect((await tenant.as(method, url)).status).toBe(403);
     }
   });

@@ -19,27 +19,42 @@ export function customerRoutes(app: Api, ctx: AppContext): void {
   const tags = ['customers'];
   const customers = ctx.oms.customers;
 
-  app.post('/customers', {
-    schema: {
-      tags, summary: 'Create a customer (one per e-mail address)',
-      body: Type.Object({ name: Name, email: Email, address: Type.Optional(Address) }, { additionalProperties: false }),
-      response: { 201: Customer, ...problemResponses(409) },
+  app.post(
+    '/customers',
+    {
+      schema: {
+        tags,
+        summary: 'Create a customer (one per e-mail address)',
+        body: Type.Object({ name: Name, email: Email, address: Type.Optional(Address) }, { additionalProperties: false }),
+        response: { 201: Customer, ...problemResponses(409) },
+      },
     },
-  }, async (request, reply) => reply.code(201).send(await customers.create(request.tenantId, request.body)));
+    async (request, reply) => reply.code(201).send(await customers.create(request.tenantId, request.body)),
+  );
 
-  app.get('/customers', {
-    schema: {
-      tags, summary: 'List customers, or find one by e-mail',
-      querystring: Type.Object({ email: Type.Optional(Type.String({ maxLength: 254 })), limit: Limit, cursor: Cursor }, { additionalProperties: false }),
-      response: { 200: Page(Customer), ...problemResponses() },
+  app.get(
+    '/customers',
+    {
+      schema: {
+        tags,
+        summary: 'List customers, or find one by e-mail',
+        querystring: Type.Object({ email: Type.Optional(Type.String({ maxLength: 254 })), limit: Limit, cursor: Cursor }, { additionalProperties: false }),
+        response: { 200: Page(Customer), ...problemResponses() },
+      },
     },
-  }, async (request) => customers.list(request.tenantId, request.query));
+    async (request) => customers.list(request.tenantId, request.query),
+  );
 
-  app.get('/customers/:id', {
-    schema: {
-      tags, summary: 'Get a customer',
-      params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-      response: { 200: Customer, ...problemResponses(404) },
+  app.get(
+    '/customers/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get a customer',
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        response: { 200: Customer, ...problemResponses(404) },
+      },
     },
-  }, async (request) => customers.get(request.tenantId, request.params.id));
+    async (request) => customers.get(request.tenantId, request.params.id),
+  );
 }

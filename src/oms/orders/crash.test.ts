@@ -27,7 +27,14 @@ beforeAll(async () => {
     const tenant = await ctx.ims.tenants.create({ code: 'crash', name: 'Crash' });
     await ctx.ims.catalog.create(tenant.id, 'hub', { code: 'H', name: 'Hub' });
     for (const code of ['A', 'B']) await ctx.ims.catalog.create(tenant.id, 'sku', { code, name: code });
-    await ctx.ims.stock.put(tenant.id, [{ hub: 'H', sku: 'A', on_hand: 100 }, { hub: 'H', sku: 'B', on_hand: 100 }], true);
+    await ctx.ims.stock.put(
+      tenant.id,
+      [
+        { hub: 'H', sku: 'A', on_hand: 100 },
+        { hub: 'H', sku: 'B', on_hand: 100 },
+      ],
+      true,
+    );
     return tenant.id;
   });
 });
@@ -41,7 +48,12 @@ it.each(['after-reserve', 'after-move'])('killed %s: after a restart each order 
     const placed: string[] = [];
     for (let i = 0; i < 3; i++) {
       const order = await ctx.oms.orders.create(tenantId, {
-        customer: { name: 'C', email: 'c@x.io' }, hub: 'H', items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 1 }],
+        customer: { name: 'C', email: 'c@x.io' },
+        hub: 'H',
+        items: [
+          { sku: 'A', quantity: 2 },
+          { sku: 'B', quantity: 1 },
+        ],
       });
       placed.push(order.id);
     }

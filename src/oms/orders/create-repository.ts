@@ -110,15 +110,21 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
      SELECT i.n, c.id, c.name, c.email, (o.id IS NOT NULL) AS inserted
      FROM input i LEFT JOIN customer c ON c.n = i.n LEFT JOIN inserted o ON o.id = i.id
      ORDER BY i.n`,
-    [JSON.stringify(batch.map((x, n) => ({
-      n,
-      customer_id: x.customer.id ?? null, customer_name: x.customer.name ?? null, customer_email: x.customer.email ?? null,
-      ...x.order,
-      shipping_address: x.order.shipping_address ?? null,
-      // Made here rather than by the column default: the SQL uuid_generate_v7() costs ~5 µs a row.
-      event_id: newId(),
-      event: x.event,
-    })))],
+    [
+      JSON.stringify(
+        batch.map((x, n) => ({
+          n,
+          customer_id: x.customer.id ?? null,
+          customer_name: x.customer.name ?? null,
+          customer_email: x.customer.email ?? null,
+          ...x.order,
+          shipping_address: x.order.shipping_address ?? null,
+          // Made here rather than by the column default: the SQL uuid_generate_v7() costs ~5 µs a row.
+          event_id: newId(),
+          event: x.event,
+        })),
+      ),
+    ],
   );
   return rows.map((r) => ({
     ...(r.id ? { customer: { id: r.id, name: r.name!, email: r.email! } } : {}),
@@ -126,8 +132,26 @@ export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly
   }));
 }
 
-const ORDER_COLUMNS = ['tenant_id', 'id', 'reference', 'customer_id', 'hub_id', 'hub', 'seller_id', 'seller', 'items', 'total_amount',
-  'currency', 'shipping_address', 'order_date', 'status', 'source', 'upload_id', 'created_at', 'updated_at'] as const;
+const ORDER_COLUMNS = [
+  'tenant_id',
+  'id',
+  'reference',
+  'customer_id',
+  'hub_id',
+  'hub',
+  'seller_id',
+  'seller',
+  'items',
+  'total_amount',
+  'currency',
+  'shipping_address',
+  'order_date',
+  'status',
+  'source',
+  'upload_id',
+  'created_at',
+  'updated_at',
+] as const;
 const EVENT_COLUMNS = ['id', 'tenant_id', 'type', 'key', 'data'] as const;
 
 /**
@@ -145,9 +169,26 @@ export async function copyOrdersWithEvents(
   const orders: unknown[][] = [];
   const events: unknown[][] = [];
   for (const { order, customer, event } of batch) {
-    orders.push([tenantId, order.id, order.reference, customer?.id, order.hub_id, order.hub, order.seller_id, order.seller, order.items, order.total_amount,
-      order.currency, order.shipping_address === undefined || order.shipping_address === null ? null : JSON.stringify(order.shipping_address),
-      order.order_date, 'on_hold', order.source, order.upload_id, order.created_at, order.created_at]);
+    orders.push([
+      tenantId,
+      order.id,
+      order.reference,
+      customer?.id,
+      order.hub_id,
+      order.hub,
+      order.seller_id,
+      order.seller,
+      order.items,
+      order.total_amount,
+      order.currency,
+      order.shipping_address === undefined || order.shipping_address === null ? null : JSON.stringify(order.shipping_address),
+      order.order_date,
+      'on_hold',
+      order.source,
+      order.upload_id,
+      order.created_at,
+      order.created_at,
+    ]);
     const data = customer ? { ...event, order: { ...(event.order as object), customer } } : event;
     events.push([newId(), tenantId, 'order.created', order.id, data]);
   }
@@ -172,10 +213,7 @@ export async function findReferences(scope: TenantScope, references: readonly st
  * of the batch; here it is one index look-up per address. A customer created concurrently and
  * not yet visible is found by the second look-up, which sees what committed meanwhile.
  */
-export async function ensureCustomersByEmail(
-  scope: TenantScope,
-  people: readonly { name: string; email: string }[],
-): Promise<Map<string, OrderCustomer>> {
+export async function ensureCustomersByEmail(scope: TenantScope, people: readonly { name: string; email: string }[]): Promise<Map<string, OrderCustomer>> {
   const wanted = new Map(people.map((p) => [p.email, p.name]));
   const found = new Map<string, OrderCustomer>();
   const lookUp = async (emails: string[]) => {

@@ -18,12 +18,29 @@ afterAll(async () => {
 async function shop(stock: number, settings?: Record<string, string>): Promise<TestTenant> {
   const own = await t.tenant();
   if (settings) await t.request('PATCH', `/tenants/${own.id}`, { body: { settings } });
-  await seedCatalog(own, { hubs: ['H'], skus: ['A', 'B'], stock: [['H', 'A', stock], ['H', 'B', 1000]] });
+  await seedCatalog(own, {
+    hubs: ['H'],
+    skus: ['A', 'B'],
+    stock: [
+      ['H', 'A', stock],
+      ['H', 'B', 1000],
+    ],
+  });
   return own;
 }
 
 const place = (own: TestTenant, quantity: number, extra: Record<string, unknown> = {}) =>
-  own.as('POST', '/orders', { body: { customer: { name: 'C', email: 'c@x.io' }, hub: 'H', items: [{ sku: 'A', quantity }, { sku: 'B', quantity: 1 }], ...extra } });
+  own.as('POST', '/orders', {
+    body: {
+      customer: { name: 'C', email: 'c@x.io' },
+      hub: 'H',
+      items: [
+        { sku: 'A', quantity },
+        { sku: 'B', quantity: 1 },
+      ],
+      ...extra,
+    },
+  });
 
 const statusOf = async (own: TestTenant, id: string) => (await own.as('GET', `/orders/${id}`)).body.status as string;
 const level = async (own: TestTenant, sku = 'A') => (await own.as('GET', `/inventory?hub=H&skus=${sku}`)).body.data[0];
@@ -54,7 +71,9 @@ describe('finalizer', () => {
 
     // Stock rises but not enough: the figures follow, without another event.
     await own.as('PUT', '/inventory', { body: { hub: 'H', sku: 'A', delta: 1 } });
-    await eventually(async () => expect((await own.as('GET', `/orders/${order.id}`)).body.shortages).toEqual([{ sku: 'A', hub: 'H', requested: 3, available: 2 }]));
+    await eventually(async () =>
+      expect((await own.as('GET', `/orders/${order.id}`)).body.shortages).toEqual([{ sku: 'A', hub: 'H', requested: 3, available: 2 }]),
+    );
     expect((await own.as('GET', `/orders/${order.id}/history`)).body.data).toHaveLength(2);
 
     await own.as('PUT', '/inventory', { body: { hub: 'H', sku: 'A', delta: 1 } });
@@ -76,7 +95,12 @@ describe('finalizer', () => {
   it('300 parallel orders for 100 units: exactly 100 reserved; +50 stock reserves exactly the 50 oldest held', async () => {
     const own = await shop(100);
     const placed = await Promise.all(Array.from({ length: 300 }, () => place(own, 1)));
-    expect(placed.filter((r) => r.status !== 201).map((r) => r.text).slice(0, 2)).toEqual([]);
+    expect(
+      placed
+        .filter((r) => r.status !== 201)
+        .map((r) => r.text)
+        .slice(0, 2),
+    ).toEqual([]);
     await finalizer.drain();
     const count = async (status: string) => (await own.as('GET', `/orders?status=${status}&limit=500`)).body.data.length as number;
     expect(await count('new_order')).toBe(100);
@@ -99,7 +123,16 @@ describe('finalizer', () => {
     const own = await shop(10);
     const order = (await place(own, 2)).body;
     // the crash: IMS reserved, the order never moved (the finalizer died in between)
-    await own.as('POST', '/reservations', { body: { order_id: order.id, hub: 'H', items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 1 }] } });
+    await own.as('POST', '/reservations', {
+      body: {
+        order_id: order.id,
+        hub: 'H',
+        items: [
+          { sku: 'A', quantity: 2 },
+          { sku: 'B', quantity: 1 },
+        ],
+      },
+    });
     await finalizer.drain();
     expect(await statusOf(own, order.id)).toBe('new_order');
     // redeliver every event of this order to the handler
@@ -115,7 +148,8 @@ describe('finalizer', () => {
   it('an order waiting for a SKU deleted since is cancelled as unknown_item when retried', async () => {
     const own = await shop(10);
     await seedCatalog(own, { skus: ['GONE'] });
-    const order = (await own.as('POST', '/orders', { body: { customer: { name: 'C', email: 'c@x.io' }, hub: 'H', items: [{ sku: 'GONE', quantity: 1 }] } })).body;
+    const order = (await own.as('POST', '/orders', { body: { customer: { name: 'C', email: 'c@x.io' }, hub: 'H', items: [{ sku: 'GONE', quantity: 1 }] } }))
+      .body;
     await finalizer.drain();
     expect((await own.as('GET', `/orders/${order.id}`)).body).toMatchObject({ status: 'on_hold', status_reason: 'insufficient_stock' });
     await expectStatus(own.as('DELETE', '/skus/GONE'), 204);

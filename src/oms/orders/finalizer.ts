@@ -23,7 +23,6 @@ import type { OrderService } from './service';
 
 export const FINALIZER_GROUP = 'finalizer';
 
-
 /** IMS's shortages, named as the order names its lines (SKU code, hub code). */
 const shortagesOf = (order: HeldOrder, shortages: readonly Shortage[]): OrderShortage[] =>
   shortages.map((s) => ({
@@ -94,10 +93,19 @@ export class OrderFinalizer {
     for (const id of reserved) if (!moved.has(id)) await this.settleUnmoved(tenantId, id);
     if (short.length === 0) return;
     if ((await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel') {
-      await this.orders.move(tenantId, short.map((r) => r.order_id), 'on_hold', 'cancelled', 'insufficient_stock');
+      await this.orders.move(
+        tenantId,
+        short.map((r) => r.order_id),
+        'on_hold',
+        'cancelled',
+        'insufficient_stock',
+      );
     } else {
       const byId = new Map(held.map((o) => [o.id, o]));
-      await this.orders.markWaiting(tenantId, short.map((r) => ({ id: r.order_id, shortages: shortagesOf(byId.get(r.order_id)!, r.shortages) })));
+      await this.orders.markWaiting(
+        tenantId,
+        short.map((r) => ({ id: r.order_id, shortages: shortagesOf(byId.get(r.order_id)!, r.shortages) })),
+      );
     }
   }
 

@@ -50,7 +50,10 @@ export class OrderWriter {
   private async store(tenantId: string, batch: Pending[]): Promise<void> {
     const scope = new TenantScope(this.db, tenantId);
     try {
-      const outcomes = await insertOrdersWithEvents(scope, batch.map((p) => p.item));
+      const outcomes = await insertOrdersWithEvents(
+        scope,
+        batch.map((p) => p.item),
+      );
       this.db.notify(EVENTS_CHANNEL);
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (error) {

@@ -8,14 +8,24 @@ beforeAll(async () => {
   t = await buildTestApp();
   own = await t.tenant();
   await own.as('POST', '/sellers', { body: { code: 'ACME', name: 'Acme' } });
-  await seedCatalog(own, { hubs: ['H1', 'H2'], skus: ['A', 'B'], stock: [['H1', 'A', 10], ['H1', 'B', 10]] });
+  await seedCatalog(own, {
+    hubs: ['H1', 'H2'],
+    skus: ['A', 'B'],
+    stock: [
+      ['H1', 'A', 10],
+      ['H1', 'B', 10],
+    ],
+  });
 });
 afterAll(() => t.close());
 
 const order = (extra: Record<string, unknown> = {}) => ({
   customer: { name: 'Mona', email: 'mona@example.com' },
   hub: 'H1',
-  items: [{ sku: 'A', quantity: 2, unit_price: '19.90' }, { sku: 'B', quantity: 3, unit_price: 0.1 }],
+  items: [
+    { sku: 'A', quantity: 2, unit_price: '19.90' },
+    { sku: 'B', quantity: 3, unit_price: 0.1 },
+  ],
   ...extra,
 });
 
@@ -28,11 +38,21 @@ async function events(type?: string) {
 
 describe('POST /orders', () => {
   it('stores the order on_hold with exact totals and emits order.created in the same transaction', async () => {
-    const res = await own.as('POST', '/orders', { body: order({ reference: 'SO-1', seller: 'ACME', shipping_address: '1 Nile St', order_date: '2026-11-20' }) });
+    const res = await own.as('POST', '/orders', {
+      body: order({ reference: 'SO-1', seller: 'ACME', shipping_address: '1 Nile St', order_date: '2026-11-20' }),
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
-      reference: 'SO-1', status: 'on_hold', hub: 'H1', seller: 'ACME', total_amount: '40.10', currency: 'USD', source: 'api',
-      customer: { name: 'Mona', email: 'mona@example.com' }, shipping_address: '1 Nile St', order_date: '2026-11-20T00:00:00.000Z',
+      reference: 'SO-1',
+      status: 'on_hold',
+      hub: 'H1',
+      seller: 'ACME',
+      total_amount: '40.10',
+      currency: 'USD',
+      source: 'api',
+      customer: { name: 'Mona', email: 'mona@example.com' },
+      shipping_address: '1 Nile St',
+      order_date: '2026-11-20T00:00:00.000Z',
     });
     expect(res.body.items).toEqual([
       { sku: 'A', name: 'SKU A', quantity: 2, unit_price: '19.90' },
@@ -57,19 +77,37 @@ describe('POST /orders', () => {
     await own.as('POST', '/orders', { body: order({ reference: 'SO-DUP' }) });
     expect((await own.as('POST', '/orders', { body: order({ reference: 'SO-DUP' }) })).body.code).toBe('order.duplicate_reference');
     const bad = await own.as('POST', '/orders', {
-      body: order({ hub: 'NOPE', seller: 'NOPE', items: [{ sku: 'ZZ', quantity: 1 }, { sku: 'A', quantity: 1, unit_price: '1.999' }, { sku: 'A', quantity: 1, unit_price: '-1' }] }),
+      body: order({
+        hub: 'NOPE',
+        seller: 'NOPE',
+        items: [
+          { sku: 'ZZ', quantity: 1 },
+          { sku: 'A', quantity: 1, unit_price: '1.999' },
+          { sku: 'A', quantity: 1, unit_price: '-1' },
+        ],
+      }),
     });
     expect(bad.status).toBe(422);
-    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['hub', 'items[0].sku', 'items[1].unit_price', 'items[2].unit_price', 'seller']);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'hub',
+      'items[0].sku',
+      'items[1].unit_price',
+      'items[2].unit_price',
+      'seller',
+    ]);
     // An unknown reference is quoted, in the message and as `value`.
-    expect(bad.body.errors).toEqual(expect.arrayContaining([
-      { field: 'items[0].sku', message: '"ZZ" names no existing SKU', value: 'ZZ' },
-      { field: 'hub', message: '"NOPE" names no existing Hub', value: 'NOPE' },
-    ]));
+    expect(bad.body.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'items[0].sku', message: '"ZZ" names no existing SKU', value: 'ZZ' },
+        { field: 'hub', message: '"NOPE" names no existing Hub', value: 'NOPE' },
+      ]),
+    );
     const arabic = await own.as('POST', '/orders', { body: order({ items: [{ sku: 'ZZ', quantity: 1 }] }), headers: { 'accept-language': 'ar' } });
     expect(arabic.body.errors[0].message).toContain('"ZZ"');
     const missingCustomer = await own.as('POST', '/orders', { body: { ...order(), customer: undefined, customer_id: '00000000-0000-4000-8000-000000000000' } });
-    expect(missingCustomer.body.errors).toEqual([{ field: 'customer_id', message: '"00000000-0000-4000-8000-000000000000" names no existing Customer', value: '00000000-0000-4000-8000-000000000000' }]);
+    expect(missingCustomer.body.errors).toEqual([
+      { field: 'customer_id', message: '"00000000-0000-4000-8000-000000000000" names no existing Customer', value: '00000000-0000-4000-8000-000000000000' },
+    ]);
     const both = await own.as('POST', '/orders', { body: { ...order(), customer_id: '00000000-0000-4000-8000-000000000000' } });
     expect(both.body.errors[0].field).toBe('customer_id');
     expect((await events()).filter((e) => e.data.order.reference === 'SO-DUP')).toHaveLength(1);
@@ -106,7 +144,9 @@ describe('GET /orders', () => {
     await seedCatalog(mine, { hubs: ['X', 'Y'], skus: ['S'] });
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
-      const res = await mine.as('POST', '/orders', { body: { customer: { name: 'C', email: `c${i % 2}@x.io` }, hub: i < 4 ? 'X' : 'Y', items: [{ sku: 'S', quantity: 1 }] } });
+      const res = await mine.as('POST', '/orders', {
+        body: { customer: { name: 'C', email: `c${i % 2}@x.io` }, hub: i < 4 ? 'X' : 'Y', items: [{ sku: 'S', quantity: 1 }] },
+      });
       ids.push(res.body.id);
     }
     const seen: string[] = [];
@@ -189,7 +229,10 @@ describe('lifecycle', () => {
     // Its history, from its events, oldest first.
     const history = (await own.as('GET', `/orders/${created.id}/history`)).body.data;
     expect(history.map((h: { type: string; previous_status: string | null; status: string }) => [h.type, h.previous_status, h.status])).toEqual([
-      ['order.created', null, 'on_hold'], ['order.updated', 'on_hold', 'new_order'], ['order.updated', 'new_order', 'shipped'], ['order.updated', 'shipped', 'delivered'],
+      ['order.created', null, 'on_hold'],
+      ['order.updated', 'on_hold', 'new_order'],
+      ['order.updated', 'new_order', 'shipped'],
+      ['order.updated', 'shipped', 'delivered'],
     ]);
     expect((await (await t.tenant()).as('GET', `/orders/${created.id}/history`)).status).toBe(404);
   });
@@ -202,7 +245,9 @@ describe('lifecycle', () => {
     const results = await Promise.all([1, 2, 3].map(() => own.as('POST', `/orders/${created.id}/cancel`)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect((await own.as('GET', '/inventory?hub=H1&skus=B')).body.data[0].reserved).toBe(before - 4);
-    expect((await own.as('GET', `/inventory/transactions?order_id=${created.id}`)).body.data.filter((x: { reason: string }) => x.reason === 'release')).toHaveLength(1);
+    expect(
+      (await own.as('GET', `/inventory/transactions?order_id=${created.id}`)).body.data.filter((x: { reason: string }) => x.reason === 'release'),
+    ).toHaveLength(1);
   });
 });
 
@@ -212,10 +257,22 @@ describe('GET /stats', () => {
     const res = await own.as('GET', '/stats');
     const hourAfter = Math.floor(Date.now() / 3_600_000) * 3_600_000;
     expect(res.status).toBe(200);
-    const stored = await t.ctx.db.query<{ status: string; n: number }>('SELECT status, count(*)::int8 AS n FROM oms.orders WHERE tenant_id = $1 GROUP BY status', [own.id]);
+    const stored = await t.ctx.db.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int8 AS n FROM oms.orders WHERE tenant_id = $1 GROUP BY status',
+      [own.id],
+    );
     expect(stored.length).toBeGreaterThan(0); // this file's orders are there to be counted
-    expect(res.body.orders_by_status).toEqual({ on_hold: 0, new_order: 0, shipped: 0, delivered: 0, cancelled: 0, ...Object.fromEntries(stored.map((r) => [r.status, Number(r.n)])) });
-    const levels = (await Promise.all(['H1', 'H2'].map(async (hub) => (await own.as('GET', `/inventory?hub=${hub}`)).body.data as { on_hand: number; reserved: number }[]))).flat();
+    expect(res.body.orders_by_status).toEqual({
+      on_hold: 0,
+      new_order: 0,
+      shipped: 0,
+      delivered: 0,
+      cancelled: 0,
+      ...Object.fromEntries(stored.map((r) => [r.status, Number(r.n)])),
+    });
+    const levels = (
+      await Promise.all(['H1', 'H2'].map(async (hub) => (await own.as('GET', `/inventory?hub=${hub}`)).body.data as { on_hand: number; reserved: number }[]))
+    ).flat();
     const units = (key: 'on_hand' | 'reserved') => levels.reduce((n, l) => n + l[key], 0);
     expect(res.body).toMatchObject({ skus: 2, units_on_hand: units('on_hand'), units_reserved: units('reserved') });
     expect(res.body.uploads_by_status).toEqual({ queued: 0, processing: 0, completed: 0, failed: 0 });

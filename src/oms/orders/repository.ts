@@ -43,8 +43,18 @@ const ORDER_FILTER = `
        AND ($11::uuid[] IS NULL OR o.id = ANY($11::uuid[]))
      ORDER BY o.id DESC
      LIMIT $10`;
-const filterParams = (f: OrderFilter) =>
-  [f.status ?? null, f.seller ?? null, f.hub ?? null, f.customer_id ?? null, f.reference ?? null, f.from ?? null, f.to ?? null, f.before ?? null, f.limit, f.ids ?? null];
+const filterParams = (f: OrderFilter) => [
+  f.status ?? null,
+  f.seller ?? null,
+  f.hub ?? null,
+  f.customer_id ?? null,
+  f.reference ?? null,
+  f.from ?? null,
+  f.to ?? null,
+  f.before ?? null,
+  f.limit,
+  f.ids ?? null,
+];
 
 /**
  * The ids of a page of orders, newest first (keyset on the time-ordered id: pages never repeat or
@@ -148,9 +158,7 @@ export async function orderHistory(scope: TenantScope, orderId: string): Promise
 }
 
 export async function countByStatus(scope: TenantScope): Promise<Record<string, number>> {
-  const rows = await scope.query<{ status: string; n: number }>(
-    'SELECT status, count(*)::int8 AS n FROM oms.orders WHERE tenant_id = $1 GROUP BY status',
-  );
+  const rows = await scope.query<{ status: string; n: number }>('SELECT status, count(*)::int8 AS n FROM oms.orders WHERE tenant_id = $1 GROUP BY status');
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
@@ -190,6 +198,8 @@ export function findWaitingOrders(scope: TenantScope, filter: { hubId?: string; 
 
 /** Every tenant with orders waiting for stock (the finalizer's sweep works across tenants). */
 export async function tenantsWithWaitingOrders(db: Queryable): Promise<string[]> {
-  const rows = await db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold' AND status_reason = $1`, [WAITING_FOR_STOCK]);
+  const rows = await db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold' AND status_reason = $1`, [
+    WAITING_FOR_STOCK,
+  ]);
   return rows.map((r) => r.tenant_id);
 }

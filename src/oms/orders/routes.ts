@@ -11,12 +11,14 @@ const Money = Type.String({ pattern: '^\\d+\\.\\d{2}$', examples: ['19.90'] });
 const Reference = Type.String({ pattern: '^[A-Za-z0-9._:/#-]{1,64}$', description: "The tenant's own order number" });
 
 const Shortage = Type.Object({
-  sku: Type.String(), hub: Type.String(),
+  sku: Type.String(),
+  hub: Type.String(),
   requested: Type.Integer({ description: 'Units the order asks for' }),
   available: Type.Integer({ description: 'Units available at the hub when the order was last tried' }),
 });
 const Shortages = Type.Array(Shortage, {
-  description: 'On an order waiting for stock (status on_hold, status_reason insufficient_stock): each line short. ' +
+  description:
+    'On an order waiting for stock (status on_hold, status_reason insufficient_stock): each line short. ' +
     'The order is retried by itself, oldest first, whenever stock for one of its lines rises at its hub.',
 });
 
@@ -26,14 +28,21 @@ const Order = Type.Object({
   tenant_id: Uuid,
   seller: Type.Optional(Type.String()),
   hub: Type.String(),
-  customer: Type.Optional(Type.Object({ id: Uuid, name: Type.String(), email: Type.String() }, { description: 'Absent on a CSV order whose file names no customer' })),
+  customer: Type.Optional(
+    Type.Object({ id: Uuid, name: Type.String(), email: Type.String() }, { description: 'Absent on a CSV order whose file names no customer' }),
+  ),
   items: Type.Array(Type.Object({ sku: Type.String(), name: Type.Optional(Type.String()), quantity: Type.Integer(), unit_price: Money })),
   total_amount: Money,
   currency: Type.String(),
   shipping_address: Type.Optional(Address),
   order_date: Timestamp,
   status: Type.Enum([...ORDER_STATUSES]),
-  status_reason: Type.Optional(Type.String({ description: 'Why the order is in its status: insufficient_stock (waiting for stock, or cancelled for the lack of it), unknown_item, or the reason given when it was cancelled' })),
+  status_reason: Type.Optional(
+    Type.String({
+      description:
+        'Why the order is in its status: insufficient_stock (waiting for stock, or cancelled for the lack of it), unknown_item, or the reason given when it was cancelled',
+    }),
+  ),
   shortages: Type.Optional(Shortages),
   source: Type.Enum(['api', 'csv']),
   upload_id: Type.Optional(Uuid),
@@ -41,25 +50,33 @@ const Order = Type.Object({
   updated_at: Timestamp,
 });
 
-const CreateOrder = Type.Object({
-  reference: Type.Optional(Reference),
-  customer_id: Type.Optional(Uuid),
-  customer: Type.Optional(Type.Object({ name: Name, email: Email }, { additionalProperties: false })),
-  hub: CodeOrId,
-  seller: Type.Optional(CodeOrId),
-  items: Type.Array(
-    Type.Object({
-      sku: CodeOrId,
-      quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-      unit_price: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.String({ maxLength: 20 })], { description: 'Decimal ≥ 0, at most 2 places' })),
-      name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    }, { additionalProperties: false }),
-    { minItems: 1, maxItems: 500 },
-  ),
-  shipping_address: Type.Optional(Address),
-  order_date: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.String({ format: 'date' })])),
-  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
-}, { additionalProperties: false });
+const CreateOrder = Type.Object(
+  {
+    reference: Type.Optional(Reference),
+    customer_id: Type.Optional(Uuid),
+    customer: Type.Optional(Type.Object({ name: Name, email: Email }, { additionalProperties: false })),
+    hub: CodeOrId,
+    seller: Type.Optional(CodeOrId),
+    items: Type.Array(
+      Type.Object(
+        {
+          sku: CodeOrId,
+          quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+          unit_price: Type.Optional(
+            Type.Union([Type.Number({ minimum: 0 }), Type.String({ maxLength: 20 })], { description: 'Decimal ≥ 0, at most 2 places' }),
+          ),
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 500 },
+    ),
+    shipping_address: Type.Optional(Address),
+    order_date: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.String({ format: 'date' })])),
+    currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+  },
+  { additionalProperties: false },
+);
 
 const OrderParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 const Reason = Type.Optional(Type.String({ minLength: 1, maxLength: 500 }));
@@ -68,85 +85,148 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
   const tags = ['orders'];
   const orders = ctx.oms.orders;
 
-  app.post('/orders', {
-    schema: { tags, summary: 'Create an order (status on_hold until its stock is reserved)', body: CreateOrder, response: { 201: Order, ...problemResponses(409) } },
-  }, async (request, reply) => reply.code(201).send(await orders.create(request.tenantId, request.body)));
-
-  app.get('/orders', {
-    schema: {
-      tags, summary: 'List orders, newest first',
-      querystring: Type.Object({
-        status: Type.Optional(Type.Enum([...ORDER_STATUSES])),
-        seller: Type.Optional(CodeOrId),
-        hub: Type.Optional(CodeOrId),
-        customer_id: Type.Optional(Uuid),
-        reference: Type.Optional(Type.String({ maxLength: 64 })),
-        ids: Type.Optional(Type.String({ maxLength: 3700, pattern: `^${UUID_TEXT}(,${UUID_TEXT}){0,99}$`, description: 'Up to 100 order ids, comma-separated' })),
-        from: Type.Optional(Type.String({ format: 'date-time', description: 'created_at ≥ from' })),
-        to: Type.Optional(Type.String({ format: 'date-time', description: 'created_at < to' })),
-        limit: Limit,
-        cursor: Cursor,
-      }, { additionalProperties: false }),
-      response: { 200: Page(Order), ...problemResponses() },
-    },
-  }, async (request) => orders.list(request.tenantId, { ...request.query, ids: splitList(request.query.ids) }));
-
-  app.get('/orders/:id', {
-    schema: { tags, summary: 'Get an order', params: OrderParams, response: { 200: Order, ...problemResponses(404) } },
-  }, async (request) => orders.get(request.tenantId, request.params.id));
-
-  app.get('/orders/:id/history', {
-    schema: {
-      tags, summary: "An order's history: its events, oldest first, with the status each one left it in",
-      params: OrderParams,
-      response: {
-        200: Type.Object({ data: Type.Array(Type.Object({
-          event_id: Uuid, type: Type.String(), occurred_at: Timestamp,
-          status: Nullable(Type.String()), previous_status: Nullable(Type.String()),
-          status_reason: Nullable(Type.String()), shortages: Nullable(Shortages),
-        })) }),
-        ...problemResponses(404),
+  app.post(
+    '/orders',
+    {
+      schema: {
+        tags,
+        summary: 'Create an order (status on_hold until its stock is reserved)',
+        body: CreateOrder,
+        response: { 201: Order, ...problemResponses(409) },
       },
     },
-  }, async (request) => orders.history(request.tenantId, request.params.id));
+    async (request, reply) => reply.code(201).send(await orders.create(request.tenantId, request.body)),
+  );
 
-  app.post('/orders/:id/cancel', {
-    schema: {
-      tags, summary: 'Cancel an order (a reserved one gives its stock back)', params: OrderParams,
-      body: OptionalBody(Type.Object({ reason: Reason }, { additionalProperties: false })),
-      response: { 200: Order, ...problemResponses(404, 409) },
+  app.get(
+    '/orders',
+    {
+      schema: {
+        tags,
+        summary: 'List orders, newest first',
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Type.Enum([...ORDER_STATUSES])),
+            seller: Type.Optional(CodeOrId),
+            hub: Type.Optional(CodeOrId),
+            customer_id: Type.Optional(Uuid),
+            reference: Type.Optional(Type.String({ maxLength: 64 })),
+            ids: Type.Optional(
+              Type.String({ maxLength: 3700, pattern: `^${UUID_TEXT}(,${UUID_TEXT}){0,99}$`, description: 'Up to 100 order ids, comma-separated' }),
+            ),
+            from: Type.Optional(Type.String({ format: 'date-time', description: 'created_at ≥ from' })),
+            to: Type.Optional(Type.String({ format: 'date-time', description: 'created_at < to' })),
+            limit: Limit,
+            cursor: Cursor,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Order), ...problemResponses() },
+      },
     },
-  }, async (request) => orders.transition(request.tenantId, request.params.id, 'cancelled', request.body?.reason ?? null));
+    async (request) => orders.list(request.tenantId, { ...request.query, ids: splitList(request.query.ids) }),
+  );
 
-  app.put('/orders/:id/status', {
-    schema: {
-      tags, summary: 'Move an order along its lifecycle (shipped commits its stock)', params: OrderParams,
-      body: Type.Object({ status: Type.Enum([...USER_TARGETS]), reason: Reason }, { additionalProperties: false }),
-      response: { 200: Order, ...problemResponses(404, 409) },
+  app.get(
+    '/orders/:id',
+    {
+      schema: { tags, summary: 'Get an order', params: OrderParams, response: { 200: Order, ...problemResponses(404) } },
     },
-  }, async (request) => orders.transition(request.tenantId, request.params.id, request.body.status, request.body.reason ?? null));
+    async (request) => orders.get(request.tenantId, request.params.id),
+  );
 
-  app.delete('/orders/:id', {
-    schema: { tags, summary: 'Delete an on_hold or cancelled order', params: OrderParams, response: { 204: Type.Null(), ...problemResponses(404, 409) } },
-  }, async (request, reply) => {
-    await orders.remove(request.tenantId, request.params.id);
-    return reply.code(204).send(null);
-  });
+  app.get(
+    '/orders/:id/history',
+    {
+      schema: {
+        tags,
+        summary: "An order's history: its events, oldest first, with the status each one left it in",
+        params: OrderParams,
+        response: {
+          200: Type.Object({
+            data: Type.Array(
+              Type.Object({
+                event_id: Uuid,
+                type: Type.String(),
+                occurred_at: Timestamp,
+                status: Nullable(Type.String()),
+                previous_status: Nullable(Type.String()),
+                status_reason: Nullable(Type.String()),
+                shortages: Nullable(Shortages),
+              }),
+            ),
+          }),
+          ...problemResponses(404),
+        },
+      },
+    },
+    async (request) => orders.history(request.tenantId, request.params.id),
+  );
+
+  app.post(
+    '/orders/:id/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel an order (a reserved one gives its stock back)',
+        params: OrderParams,
+        body: OptionalBody(Type.Object({ reason: Reason }, { additionalProperties: false })),
+        response: { 200: Order, ...problemResponses(404, 409) },
+      },
+    },
+    async (request) => orders.transition(request.tenantId, request.params.id, 'cancelled', request.body?.reason ?? null),
+  );
+
+  app.put(
+    '/orders/:id/status',
+    {
+      schema: {
+        tags,
+        summary: 'Move an order along its lifecycle (shipped commits its stock)',
+        params: OrderParams,
+        body: Type.Object({ status: Type.Enum([...USER_TARGETS]), reason: Reason }, { additionalProperties: false }),
+        response: { 200: Order, ...problemResponses(404, 409) },
+      },
+    },
+    async (request) => orders.transition(request.tenantId, request.params.id, request.body.status, request.body.reason ?? null),
+  );
+
+  app.delete(
+    '/orders/:id',
+    {
+      schema: { tags, summary: 'Delete an on_hold or cancelled order', params: OrderParams, response: { 204: Type.Null(), ...problemResponses(404, 409) } },
+    },
+    async (request, reply) => {
+      await orders.remove(request.tenantId, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
 
   const Counts = Type.Record(Type.String(), Type.Integer());
-  app.get('/stats', {
-    schema: {
-      tags, summary: "The tenant's order and stock totals",
-      response: {
-        200: Type.Object({
-          orders_by_status: Counts,
-          orders_by_hour: Type.Array(Type.Object({ hour: Timestamp, orders: Type.Integer() }), { description: 'Orders created in each of the last 24 hours, oldest first' }),
-          uploads_by_status: Counts, skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer() }),
-        ...problemResponses(),
+  app.get(
+    '/stats',
+    {
+      schema: {
+        tags,
+        summary: "The tenant's order and stock totals",
+        response: {
+          200: Type.Object({
+            orders_by_status: Counts,
+            orders_by_hour: Type.Array(Type.Object({ hour: Timestamp, orders: Type.Integer() }), {
+              description: 'Orders created in each of the last 24 hours, oldest first',
+            }),
+            uploads_by_status: Counts,
+            skus: Type.Integer(),
+            units_on_hand: Type.Integer(),
+            units_reserved: Type.Integer(),
+          }),
+          ...problemResponses(),
+        },
       },
     },
-  }, async (request) => {
-    const [stats, uploads_by_status] = await Promise.all([orders.stats(request.tenantId), ctx.oms.uploads.countByStatus(request.tenantId)]);
-    return { ...stats, uploads_by_status };
-  });
+    async (request) => {
+      const [stats, uploads_by_status] = await Promise.all([orders.stats(request.tenantId), ctx.oms.uploads.countByStatus(request.tenantId)]);
+      return { ...stats, uploads_by_status };
+    },
+  );
 }

@@ -21,7 +21,18 @@ import { prepareOrder } from './new-order';
 import { allowedFor, DELETABLE, ORDER_STATUSES, type OrderStatus } from './lifecycle';
 import { toOrder, type Order, type OrderItem, type OrderRow, type OrderShortage } from './model';
 import { OrderWriter } from './order-writer';
-import { countByHour, countByStatus, deleteOrder, getOrder, getOrders, listOrderSizes, markWaiting, orderHistory, updateStatuses, type OrderFilter } from './repository';
+import {
+  countByHour,
+  countByStatus,
+  deleteOrder,
+  getOrder,
+  getOrders,
+  listOrderSizes,
+  markWaiting,
+  orderHistory,
+  updateStatuses,
+  type OrderFilter,
+} from './repository';
 
 export interface OrderInput {
   reference?: string;
@@ -54,7 +65,11 @@ export class OrderService {
     }
     const [hubs, skus, sellers, settings] = await Promise.all([
       this.inventory.resolve(tenantId, 'hub', [input.hub]),
-      this.inventory.resolve(tenantId, 'sku', input.items.map((i) => i.sku)),
+      this.inventory.resolve(
+        tenantId,
+        'sku',
+        input.items.map((i) => i.sku),
+      ),
       this.inventory.resolve(tenantId, 'seller', input.seller === undefined ? [] : [input.seller]),
       this.inventory.tenantSettings(tenantId),
     ]);
@@ -196,7 +211,10 @@ export class OrderService {
     return this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
       const orders = (await updateStatuses(scope, ids, from, to, reason)).map(toOrder);
-      await appendEvents(scope, orders.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: from } })));
+      await appendEvents(
+        scope,
+        orders.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: from } })),
+      );
       return orders;
     }, options);
   }
@@ -212,7 +230,10 @@ export class OrderService {
       const scope = new TenantTx(tx, tenantId);
       const changed = await markWaiting(scope, waits);
       const first = changed.filter((row) => !row.was_waiting).map(({ was_waiting: _, ...row }) => toOrder(row));
-      await appendEvents(scope, first.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: 'on_hold' } })));
+      await appendEvents(
+        scope,
+        first.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: 'on_hold' } })),
+      );
     });
   }
 

@@ -123,7 +123,10 @@ describe('CSV bad input', () => {
 
   it('duplicate references within the file and against existing orders; disagreeing hubs', async () => {
     const own = await shop();
-    await expectStatus(own.as('POST', '/orders', { body: { reference: 'OLD', customer: { name: 'A', email: 'a@x.io' }, hub: 'H1', items: [{ sku: 'A', quantity: 1 }] } }), 201);
+    await expectStatus(
+      own.as('POST', '/orders', { body: { reference: 'OLD', customer: { name: 'A', email: 'a@x.io' }, hub: 'H1', items: [{ sku: 'A', quantity: 1 }] } }),
+      201,
+    );
     const csv = 'order_id,sku,hub_id,quantity\nD1,A,H1,1\nD1,B,H1,1\nD2,A,H1,1\nD1,A,H1,1\nOLD,A,H1,1\nM1,A,H1,1\nM1,B,H2,1\n';
     const { upload, errors } = await run(own, csv);
     expect(upload).toMatchObject({ rows_total: 7, rows_valid: 3, rows_invalid: 4, orders_created: 2 });
@@ -155,7 +158,7 @@ describe('CSV bad input', () => {
     expect((await own.as('GET', '/uploads')).body.data).toHaveLength(0); // nothing recorded
   });
 
-  it('import: 404 for a missing object, 422 for a bad key, 403 for another tenant\'s area', async () => {
+  it("import: 404 for a missing object, 422 for a bad key, 403 for another tenant's area", async () => {
     const own = await shop();
     expect((await own.as('POST', '/orders/import', { body: { object_key: `imports/${own.id}/none.csv` } })).status).toBe(404);
     const bad = await own.as('POST', '/orders/import', { body: { object_key: '../../etc/passwd' } });
@@ -181,37 +184,53 @@ describe('reference layouts', () => {
     for (const code of new Set(rows.map((r) => r[0]!))) {
       const tenant = await t.tenant(`${code}`);
       const mine = rows.filter((r) => r[0] === code);
-      for (const seller of new Set(mine.map((r) => r[4]!))) await expectStatus(tenant.as('POST', '/sellers', { body: { code: seller, name: `Seller ${seller}` } }), 201);
+      for (const seller of new Set(mine.map((r) => r[4]!)))
+        await expectStatus(tenant.as('POST', '/sellers', { body: { code: seller, name: `Seller ${seller}` } }), 201);
       await seedCatalog(tenant, { hubs: [...new Set(mine.map((r) => r[5]!))], skus: [...new Set(mine.map((r) => r[2]!))] });
       tenants.set(code, tenant);
     }
     const { upload } = await run(null, csv);
     expect(upload).toMatchObject({ status: 'completed', rows_total: rows.length, rows_invalid: 0, orders_created: rows.length });
     for (const [code, tenant] of tenants) {
-      const expected = rows.filter((r) => r[0] === code).map((r) => r[1]!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const expected = rows
+        .filter((r) => r[0] === code)
+        .map((r) => r[1]!)
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       expect(await references(tenant)).toEqual(expected);
     }
     const first = (await tenants.get(rows[0]![0]!)!.as('GET', `/orders?reference=${rows[0]![1]}`)).body.data[0];
-    expect(first).toMatchObject({ hub: rows[0]![5], seller: rows[0]![4], items: [{ sku: rows[0]![2], quantity: Number(rows[0]![3]), unit_price: `${rows[0]![6]}.00` }] });
+    expect(first).toMatchObject({
+      hub: rows[0]![5],
+      seller: rows[0]![4],
+      items: [{ sku: rows[0]![2], quantity: Number(rows[0]![3]), unit_price: `${rows[0]![6]}.00` }],
+    });
   });
 
-  it.each(['layout-c-sample.csv', 'layout-c-mixed.csv', 'layout-c-errors.csv'])('layout C (%s): each row valid or invalid for the right reason', async (name) => {
-    const csv = await readFile(path.join(fixtures, name), 'utf8');
-    const rows: string[][] = parse(csv).slice(1);
-    for (const row of rows) {
-      const [tenantRef, seller, hub, sku] = row as [string, string, string, string];
-      if (tenantRef === '') continue;
-      const tenant = layoutCTenants.get(tenantRef) ?? (await t.tenant(tenantRef));
-      layoutCTenants.set(tenantRef, tenant);
-      // The fixtures share tenants and codes: a 409 means it exists already.
-      if (seller) await tenant.as('POST', '/sellers', { body: { code: seller, name: 'S' } });
-      if (hub) await tenant.as('POST', '/hubs', { body: { code: hub, name: 'H' } });
-      await tenant.as('POST', '/skus', { body: { code: sku, name: 'K' } });
-    }
-    const { upload, errors } = await run(null, csv);
-    const expectedValid = rows.filter((r) => r[0] !== '' && r[2] !== '' && /^\d+$/.test(r[4]!) && Number(r[4]) > 0);
-    expect(upload).toMatchObject({ status: 'completed', rows_total: rows.length, rows_valid: expectedValid.length, rows_invalid: rows.length - expectedValid.length });
-    const reasons = errors.slice(1).map((r) => r[r.length - 1]!);
-    for (const reason of reasons) expect(reason).toMatch(/quantity ".*" is not a whole number|hub_id is missing|tenant_id is missing/);
-  });
+  it.each(['layout-c-sample.csv', 'layout-c-mixed.csv', 'layout-c-errors.csv'])(
+    'layout C (%s): each row valid or invalid for the right reason',
+    async (name) => {
+      const csv = await readFile(path.join(fixtures, name), 'utf8');
+      const rows: string[][] = parse(csv).slice(1);
+      for (const row of rows) {
+        const [tenantRef, seller, hub, sku] = row as [string, string, string, string];
+        if (tenantRef === '') continue;
+        const tenant = layoutCTenants.get(tenantRef) ?? (await t.tenant(tenantRef));
+        layoutCTenants.set(tenantRef, tenant);
+        // The fixtures share tenants and codes: a 409 means it exists already.
+        if (seller) await tenant.as('POST', '/sellers', { body: { code: seller, name: 'S' } });
+        if (hub) await tenant.as('POST', '/hubs', { body: { code: hub, name: 'H' } });
+        await tenant.as('POST', '/skus', { body: { code: sku, name: 'K' } });
+      }
+      const { upload, errors } = await run(null, csv);
+      const expectedValid = rows.filter((r) => r[0] !== '' && r[2] !== '' && /^\d+$/.test(r[4]!) && Number(r[4]) > 0);
+      expect(upload).toMatchObject({
+        status: 'completed',
+        rows_total: rows.length,
+        rows_valid: expectedValid.length,
+        rows_invalid: rows.length - expectedValid.length,
+      });
+      const reasons = errors.slice(1).map((r) => r[r.length - 1]!);
+      for (const reason of reasons) expect(reason).toMatch(/quantity ".*" is not a whole number|hub_id is missing|tenant_id is missing/);
+    },
+  );
 });

@@ -53,7 +53,8 @@ export function groupLines(lines: readonly ParsedLine[], contentHash: string): G
   for (const line of lines) {
     const last = groups[groups.length - 1];
     if (line.reference !== undefined && last?.explicit && last.reference === line.reference) last.lines.push(line);
-    else groups.push({ reference: line.reference ?? `CSV-${contentHash}-${line.row.number}`, explicit: line.reference !== undefined, lines: [line], errors: [] });
+    else
+      groups.push({ reference: line.reference ?? `CSV-${contentHash}-${line.row.number}`, explicit: line.reference !== undefined, lines: [line], errors: [] });
   }
   return groups;
 }
@@ -123,12 +124,30 @@ export class BatchBuilder {
     const codes = (pick: (l: ParsedLine) => string | undefined) => [...new Set(lines.map(pick).filter((c): c is string => !!c))];
     const scope = new TenantScope(this.db, tenantId);
     const [hubs, skus, sellers, settings, taken, customers] = await Promise.all([
-      this.inventory.resolve(tenantId, 'hub', codes((l) => l.hub)),
-      this.inventory.resolve(tenantId, 'sku', codes((l) => l.sku)),
-      this.inventory.resolve(tenantId, 'seller', codes((l) => l.seller)),
+      this.inventory.resolve(
+        tenantId,
+        'hub',
+        codes((l) => l.hub),
+      ),
+      this.inventory.resolve(
+        tenantId,
+        'sku',
+        codes((l) => l.sku),
+      ),
+      this.inventory.resolve(
+        tenantId,
+        'seller',
+        codes((l) => l.seller),
+      ),
       this.inventory.tenantSettings(tenantId),
-      findReferences(scope, groups.map((g) => g.reference)),
-      findCustomers(scope, codes((l) => l.customer.id)),
+      findReferences(
+        scope,
+        groups.map((g) => g.reference),
+      ),
+      findCustomers(
+        scope,
+        codes((l) => l.customer.id),
+      ),
     ]);
     const orders: { insert: OrderToInsert; rows: CsvRow[] }[] = [];
     for (const group of groups) {

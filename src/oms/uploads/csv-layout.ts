@@ -40,13 +40,24 @@ export function mapHeader(header: readonly string[]): ColumnMap {
   const byName = new Map(header.map((name, i) => [name.trim().toLowerCase(), i] as const));
   for (const [field, names] of Object.entries(FIELDS) as [Field, readonly string[]][]) {
     // The first alias present wins; header order decides between two columns of one field.
-    const index = names.map((n) => byName.get(n)).filter((i): i is number => i !== undefined).sort((a, b) => a - b)[0];
+    const index = names
+      .map((n) => byName.get(n))
+      .filter((i): i is number => i !== undefined)
+      .sort((a, b) => a - b)[0];
     if (index !== undefined) columns[field] = index;
   }
   const missing = REQUIRED_FIELDS.filter((f) => columns[f] === undefined);
   if (missing.length > 0) {
     throw new LayoutError(
-      `The header lacks required column${missing.length > 1 ? 's' : ''} ${missing.map((f) => `"${FIELDS[f][0]}" (or ${FIELDS[f].slice(1).map((a) => `"${a}"`).join(', ')})`).join(' and ')}; found: ${header.map((h) => `"${h.trim()}"`).join(', ') || 'nothing'}`,
+      `The header lacks required column${missing.length > 1 ? 's' : ''} ${missing
+        .map(
+          (f) =>
+            `"${FIELDS[f][0]}" (or ${FIELDS[f]
+              .slice(1)
+              .map((a) => `"${a}"`)
+              .join(', ')})`,
+        )
+        .join(' and ')}; found: ${header.map((h) => `"${h.trim()}"`).join(', ') || 'nothing'}`,
     );
   }
   return columns;

@@ -24,9 +24,14 @@ beforeAll(async () => {
   [s3, sqs] = await Promise.all([startS3('oms-uploads'), startSqs()]);
   const queueUrl = await sqs.createQueue('oms-ingest', 5);
   t = await buildTestApp({
-    S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', S3_PREFIX: 'oms/',
+    S3_BUCKET: s3.bucket,
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_PREFIX: 'oms/',
     // A short long-poll, so that drain() (which waits for the poll in hand) returns soon.
-    SQS_QUEUE_URL: queueUrl, SQS_ENDPOINT: sqs.endpoint, SQS_WAIT_SECONDS: '1',
+    SQS_QUEUE_URL: queueUrl,
+    SQS_ENDPOINT: sqs.endpoint,
+    SQS_WAIT_SECONDS: '1',
   });
   ingest = await startIngest(t.ctx, { visibilityMs: 30_000 });
 });

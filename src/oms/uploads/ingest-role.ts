@@ -54,7 +54,8 @@ export async function startIngest(ctx: AppContext, options: IngestRoleOptions = 
     onError: (error, job) => ctx.logger.warn({ err: error, job: job?.id }, 'ingest job failed'),
   });
   const resendAfterMs = options.resendAfterMs ?? 5 * 60_000;
-  const resend = () => ctx.oms.uploads.resendLost(resendAfterMs).catch((error: unknown) => ctx.logger.warn({ err: error }, 'resending lost ingest jobs failed'));
+  const resend = () =>
+    ctx.oms.uploads.resendLost(resendAfterMs).catch((error: unknown) => ctx.logger.warn({ err: error }, 'resending lost ingest jobs failed'));
   await resend();
   const timer = setInterval(() => void resend(), resendAfterMs);
   timer.unref();

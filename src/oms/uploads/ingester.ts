@@ -87,11 +87,15 @@ export class UploadIngester {
       await this.stream(upload, heartbeat);
     } catch (error) {
       if (error instanceof LayoutError) return finishUpload(this.db, uploadId, { status: 'failed', error: error.message });
-      if (error instanceof ObjectNotFoundError) return finishUpload(this.db, uploadId, { status: 'failed', error: `the file ${error.key} is not in the object store` });
+      if (error instanceof ObjectNotFoundError)
+        return finishUpload(this.db, uploadId, { status: 'failed', error: `the file ${error.key} is not in the object store` });
       if (error instanceof CsvError) {
         // The parser cannot go on (an unclosed quote, a record beyond the size limit): rows
         // before it are stored, the rest of the file cannot be read.
-        return finishUpload(this.db, uploadId, { status: 'failed', error: `the file is not readable CSV after row ${(error as { records?: number }).records ?? '?'}: ${csvProblem(error)}` });
+        return finishUpload(this.db, uploadId, {
+          status: 'failed',
+          error: `the file is not readable CSV after row ${(error as { records?: number }).records ?? '?'}: ${csvProblem(error)}`,
+        });
       }
       throw error;
     }
@@ -119,7 +123,14 @@ export class UploadIngester {
   private async stream(upload: UploadRow, heartbeat: () => Promise<void>): Promise<void> {
     const parser = (await this.store.get(upload.object_key)).pipe(
       // relax_quotes: a stray quote inside an unquoted cell is kept as a character, not a fatal error.
-      parse({ bom: true, delimiter: upload.delimiter!, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, max_record_size: MAX_RECORD_BYTES }),
+      parse({
+        bom: true,
+        delimiter: upload.delimiter!,
+        relax_column_count: true,
+        relax_quotes: true,
+        skip_empty_lines: true,
+        max_record_size: MAX_RECORD_BYTES,
+      }),
     );
     const file: FileContext = {
       uploadId: upload.id,
@@ -203,33 +214,53 @@ export class UploadIngester {
    * orders, events and counters commit together. A reference taken meanwhile by someone else
    * rolls the batch back, and validating again reports it.
    */
-  private async storeBatch(file: FileContext, lines: ParsedLine[], rowsDone: number, batch: number, bytesDone: number, prebuilt: Promise<BatchOrders>): Promise<void> {
+  private async storeBatch(
+    file: FileContext,
+    lines: ParsedLine[],
+    rowsDone: number,
+    batch: number,
+    bytesDone: number,
+    prebuilt: Promise<BatchOrders>,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const built = attempt === 1 ? await prebuilt : await this.builder.build(file, fresh(lines));
       if (built.invalid.length > 0) await writeErrorsPart(this.store, file.uploadId, batch, built.invalid);
-      const stored = await this.db.transaction(async (tx) => {
-        let created = 0;
-        // Several tenants' orders (an admin upload) commit together or not at all.
-        for (const [tenantId, orders] of built.byTenant) {
-          if (orders.length === 0) continue;
-          const scope = new TenantTx(tx, tenantId);
-          const withCustomers = await resolveCustomers(scope, orders.map((o) => o.insert));
-          await copyOrdersWithEvents(scope, withCustomers).catch((error: unknown) => {
-            const pgError = pgErrorOf(error);
-            throw pgError?.code === PG_UNIQUE_VIOLATION && pgError.constraint === 'orders_reference_unique' ? new ReferenceRaceError() : error;
-          });
-          created += orders.length;
-        }
-        const validRows = countRows(built);
-        if (!(await recordBatch(tx, file.uploadId, rowsDone, { rows: lines.length, valid: validRows, invalid: built.invalid.length, ordersCreated: created, bytesDone }))) {
-          throw new UploadTakenOverError(`upload ${file.uploadId} was advanced by another worker`);
-        }
-        if (created > 0) tx.notify(EVENTS_CHANNEL);
-        return created;
-      }).catch((error: unknown) => {
-        if (error instanceof ReferenceRaceError) return undefined;
-        throw error;
-      });
+      const stored = await this.db
+        .transaction(async (tx) => {
+          let created = 0;
+          // Several tenants' orders (an admin upload) commit together or not at all.
+          for (const [tenantId, orders] of built.byTenant) {
+            if (orders.length === 0) continue;
+            const scope = new TenantTx(tx, tenantId);
+            const withCustomers = await resolveCustomers(
+              scope,
+              orders.map((o) => o.insert),
+            );
+            await copyOrdersWithEvents(scope, withCustomers).catch((error: unknown) => {
+              const pgError = pgErrorOf(error);
+              throw pgError?.code === PG_UNIQUE_VIOLATION && pgError.constraint === 'orders_reference_unique' ? new ReferenceRaceError() : error;
+            });
+            created += orders.length;
+          }
+          const validRows = countRows(built);
+          if (
+            !(await recordBatch(tx, file.uploadId, rowsDone, {
+              rows: lines.length,
+              valid: validRows,
+              invalid: built.invalid.length,
+              ordersCreated: created,
+              bytesDone,
+            }))
+          ) {
+            throw new UploadTakenOverError(`upload ${file.uploadId} was advanced by another worker`);
+          }
+          if (created > 0) tx.notify(EVENTS_CHANNEL);
+          return created;
+        })
+        .catch((error: unknown) => {
+          if (error instanceof ReferenceRaceError) return undefined;
+          throw error;
+        });
       if (stored !== undefined) return this.tables.wrote(stored);
       if (attempt >= 5) throw new Error(`batch ${batch} of upload ${file.uploadId} kept losing references to concurrent writers`);
     }
@@ -238,7 +269,9 @@ export class UploadIngester {
 
 /** Each order with its customer: named by id (resolved whole by the builder), by e-mail (found or created here, once per address for the batch), or none. */
 async function resolveCustomers(scope: TenantScope, orders: readonly OrderToInsert[]) {
-  const people = orders.flatMap((o) => (o.customer.id === undefined && o.customer.email !== undefined ? [{ name: o.customer.name ?? o.customer.email, email: o.customer.email }] : []));
+  const people = orders.flatMap((o) =>
+    o.customer.id === undefined && o.customer.email !== undefined ? [{ name: o.customer.name ?? o.customer.email, email: o.customer.email }] : [],
+  );
   const byEmail = await ensureCustomersByEmail(scope, people);
   return orders.map((o) => {
     const { id, name, email } = o.customer;

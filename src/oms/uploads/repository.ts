@@ -40,8 +40,14 @@ const VISIBLE = '($2::uuid IS NULL OR tenant_id = $2::uuid)';
 export async function insertUpload(
   db: Queryable,
   upload: {
-    id: string; tenant_id: string | null; filename: string; object_key: string; delimiter: string | null;
-    decimal_separator: '.' | ',' | null; size_bytes: number | null; content_sha256: string | null;
+    id: string;
+    tenant_id: string | null;
+    filename: string;
+    object_key: string;
+    delimiter: string | null;
+    decimal_separator: '.' | ',' | null;
+    size_bytes: number | null;
+    content_sha256: string | null;
   },
 ): Promise<UploadRow> {
   const rows = await db.query<UploadRow>(
@@ -57,7 +63,11 @@ export async function getUpload(db: Queryable, id: string, tenantId?: string): P
   return rows[0];
 }
 
-export async function listUploads(db: Queryable, tenantId: string | undefined, filter: { status?: UploadStatus; before?: string; limit: number }): Promise<UploadRow[]> {
+export async function listUploads(
+  db: Queryable,
+  tenantId: string | undefined,
+  filter: { status?: UploadStatus; before?: string; limit: number },
+): Promise<UploadRow[]> {
   return db.query<UploadRow>(
     `SELECT ${COLUMNS} FROM oms.uploads WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid)
        AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR id < $3::uuid)
@@ -67,10 +77,9 @@ export async function listUploads(db: Queryable, tenantId: string | undefined, f
 }
 
 export async function countUploadsByStatus(db: Queryable, tenantId: string): Promise<Record<string, number>> {
-  const rows = await db.query<{ status: string; n: number }>(
-    'SELECT status, count(*)::int8 AS n FROM oms.uploads WHERE tenant_id = $1 GROUP BY status',
-    [tenantId],
-  );
+  const rows = await db.query<{ status: string; n: number }>('SELECT status, count(*)::int8 AS n FROM oms.uploads WHERE tenant_id = $1 GROUP BY status', [
+    tenantId,
+  ]);
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
@@ -112,7 +121,11 @@ export async function recordBatch(tx: Queryable, id: string, expectedRowsDone: n
   return rows.length === 1;
 }
 
-export async function finishUpload(db: Queryable, id: string, outcome: { status: 'completed' | 'failed'; errors_file?: string | null; error?: string }): Promise<void> {
+export async function finishUpload(
+  db: Queryable,
+  id: string,
+  outcome: { status: 'completed' | 'failed'; errors_file?: string | null; error?: string },
+): Promise<void> {
   await db.query(
     `UPDATE oms.uploads SET status = $2, errors_file = $3, error = $4, finished_at = now(), updated_at = now(),
        bytes_done = CASE WHEN $2 = 'completed' THEN coalesce(size_bytes, bytes_done) ELSE bytes_done END

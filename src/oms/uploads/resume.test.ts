@@ -21,7 +21,8 @@ const run = promisify(execFile);
 let shared: SharedDatabase;
 let dataDir: string;
 
-const contextOn = (db: Db): AppContext => createContext({ config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, INGEST_BATCH_ROWS: '10' }), logger: pino({ level: 'silent' }), db });
+const contextOn = (db: Db): AppContext =>
+  createContext({ config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, INGEST_BATCH_ROWS: '10' }), logger: pino({ level: 'silent' }), db });
 const withDb = <T>(work: (ctx: AppContext) => Promise<T>) => shared.with((db) => work(contextOn(db)));
 
 beforeAll(async () => {

@@ -62,7 +62,8 @@ export class UploadService {
     if (!actor.tenantId) return;
     const counts = await countUploadsByStatus(this.db, actor.tenantId);
     const inFlight = (counts.queued ?? 0) + (counts.processing ?? 0);
-    if (inFlight >= this.maxInFlight) throw new AppError(429, 'upload.too_many_in_flight', { limit: this.maxInFlight }, { extensions: { retry_after_seconds: 30 } });
+    if (inFlight >= this.maxInFlight)
+      throw new AppError(429, 'upload.too_many_in_flight', { limit: this.maxInFlight }, { extensions: { retry_after_seconds: 30 } });
   }
 
   /** Streams `file` into the store (hashing and measuring it on the way), records the upload, queues its job. */
@@ -109,10 +110,15 @@ export class UploadService {
     });
     try {
       // pipeline() (not pipe) so the meter's error also tears down the source, handled once, by put().
-      await this.store.put(objectKey, pipeline(file.stream, meter, () => undefined)).finally(() => {
-        ended = false;
-        clearTimeout(stall);
-      });
+      await this.store
+        .put(
+          objectKey,
+          pipeline(file.stream, meter, () => undefined),
+        )
+        .finally(() => {
+          ended = false;
+          clearTimeout(stall);
+        });
     } catch (error) {
       file.stream.resume(); // let the request finish so the answer can be sent
       if (error instanceof FileTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
@@ -134,17 +140,15 @@ export class UploadService {
     }
     if (actor.tenantId) {
       const prefix = `imports/${actor.tenantId}/`;
-      if (!objectKey.startsWith(prefix) && !(await isObjectOfTenant(this.db, actor.tenantId, objectKey))) throw new AppError(403, 'upload.object_forbidden', { prefix });
+      if (!objectKey.startsWith(prefix) && !(await isObjectOfTenant(this.db, actor.tenantId, objectKey)))
+        throw new AppError(403, 'upload.object_forbidden', { prefix });
     }
     const info = await this.store.head(objectKey);
     if (!info) throw new AppError(404, 'upload.object_not_found', { key: objectKey });
     return this.record(actor, { id: newId(), filename: objectKey.split('/').pop()!, objectKey, format, size: info.size });
   }
 
-  private async record(
-    actor: Actor,
-    upload: { id: string; filename: string; objectKey: string; format: CsvFormat; size: number; sha256?: string },
-  ) {
+  private async record(actor: Actor, upload: { id: string; filename: string; objectKey: string; format: CsvFormat; size: number; sha256?: string }) {
     await insertUpload(this.db, {
       id: upload.id,
       tenant_id: actor.tenantId ?? null,

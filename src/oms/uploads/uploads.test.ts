@@ -25,7 +25,9 @@ async function shop(): Promise<TestTenant> {
 /** Uploads `csv` as `who`, runs the ingest worker to quiescence, answers the finished upload. */
 async function ingestCsv(who: TestTenant | null, csv: string | Buffer, fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
   const body = multipartBody({ content: csv }, fields);
-  const send = who ? who.as('POST', '/orders/upload', { payload: body.payload, headers: { ...body.headers, ...headers } }) : t.request('POST', '/orders/upload', { payload: body.payload, headers: { ...body.headers, ...headers } });
+  const send = who
+    ? who.as('POST', '/orders/upload', { payload: body.payload, headers: { ...body.headers, ...headers } })
+    : t.request('POST', '/orders/upload', { payload: body.payload, headers: { ...body.headers, ...headers } });
   const accepted = await expectStatus(send, 202);
   expect(accepted.body).toMatchObject({ status: 'queued', object_key: expect.stringMatching(/^uploads\/\d{8}T\d{9}Z_[0-9a-f-]{36}_orders\.csv$/) });
   await ingest.drain();
@@ -54,8 +56,19 @@ describe('CSV upload', () => {
     const orders = (await own.as('GET', '/orders?limit=10')).body.data;
     expect(orders.map((o: any) => o.reference).sort()).toEqual(['R1', 'R3']);
     const r1 = orders.find((o: any) => o.reference === 'R1');
-    expect(r1).toMatchObject({ source: 'csv', status: 'on_hold', total_amount: '25.50', hub: 'H1', customer: { name: 'Ann', email: 'ann@x.io' }, shipping_address: '1 Main St, Cairo', upload_id: upload.id });
-    expect(r1.items).toEqual([{ sku: 'A', name: 'Shirt', quantity: 2, unit_price: '10.00' }, { sku: 'B', name: 'Cap', quantity: 1, unit_price: '5.50' }]);
+    expect(r1).toMatchObject({
+      source: 'csv',
+      status: 'on_hold',
+      total_amount: '25.50',
+      hub: 'H1',
+      customer: { name: 'Ann', email: 'ann@x.io' },
+      shipping_address: '1 Main St, Cairo',
+      upload_id: upload.id,
+    });
+    expect(r1.items).toEqual([
+      { sku: 'A', name: 'Shirt', quantity: 2, unit_price: '10.00' },
+      { sku: 'B', name: 'Cap', quantity: 1, unit_price: '5.50' },
+    ]);
     const rows: string[][] = parse(errors);
     expect(rows[0]).toEqual([...HEADER.split(','), 'row_number', 'error']);
     expect(rows).toHaveLength(2);
@@ -84,7 +97,10 @@ describe('CSV upload', () => {
     const rows = Array.from({ length: 1500 }, (_, i) => `C${i},Name ${i % 7},${i % 2 ? 'DEE' : 'dee'}${i % 3 === 0 ? '' : i % 7}@X.io,A,H1,1`);
     const { upload } = await ingestCsv(own, ['order_id,customer_name,customer_email,sku,hub_id,quantity', ...rows].join('\n'));
     expect(upload).toMatchObject({ status: 'completed', orders_created: 1500, rows_invalid: 0 });
-    const customers = await t.ctx.db.query<{ email: string; id: string }>('SELECT lower(email) AS email, id FROM oms.customers WHERE tenant_id = $1 ORDER BY 1', [own.id]);
+    const customers = await t.ctx.db.query<{ email: string; id: string }>(
+      'SELECT lower(email) AS email, id FROM oms.customers WHERE tenant_id = $1 ORDER BY 1',
+      [own.id],
+    );
     expect(customers.map((c) => c.email)).toEqual(['dee0@x.io', 'dee1@x.io', 'dee2@x.io', 'dee3@x.io', 'dee4@x.io', 'dee5@x.io', 'dee6@x.io', 'dee@x.io']);
     expect(customers.find((c) => c.email === 'dee@x.io')!.id).toBe(existing.id);
     const mismatched = await t.ctx.db.query<{ n: number }>(
@@ -141,7 +157,11 @@ describe('CSV upload in small batches', () => {
     const orders = (await own.as('GET', '/orders?limit=10')).body.data;
     expect(orders.map((o: any) => `${o.reference}:${o.items[0].quantity}`).sort()).toEqual(['P1:1', 'P2:1', 'P3:1', 'P4:1']);
     const errors: string[][] = parse((await own.as('GET', `/uploads/${accepted.body.upload_id}/errors`)).text);
-    expect(errors.slice(1).map((r) => [r[0], r[4]])).toEqual([['P1', '4'], ['P2', '6'], ['P3', '8']]);
+    expect(errors.slice(1).map((r) => [r[0], r[4]])).toEqual([
+      ['P1', '4'],
+      ['P2', '6'],
+      ['P3', '8'],
+    ]);
     for (const row of errors.slice(1)) expect(row[5]).toContain('already used earlier in the file');
   });
 });

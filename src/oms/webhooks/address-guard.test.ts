@@ -9,7 +9,10 @@ describe('webhook address guard', () => {
     ['link-local and metadata', ['169.254.169.254', '169.254.0.1', 'fe80::1', 'fd00:ec2::254']],
     ['CGNAT', ['100.64.0.1', '100.127.255.255']],
     ['multicast and reserved', ['224.0.0.1', '239.255.255.250', 'ff02::1', '240.0.0.1', '255.255.255.255', '0.0.0.0', '::']],
-    ['IPv4-mapped and embedded IPv6', ['::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '64:ff9b::10.0.0.1', '2002:7f00:1::1', '::127.0.0.1']],
+    [
+      'IPv4-mapped and embedded IPv6',
+      ['::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '64:ff9b::10.0.0.1', '2002:7f00:1::1', '::127.0.0.1'],
+    ],
     // What the URL parser makes of http://[::127.0.0.1]/ and http://[::ffff:0:127.0.0.1]/: hex tails.
     ['IPv4-compatible and IPv4-translated, as hex', ['::7f00:1', '::a9fe:a9fe', '::808:808', '::ffff:0:7f00:1', '::ffff:0:808:808']],
     ['not an address', ['localhost', '', '1.2.3', '::g']],

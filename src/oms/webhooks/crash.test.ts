@@ -40,12 +40,16 @@ describe('webhook sender killed between sending and recording', () => {
     const eventId = newId();
     const endpointId = await shared.with(async (db) => {
       const hook = await new EndpointService(db, true).create(tenantId, { url: `${base}/hook`, events: ['order.created'] });
-      await createDeliveries(db, [{ id: eventId, type: 'order.created', tenant_id: tenantId, occurred_at: new Date(), data: { order: { id: 'o1' } }, seq: 1, tx_id: '1', key: 'o1' }]);
+      await createDeliveries(db, [
+        { id: eventId, type: 'order.created', tenant_id: tenantId, occurred_at: new Date(), data: { order: { id: 'o1' } }, seq: 1, tx_id: '1', key: 'o1' },
+      ]);
       return hook.id;
     });
 
     // The child sends; the receiver holds the request and the test kills the child with SIGKILL.
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/crashing-webhooks.ts'), shared.target], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/crashing-webhooks.ts'), shared.target], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     await new Promise<void>((resolve) => {
       onRequest = () => {
@@ -69,7 +73,9 @@ describe('webhook sender killed between sending and recording', () => {
       } finally {
         await sender.close();
       }
-      return (await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM oms.webhook_deliveries WHERE endpoint_id = $1', [endpointId]))[0];
+      return (
+        await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM oms.webhook_deliveries WHERE endpoint_id = $1', [endpointId])
+      )[0];
     });
     expect(requests).toEqual([eventId, eventId]);
     expect(delivery).toEqual({ status: 'succeeded', attempts: 1 });

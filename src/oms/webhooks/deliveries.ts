@@ -57,11 +57,15 @@ export async function createDeliveries(db: Queryable, events: readonly LoggedEve
   if (events.length === 0) return 0;
   // Which (tenant, type) pairs any endpoint wants: most events of a bulk load are wanted by none,
   // and writing each one's body costs more than this look-up.
-  const wanted = new Set((await db.query<{ tenant_id: string; type: string }>(
-    `SELECT DISTINCT w.tenant_id, t.type FROM oms.webhook_endpoints w, unnest(w.events) AS t(type)
+  const wanted = new Set(
+    (
+      await db.query<{ tenant_id: string; type: string }>(
+        `SELECT DISTINCT w.tenant_id, t.type FROM oms.webhook_endpoints w, unnest(w.events) AS t(type)
      WHERE w.active AND w.tenant_id = ANY($1::uuid[])`,
-    [[...new Set(events.map((e) => e.tenant_id))]],
-  )).map((w) => `${w.tenant_id} ${w.type}`));
+        [[...new Set(events.map((e) => e.tenant_id))]],
+      )
+    ).map((w) => `${w.tenant_id} ${w.type}`),
+  );
   events = events.filter((e) => wanted.has(`${e.tenant_id} ${e.type}`));
   if (events.length === 0) return 0;
   const rows = await db.query<{ id: string }>(
@@ -71,10 +75,16 @@ export async function createDeliveries(db: Queryable, events: readonly LoggedEve
      JOIN oms.webhook_endpoints w ON w.tenant_id = e.tenant_id AND w.active AND e.type = ANY (w.events)
      ON CONFLICT (tenant_id, endpoint_id, event_id) DO NOTHING
      RETURNING id`,
-    [JSON.stringify(events.map((e) => ({
-      tenant_id: e.tenant_id, id: e.id, type: e.type,
-      body: JSON.stringify({ id: e.id, type: e.type, tenant_id: e.tenant_id, occurred_at: e.occurred_at, data: e.data }),
-    })))],
+    [
+      JSON.stringify(
+        events.map((e) => ({
+          tenant_id: e.tenant_id,
+          id: e.id,
+          type: e.type,
+          body: JSON.stringify({ id: e.id, type: e.type, tenant_id: e.tenant_id, occurred_at: e.occurred_at, data: e.data }),
+        })),
+      ),
+    ],
   );
   return rows.length;
 }
@@ -145,11 +155,22 @@ export async function recordAttempts(db: Db, batch: readonly { claimed: ClaimedD
        SELECT i.tenant_id, i.id, i.attempts + 1, i.attempted_at, i.status_code, i.latency_ms, i.error, i.response_body
        FROM input i JOIN updated u ON u.tenant_id = i.tenant_id AND u.id = i.id
        RETURNING delivery_id`,
-      [JSON.stringify(batch.map(({ claimed, outcome }) => ({
-        tenant_id: claimed.tenant_id, id: claimed.id, attempts: claimed.attempts, status: outcome.status, status_code: outcome.attempt.status_code,
-        error: outcome.attempt.error, next_ms: outcome.nextAttemptInMs ?? 0, attempted_at: outcome.attempt.attempted_at,
-        latency_ms: outcome.attempt.latency_ms, response_body: outcome.attempt.response_body,
-      })))],
+      [
+        JSON.stringify(
+          batch.map(({ claimed, outcome }) => ({
+            tenant_id: claimed.tenant_id,
+            id: claimed.id,
+            attempts: claimed.attempts,
+            status: outcome.status,
+            status_code: outcome.attempt.status_code,
+            error: outcome.attempt.error,
+            next_ms: outcome.nextAttemptInMs ?? 0,
+            attempted_at: outcome.attempt.attempted_at,
+            latency_ms: outcome.attempt.latency_ms,
+            response_body: outcome.attempt.response_body,
+          })),
+        ),
+      ],
     );
     const done = new Set(recorded.map((r) => r.delivery_id));
     // Per endpoint: a success ends its failure streak; failures start one, and 410 or a streak
@@ -166,7 +187,9 @@ export async function recordAttempts(db: Db, batch: readonly { claimed: ClaimedD
     for (const e of endpoints.values()) {
       const scope = new TenantScope(tx, e.tenantId);
       if (e.succeeded && !e.disable) {
-        await scope.query('UPDATE oms.webhook_endpoints SET failing_since = NULL WHERE tenant_id = $1 AND id = $2 AND failing_since IS NOT NULL', [e.endpointId]);
+        await scope.query('UPDATE oms.webhook_endpoints SET failing_since = NULL WHERE tenant_id = $1 AND id = $2 AND failing_since IS NOT NULL', [
+          e.endpointId,
+        ]);
         continue;
       }
       await scope.query(
@@ -185,7 +208,11 @@ export async function recordAttempts(db: Db, batch: readonly { claimed: ClaimedD
 }
 
 /** An endpoint's deliveries, newest first, optionally in one status. */
-export function listDeliveries(scope: TenantScope, endpointId: string, query: { status?: DeliveryStatus; before?: string; limit: number }): Promise<Delivery[]> {
+export function listDeliveries(
+  scope: TenantScope,
+  endpointId: string,
+  query: { status?: DeliveryStatus; before?: string; limit: number },
+): Promise<Delivery[]> {
   return scope.query<Delivery>(
     `SELECT ${COLUMNS} FROM oms.webhook_deliveries
      WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR id < $4::uuid)
@@ -195,7 +222,9 @@ export function listDeliveries(scope: TenantScope, endpointId: string, query: { 
 }
 
 export async function getDelivery(scope: TenantScope, endpointId: string, id: string): Promise<Delivery | undefined> {
-  return (await scope.query<Delivery>(`SELECT ${COLUMNS} FROM oms.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3`, [endpointId, id]))[0];
+  return (
+    await scope.query<Delivery>(`SELECT ${COLUMNS} FROM oms.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3`, [endpointId, id])
+  )[0];
 }
 
 /** A delivery's attempts, first first. */

@@ -8,7 +8,11 @@ import { classify } from './dispatcher';
 import { startWebhooks } from './webhooks-role';
 
 // Real HTTP receivers on loopback (allowed here by WEBHOOK_ALLOW_PRIVATE_NETWORKS=true).
-interface Received { path: string; headers: Record<string, string>; body: string }
+interface Received {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
 const received: Received[] = [];
 const scripts = new Map<string, number[]>(); // path → status codes to answer in turn (last one repeats)
 let server: Server;
@@ -19,14 +23,16 @@ let role: RunningRole;
 beforeAll(async () => {
   server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => {
-      received.push({ path: req.url!, headers: req.headers as Record<string, string>, body });
-      const script = scripts.get(req.url!) ?? [200];
-      const code = script.length > 1 ? script.shift()! : script[0]!;
-      // 0 in a script: answer too late (after the role's 2 s timeout).
-      if (code === 0) setTimeout(() => res.writeHead(200).end('late'), 2500);
-      else res.writeHead(code).end('thanks');
-    });
+    req
+      .on('data', (c) => (body += c))
+      .on('end', () => {
+        received.push({ path: req.url!, headers: req.headers as Record<string, string>, body });
+        const script = scripts.get(req.url!) ?? [200];
+        const code = script.length > 1 ? script.shift()! : script[0]!;
+        // 0 in a script: answer too late (after the role's 2 s timeout).
+        if (code === 0) setTimeout(() => res.writeHead(200).end('late'), 2500);
+        else res.writeHead(code).end('thanks');
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -50,9 +56,14 @@ async function endpoint(own: TestTenant, path: string, events = ['order.created'
 }
 
 async function placeOrder(own: TestTenant, reference: string) {
-  return (await expectStatus(own.as('POST', '/orders', {
-    body: { reference, customer: { name: 'Ann', email: 'ann@x.io' }, hub: 'H1', items: [{ sku: 'A', quantity: 1, unit_price: '2.00' }] },
-  }), 201)).body as { id: string };
+  return (
+    await expectStatus(
+      own.as('POST', '/orders', {
+        body: { reference, customer: { name: 'Ann', email: 'ann@x.io' }, hub: 'H1', items: [{ sku: 'A', quantity: 1, unit_price: '2.00' }] },
+      }),
+      201,
+    )
+  ).body as { id: string };
 }
 
 /** Runs the role until `done` holds (retries are scheduled 200 ms apart). */
@@ -66,7 +77,8 @@ async function until(done: () => Promise<boolean>, ms = 60_000): Promise<void> {
   }
 }
 
-const deliveriesOf = async (own: TestTenant, id: string, status = '') => (await expectStatus(own.as('GET', `/webhooks/${id}/deliveries${status ? `?status=${status}` : ''}`), 200)).body.data;
+const deliveriesOf = async (own: TestTenant, id: string, status = '') =>
+  (await expectStatus(own.as('GET', `/webhooks/${id}/deliveries${status ? `?status=${status}` : ''}`), 200)).body.data;
 
 describe('webhook delivery', () => {
   it('500, 500, then 200: three attempts with the same webhook-id and valid signatures, delivered once', async () => {
@@ -121,7 +133,10 @@ describe('webhook delivery', () => {
     await until(async () => (await deliveriesOf(own, hook.id, 'succeeded')).length === 1, 10_000);
     const [delivery] = await deliveriesOf(own, hook.id);
     const detail = (await own.as('GET', `/webhooks/${hook.id}/deliveries/${delivery.id}`)).body;
-    expect(detail.attempt_log.map((a: { error: string | null; status_code: number | null }) => [a.error, a.status_code])).toEqual([['timeout', null], [null, 200]]);
+    expect(detail.attempt_log.map((a: { error: string | null; status_code: number | null }) => [a.error, a.status_code])).toEqual([
+      ['timeout', null],
+      [null, 200],
+    ]);
     expect(detail.attempt_log[0].latency_ms).toBeGreaterThanOrEqual(1900);
   });
 
@@ -182,7 +197,10 @@ describe('retry rules', () => {
     expect(classify({ statusCode: 503, latencyMs: 1 }, 1, schedule, () => 0.5)).toMatchObject({ status: 'pending', nextAttemptInMs: 5000 });
     expect(classify({ statusCode: 503, latencyMs: 1 }, 1, schedule, () => 0).nextAttemptInMs).toBe(4500);
     expect(classify({ statusCode: 503, latencyMs: 1 }, 1, schedule, () => 1).nextAttemptInMs).toBe(5500);
-    expect(classify({ statusCode: 429, latencyMs: 1, retryAfterMs: 60_000 }, 1, schedule, () => 0.5)).toMatchObject({ status: 'pending', nextAttemptInMs: 60_000 });
+    expect(classify({ statusCode: 429, latencyMs: 1, retryAfterMs: 60_000 }, 1, schedule, () => 0.5)).toMatchObject({
+      status: 'pending',
+      nextAttemptInMs: 60_000,
+    });
     expect(classify({ latencyMs: 1, error: 'timeout' }, 2, schedule, () => 0.5)).toMatchObject({ status: 'pending', nextAttemptInMs: 300_000 });
     expect(classify({ statusCode: 301, latencyMs: 1 }, 1, schedule).status).toBe('pending');
     expect(classify({ statusCode: 500, latencyMs: 1 }, 3, schedule)).toMatchObject({ status: 'failed' });

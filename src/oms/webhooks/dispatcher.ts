@@ -29,7 +29,12 @@ export interface DispatcherOptions {
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
 /** What an attempt's result means for its delivery (`attempt` is its 1-based number). */
-export function classify(result: SendResult, attempt: number, schedule: readonly number[], random: () => number = Math.random): Omit<AttemptOutcome, 'attempt'> {
+export function classify(
+  result: SendResult,
+  attempt: number,
+  schedule: readonly number[],
+  random: () => number = Math.random,
+): Omit<AttemptOutcome, 'attempt'> {
   const code = result.statusCode;
   if (code !== undefined && code >= 200 && code < 300) return { status: 'succeeded', succeeded: true };
   if (code === 410) return { status: 'failed', succeeded: false, disableEndpoint: 'the receiver answered 410 Gone' };
@@ -88,7 +93,8 @@ export class WebhookDispatcher {
       if (failure) throw failure;
       recording = recordAttempts(this.db, outcomes).then(
         (recorded) => {
-          if (recorded < outcomes.length) this.options.logger?.warn({ lost: outcomes.length - recorded }, 'deliveries were taken over before their attempts were recorded');
+          if (recorded < outcomes.length)
+            this.options.logger?.warn({ lost: outcomes.length - recorded }, 'deliveries were taken over before their attempts were recorded');
         },
         (error: unknown) => {
           failure = error;

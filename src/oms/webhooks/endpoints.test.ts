@@ -15,7 +15,13 @@ describe('webhook endpoints', () => {
   it('create shows a generated secret once; reads never show it', async () => {
     const shop = await t.tenant();
     const created = await expectStatus(shop.as('POST', '/webhooks', { body: body({ description: 'ERP' }) }), 201);
-    expect(created.body).toMatchObject({ url: 'https://hooks.example.com/oms', events: ['order.created', 'order.updated'], active: true, description: 'ERP', disabled_reason: null });
+    expect(created.body).toMatchObject({
+      url: 'https://hooks.example.com/oms',
+      events: ['order.created', 'order.updated'],
+      active: true,
+      description: 'ERP',
+      disabled_reason: null,
+    });
     expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const got = await expectStatus(shop.as('GET', `/webhooks/${created.body.id}`), 200);
     expect(got.body).not.toHaveProperty('secret');
@@ -42,7 +48,10 @@ describe('webhook endpoints', () => {
     for (const [over, field] of cases) {
       const res = await expectStatus(shop.as('POST', '/webhooks', { body: body(over) }), 422);
       expect(res.headers['content-type']).toContain('application/problem+json');
-      expect(res.body.errors.map((e: { field: string }) => e.field), JSON.stringify(over)).toContain(field);
+      expect(
+        res.body.errors.map((e: { field: string }) => e.field),
+        JSON.stringify(over),
+      ).toContain(field);
     }
     expect((await shop.as('GET', '/webhooks')).body.data).toHaveLength(0);
   });
@@ -52,8 +61,15 @@ describe('webhook endpoints', () => {
     const { id } = (await expectStatus(shop.as('POST', '/webhooks', { body: body() }), 201)).body;
     const changed = await expectStatus(shop.as('PUT', `/webhooks/${id}`, { body: { events: ['order.deleted'], url: 'https://other.example.com/h' } }), 200);
     expect(changed.body).toMatchObject({ events: ['order.deleted'], url: 'https://other.example.com/h', active: true });
-    expect((await expectStatus(shop.as('PUT', `/webhooks/${id}`, { body: { active: false } }), 200)).body).toMatchObject({ active: false, disabled_reason: 'disabled by the tenant' });
-    expect((await expectStatus(shop.as('PUT', `/webhooks/${id}`, { body: { active: true } }), 200)).body).toMatchObject({ active: true, disabled_reason: null, failing_since: null });
+    expect((await expectStatus(shop.as('PUT', `/webhooks/${id}`, { body: { active: false } }), 200)).body).toMatchObject({
+      active: false,
+      disabled_reason: 'disabled by the tenant',
+    });
+    expect((await expectStatus(shop.as('PUT', `/webhooks/${id}`, { body: { active: true } }), 200)).body).toMatchObject({
+      active: true,
+      disabled_reason: null,
+      failing_since: null,
+    });
     await expectStatus(shop.as('PUT', `/webhooks/${id}`, { body: {} }), 422);
     await expectStatus(shop.as('PUT', `/webhooks/${id}`, { body: { url: 'http://192.168.1.1/' } }), 422);
     await expectStatus(shop.as('DELETE', `/webhooks/${id}`), 204);
@@ -70,7 +86,10 @@ describe('webhook endpoints', () => {
     expect(hours).toBeGreaterThan(23.9);
     expect(hours).toBeLessThanOrEqual(24);
     expect(await t.ctx.oms.endpoints.activeSecrets(shop.id, created.id)).toEqual([created.secret, rotated.body.secret]);
-    await t.ctx.db.query(`UPDATE oms.webhook_secrets SET expires_at = now() - interval '1 second' WHERE endpoint_id = $1 AND secret = $2`, [created.id, created.secret]);
+    await t.ctx.db.query(`UPDATE oms.webhook_secrets SET expires_at = now() - interval '1 second' WHERE endpoint_id = $1 AND secret = $2`, [
+      created.id,
+      created.secret,
+    ]);
     expect(await t.ctx.oms.endpoints.activeSecrets(shop.id, created.id)).toEqual([rotated.body.secret]);
   });
 

@@ -10,8 +10,15 @@ import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { FieldErrors, notFound } from '../../shared/errors';
 import { isForbiddenAddress } from './address-guard';
 import {
-  activeSecrets, addSecret, deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint,
-  type Endpoint, type EndpointChanges,
+  activeSecrets,
+  addSecret,
+  deleteEndpoint,
+  getEndpoint,
+  insertEndpoint,
+  listEndpoints,
+  updateEndpoint,
+  type Endpoint,
+  type EndpointChanges,
 } from './endpoint-repository';
 import { generateSecret, isValidSecret } from './signature';
 
@@ -44,7 +51,8 @@ export class EndpointService {
     } catch {
       return errors.add('url', 'field.webhook_url', { reason: 'not an absolute URL' });
     }
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return errors.add('url', 'field.webhook_url', { reason: 'only https:// and http:// are allowed' });
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+      return errors.add('url', 'field.webhook_url', { reason: 'only https:// and http:// are allowed' });
     if (parsed.username || parsed.password) return errors.add('url', 'field.webhook_url', { reason: 'credentials in the URL are not allowed' });
     if (this.allowPrivateNetworks) return;
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
@@ -60,7 +68,13 @@ export class EndpointService {
     errors.throwIfAny();
     const secret = input.secret ?? generateSecret();
     const endpoint = await this.db.transaction((tx) =>
-      insertEndpoint(new TenantScope(tx, tenantId), { url: input.url, events: unique(input.events), ...(input.description === undefined ? {} : { description: input.description }), secret }));
+      insertEndpoint(new TenantScope(tx, tenantId), {
+        url: input.url,
+        events: unique(input.events),
+        ...(input.description === undefined ? {} : { description: input.description }),
+        secret,
+      }),
+    );
     return { ...endpoint, secret };
   }
 

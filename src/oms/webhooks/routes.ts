@@ -25,55 +25,92 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
   const tags = ['webhooks'];
   const endpoints = ctx.oms.endpoints;
 
-  app.post('/webhooks', {
-    // An Idempotency-Key replay would show (and the store would keep) the signing secret: off.
-    config: { idempotent: false },
-    schema: {
-      tags, summary: 'Register an endpoint; the signing secret is in this answer only',
-      body: Type.Object({ url: Url, events: Events, description: Type.Optional(Description), secret: Type.Optional(Secret) }, { additionalProperties: false }),
-      response: { 201: Type.Intersect([Endpoint, Type.Object({ secret: Type.String() })]), ...problemResponses() },
+  app.post(
+    '/webhooks',
+    {
+      // An Idempotency-Key replay would show (and the store would keep) the signing secret: off.
+      config: { idempotent: false },
+      schema: {
+        tags,
+        summary: 'Register an endpoint; the signing secret is in this answer only',
+        body: Type.Object(
+          { url: Url, events: Events, description: Type.Optional(Description), secret: Type.Optional(Secret) },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Intersect([Endpoint, Type.Object({ secret: Type.String() })]), ...problemResponses() },
+      },
     },
-  }, async (request, reply) => reply.code(201).send(await endpoints.create(request.tenantId, request.body)));
+    async (request, reply) => reply.code(201).send(await endpoints.create(request.tenantId, request.body)),
+  );
 
-  app.get('/webhooks', {
-    schema: {
-      tags, summary: 'List endpoints',
-      querystring: Type.Object({ limit: Limit, cursor: Cursor }, { additionalProperties: false }),
-      response: { 200: Page(Endpoint), ...problemResponses() },
+  app.get(
+    '/webhooks',
+    {
+      schema: {
+        tags,
+        summary: 'List endpoints',
+        querystring: Type.Object({ limit: Limit, cursor: Cursor }, { additionalProperties: false }),
+        response: { 200: Page(Endpoint), ...problemResponses() },
+      },
     },
-  }, async (request) => endpoints.list(request.tenantId, request.query));
+    async (request) => endpoints.list(request.tenantId, request.query),
+  );
 
-  app.get('/webhooks/:id', {
-    schema: { tags, summary: 'Get an endpoint', params: IdParams, response: { 200: Endpoint, ...problemResponses(404) } },
-  }, async (request) => endpoints.get(request.tenantId, request.params.id));
-
-  app.put('/webhooks/:id', {
-    schema: {
-      tags, summary: 'Change an endpoint; active: true re-enables a disabled one',
-      params: IdParams,
-      body: Type.Object({
-        url: Type.Optional(Url), events: Type.Optional(Events), description: Type.Optional(Nullable(Description)), active: Type.Optional(Type.Boolean()),
-      }, { additionalProperties: false }),
-      response: { 200: Endpoint, ...problemResponses(404) },
+  app.get(
+    '/webhooks/:id',
+    {
+      schema: { tags, summary: 'Get an endpoint', params: IdParams, response: { 200: Endpoint, ...problemResponses(404) } },
     },
-  }, async (request) => endpoints.update(request.tenantId, request.params.id, request.body));
+    async (request) => endpoints.get(request.tenantId, request.params.id),
+  );
 
-  app.delete('/webhooks/:id', {
-    schema: { tags, summary: 'Delete an endpoint with its delivery log', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
-  }, async (request, reply) => {
-    await endpoints.remove(request.tenantId, request.params.id);
-    return reply.code(204).send(null);
-  });
-
-  app.post('/webhooks/:id/secrets', {
-    config: { idempotent: false }, // as above: the answer holds a secret
-    schema: {
-      tags, summary: 'Rotate the signing secret: the new one is in this answer only; the previous ones keep signing for 24 hours',
-      params: IdParams,
-      body: OptionalBody(Type.Object({ secret: Type.Optional(Secret) }, { additionalProperties: false })),
-      response: { 201: Type.Object({ secret: Type.String(), previous_secrets_expire_at: Timestamp }), ...problemResponses(404) },
+  app.put(
+    '/webhooks/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change an endpoint; active: true re-enables a disabled one',
+        params: IdParams,
+        body: Type.Object(
+          {
+            url: Type.Optional(Url),
+            events: Type.Optional(Events),
+            description: Type.Optional(Nullable(Description)),
+            active: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Endpoint, ...problemResponses(404) },
+      },
     },
-  }, async (request, reply) => reply.code(201).send(await endpoints.rotateSecret(request.tenantId, request.params.id, request.body?.secret)));
+    async (request) => endpoints.update(request.tenantId, request.params.id, request.body),
+  );
+
+  app.delete(
+    '/webhooks/:id',
+    {
+      schema: { tags, summary: 'Delete an endpoint with its delivery log', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
+    },
+    async (request, reply) => {
+      await endpoints.remove(request.tenantId, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/webhooks/:id/secrets',
+    {
+      config: { idempotent: false }, // as above: the answer holds a secret
+      schema: {
+        tags,
+        summary: 'Rotate the signing secret: the new one is in this answer only; the previous ones keep signing for 24 hours',
+        params: IdParams,
+        body: OptionalBody(Type.Object({ secret: Type.Optional(Secret) }, { additionalProperties: false })),
+        response: { 201: Type.Object({ secret: Type.String(), previous_secrets_expire_at: Timestamp }), ...problemResponses(404) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await endpoints.rotateSecret(request.tenantId, request.params.id, request.body?.secret)),
+  );
 }
 
 const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]);
@@ -107,30 +144,50 @@ export function deliveryRoutes(app: Api, ctx: AppContext): void {
   const tags = ['webhooks'];
   const log = ctx.oms.deliveries;
 
-  app.get('/webhooks/:id/deliveries', {
-    schema: {
-      tags, summary: "An endpoint's deliveries, newest first",
-      params: IdParams,
-      querystring: Type.Object({
-        status: Type.Optional(DeliveryStatus), limit: Limit, cursor: Cursor,
-      }, { additionalProperties: false }),
-      response: { 200: Page(Delivery), ...problemResponses(404) },
+  app.get(
+    '/webhooks/:id/deliveries',
+    {
+      schema: {
+        tags,
+        summary: "An endpoint's deliveries, newest first",
+        params: IdParams,
+        querystring: Type.Object(
+          {
+            status: Type.Optional(DeliveryStatus),
+            limit: Limit,
+            cursor: Cursor,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Delivery), ...problemResponses(404) },
+      },
     },
-  }, async (request) => log.list(request.tenantId, request.params.id, request.query));
+    async (request) => log.list(request.tenantId, request.params.id, request.query),
+  );
 
-  app.get('/webhooks/:id/deliveries/:delivery_id', {
-    schema: {
-      tags, summary: 'One delivery with every attempt (time, status code, latency, error, start of the answer)',
-      params: DeliveryParams,
-      response: { 200: Type.Intersect([Delivery, Type.Object({ attempt_log: Type.Array(Attempt) })]), ...problemResponses(404) },
+  app.get(
+    '/webhooks/:id/deliveries/:delivery_id',
+    {
+      schema: {
+        tags,
+        summary: 'One delivery with every attempt (time, status code, latency, error, start of the answer)',
+        params: DeliveryParams,
+        response: { 200: Type.Intersect([Delivery, Type.Object({ attempt_log: Type.Array(Attempt) })]), ...problemResponses(404) },
+      },
     },
-  }, async (request) => log.get(request.tenantId, request.params.id, request.params.delivery_id));
+    async (request) => log.get(request.tenantId, request.params.id, request.params.delivery_id),
+  );
 
-  app.post('/webhooks/:id/deliveries/:delivery_id/retry', {
-    schema: {
-      tags, summary: 'Send a delivery again now (409 while it is pending)',
-      params: DeliveryParams,
-      response: { 202: Delivery, ...problemResponses(404, 409) },
+  app.post(
+    '/webhooks/:id/deliveries/:delivery_id/retry',
+    {
+      schema: {
+        tags,
+        summary: 'Send a delivery again now (409 while it is pending)',
+        params: DeliveryParams,
+        response: { 202: Delivery, ...problemResponses(404, 409) },
+      },
     },
-  }, async (request, reply) => reply.code(202).send(await log.retry(request.tenantId, request.params.id, request.params.delivery_id)));
+    async (request, reply) => reply.code(202).send(await log.retry(request.tenantId, request.params.id, request.params.delivery_id)),
+  );
 }

@@ -12,10 +12,12 @@ let answer: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) =>
 beforeAll(async () => {
   server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => {
-      seen.push({ host: req.headers.host, body, headers: req.headers });
-      answer(req, res);
-    });
+    req
+      .on('data', (c) => (body += c))
+      .on('end', () => {
+        seen.push({ host: req.headers.host, body, headers: req.headers });
+        answer(req, res);
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
@@ -51,7 +53,13 @@ describe('webhook sender', () => {
       await stubbed.close();
     }
     // One private answer among public ones refuses the name.
-    const mixed = new WebhookSender({ allowPrivateNetworks: false, resolve: async () => [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }] });
+    const mixed = new WebhookSender({
+      allowPrivateNetworks: false,
+      resolve: async () => [
+        { address: '93.184.216.34', family: 4 },
+        { address: '127.0.0.1', family: 4 },
+      ],
+    });
     expect((await mixed.send('http://mixed.invalid/', {}, '{}')).error).toMatch(/^refused:/);
     await mixed.close();
     expect(seen.length).toBe(before);

@@ -44,17 +44,20 @@ export class WebhookSender {
     this.timeoutMs = options.timeoutMs ?? 15_000;
     const resolve = options.resolve ?? ((hostname: string) => dnsLookup(hostname, { all: true, verbatim: true }));
     const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
-      resolve(hostname).then(
-        (addresses) => {
+      resolve(hostname)
+        .then((addresses) => {
           const usable = addresses.filter((a) => options.allowPrivateNetworks || !isForbiddenAddress(a.address));
           if (addresses.length === 0) throw Object.assign(new Error(`${hostname} did not resolve`), { code: 'ENOTFOUND' });
-          if (usable.length === 0) throw new RefusedAddressError(`${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}: private, loopback or link-local targets are not allowed`);
+          if (usable.length === 0)
+            throw new RefusedAddressError(
+              `${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}: private, loopback or link-local targets are not allowed`,
+            );
           // Any forbidden answer refuses the host: a name that mixes public and private answers is suspect.
           if (usable.length < addresses.length) throw new RefusedAddressError(`${hostname} resolves to a private, loopback or link-local address among others`);
           if (lookupOptions.all) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, usable);
           else callback(null, usable[0]!.address, usable[0]!.family);
-        },
-      ).catch((error: Error) => callback(error as NodeJS.ErrnoException, '', 0));
+        })
+        .catch((error: Error) => callback(error as NodeJS.ErrnoException, '', 0));
     };
     this.agent = new Agent({
       connections: options.connections ?? 16,
@@ -119,7 +122,8 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 function describe(error: unknown): string {
   if (error instanceof RefusedAddressError) return `refused: ${error.message}`;
   const e = error as { name?: string; code?: string; message?: string; cause?: { message?: string; code?: string } };
-  if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT')
+    return 'timeout';
   if (e.cause instanceof RefusedAddressError) return `refused: ${e.cause.message}`;
   return [e.code ?? e.cause?.code, e.message ?? String(error)].filter(Boolean).join(': ').slice(0, 500);
 }

@@ -13,7 +13,11 @@ export interface WebhooksRoleOptions {
 
 export async function startWebhooks(ctx: AppContext, options: WebhooksRoleOptions = {}): Promise<RunningRole> {
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const sender = new WebhookSender({ allowPrivateNetworks: ctx.config.webhookAllowPrivateNetworks, timeoutMs, ...(options.resolve ? { resolve: options.resolve } : {}) });
+  const sender = new WebhookSender({
+    allowPrivateNetworks: ctx.config.webhookAllowPrivateNetworks,
+    timeoutMs,
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+  });
   const dispatcher = new WebhookDispatcher(ctx.db, sender, {
     schedule: ctx.config.webhookRetrySchedule,
     leaseMs: options.leaseMs ?? timeoutMs + 30_000,
