@@ -12,17 +12,16 @@
  * BENCH_ENGINES=postgres,pglite,engines picks what runs.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream, openAsBlob } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { FormData, request } from 'undici';
 import { forEachConcurrently } from '../src/shared/concurrently';
 import { createBenchDatabase, lcg } from './lib/server-db';
 import { record } from './lib/summary';
-import { ADMIN, call, startService, type Service } from './lib/service';
+import { ADMIN, call, startService, uploadFile, type Service } from './lib/service';
 
 const INGEST_ROLES = { OMS_ROLES: 'api,ingest', MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) };
 import { FAKE_CREDENTIALS, startS3, startSqs } from '../test/helpers/emulators';
@@ -42,15 +41,16 @@ export interface FileShape {
   hotSku?: boolean;
 }
 
-/** Writes the CSV; answers how many rows are invalid by construction. */
-export async function generate(file: string, rows: number, shape: FileShape = {}): Promise<number> {
+/** Writes the CSV; answers how many rows are invalid by construction, and how many orders it holds. */
+export async function generate(file: string, rows: number, shape: FileShape = {}): Promise<{ invalid: number; orders: number }> {
   const invalidShare = shape.invalidShare ?? 0.05;
   const random = lcg(7);
   const out = createWriteStream(file);
   out.write(`${HEADER}\n`);
   let invalid = 0;
   let buffer = '';
-  for (let row = 0, order = 0; row < rows; order++) {
+  let order = 0;
+  for (let row = 0; row < rows; order++) {
     const lines = random(10) < 3 ? 2 : 1; // ~1.3 lines per order
     const hub = shape.hotSku ? 'H0' : `H${random(HUBS)}`;
     const customer = `Customer ${order % 5000},c${order % 5000}@bench.io`;
@@ -70,7 +70,7 @@ export async function generate(file: string, rows: number, shape: FileShape = {}
   }
   out.end(buffer);
   await once(out, 'finish');
-  return invalid;
+  return { invalid, orders: order };
 }
 
 export async function seed(service: Service): Promise<string> {
@@ -91,17 +91,13 @@ export const rssKb = async (pid: number, field: 'VmRSS' | 'VmHWM') =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 async function timeIngest(service: Service, key: string, file: string) {
-  const form = new FormData();
-  form.append('file', await openAsBlob(file, { type: 'text/csv' }), 'bench.csv');
   const started = performance.now();
-  const res = await request(`${service.url}/orders/upload`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
-  const accepted = JSON.parse(await res.body.text());
-  if (res.statusCode !== 202) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(accepted)}`);
+  const uploadId = await uploadFile(service, key, file);
   const uploadedMs = performance.now() - started;
   const uploadPeakRssMb = Math.round((await rssKb(service.pid, 'VmHWM')) / 1024);
   let upload: any;
   for (;;) {
-    upload = await call(service.url, 'GET', `/uploads/${accepted.upload_id}`, key);
+    upload = await call(service.url, 'GET', `/uploads/${uploadId}`, key);
     if (upload.status === 'completed' || upload.status === 'failed') break;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -184,7 +180,7 @@ export async function runIngestBench(): Promise<void> {
   const file = path.join(dir, 'orders.csv');
   const report: Record<string, unknown> = { bench: 'ingest', rows: ROWS };
   try {
-    const invalid = ENGINES.includes('postgres') || ENGINES.includes('pglite') ? await generate(file, ROWS) : 0;
+    const invalid = ENGINES.includes('postgres') || ENGINES.includes('pglite') ? (await generate(file, ROWS)).invalid : 0;
     report.invalid_rows = invalid;
     if (invalid > 0)
       console.log(

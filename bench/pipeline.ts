@@ -18,16 +18,16 @@
  * BENCH_ENGINES=postgres,pglite picks the engines; BENCH_PIPELINE=full,finalizer the parts.
  */
 import { execFile } from 'node:child_process';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createBenchDatabase, percentile, median } from './lib/server-db';
 import { record } from './lib/summary';
-import { call, startService, type Service } from './lib/service';
+import { call, startService, uploadFile, type Service } from './lib/service';
 import { generate, HUBS, rssKb, seed, SKUS } from './ingest';
 import { FINALIZE_FLOOR, INGEST_FLOOR, timeFloor } from './lib/floors';
-import { FormData, request } from 'undici';
+import { request } from 'undici';
 import { openAsBlob } from 'node:fs';
 
 const ROWS = Number(process.env.BENCH_ROWS || 1_000_000);
@@ -128,15 +128,6 @@ function sampleReads(service: Service, key: string, orderId: string) {
 /** Peak RSS, read from /proc every 250 ms (VmHWM is the kernel's own high-water mark). */
 const peakRssMb = async (service: Service) => Math.round((await rssKb(service.pid, 'VmHWM')) / 1024);
 
-async function upload(service: Service, key: string, file: string): Promise<string> {
-  const form = new FormData();
-  form.append('file', await openAsBlob(file, { type: 'text/csv' }), 'bench.csv');
-  const res = await request(`${service.url}/orders/upload`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
-  const accepted = JSON.parse(await res.body.text());
-  if (res.statusCode !== 202) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(accepted)}`);
-  return accepted.upload_id;
-}
-
 async function uploadDone(service: Service, key: string, uploadId: string) {
   const upload = await call(service.url, 'GET', `/uploads/${uploadId}`, key);
   if (upload.status === 'failed') throw new Error(`upload failed: ${upload.error}`);
@@ -167,7 +158,7 @@ async function fullPipeline(engine: Engine, database: Record<string, string>, fi
     });
     const stopSampling = sampleReads(service, key, probe.id);
     const started = performance.now();
-    const uploadId = await upload(service, key, file);
+    const uploadId = await uploadFile(service, key, file);
     let completedSeconds = 0;
     let finished: any;
     for (;;) {
@@ -257,7 +248,7 @@ async function finalizerAlone(engine: Engine, file: string, orders: number) {
   try {
     key = await seed(ingesting);
     await stockEverything(ingesting, key);
-    const uploadId = await upload(ingesting, key, file);
+    const uploadId = await uploadFile(ingesting, key, file);
     while (!(await uploadDone(ingesting, key, uploadId))) await sleep(250);
   } finally {
     await ingesting.stop();
@@ -289,22 +280,15 @@ export async function runPipelineBench(): Promise<void> {
     const file = path.join(dir, 'orders.csv');
     const uniform = path.join(dir, 'finalizer-uniform.csv');
     const hot = path.join(dir, 'finalizer-hot.csv');
-    let invalid = 0;
-    if (PARTS.includes('full')) invalid = await generate(file, ROWS);
+    const invalid = PARTS.includes('full') ? (await generate(file, ROWS)).invalid : 0;
     // ~1.3 lines per order: rows for FINALIZER_ORDERS orders, all valid.
     const finalizerRows = Math.round(FINALIZER_ORDERS * 1.3);
-    if (PARTS.includes('finalizer')) {
-      await generate(uniform, finalizerRows, { invalidShare: 0 });
-      await generate(hot, finalizerRows, { invalidShare: 0, hotSku: true });
-    }
-    const ordersIn = async (csv: string) =>
-      new Set(
-        (await readFile(csv, 'utf8'))
-          .split('\n')
-          .slice(1)
-          .filter(Boolean)
-          .map((l) => l.slice(0, l.indexOf(','))),
-      ).size;
+    const finalizerOrders = PARTS.includes('finalizer')
+      ? {
+          uniform: (await generate(uniform, finalizerRows, { invalidShare: 0 })).orders,
+          hot: (await generate(hot, finalizerRows, { invalidShare: 0, hotSku: true })).orders,
+        }
+      : { uniform: 0, hot: 0 };
     for (const name of ENGINES) {
       const engine = name === 'postgres' ? postgresEngine(dir) : pgliteEngine(dir);
       const result: Record<string, unknown> = {};
@@ -320,11 +304,10 @@ export async function runPipelineBench(): Promise<void> {
         if (PARTS.includes('finalizer')) {
           const label = name === 'postgres' ? 'PostgreSQL' : 'PGlite';
           const results: Record<string, Awaited<ReturnType<typeof finalizerAlone>>> = {};
-          for (const [shape, csv] of [
-            ['uniform', uniform],
-            ['hot SKU', hot],
+          for (const [shape, csv, orders] of [
+            ['uniform', uniform, finalizerOrders.uniform],
+            ['hot SKU', hot, finalizerOrders.hot],
           ] as const) {
-            const orders = await ordersIn(csv);
             const r = await finalizerAlone(engine, csv, orders);
             results[shape] = r;
             console.log(

@@ -4,8 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { openAsBlob } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { request } from 'undici';
+import { FormData, request } from 'undici';
 
 export const ADMIN = 'bench-admin-key-0123456789';
 
@@ -60,4 +61,14 @@ export async function call(url: string, method: 'GET' | 'POST' | 'PUT', pathName
   const text = await res.body.text();
   if (res.statusCode >= 300) throw new Error(`${method} ${pathName}: ${res.statusCode} ${text}`);
   return JSON.parse(text);
+}
+
+/** Uploads a CSV file as multipart (POST /orders/upload, 202); answers the upload's id. */
+export async function uploadFile(service: Service, key: string, file: string): Promise<string> {
+  const form = new FormData();
+  form.append('file', await openAsBlob(file, { type: 'text/csv' }), 'bench.csv');
+  const res = await request(`${service.url}/orders/upload`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+  const accepted = JSON.parse(await res.body.text());
+  if (res.statusCode !== 202) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(accepted)}`);
+  return accepted.upload_id;
 }
