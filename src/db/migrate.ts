@@ -4,7 +4,8 @@
  * migration exactly once.
  */
 import type { Db } from './handle';
-import { migrations as registry, type Migration } from './migrations/registry';
+import type { Migration } from './migrations/migration';
+import { migrations as registry } from './migrations/registry';
 
 // An arbitrary constant: the advisory lock key reserved for migrations.
 const MIGRATION_LOCK_KEY = 7_405_332_001;

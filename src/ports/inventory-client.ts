@@ -5,7 +5,7 @@
  */
 import type { CatalogKind, CatalogRef } from '../ims/catalog/resources';
 import type { ReserveInput, ReserveResult, Reservation } from '../ims/reservations/service';
-import type { TenantSettings } from '../ims/tenants/service';
+import type { TenantSettings } from '../ims/tenants/repository';
 
 export interface InventoryStats {
   skus: number;

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { CatalogRef } from '../../ims/catalog/resources';
 import type { Reservation, ReserveInput, ReserveResult } from '../../ims/reservations/service';
-import type { TenantSettings } from '../../ims/tenants/service';
+import type { TenantSettings } from '../../ims/tenants/repository';
 import { AppError } from '../../shared/errors';
 import { isMessageCode } from '../../shared/messages';
 import { isUuid } from '../../shared/cursor';

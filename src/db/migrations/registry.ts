@@ -14,8 +14,6 @@ import { orderJsonBytes } from './20261130-0009-order-json-bytes';
 
 import type { Migration } from './migration';
 
-export type { Migration };
-
 export const migrations: readonly Migration[] = [
   imsSchema,
   idempotencyKeys,

@@ -17,8 +17,6 @@ import {
   type TenantSettings,
 } from './repository';
 
-export type { ApiKeyRow, TenantRow, TenantSettings };
-
 export const DEFAULT_SETTINGS: TenantSettings = { backorder_policy: 'hold', currency: 'USD' };
 
 const withDefaults = (row: TenantRow): TenantRow => ({ ...row, settings: { ...DEFAULT_SETTINGS, ...row.settings } });

@@ -22,8 +22,6 @@ import {
 } from './endpoint-repository';
 import { generateSecret, isValidSecret } from './signature';
 
-export type { Endpoint };
-
 /** An endpoint subscribes to any of the order events. */
 export const WEBHOOK_EVENTS = EVENT_TYPES;
 export type WebhookEvent = EventType;
@@ -34,8 +32,6 @@ export interface EndpointInput {
   description?: string;
   secret?: string;
 }
-
-export type EndpointPatch = EndpointChanges;
 
 export class EndpointService {
   constructor(
@@ -90,7 +86,7 @@ export class EndpointService {
   }
 
   /** Changes the given fields; `active: true` re-enables a disabled endpoint and forgets its failures. */
-  async update(tenantId: string, id: string, patch: EndpointPatch): Promise<Endpoint> {
+  async update(tenantId: string, id: string, patch: EndpointChanges): Promise<Endpoint> {
     const errors = new FieldErrors();
     if (patch.url !== undefined) this.checkUrl(patch.url, errors);
     if (Object.keys(patch).length === 0) errors.add('body', 'field.empty_patch');
