@@ -9,7 +9,8 @@ import { start } from './cli/start';
 import { isClientCommand, runClient } from './cli/client';
 import { ListenError } from './cli/listen-check';
 import { USAGE } from './cli/usage';
-import { ConfigError, loadConfig, readEnv, type RawEnv } from './config/index';
+import { ConfigError, loadConfig } from './config/index';
+import { readEnv, type RawEnv } from './config/environment';
 import { DataDirInUseError } from './db/pglite-lock';
 
 const SERVICE_COMMANDS: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = {

@@ -4,7 +4,7 @@
  * Every command takes --url, --key and --json (the API's own JSON, for scripts).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readEnv } from '../config/index';
+import { readEnv } from '../config/environment';
 import { call, CliError, connectionFrom, type Connection } from './api-client';
 import { importFile } from './import';
 import { CLIENT_USAGE } from './usage';

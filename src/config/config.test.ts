@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, readEnv } from './index';
+import { ConfigError, loadConfig } from './index';
+import { readEnv } from './environment';
 
 describe('configuration', () => {
   it('has working defaults with nothing set', () => {
