@@ -4,7 +4,7 @@
  * Every command takes --url, --key and --json (the API's own JSON, for scripts).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readEnv } from '../config/environment';
+import { readEnv, type RawEnv } from '../config/environment';
 import { call, CliError, connectionFrom, type Connection } from './api-client';
 import { importFile } from './import';
 import { CLIENT_USAGE } from './usage';
@@ -67,108 +67,127 @@ async function findOrder(connection: Connection, idOrReference: string) {
   return page.data[0];
 }
 
+type Command = (argv: string[], env: RawEnv) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = { import: importCommand, orders: ordersCommand, inventory: inventoryCommand };
+
 export async function runClientCommand(command: string, argv: string[]): Promise<number> {
-  const env = readEnv();
-  if (command === 'import') {
-    const { values, positionals } = parse(argv, { wait: { type: 'boolean', default: false } });
-    if (positionals.length !== 1) throw new CliError(`import takes one file\n\n${CLIENT_USAGE}`, 2);
-    return importFile(connectionFrom(values, env), positionals[0]!, { wait: values.wait === true, json: values.json === true });
-  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) throw new CliError(`unknown command "${command}"`, 2);
+  return run(argv, readEnv());
+}
 
-  if (command === 'orders') {
-    const { values, positionals } = parse(argv, {
-      status: { type: 'string' },
-      hub: { type: 'string' },
-      reference: { type: 'string' },
-      limit: { type: 'string' },
-      cursor: { type: 'string' },
-    });
-    const connection = connectionFrom(values, env);
-    const [sub, id] = positionals;
-    if (sub === 'get' && id && positionals.length === 2) {
-      const order = await findOrder(connection, id);
-      if (values.json) return printJson(order);
-      write(
-        `Order ${order.id}${order.reference ? ` (${order.reference})` : ''}: ${order.status}, ${order.total_amount} ${order.currency ?? ''}\n`.replace(
-          ' \n',
-          '\n',
-        ),
-      );
-      write(`Hub ${order.hub}; customer ${customerLabel(order.customer)}; created ${order.created_at}\n`);
-      write(
-        table(
-          ['sku', 'name', 'quantity', 'unit_price'],
-          order.items.map((i: any) => [i.sku, i.name ?? '', i.quantity, i.unit_price]),
-        ),
-      );
-      return 0;
-    }
-    if (sub === 'list' && positionals.length === 1) {
-      const query = new URLSearchParams();
-      for (const name of ['status', 'hub', 'reference', 'cursor'] as const) if (values[name]) query.set(name, values[name] as string);
-      const limit = integer('limit', values.limit as string | undefined);
-      if (limit !== undefined) query.set('limit', String(limit));
-      const page = await call(connection, 'GET', `/orders${query.size > 0 ? `?${query.toString()}` : ''}`);
-      if (values.json) return printJson(page);
-      write(
-        table(
-          ['id', 'reference', 'status', 'hub', 'total', 'created_at'],
-          page.data.map((o: any) => [o.id, o.reference ?? '', o.status, o.hub, o.total_amount, o.created_at]),
-        ),
-      );
-      if (page.next_cursor) write(`More: oms orders list --cursor ${page.next_cursor}\n`);
-      return 0;
-    }
-    throw new CliError(`usage: oms orders list | oms orders get ID-OR-REFERENCE\n\n${CLIENT_USAGE}`, 2);
-  }
+async function importCommand(argv: string[], env: RawEnv): Promise<number> {
+  const { values, positionals } = parse(argv, { wait: { type: 'boolean', default: false } });
+  if (positionals.length !== 1) throw new CliError(`import takes one file\n\n${CLIENT_USAGE}`, 2);
+  return importFile(connectionFrom(values, env), positionals[0]!, { wait: values.wait === true, json: values.json === true });
+}
 
-  if (command === 'inventory') {
-    const { values, positionals } = parse(argv, {
-      hub: { type: 'string' },
-      skus: { type: 'string' },
-      sku: { type: 'string' },
-      'on-hand': { type: 'string' },
-      delta: { type: 'string' },
-      expected: { type: 'string' },
-      reason: { type: 'string' },
-    });
-    const connection = connectionFrom(values, env);
-    const [sub] = positionals;
-    if (!values.hub) throw new CliError('--hub is required', 2);
-    const show = (levels: { hub: string; sku: string; on_hand: number; reserved: number; available: number }[]) =>
-      write(
-        table(
-          ['hub', 'sku', 'on_hand', 'reserved', 'available'],
-          levels.map((l) => [l.hub, l.sku, l.on_hand, l.reserved, l.available]),
-        ),
-      );
-    if (sub === 'get' && positionals.length === 1) {
-      const query = new URLSearchParams({ hub: values.hub as string });
-      if (values.skus) query.set('skus', values.skus as string);
-      const page = await call(connection, 'GET', `/inventory?${query.toString()}`);
-      if (values.json) return printJson(page);
-      show(page.data);
-      if (page.next_cursor) write('More SKUs than shown: name them with --skus, or use --json and the API cursor.\n');
-      return 0;
-    }
-    if (sub === 'set' && positionals.length === 1) {
-      if (!values.sku) throw new CliError('--sku is required', 2);
-      const onHand = integer('on-hand', values['on-hand'] as string | undefined);
-      const delta = integer('delta', values.delta as string | undefined);
-      if ((onHand === undefined) === (delta === undefined)) throw new CliError('give exactly one of --on-hand N or --delta N', 2);
-      const expected = integer('expected', values.expected as string | undefined);
-      const level = await call(connection, 'PUT', '/inventory', {
-        hub: values.hub,
-        sku: values.sku,
-        ...(onHand !== undefined ? { on_hand: onHand } : { delta }),
-        ...(expected !== undefined ? { expected_on_hand: expected } : {}),
-        ...(values.reason ? { reason: values.reason } : {}),
-      });
-      if (values.json) return printJson(level);
-      show([level]);
-      return 0;
-    }
-    throw new CliError(`usage: oms inventory get|set --hub H …\n\n${CLIENT_USAGE}`, 2);
+async function ordersCommand(argv: string[], env: RawEnv): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    status: { type: 'string' },
+    hub: { type: 'string' },
+    reference: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+  });
+  const connection = connectionFrom(values, env);
+  const [sub, id] = positionals;
+  if (sub === 'get' && id && positionals.length === 2) return showOrder(connection, id, values.json === true);
+  if (sub === 'list' && positionals.length === 1) {
+    const query = new URLSearchParams();
+    for (const name of ['status', 'hub', 'reference', 'cursor'] as const) if (values[name]) query.set(name, values[name]);
+    const limit = integer('limit', values.limit);
+    if (limit !== undefined) query.set('limit', String(limit));
+    return listOrders(connection, query, values.json === true);
   }
-  throw new CliError(`unknown command "${command}"`, 2);
+  throw new CliError(`usage: oms orders list | oms orders get ID-OR-REFERENCE\n\n${CLIENT_USAGE}`, 2);
+}
+
+async function showOrder(connection: Connection, idOrReference: string, json: boolean): Promise<number> {
+  const order = await findOrder(connection, idOrReference);
+  if (json) return printJson(order);
+  const reference = order.reference ? ` (${order.reference})` : '';
+  write(`Order ${order.id}${reference}: ${order.status}, ${order.total_amount}${order.currency ? ` ${order.currency}` : ''}\n`);
+  write(`Hub ${order.hub}; customer ${customerLabel(order.customer)}; created ${order.created_at}\n`);
+  write(
+    table(
+      ['sku', 'name', 'quantity', 'unit_price'],
+      order.items.map((i: any) => [i.sku, i.name ?? '', i.quantity, i.unit_price]),
+    ),
+  );
+  return 0;
+}
+
+async function listOrders(connection: Connection, query: URLSearchParams, json: boolean): Promise<number> {
+  const page = await call(connection, 'GET', `/orders${query.size > 0 ? `?${query.toString()}` : ''}`);
+  if (json) return printJson(page);
+  write(
+    table(
+      ['id', 'reference', 'status', 'hub', 'total', 'created_at'],
+      page.data.map((o: any) => [o.id, o.reference ?? '', o.status, o.hub, o.total_amount, o.created_at]),
+    ),
+  );
+  if (page.next_cursor) write(`More: oms orders list --cursor ${page.next_cursor}\n`);
+  return 0;
+}
+
+interface Level {
+  hub: string;
+  sku: string;
+  on_hand: number;
+  reserved: number;
+  available: number;
+}
+
+function showLevels(levels: Level[]): void {
+  write(
+    table(
+      ['hub', 'sku', 'on_hand', 'reserved', 'available'],
+      levels.map((l) => [l.hub, l.sku, l.on_hand, l.reserved, l.available]),
+    ),
+  );
+}
+
+async function inventoryCommand(argv: string[], env: RawEnv): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    hub: { type: 'string' },
+    skus: { type: 'string' },
+    sku: { type: 'string' },
+    'on-hand': { type: 'string' },
+    delta: { type: 'string' },
+    expected: { type: 'string' },
+    reason: { type: 'string' },
+  });
+  const connection = connectionFrom(values, env);
+  const [sub] = positionals;
+  const { hub, json } = values;
+  if (!hub) throw new CliError('--hub is required', 2);
+  if (sub === 'get' && positionals.length === 1) {
+    const query = new URLSearchParams({ hub });
+    if (values.skus) query.set('skus', values.skus);
+    const page = await call(connection, 'GET', `/inventory?${query.toString()}`);
+    if (json) return printJson(page);
+    showLevels(page.data);
+    if (page.next_cursor) write('More SKUs than shown: name them with --skus, or use --json and the API cursor.\n');
+    return 0;
+  }
+  if (sub === 'set' && positionals.length === 1) {
+    if (!values.sku) throw new CliError('--sku is required', 2);
+    const onHand = integer('on-hand', values['on-hand']);
+    const delta = integer('delta', values.delta);
+    if ((onHand === undefined) === (delta === undefined)) throw new CliError('give exactly one of --on-hand N or --delta N', 2);
+    const expected = integer('expected', values.expected);
+    const level = await call(connection, 'PUT', '/inventory', {
+      hub,
+      sku: values.sku,
+      ...(onHand !== undefined ? { on_hand: onHand } : { delta }),
+      ...(expected !== undefined ? { expected_on_hand: expected } : {}),
+      ...(values.reason ? { reason: values.reason } : {}),
+    });
+    if (json) return printJson(level);
+    showLevels([level]);
+    return 0;
+  }
+  throw new CliError(`usage: oms inventory get|set --hub H …\n\n${CLIENT_USAGE}`, 2);
 }

@@ -31,7 +31,33 @@ import { validatorCompiler } from './validation';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(ctx: AppContext): Promise<Api> {
-  const app = Fastify({
+  const app = createServer(ctx);
+  app.decorateRequest('tenantId', '');
+  app.decorateRequest('apiKey', '');
+  app.setValidatorCompiler(validatorCompiler());
+  app.setErrorHandler(errorHandler(ctx.config.maxBodyBytes));
+  app.setNotFoundHandler((request, reply) => {
+    const problem = renderProblem(languageOf(request), 404, 'route.not_found', {
+      method: request.method,
+      url: request.url.split('?')[0]!.slice(0, 200),
+    });
+    return reply.status(404).type('application/problem+json').send(problem);
+  });
+  acceptJson(app);
+  app.addHook('preValidation', refuseNul);
+  observe(app, ctx);
+
+  app.addSchema(Problem);
+  await registerOpenApi(app);
+  opsRoutes(app, ctx);
+  await consoleRoutes(app);
+  await app.register(async (api: Api) => registerApi(api, ctx));
+  return app;
+}
+
+function createServer(ctx: AppContext): Api {
+  const { limits } = ctx.config;
+  return Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.maxBodyBytes,
     // A caller's X-Request-Id is kept when it is safe to log; otherwise a new one is made.
@@ -44,27 +70,17 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
     forceCloseConnections: 'idle',
     // A client that sends its request slowly (headers or body) or holds an idle connection
     // gives it up: a trickle of bytes cannot keep a socket forever.
-    requestTimeout: ctx.config.limits.requestTimeoutSeconds * 1000,
-    connectionTimeout: ctx.config.limits.idleTimeoutSeconds * 1000,
-    keepAliveTimeout: ctx.config.limits.keepAliveSeconds * 1000,
+    requestTimeout: limits.requestTimeoutSeconds * 1000,
+    connectionTimeout: limits.idleTimeoutSeconds * 1000,
+    keepAliveTimeout: limits.keepAliveSeconds * 1000,
     // Node checks request deadlines on this period (30 s by default): a second keeps them close.
     // (A headers deadline above the request deadline would make Node wait for the headers one.)
-    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60_000, ctx.config.limits.requestTimeoutSeconds * 1000) },
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60_000, limits.requestTimeoutSeconds * 1000) },
   }).withTypeProvider<TypeBoxTypeProvider>() as Api;
+}
 
-  app.decorateRequest('tenantId', '');
-  app.decorateRequest('apiKey', '');
-  app.setValidatorCompiler(validatorCompiler());
-  app.setErrorHandler(errorHandler(ctx.config.maxBodyBytes));
-  app.setNotFoundHandler((request, reply) => {
-    const problem = renderProblem(languageOf(request), 404, 'route.not_found', {
-      method: request.method,
-      url: request.url.split('?')[0]!.slice(0, 200),
-    });
-    return reply.status(404).type('application/problem+json').send(problem);
-  });
-
-  // An empty body with a JSON content type means "no body" (curl -X POST -H 'content-type: …').
+/** JSON bodies, nested no deeper than input-guards allows; an empty body with a JSON content type means "no body" (curl -X POST -H 'content-type: …'). */
+function acceptJson(app: Api): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
@@ -76,19 +92,22 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
     }
     return parseJson(request, text, done);
   });
+}
 
+/** Every response names its request id, and is counted and timed per route. */
+function observe(app: Api, ctx: AppContext): void {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('preValidation', refuseNul);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route };
     ctx.metrics.httpRequests.inc({ ...labels, status: String(reply.statusCode) });
     ctx.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
+}
 
-  app.addSchema(Problem);
+async function registerOpenApi(app: Api): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -107,35 +126,32 @@ export async function buildApp(ctx: AppContext): Promise<Api> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+}
 
-  opsRoutes(app, ctx);
-  await consoleRoutes(app);
-  const limits = ctx.config.limits;
+/** The API behind authentication, fair turns per tenant, rate limits and idempotency. */
+async function registerApi(api: Api, ctx: AppContext): Promise<void> {
+  const { limits } = ctx.config;
   const concurrency = new TenantConcurrency(limits.tenantConcurrentRequests, limits.tenantQueuedRequests);
-  await app.register(async (api: Api) => {
-    api.addHook('onRequest', authenticate(ctx, new AuthFailureGuard(limits.authFailuresMax)));
-    // Each tenant's requests take turns (admin calls without a tenant count as one more tenant).
-    api.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.config.access === 'public') return;
-      request.releaseSlot = await concurrency.acquire(actingTenant(request) ?? 'admin', reply);
-    });
-    const release = async (request: FastifyRequest) => request.releaseSlot?.();
-    api.addHook('onResponse', release);
-    api.addHook('onRequestAbort', release); // the client went away first
-    await registerRateLimit(api, ctx);
-    api.addHook('preHandler', ctx.idempotency.begin);
-    api.addHook('onSend', ctx.idempotency.finish);
-    tenantRoutes(api, ctx);
-    catalogRoutes(api, ctx);
-    stockRoutes(api, ctx);
-    reservationRoutes(api, ctx);
-    customerRoutes(api, ctx);
-    orderRoutes(api, ctx);
-    await uploadRoutes(api, ctx);
-    webhookRoutes(api, ctx);
-    deliveryRoutes(api, ctx);
-    eventRoutes(api, ctx);
+  api.addHook('onRequest', authenticate(ctx, new AuthFailureGuard(limits.authFailuresMax)));
+  // Each tenant's requests take turns (admin calls without a tenant count as one more tenant).
+  api.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.access === 'public') return;
+    request.releaseSlot = await concurrency.acquire(actingTenant(request) ?? 'admin', reply);
   });
-
-  return app;
+  const release = async (request: FastifyRequest) => request.releaseSlot?.();
+  api.addHook('onResponse', release);
+  api.addHook('onRequestAbort', release); // the client went away first
+  await registerRateLimit(api, ctx);
+  api.addHook('preHandler', ctx.idempotency.begin);
+  api.addHook('onSend', ctx.idempotency.finish);
+  tenantRoutes(api, ctx);
+  catalogRoutes(api, ctx);
+  stockRoutes(api, ctx);
+  reservationRoutes(api, ctx);
+  customerRoutes(api, ctx);
+  orderRoutes(api, ctx);
+  await uploadRoutes(api, ctx);
+  webhookRoutes(api, ctx);
+  deliveryRoutes(api, ctx);
+  eventRoutes(api, ctx);
 }
