@@ -12,7 +12,7 @@
  * upload. Here every statement and transaction takes its turn in our own line, where requests
  * go before background work.
  */
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { PGlite, types as pgliteTypes, type Transaction } from '@electric-sql/pglite';
 import { copyTarget } from './copy-text';
 import { CommitHooks, type Db, type Tx } from './handle';
 import { Notifications } from './notifications';
@@ -46,67 +46,19 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
     parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
   });
 
-  /**
-   * One line for the connection, in two lanes: requests first, background work (runInBackground)
-   * when no request waits, with one background turn after every FOREGROUND_RUN requests in a row
-   * so that a busy API slows the roles without stopping them. PGlite runs synchronously, and a
-   * line kept full would leave no moment to read anyone's request: every few milliseconds, the
-   * next turn starts after a pass of the event loop (which is when new requests get in line).
-   */
-  const lanes = { foreground: [] as (() => void)[], background: [] as (() => void)[] };
-  let busy = false;
-  let foregroundRun = 0;
-  let lastPause = performance.now();
-  const next = () => {
-    const takeBackground = lanes.background.length > 0 && (lanes.foreground.length === 0 || foregroundRun >= FOREGROUND_RUN);
-    const turn = takeBackground ? lanes.background.shift() : lanes.foreground.shift();
-    foregroundRun = takeBackground ? 0 : foregroundRun + 1;
-    busy = turn !== undefined;
-    turn?.();
-  };
-  const release = () => {
-    if (performance.now() - lastPause < PAUSE_EVERY_MS) return next();
-    setImmediate(() => {
-      lastPause = performance.now();
-      next();
-    });
-  };
-  const inTurn = <T>(work: () => Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      (isBackground() ? lanes.background : lanes.foreground).push(() => void work().then(resolve, reject).finally(release));
-      if (!busy) next();
-    });
+  const line = new TurnLine();
 
   return {
     kind: 'pglite',
     async query<R>(text: string, params?: readonly unknown[]) {
-      const result = await inTurn(() => pglite.query<R>(text, params as unknown[] | undefined));
+      const result = await line.inTurn(() => pglite.query<R>(text, params as unknown[] | undefined));
       return result.rows;
     },
     async transaction(work) {
       const hooks = new CommitHooks();
       // PGlite's transaction() rolls back when the callback throws, so a failed statement
       // never poisons the next transaction on the shared connection.
-      const value = await inTurn(() =>
-        pglite.transaction(async (inner) => {
-          const tx: Tx = {
-            async query<R>(text: string, params?: readonly unknown[]) {
-              const result = await inner.query<R>(text, params as unknown[] | undefined);
-              return result.rows;
-            },
-            onCommit: (callback) => hooks.add(callback),
-            notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
-            async exec(script) {
-              await inner.exec(script);
-            },
-            async copyFrom(table, columns, rows) {
-              // PGlite's COPY reads a Blob through its /dev/blob device.
-              await inner.query(`COPY ${copyTarget(table, columns)} FROM '/dev/blob'`, [], { blob: new Blob([rows]) });
-            },
-          };
-          return work(tx);
-        }),
-      );
+      const value = await line.inTurn(() => pglite.transaction(async (inner) => work(transactionOn(inner, hooks, notifications))));
       hooks.run(onError);
       return value;
     },
@@ -124,4 +76,61 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
       return pglite.dumpDataDir('none');
     },
   } as PgliteDb;
+}
+
+/** The Tx a transaction's work sees; notifications and callbacks wait for the commit. */
+function transactionOn(inner: Transaction, hooks: CommitHooks, notifications: Notifications): Tx {
+  return {
+    async query<R>(text: string, params?: readonly unknown[]) {
+      const result = await inner.query<R>(text, params as unknown[] | undefined);
+      return result.rows;
+    },
+    onCommit: (callback) => hooks.add(callback),
+    notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
+    async exec(script) {
+      await inner.exec(script);
+    },
+    async copyFrom(table, columns, rows) {
+      // PGlite's COPY reads a Blob through its /dev/blob device.
+      await inner.query(`COPY ${copyTarget(table, columns)} FROM '/dev/blob'`, [], { blob: new Blob([rows]) });
+    },
+  };
+}
+
+/**
+ * One line for the connection, in two lanes: requests first, background work (runInBackground)
+ * when no request waits, with one background turn after every FOREGROUND_RUN requests in a row
+ * so that a busy API slows the roles without stopping them. PGlite runs synchronously, and a
+ * line kept full would leave no moment to read anyone's request: every few milliseconds, the
+ * next turn starts after a pass of the event loop (which is when new requests get in line).
+ */
+class TurnLine {
+  private readonly foreground: (() => void)[] = [];
+  private readonly background: (() => void)[] = [];
+  private busy = false;
+  private foregroundRun = 0;
+  private lastPause = performance.now();
+
+  inTurn<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      (isBackground() ? this.background : this.foreground).push(() => void work().then(resolve, reject).finally(this.release));
+      if (!this.busy) this.next();
+    });
+  }
+
+  private next(): void {
+    const takeBackground = this.background.length > 0 && (this.foreground.length === 0 || this.foregroundRun >= FOREGROUND_RUN);
+    const turn = takeBackground ? this.background.shift() : this.foreground.shift();
+    this.foregroundRun = takeBackground ? 0 : this.foregroundRun + 1;
+    this.busy = turn !== undefined;
+    turn?.();
+  }
+
+  private readonly release = (): void => {
+    if (performance.now() - this.lastPause < PAUSE_EVERY_MS) return this.next();
+    setImmediate(() => {
+      this.lastPause = performance.now();
+      this.next();
+    });
+  };
 }

@@ -54,19 +54,6 @@ export function openPostgres(options: PostgresOptions): Db {
   }, onError);
   const listening = new Map<string, Promise<() => Promise<void>>>();
 
-  async function listenRemote(channel: string): Promise<() => Promise<void>> {
-    const client = new pg.Client({ connectionString: options.url, application_name: 'oms-listen' });
-    client.on('error', onError);
-    client.on('notification', (message) => {
-      if (message.channel === channel) notifications.received(channel, message.payload ?? '');
-    });
-    await client.connect();
-    await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-    return async () => {
-      await client.end().catch(onError);
-    };
-  }
-
   return {
     kind: 'postgres',
     async query<R>(text: string, params?: readonly unknown[]) {
@@ -76,25 +63,11 @@ export function openPostgres(options: PostgresOptions): Db {
     async transaction(work, txOptions) {
       const client = await pool.connect();
       const hooks = new CommitHooks();
-      const tx: Tx = {
-        async query<R>(text: string, params?: readonly unknown[]) {
-          const result = await client.query<R & pg.QueryResultRow>(prepared(text, params));
-          return result.rows;
-        },
-        onCommit: (callback) => hooks.add(callback),
-        notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
-        async exec(script) {
-          await client.query(script);
-        },
-        async copyFrom(table, columns, rows) {
-          await pipeline(Readable.from([rows]), client.query(copyFrom(`COPY ${copyTarget(table, columns)} FROM STDIN`)));
-        },
-      };
       let broken: unknown;
       try {
         // One round trip either way: a simple-protocol query may hold two statements.
         await client.query(txOptions?.durable === false ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
-        const value = await work(tx);
+        const value = await work(transactionOn(client, hooks, notifications));
         await client.query('COMMIT');
         hooks.run(onError);
         return value;
@@ -112,7 +85,7 @@ export function openPostgres(options: PostgresOptions): Db {
     async listen(channel, onNotify) {
       const unsubscribe = notifications.listen(channel, onNotify);
       // One LISTEN session per channel and process, outside the pool, for other processes' news.
-      if (!listening.has(channel)) listening.set(channel, listenRemote(channel));
+      if (!listening.has(channel)) listening.set(channel, listenRemote(options.url, channel, notifications, onError));
       await listening.get(channel);
       return async () => unsubscribe();
     },
@@ -124,4 +97,36 @@ export function openPostgres(options: PostgresOptions): Db {
       await pool.end();
     },
   } as Db;
+}
+
+/** The Tx a transaction's work sees: its statements on the one client; notifications and callbacks wait for the commit. */
+function transactionOn(client: pg.PoolClient, hooks: CommitHooks, notifications: Notifications): Tx {
+  return {
+    async query<R>(text: string, params?: readonly unknown[]) {
+      const result = await client.query<R & pg.QueryResultRow>(prepared(text, params));
+      return result.rows;
+    },
+    onCommit: (callback) => hooks.add(callback),
+    notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
+    async exec(script) {
+      await client.query(script);
+    },
+    async copyFrom(table, columns, rows) {
+      await pipeline(Readable.from([rows]), client.query(copyFrom(`COPY ${copyTarget(table, columns)} FROM STDIN`)));
+    },
+  };
+}
+
+/** A LISTEN session of its own for one channel; answers how to end it. */
+async function listenRemote(url: string, channel: string, notifications: Notifications, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+  const client = new pg.Client({ connectionString: url, application_name: 'oms-listen' });
+  client.on('error', onError);
+  client.on('notification', (message) => {
+    if (message.channel === channel) notifications.received(channel, message.payload ?? '');
+  });
+  await client.connect();
+  await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  return async () => {
+    await client.end().catch(onError);
+  };
 }
