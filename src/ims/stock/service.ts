@@ -51,6 +51,23 @@ export class StockService {
    */
   async put(tenantId: string, updates: readonly StockUpdate[], batch: boolean): Promise<StockLevel[]> {
     const at = (i: number, field: string) => (batch ? `[${i}].${field}` : field);
+    const keyed = await this.resolve(tenantId, updates, at);
+    const keys = uniqueKeys(keyed.map((k) => ({ hub_id: k.hub.id, sku_id: k.sku.id })));
+
+    return this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      await ensureStockRows(scope, keys);
+      const current = await lockStockRows(scope, keys);
+      await applyStockChanges(scope, planChanges(keyed, current, at));
+      return keyed.map(({ hub, sku }) => {
+        const row = current.get(stockKey({ hub_id: hub.id, sku_id: sku.id }))!;
+        return level(hub.code, sku.code, row.on_hand, row.reserved);
+      });
+    });
+  }
+
+  /** Each update with its hub and SKU, or a 422 naming every bad field. */
+  private async resolve(tenantId: string, updates: readonly StockUpdate[], at: FieldAt): Promise<ResolvedUpdate[]> {
     const errors = new FieldErrors();
     updates.forEach((u, i) => {
       if ((u.on_hand === undefined) === (u.delta === undefined)) errors.add(at(i, 'on_hand'), 'field.one_of', { fields: 'on_hand, delta' });
@@ -70,65 +87,7 @@ export class StockService {
       if (!skus.has(u.sku)) errors.unknown(at(i, 'sku'), 'SKU', u.sku);
     });
     errors.throwIfAny();
-
-    const keyed = updates.map((u) => ({
-      update: u,
-      hub: hubs.get(u.hub) as CatalogRef,
-      sku: skus.get(u.sku) as CatalogRef,
-    }));
-    const keys = uniqueKeys(keyed.map((k) => ({ hub_id: k.hub.id, sku_id: k.sku.id })));
-
-    return this.db.transaction(async (tx) => {
-      const scope = new TenantTx(tx, tenantId);
-      await ensureStockRows(scope, keys);
-      const current = await lockStockRows(scope, keys);
-      const changes: StockChange[] = [];
-      const conflicts: FieldError[] = [];
-      let firstConflict: AppError | undefined;
-
-      keyed.forEach(({ update, hub, sku }, i) => {
-        const row = current.get(stockKey({ hub_id: hub.id, sku_id: sku.id }));
-        if (!row) throw new Error('stock row vanished while locked');
-        const names = { hub: hub.code, sku: sku.code };
-        if (update.expected_on_hand !== undefined && update.expected_on_hand !== row.on_hand) {
-          const params = { ...names, expected: update.expected_on_hand, actual: row.on_hand };
-          conflicts.push({ field: at(i, 'expected_on_hand'), code: 'inventory.stale_on_hand', params });
-          firstConflict ??= new AppError(409, 'inventory.stale_on_hand', params);
-          return;
-        }
-        const onHand = update.on_hand ?? row.on_hand + (update.delta ?? 0);
-        if (onHand > MAX_UNITS) {
-          errors.add(at(i, update.on_hand === undefined ? 'delta' : 'on_hand'), 'field.maximum', { limit: MAX_UNITS });
-          return;
-        }
-        if (onHand < row.reserved) {
-          const params = { ...names, on_hand: onHand, reserved: row.reserved };
-          conflicts.push({ field: at(i, update.on_hand === undefined ? 'delta' : 'on_hand'), code: 'inventory.below_reserved', params });
-          firstConflict ??= new AppError(409, 'inventory.below_reserved', params);
-          return;
-        }
-        if (onHand === row.on_hand) return; // nothing changes, nothing to record
-        changes.push({
-          hub_id: hub.id,
-          sku_id: sku.id,
-          delta_on_hand: onHand - row.on_hand,
-          delta_reserved: 0,
-          on_hand_after: onHand,
-          reserved_after: row.reserved,
-          reason: update.reason ?? (update.on_hand === undefined ? 'adjustment' : 'count'),
-          order_id: null,
-        });
-        row.on_hand = onHand;
-      });
-      errors.throwIfAny();
-      if (firstConflict) throw new AppError(409, firstConflict.code, firstConflict.params, { errors: conflicts });
-
-      await applyStockChanges(scope, changes);
-      return keyed.map(({ hub, sku }) => {
-        const row = current.get(stockKey({ hub_id: hub.id, sku_id: sku.id }))!;
-        return level(hub.code, sku.code, row.on_hand, row.reserved);
-      });
-    });
+    return updates.map((update) => ({ update, hub: hubs.get(update.hub)!, sku: skus.get(update.sku)! }));
   }
 
   /** Levels at one hub: the requested SKUs in request order, or every SKU of the tenant by page. */
@@ -191,4 +150,56 @@ function uniqueKeys(keys: StockKey[]): StockKey[] {
   const seen = new Map<string, StockKey>();
   for (const k of keys) seen.set(stockKey(k), k);
   return [...seen.values()];
+}
+
+type FieldAt = (i: number, field: string) => string;
+
+interface ResolvedUpdate {
+  update: StockUpdate;
+  hub: CatalogRef;
+  sku: CatalogRef;
+}
+
+/**
+ * The ledger changes the updates make to the locked rows (which it updates as it goes, so a
+ * second update of one row sees the first). Nothing is written: a bad field (422) or a conflict
+ * (409, every one named) throws before anything is.
+ */
+function planChanges(keyed: readonly ResolvedUpdate[], current: Map<string, { on_hand: number; reserved: number }>, at: FieldAt): StockChange[] {
+  const errors = new FieldErrors();
+  const changes: StockChange[] = [];
+  const conflicts: FieldError[] = [];
+  let firstConflict: AppError | undefined;
+  const conflict = (field: string, code: 'inventory.stale_on_hand' | 'inventory.below_reserved', params: Record<string, string | number>) => {
+    conflicts.push({ field, code, params });
+    firstConflict ??= new AppError(409, code, params);
+  };
+
+  keyed.forEach(({ update, hub, sku }, i) => {
+    const row = current.get(stockKey({ hub_id: hub.id, sku_id: sku.id }));
+    if (!row) throw new Error('stock row vanished while locked');
+    const names = { hub: hub.code, sku: sku.code };
+    const field = at(i, update.on_hand === undefined ? 'delta' : 'on_hand');
+    if (update.expected_on_hand !== undefined && update.expected_on_hand !== row.on_hand) {
+      return conflict(at(i, 'expected_on_hand'), 'inventory.stale_on_hand', { ...names, expected: update.expected_on_hand, actual: row.on_hand });
+    }
+    const onHand = update.on_hand ?? row.on_hand + (update.delta ?? 0);
+    if (onHand > MAX_UNITS) return errors.add(field, 'field.maximum', { limit: MAX_UNITS });
+    if (onHand < row.reserved) return conflict(field, 'inventory.below_reserved', { ...names, on_hand: onHand, reserved: row.reserved });
+    if (onHand === row.on_hand) return; // nothing changes, nothing to record
+    changes.push({
+      hub_id: hub.id,
+      sku_id: sku.id,
+      delta_on_hand: onHand - row.on_hand,
+      delta_reserved: 0,
+      on_hand_after: onHand,
+      reserved_after: row.reserved,
+      reason: update.reason ?? (update.on_hand === undefined ? 'adjustment' : 'count'),
+      order_id: null,
+    });
+    row.on_hand = onHand;
+  });
+  errors.throwIfAny();
+  if (firstConflict) throw new AppError(409, firstConflict.code, firstConflict.params, { errors: conflicts });
+  return changes;
 }
