@@ -5,7 +5,6 @@
  * last committed batch, so every row is counted once and no order is created twice.
  */
 import { createHash } from 'node:crypto';
-import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { CsvError, parse } from 'csv-parse';
 import type { Logger } from 'pino';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
@@ -20,6 +19,8 @@ import { BatchBuilder, type BatchOrders, type FileContext } from './batch-builde
 import { decimalSeparatorOf, detectDelimiter, LayoutError, mapHeader, type ColumnMap } from './csv-layout';
 import { composeErrors, writeErrorsPart } from './errors-file';
 import { finishUpload, getUpload, markProcessing, recordBatch, saveHeader, type UploadRow } from './repository';
+import { BatchPipeline, type Checkpoint } from './batch-pipeline';
+import { OrderBatcher } from './order-batcher';
 import { parseRow, type ParsedLine } from './row-parser';
 
 /** What went wrong, in our words: the parser's own message is not for tenants. */
@@ -38,14 +39,6 @@ function csvProblem(error: CsvError): string {
 
 /** A record bigger than this fails the upload: nothing legitimate in an order row comes close. */
 const MAX_RECORD_BYTES = 32 * 1024 * 1024;
-/**
- * A batch is cut at INGEST_BATCH_ROWS rows or at this many characters of cells, whichever comes
- * first: with cells capped (MAX_CELL_CHARS), what a batch holds is bounded whatever the file.
- */
-const MAX_BATCH_CHARS = 4 * 1024 * 1024;
-/** An order has at most as many lines as POST /orders allows; a longer one is invalid. */
-export const MAX_ORDER_LINES = 500;
-
 export interface IngesterOptions {
   batchRows?: number;
   logger?: Logger;
@@ -140,35 +133,15 @@ export class UploadIngester {
       invalidReferences: new Set(),
     };
     const decimal = decimalSeparatorOf(upload);
+    const batcher = new OrderBatcher(this.batchRows);
+    const batches = new BatchPipeline(
+      upload,
+      (lines) => this.builder.build(file, fresh(lines)),
+      (lines, checkpoint, built) => this.storeBatch(file, lines, checkpoint, built).then(heartbeat),
+    );
     let header: string[] | undefined;
     let columns: ColumnMap = {};
-    let rowsDone = upload.rows_done;
-    let batches = upload.batches_done;
-    let pending: ParsedLine[] = [];
-    let pendingChars = 0;
-    let orderLines = 0; // lines so far of the order the last row belongs to
     let dataRow = 0;
-
-    // Batches are pipelined: while batch N's transaction runs, the parser reads batch N+1 and
-    // the builder validates it (its look-ups run beside the transaction). Builds run one after
-    // another (each learns the file's invalid references from the one before) and so do
-    // transactions (the checkpoint moves in order). A reference that batch N stores after
-    // batch N+1 looked it up makes N+1 roll back and validate again (storeBatch).
-    let lastBuild: Promise<unknown> = Promise.resolve();
-    let lastStore: Promise<void> = Promise.resolve();
-    const flush = async (lines: ParsedLine[], bytesDone: number) => {
-      // Parsed rows and PGlite's answers arrive as promise callbacks, which never let the event
-      // loop's I/O (other requests, other tenants' uploads) in between: give it a turn per batch.
-      await setImmediatePromise();
-      const built = lastBuild.then(() => this.builder.build(file, fresh(lines)));
-      lastBuild = built.catch(() => undefined);
-      await lastStore;
-      const store = this.storeBatch(file, lines, rowsDone, batches + 1, bytesDone, built).then(heartbeat);
-      rowsDone += lines.length;
-      batches++;
-      lastStore = store;
-      store.catch(() => undefined); // awaited (and thrown) by the next flush or at the end
-    };
 
     try {
       for await (const record of parser as AsyncIterable<string[]>) {
@@ -180,32 +153,21 @@ export class UploadIngester {
           continue;
         }
         dataRow++;
-        if (dataRow <= rowsDone) continue; // committed by an earlier delivery of this job
-        const line = parseRow({ number: dataRow + 1, values: record }, columns, header.length, decimal);
-        const last = pending[pending.length - 1];
-        const continuesOrder = last !== undefined && line.reference !== undefined && line.reference === last.reference;
-        orderLines = continuesOrder ? orderLines + 1 : 1;
-        if (orderLines > MAX_ORDER_LINES) line.errors.push(`order ${line.reference} has more than ${MAX_ORDER_LINES} lines`);
-        // A multi-line order stays in one batch, unless it is too long to be valid anyway.
-        const full = pending.length >= this.batchRows || pendingChars >= MAX_BATCH_CHARS;
-        if (full && (!continuesOrder || orderLines > MAX_ORDER_LINES)) {
-          // The parser has read up to this row's end: the batch's rows end a little before it.
-          await flush(pending, parser.info.bytes);
-          pending = [];
-          pendingChars = 0;
-        }
-        pending.push(line);
-        for (const value of line.row.values) pendingChars += value.length;
+        if (dataRow <= upload.rows_done) continue; // committed by an earlier delivery of this job
+        const batch = batcher.add(parseRow({ number: dataRow + 1, values: record }, columns, header.length, decimal));
+        // The parser has read up to this row's end: the batch's rows end a little before it.
+        if (batch) await batches.flush(batch, parser.info.bytes);
       }
     } catch (error) {
       // Let the batch in flight finish (or fail) before the upload is marked failed.
-      await lastStore.catch(() => undefined);
+      await batches.drain().catch(() => undefined);
       throw error;
     }
     if (!header) throw new LayoutError('The file is empty: it has no header row');
-    if (pending.length > 0) await flush(pending, parser.info.bytes);
-    await lastStore;
-    const errorsFile = await composeErrors(this.store, upload.id, header, batches);
+    const last = batcher.take();
+    if (last.length > 0) await batches.flush(last, parser.info.bytes);
+    await batches.drain();
+    const errorsFile = await composeErrors(this.store, upload.id, header, batches.count);
     await finishUpload(this.db, upload.id, { status: 'completed', errors_file: errorsFile });
   }
 
@@ -214,14 +176,7 @@ export class UploadIngester {
    * orders, events and counters commit together. A reference taken meanwhile by someone else
    * rolls the batch back, and validating again reports it.
    */
-  private async storeBatch(
-    file: FileContext,
-    lines: ParsedLine[],
-    rowsDone: number,
-    batch: number,
-    bytesDone: number,
-    prebuilt: Promise<BatchOrders>,
-  ): Promise<void> {
+  private async storeBatch(file: FileContext, lines: ParsedLine[], { rowsDone, batch, bytesDone }: Checkpoint, prebuilt: Promise<BatchOrders>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const built = attempt === 1 ? await prebuilt : await this.builder.build(file, fresh(lines));
       if (built.invalid.length > 0) await writeErrorsPart(this.store, file.uploadId, batch, built.invalid);
