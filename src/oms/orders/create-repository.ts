@@ -47,6 +47,58 @@ export interface InsertOutcome {
   inserted: boolean;
 }
 
+const INSERT_ORDERS_WITH_EVENTS = `WITH input AS (
+     -- One JSON parameter for the whole batch: far cheaper to encode than a parameter array per column.
+     SELECT * FROM json_to_recordset($2::json)
+       AS i(n int, customer_id uuid, customer_name text, customer_email text, id uuid, reference text, hub_id uuid, hub text,
+            seller_id uuid, seller text, items jsonb, total_amount numeric, currency text, shipping_address jsonb,
+            order_date timestamptz, source text, upload_id uuid, created_at timestamptz, event_id uuid, event jsonb)
+   ), found AS (
+     -- Two index look-ups, not one OR-join (that scans every customer per order).
+     SELECT i.n, c.id, c.name, c.email FROM input i
+     JOIN oms.customers c ON c.tenant_id = $1 AND c.id = i.customer_id
+     UNION ALL
+     SELECT i.n, c.id, c.name, c.email FROM input i
+     JOIN oms.customers c ON c.tenant_id = $1 AND lower(c.email) = lower(i.customer_email)
+     WHERE i.customer_id IS NULL
+   ), wanted AS (
+     SELECT DISTINCT ON (lower(i.customer_email)) i.customer_name, i.customer_email FROM input i
+     WHERE i.customer_id IS NULL AND i.customer_email IS NOT NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
+     ORDER BY lower(i.customer_email), i.n
+   ), created AS (
+     INSERT INTO oms.customers (tenant_id, name, email)
+     SELECT $1, w.customer_name, w.customer_email FROM wanted w
+     ON CONFLICT (tenant_id, lower(email)) DO NOTHING
+     RETURNING id, name, email
+   ), customer AS (
+     SELECT n, id, name, email FROM found
+     UNION ALL
+     SELECT i.n, c.id, c.name, c.email FROM input i JOIN created c ON lower(c.email) = lower(i.customer_email)
+     WHERE i.customer_id IS NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
+   ), inserted AS (
+     INSERT INTO oms.orders (tenant_id, id, reference, customer_id, hub_id, hub, seller_id, seller, items, total_amount,
+                             currency, shipping_address, order_date, status, source, upload_id, created_at, updated_at)
+     SELECT $1, i.id, i.reference, c.id, i.hub_id, i.hub, i.seller_id, i.seller, i.items, i.total_amount,
+            i.currency, i.shipping_address, i.order_date, 'on_hold', i.source, i.upload_id, i.created_at, i.created_at
+     FROM input i LEFT JOIN customer c ON c.n = i.n
+     WHERE c.id IS NOT NULL OR (i.customer_id IS NULL AND i.customer_email IS NULL)
+     ORDER BY i.n
+     ON CONFLICT (tenant_id, reference) DO NOTHING
+     RETURNING id
+   ), event AS (
+     -- The outbox row appendEvents() would write, inlined to keep the whole create one
+     -- statement; the OrderWriter sends the wake-up after it.
+     INSERT INTO oms.events (id, tenant_id, type, key, data)
+     SELECT i.event_id, $1, 'order.created', i.id::text,
+            CASE WHEN c.id IS NULL THEN i.event
+                 ELSE jsonb_set(i.event, '{order,customer}', jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email)) END
+     FROM input i JOIN inserted o ON o.id = i.id LEFT JOIN customer c ON c.n = i.n
+     ORDER BY i.n
+   )
+   SELECT i.n, c.id, c.name, c.email, (o.id IS NOT NULL) AS inserted
+   FROM input i LEFT JOIN customer c ON c.n = i.n LEFT JOIN inserted o ON o.id = i.id
+   ORDER BY i.n`;
+
 /**
  * Stores orders with their order.created events in ONE statement (one round trip, atomic in
  * autocommit), for one order or for many created at the same moment:
@@ -58,74 +110,21 @@ export interface InsertOutcome {
  * Answers one outcome per input, in input order.
  */
 export async function insertOrdersWithEvents(scope: TenantScope, batch: readonly OrderToInsert[]): Promise<InsertOutcome[]> {
-  const rows = await scope.query<{ n: number; id: string | null; name: string | null; email: string | null; inserted: boolean }>(
-    `WITH input AS (
-       -- One JSON parameter for the whole batch: far cheaper to encode than a parameter array per column.
-       SELECT * FROM json_to_recordset($2::json)
-         AS i(n int, customer_id uuid, customer_name text, customer_email text, id uuid, reference text, hub_id uuid, hub text,
-              seller_id uuid, seller text, items jsonb, total_amount numeric, currency text, shipping_address jsonb,
-              order_date timestamptz, source text, upload_id uuid, created_at timestamptz, event_id uuid, event jsonb)
-     ), found AS (
-       -- Two index look-ups, not one OR-join (that scans every customer per order).
-       SELECT i.n, c.id, c.name, c.email FROM input i
-       JOIN oms.customers c ON c.tenant_id = $1 AND c.id = i.customer_id
-       UNION ALL
-       SELECT i.n, c.id, c.name, c.email FROM input i
-       JOIN oms.customers c ON c.tenant_id = $1 AND lower(c.email) = lower(i.customer_email)
-       WHERE i.customer_id IS NULL
-     ), wanted AS (
-       SELECT DISTINCT ON (lower(i.customer_email)) i.customer_name, i.customer_email FROM input i
-       WHERE i.customer_id IS NULL AND i.customer_email IS NOT NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
-       ORDER BY lower(i.customer_email), i.n
-     ), created AS (
-       INSERT INTO oms.customers (tenant_id, name, email)
-       SELECT $1, w.customer_name, w.customer_email FROM wanted w
-       ON CONFLICT (tenant_id, lower(email)) DO NOTHING
-       RETURNING id, name, email
-     ), customer AS (
-       SELECT n, id, name, email FROM found
-       UNION ALL
-       SELECT i.n, c.id, c.name, c.email FROM input i JOIN created c ON lower(c.email) = lower(i.customer_email)
-       WHERE i.customer_id IS NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
-     ), inserted AS (
-       INSERT INTO oms.orders (tenant_id, id, reference, customer_id, hub_id, hub, seller_id, seller, items, total_amount,
-                               currency, shipping_address, order_date, status, source, upload_id, created_at, updated_at)
-       SELECT $1, i.id, i.reference, c.id, i.hub_id, i.hub, i.seller_id, i.seller, i.items, i.total_amount,
-              i.currency, i.shipping_address, i.order_date, 'on_hold', i.source, i.upload_id, i.created_at, i.created_at
-       FROM input i LEFT JOIN customer c ON c.n = i.n
-       WHERE c.id IS NOT NULL OR (i.customer_id IS NULL AND i.customer_email IS NULL)
-       ORDER BY i.n
-       ON CONFLICT (tenant_id, reference) DO NOTHING
-       RETURNING id
-     ), event AS (
-       -- The outbox row appendEvents() would write, inlined to keep the whole create one
-       -- statement; the OrderWriter sends the wake-up after it.
-       INSERT INTO oms.events (id, tenant_id, type, key, data)
-       SELECT i.event_id, $1, 'order.created', i.id::text,
-              CASE WHEN c.id IS NULL THEN i.event
-                   ELSE jsonb_set(i.event, '{order,customer}', jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email)) END
-       FROM input i JOIN inserted o ON o.id = i.id LEFT JOIN customer c ON c.n = i.n
-       ORDER BY i.n
-     )
-     SELECT i.n, c.id, c.name, c.email, (o.id IS NOT NULL) AS inserted
-     FROM input i LEFT JOIN customer c ON c.n = i.n LEFT JOIN inserted o ON o.id = i.id
-     ORDER BY i.n`,
-    [
-      JSON.stringify(
-        batch.map((x, n) => ({
-          n,
-          customer_id: x.customer.id ?? null,
-          customer_name: x.customer.name ?? null,
-          customer_email: x.customer.email ?? null,
-          ...x.order,
-          shipping_address: x.order.shipping_address ?? null,
-          // Made here rather than by the column default: the SQL uuid_generate_v7() costs ~5 µs a row.
-          event_id: newId(),
-          event: x.event,
-        })),
-      ),
-    ],
-  );
+  const rows = await scope.query<{ n: number; id: string | null; name: string | null; email: string | null; inserted: boolean }>(INSERT_ORDERS_WITH_EVENTS, [
+    JSON.stringify(
+      batch.map((x, n) => ({
+        n,
+        customer_id: x.customer.id ?? null,
+        customer_name: x.customer.name ?? null,
+        customer_email: x.customer.email ?? null,
+        ...x.order,
+        shipping_address: x.order.shipping_address ?? null,
+        // Made here rather than by the column default: the SQL uuid_generate_v7() costs ~5 µs a row.
+        event_id: newId(),
+        event: x.event,
+      })),
+    ),
+  ]);
   return rows.map((r) => ({
     ...(r.id ? { customer: { id: r.id, name: r.name!, email: r.email! } } : {}),
     inserted: r.inserted,

@@ -65,26 +65,17 @@ function nameOf(columns: ColumnMap, index: number): string {
   return field ?? `column ${index + 1}`;
 }
 
+type Cell = (field: Field) => string | undefined;
+
 export function parseRow(row: CsvRow, columns: ColumnMap, width: number, decimal: DecimalSeparator = '.'): ParsedLine {
   const errors: string[] = [];
-  const get = (field: Field): string | undefined => {
+  const get: Cell = (field) => {
     const i = columns[field];
     if (i === undefined) return undefined;
     const value = (row.values[i] ?? '').trim();
     return value === '' ? undefined : value;
   };
-  if (row.values.length !== width) errors.push(`has ${row.values.length} fields, the header has ${width}`);
-  const long = row.values.flatMap((v, i) => (v.length > MAX_CELL_CHARS ? [nameOf(columns, i)] : []));
-  if (long.length > 0) {
-    errors.push(`${long.join(', ')}: cell longer than ${MAX_CELL_CHARS} characters`);
-    row = { ...row, values: row.values.map(cut) };
-  }
-  if (row.values.some((v) => v.includes('\uFFFD'))) errors.push('contains bytes that are not valid UTF-8');
-  if (row.values.some((v) => v.includes('\u0000'))) {
-    // Text in PostgreSQL cannot hold a NUL: such a row can only be reported, with the NULs shown as U+2400.
-    errors.push('contains a NUL character');
-    row = { ...row, values: row.values.map((v) => v.replaceAll('\u0000', '\u2400')) };
-  }
+  row = storableRow(row, columns, width, errors);
 
   const sku = get('sku');
   const hub = get('hub');
@@ -96,20 +87,7 @@ export function parseRow(row: CsvRow, columns: ColumnMap, width: number, decimal
   else if (!WHOLE.test(quantityText) || Number(quantityText) === 0) errors.push(`quantity "${quantityText.slice(0, 40)}" is not a whole number > 0`);
   else quantity = Number(quantityText);
 
-  const money = (field: 'unit_price' | 'total_amount'): bigint | undefined => {
-    const text = get(field);
-    if (text === undefined) return undefined;
-    const cents = toCents(text, decimal);
-    if (cents === undefined) errors.push(`${field} "${text.slice(0, 40)}" is not a decimal ≥ 0 with at most 2 places (${SEPARATOR_HINT[decimal]})`);
-    return cents;
-  };
-  const unitCents = money('unit_price');
-  const lineCents = money('total_amount');
-  if (unitCents !== undefined && lineCents !== undefined && quantity > 0) {
-    const expected = unitCents * BigInt(quantity);
-    const diff = expected > lineCents ? expected - lineCents : lineCents - expected;
-    if (diff > 1n) errors.push(`total_amount ${lineCents / 100n}.${String(lineCents % 100n).padStart(2, '0')} is not quantity × unit_price`);
-  }
+  const { unitCents, lineCents } = readAmounts(get, quantity, decimal, errors);
 
   const dateText = get('order_date');
   const orderDate = dateText === undefined ? undefined : parseDate(dateText);
@@ -142,4 +120,42 @@ export function parseRow(row: CsvRow, columns: ColumnMap, width: number, decimal
     currency,
     errors,
   };
+}
+
+/**
+ * The row as it may be kept and stored: cells cut to MAX_CELL_CHARS, NULs (which PostgreSQL text
+ * cannot hold) shown as U+2400. Each thing that needed doing is also a reason the row is invalid.
+ */
+function storableRow(row: CsvRow, columns: ColumnMap, width: number, errors: string[]): CsvRow {
+  if (row.values.length !== width) errors.push(`has ${row.values.length} fields, the header has ${width}`);
+  const long = row.values.flatMap((v, i) => (v.length > MAX_CELL_CHARS ? [nameOf(columns, i)] : []));
+  if (long.length > 0) {
+    errors.push(`${long.join(', ')}: cell longer than ${MAX_CELL_CHARS} characters`);
+    row = { ...row, values: row.values.map(cut) };
+  }
+  if (row.values.some((v) => v.includes('\uFFFD'))) errors.push('contains bytes that are not valid UTF-8');
+  if (row.values.some((v) => v.includes('\u0000'))) {
+    errors.push('contains a NUL character');
+    row = { ...row, values: row.values.map((v) => v.replaceAll('\u0000', '\u2400')) };
+  }
+  return row;
+}
+
+/** Unit price and line total in cents; a total must be quantity × unit price (a cent of rounding allowed). */
+function readAmounts(get: Cell, quantity: number, decimal: DecimalSeparator, errors: string[]) {
+  const money = (field: 'unit_price' | 'total_amount'): bigint | undefined => {
+    const text = get(field);
+    if (text === undefined) return undefined;
+    const cents = toCents(text, decimal);
+    if (cents === undefined) errors.push(`${field} "${text.slice(0, 40)}" is not a decimal ≥ 0 with at most 2 places (${SEPARATOR_HINT[decimal]})`);
+    return cents;
+  };
+  const unitCents = money('unit_price');
+  const lineCents = money('total_amount');
+  if (unitCents !== undefined && lineCents !== undefined && quantity > 0) {
+    const expected = unitCents * BigInt(quantity);
+    const diff = expected > lineCents ? expected - lineCents : lineCents - expected;
+    if (diff > 1n) errors.push(`total_amount ${lineCents / 100n}.${String(lineCents % 100n).padStart(2, '0')} is not quantity × unit_price`);
+  }
+  return { unitCents, lineCents };
 }
