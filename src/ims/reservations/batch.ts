@@ -42,36 +42,10 @@ export class BatchReserver {
         planned.map((p) => ({ order_id: p.input.order_id, hub_id: p.hub.id })),
       );
       const fresh = planned.filter((p) => claimed.has(p.input.order_id));
-
       const keys = new Map<string, { hub_id: string; sku_id: string }>();
       for (const p of fresh) for (const l of p.lines) keys.set(stockKey({ hub_id: p.hub.id, sku_id: l.sku_id }), { hub_id: p.hub.id, sku_id: l.sku_id });
       const levels = await lockStockRows(scope, [...keys.values()]); // locks in (hub, sku) order
-
-      const served = new Set<string>();
-      const shortages = new Map<string, Shortage[]>();
-      const changes: StockChange[] = [];
-      for (const p of fresh) {
-        const short = shortagesOf(p.lines, (skuId) => levels.get(stockKey({ hub_id: p.hub.id, sku_id: skuId })));
-        if (short.length > 0) {
-          shortages.set(p.input.order_id, short);
-          continue;
-        }
-        for (const line of p.lines) {
-          const row = levels.get(stockKey({ hub_id: p.hub.id, sku_id: line.sku_id }))!;
-          row.reserved += line.quantity;
-          changes.push({
-            hub_id: p.hub.id,
-            sku_id: line.sku_id,
-            delta_on_hand: 0,
-            delta_reserved: line.quantity,
-            on_hand_after: row.on_hand,
-            reserved_after: row.reserved,
-            reason: 'reserve',
-            order_id: p.input.order_id,
-          });
-        }
-        served.add(p.input.order_id);
-      }
+      const { served, shortages, changes } = allocate(fresh, levels);
       await applyStockChanges(scope, changes);
       await insertLines(
         scope,
@@ -128,4 +102,38 @@ export class BatchReserver {
     errors.throwIfAny();
     return planned;
   }
+}
+
+/**
+ * Step 3: each order in turn takes all its lines from the locked levels (which it updates, so
+ * the next order sees what is left) or, when one line falls short, nothing.
+ */
+function allocate(orders: readonly Planned[], levels: Map<string, { on_hand: number; reserved: number }>) {
+  const served = new Set<string>();
+  const shortages = new Map<string, Shortage[]>();
+  const changes: StockChange[] = [];
+  for (const p of orders) {
+    const levelOf = (skuId: string) => levels.get(stockKey({ hub_id: p.hub.id, sku_id: skuId }));
+    const short = shortagesOf(p.lines, levelOf);
+    if (short.length > 0) {
+      shortages.set(p.input.order_id, short);
+      continue;
+    }
+    for (const line of p.lines) {
+      const row = levelOf(line.sku_id)!;
+      row.reserved += line.quantity;
+      changes.push({
+        hub_id: p.hub.id,
+        sku_id: line.sku_id,
+        delta_on_hand: 0,
+        delta_reserved: line.quantity,
+        on_hand_after: row.on_hand,
+        reserved_after: row.reserved,
+        reason: 'reserve',
+        order_id: p.input.order_id,
+      });
+    }
+    served.add(p.input.order_id);
+  }
+  return { served, shortages, changes };
 }
