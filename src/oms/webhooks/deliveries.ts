@@ -4,7 +4,7 @@
  * sending, and every attempt recorded with the delivery's new state in one transaction. The lease makes a crash between sending and recording cost at most
  * one repeat of the same request (same webhook-id) once the lease runs out.
  */
-import type { Db, Queryable } from '../../db/handle';
+import type { Db, Queryable, Tx } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
 import type { LoggedEvent } from '../../events/envelope';
 
@@ -138,73 +138,86 @@ const FAILING_LIMIT = '5 days';
  * for the batch, not one per delivery). `attempts` is each delivery's receipt: one whose lease
  * ran out and that another sender took records nothing here. Answers how many were recorded.
  */
-export async function recordAttempts(db: Db, batch: readonly { claimed: ClaimedDelivery; outcome: AttemptOutcome }[]): Promise<number> {
+export async function recordAttempts(db: Db, batch: readonly Attempted[]): Promise<number> {
   if (batch.length === 0) return 0;
   return db.transaction(async (tx) => {
-    const recorded = await tx.query<{ delivery_id: string }>(
-      `WITH input AS (
-         SELECT * FROM json_to_recordset($1::json) AS i(tenant_id uuid, id uuid, attempts int, status text, status_code int, error text,
-                                                        next_ms float8, attempted_at timestamptz, latency_ms int, response_body text)
-       ), updated AS (
-         UPDATE oms.webhook_deliveries d SET status = i.status, attempts = d.attempts + 1, last_status_code = i.status_code, last_error = i.error,
-           next_attempt_at = CASE WHEN i.status = 'pending' THEN now() + i.next_ms * interval '1 millisecond' END, updated_at = now()
-         FROM input i WHERE d.tenant_id = i.tenant_id AND d.id = i.id AND d.attempts = i.attempts AND d.status = 'pending'
-         RETURNING d.tenant_id, d.id
-       )
-       INSERT INTO oms.webhook_attempts (tenant_id, delivery_id, n, attempted_at, status_code, latency_ms, error, response_body)
-       SELECT i.tenant_id, i.id, i.attempts + 1, i.attempted_at, i.status_code, i.latency_ms, i.error, i.response_body
-       FROM input i JOIN updated u ON u.tenant_id = i.tenant_id AND u.id = i.id
-       RETURNING delivery_id`,
-      [
-        JSON.stringify(
-          batch.map(({ claimed, outcome }) => ({
-            tenant_id: claimed.tenant_id,
-            id: claimed.id,
-            attempts: claimed.attempts,
-            status: outcome.status,
-            status_code: outcome.attempt.status_code,
-            error: outcome.attempt.error,
-            next_ms: outcome.nextAttemptInMs ?? 0,
-            attempted_at: outcome.attempt.attempted_at,
-            latency_ms: outcome.attempt.latency_ms,
-            response_body: outcome.attempt.response_body,
-          })),
-        ),
-      ],
+    const done = await writeAttempts(tx, batch);
+    await updateEndpointHealth(
+      tx,
+      batch.filter(({ claimed }) => done.has(claimed.id)),
     );
-    const done = new Set(recorded.map((r) => r.delivery_id));
-    // Per endpoint: a success ends its failure streak; failures start one, and 410 or a streak
-    // of 5 days disables it. A batch usually touches few endpoints.
-    const endpoints = new Map<string, { tenantId: string; endpointId: string; succeeded: boolean; disable?: string }>();
-    for (const { claimed, outcome } of batch) {
-      if (!done.has(claimed.id)) continue;
-      const key = `${claimed.tenant_id}/${claimed.endpoint_id}`;
-      const seen = endpoints.get(key) ?? { tenantId: claimed.tenant_id, endpointId: claimed.endpoint_id, succeeded: false };
-      seen.succeeded ||= outcome.succeeded;
-      if (outcome.disableEndpoint) seen.disable = outcome.disableEndpoint;
-      endpoints.set(key, seen);
-    }
-    for (const e of endpoints.values()) {
-      const scope = new TenantScope(tx, e.tenantId);
-      if (e.succeeded && !e.disable) {
-        await scope.query('UPDATE oms.webhook_endpoints SET failing_since = NULL WHERE tenant_id = $1 AND id = $2 AND failing_since IS NOT NULL', [
-          e.endpointId,
-        ]);
-        continue;
-      }
-      await scope.query(
-        `UPDATE oms.webhook_endpoints SET failing_since = coalesce(failing_since, now()),
-           active = CASE WHEN $3::text IS NOT NULL OR failing_since < now() - interval '${FAILING_LIMIT}' THEN false ELSE active END,
-           disabled_reason = CASE WHEN $3::text IS NOT NULL THEN $3
-                                  WHEN failing_since < now() - interval '${FAILING_LIMIT}' THEN 'every delivery failed for ${FAILING_LIMIT}'
-                                  ELSE disabled_reason END,
-           updated_at = now()
-         WHERE tenant_id = $1 AND id = $2`,
-        [e.endpointId, e.disable ?? null],
-      );
-    }
     return done.size;
   });
+}
+
+type Attempted = { claimed: ClaimedDelivery; outcome: AttemptOutcome };
+
+/** Each delivery's new state and its attempt's row; answers the deliveries still held by this sender (those recorded). */
+async function writeAttempts(tx: Tx, batch: readonly Attempted[]): Promise<Set<string>> {
+  const recorded = await tx.query<{ delivery_id: string }>(
+    `WITH input AS (
+       SELECT * FROM json_to_recordset($1::json) AS i(tenant_id uuid, id uuid, attempts int, status text, status_code int, error text,
+                                                      next_ms float8, attempted_at timestamptz, latency_ms int, response_body text)
+     ), updated AS (
+       UPDATE oms.webhook_deliveries d SET status = i.status, attempts = d.attempts + 1, last_status_code = i.status_code, last_error = i.error,
+         next_attempt_at = CASE WHEN i.status = 'pending' THEN now() + i.next_ms * interval '1 millisecond' END, updated_at = now()
+       FROM input i WHERE d.tenant_id = i.tenant_id AND d.id = i.id AND d.attempts = i.attempts AND d.status = 'pending'
+       RETURNING d.tenant_id, d.id
+     )
+     INSERT INTO oms.webhook_attempts (tenant_id, delivery_id, n, attempted_at, status_code, latency_ms, error, response_body)
+     SELECT i.tenant_id, i.id, i.attempts + 1, i.attempted_at, i.status_code, i.latency_ms, i.error, i.response_body
+     FROM input i JOIN updated u ON u.tenant_id = i.tenant_id AND u.id = i.id
+     RETURNING delivery_id`,
+    [
+      JSON.stringify(
+        batch.map(({ claimed, outcome }) => ({
+          tenant_id: claimed.tenant_id,
+          id: claimed.id,
+          attempts: claimed.attempts,
+          status: outcome.status,
+          status_code: outcome.attempt.status_code,
+          error: outcome.attempt.error,
+          next_ms: outcome.nextAttemptInMs ?? 0,
+          attempted_at: outcome.attempt.attempted_at,
+          latency_ms: outcome.attempt.latency_ms,
+          response_body: outcome.attempt.response_body,
+        })),
+      ),
+    ],
+  );
+  return new Set(recorded.map((r) => r.delivery_id));
+}
+
+/**
+ * Per endpoint: a success ends its failure streak; failures start one, and 410 or a streak of
+ * FAILING_LIMIT disables it. A batch usually touches few endpoints.
+ */
+async function updateEndpointHealth(tx: Tx, recorded: readonly Attempted[]): Promise<void> {
+  const endpoints = new Map<string, { tenantId: string; endpointId: string; succeeded: boolean; disable?: string }>();
+  for (const { claimed, outcome } of recorded) {
+    const key = `${claimed.tenant_id}/${claimed.endpoint_id}`;
+    const seen = endpoints.get(key) ?? { tenantId: claimed.tenant_id, endpointId: claimed.endpoint_id, succeeded: false };
+    seen.succeeded ||= outcome.succeeded;
+    if (outcome.disableEndpoint) seen.disable = outcome.disableEndpoint;
+    endpoints.set(key, seen);
+  }
+  for (const e of endpoints.values()) {
+    const scope = new TenantScope(tx, e.tenantId);
+    if (e.succeeded && !e.disable) {
+      await scope.query('UPDATE oms.webhook_endpoints SET failing_since = NULL WHERE tenant_id = $1 AND id = $2 AND failing_since IS NOT NULL', [e.endpointId]);
+      continue;
+    }
+    await scope.query(
+      `UPDATE oms.webhook_endpoints SET failing_since = coalesce(failing_since, now()),
+         active = CASE WHEN $3::text IS NOT NULL OR failing_since < now() - interval '${FAILING_LIMIT}' THEN false ELSE active END,
+         disabled_reason = CASE WHEN $3::text IS NOT NULL THEN $3
+                                WHEN failing_since < now() - interval '${FAILING_LIMIT}' THEN 'every delivery failed for ${FAILING_LIMIT}'
+                                ELSE disabled_reason END,
+         updated_at = now()
+       WHERE tenant_id = $1 AND id = $2`,
+      [e.endpointId, e.disable ?? null],
+    );
+  }
 }
 
 /** An endpoint's deliveries, newest first, optionally in one status. */
