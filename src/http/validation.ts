@@ -81,60 +81,47 @@ export function ajvToFieldErrors(errors: ErrorObject[]): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const e of pruneUnionBranches(errors)) {
-    const p = e.params as Record<string, unknown>;
-    let field = fieldPath(e.instancePath);
-    let error: FieldError;
-    switch (e.keyword) {
-      case 'required':
-        field = fieldPath(e.instancePath, String(p.missingProperty));
-        error = { field, code: 'field.required' };
-        break;
-      case 'additionalProperties':
-        field = fieldPath(e.instancePath, String(p.additionalProperty));
-        error = { field, code: 'field.unknown' };
-        break;
-      case 'type':
-        error = { field, code: 'field.type', params: { type: String(p.type) } };
-        break;
-      case 'minimum':
-      case 'maximum':
-      case 'exclusiveMinimum':
-      case 'minLength':
-      case 'maxLength':
-      case 'minItems':
-      case 'maxItems': {
-        const code = (
-          {
-            minimum: 'field.minimum',
-            maximum: 'field.maximum',
-            exclusiveMinimum: 'field.exclusive_minimum',
-            minLength: 'field.min_length',
-            maxLength: 'field.max_length',
-            minItems: 'field.min_items',
-            maxItems: 'field.max_items',
-          } as const
-        )[e.keyword];
-        error = { field, code, params: { limit: Number(p.limit) } };
-        break;
-      }
-      case 'pattern':
-        error = { field, code: p.pattern === CODE_PATTERN ? 'field.code_format' : 'field.pattern' };
-        break;
-      case 'format':
-        error = { field, code: 'field.format', params: { format: String(p.format) } };
-        break;
-      case 'enum':
-        error = { field, code: 'field.enum', params: { values: (p.allowedValues as unknown[]).join(', ') } };
-        break;
-      case 'const':
-        error = { field, code: 'field.enum', params: { values: String(p.allowedValue) } };
-        break;
-      default:
-        error = { field, code: 'field.invalid' };
-    }
+    const error = fieldErrorOf(e);
     if (seen.has(error.field)) continue;
     seen.add(error.field);
     out.push(error);
   }
   return out;
+}
+
+const LIMIT_CODES = {
+  minimum: 'field.minimum',
+  maximum: 'field.maximum',
+  exclusiveMinimum: 'field.exclusive_minimum',
+  minLength: 'field.min_length',
+  maxLength: 'field.max_length',
+  minItems: 'field.min_items',
+  maxItems: 'field.max_items',
+} as const;
+
+/** One Ajv error in our words: the field it names (a missing or unknown property is the field), the code and its parameters. */
+function fieldErrorOf(e: ErrorObject): FieldError {
+  const p = e.params as Record<string, unknown>;
+  const field = fieldPath(e.instancePath);
+  if (Object.hasOwn(LIMIT_CODES, e.keyword)) {
+    return { field, code: LIMIT_CODES[e.keyword as keyof typeof LIMIT_CODES], params: { limit: Number(p.limit) } };
+  }
+  switch (e.keyword) {
+    case 'required':
+      return { field: fieldPath(e.instancePath, String(p.missingProperty)), code: 'field.required' };
+    case 'additionalProperties':
+      return { field: fieldPath(e.instancePath, String(p.additionalProperty)), code: 'field.unknown' };
+    case 'type':
+      return { field, code: 'field.type', params: { type: String(p.type) } };
+    case 'pattern':
+      return { field, code: p.pattern === CODE_PATTERN ? 'field.code_format' : 'field.pattern' };
+    case 'format':
+      return { field, code: 'field.format', params: { format: String(p.format) } };
+    case 'enum':
+      return { field, code: 'field.enum', params: { values: (p.allowedValues as unknown[]).join(', ') } };
+    case 'const':
+      return { field, code: 'field.enum', params: { values: String(p.allowedValue) } };
+    default:
+      return { field, code: 'field.invalid' };
+  }
 }

@@ -46,6 +46,15 @@ export const conflict = (code: MessageCode, params: Record<string, string | numb
 /** A 422 naming every bad field at once. */
 export const invalid = (errors: FieldError[]) => new AppError(422, 'validation.failed', {}, { errors });
 
+/** A field naming a hub, SKU, customer… that the tenant does not have; the message quotes it. */
+const unknownField = (field: string, resource: string, value: string): FieldError => {
+  const shown = shownValue(value);
+  return { field, code: 'field.unknown_reference', params: { resource, value: shown }, value: shown };
+};
+
+/** A 422 for one field that names something the tenant does not have. */
+export const unknownReference = (field: string, resource: string, value: string) => invalid([unknownField(field, resource, value)]);
+
 /** Collects field errors while checking input, then throws them together. */
 export class FieldErrors {
   readonly list: FieldError[] = [];
@@ -54,8 +63,7 @@ export class FieldErrors {
   }
   /** `field` names a hub, SKU, seller… that the tenant does not have; the message quotes it. */
   unknown(field: string, resource: string, value: string): void {
-    const shown = shownValue(value);
-    this.list.push({ field, code: 'field.unknown_reference', params: { resource, value: shown }, value: shown });
+    this.list.push(unknownField(field, resource, value));
   }
   throwIfAny(): void {
     if (this.list.length > 0) throw invalid(this.list);

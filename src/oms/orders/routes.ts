@@ -81,6 +81,48 @@ const CreateOrder = Type.Object(
 const OrderParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 const Reason = Type.Optional(Type.String({ minLength: 1, maxLength: 500 }));
 
+const OrderFilter = Type.Object(
+  {
+    status: Type.Optional(Type.Enum([...ORDER_STATUSES])),
+    seller: Type.Optional(CodeOrId),
+    hub: Type.Optional(CodeOrId),
+    customer_id: Type.Optional(Uuid),
+    reference: Type.Optional(Type.String({ maxLength: 64 })),
+    ids: Type.Optional(Type.String({ maxLength: 3700, pattern: `^${UUID_TEXT}(,${UUID_TEXT}){0,99}$`, description: 'Up to 100 order ids, comma-separated' })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'created_at ≥ from' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'created_at < to' })),
+    limit: Limit,
+    cursor: Cursor,
+  },
+  { additionalProperties: false },
+);
+
+const OrderHistory = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      event_id: Uuid,
+      type: Type.String(),
+      occurred_at: Timestamp,
+      status: Nullable(Type.String()),
+      previous_status: Nullable(Type.String()),
+      status_reason: Nullable(Type.String()),
+      shortages: Nullable(Shortages),
+    }),
+  ),
+});
+
+const Counts = Type.Record(Type.String(), Type.Integer());
+const Stats = Type.Object({
+  orders_by_status: Counts,
+  orders_by_hour: Type.Array(Type.Object({ hour: Timestamp, orders: Type.Integer() }), {
+    description: 'Orders created in each of the last 24 hours, oldest first',
+  }),
+  uploads_by_status: Counts,
+  skus: Type.Integer(),
+  units_on_hand: Type.Integer(),
+  units_reserved: Type.Integer(),
+});
+
 export function orderRoutes(app: Api, ctx: AppContext): void {
   const tags = ['orders'];
   const orders = ctx.oms.orders;
@@ -104,23 +146,7 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'List orders, newest first',
-        querystring: Type.Object(
-          {
-            status: Type.Optional(Type.Enum([...ORDER_STATUSES])),
-            seller: Type.Optional(CodeOrId),
-            hub: Type.Optional(CodeOrId),
-            customer_id: Type.Optional(Uuid),
-            reference: Type.Optional(Type.String({ maxLength: 64 })),
-            ids: Type.Optional(
-              Type.String({ maxLength: 3700, pattern: `^${UUID_TEXT}(,${UUID_TEXT}){0,99}$`, description: 'Up to 100 order ids, comma-separated' }),
-            ),
-            from: Type.Optional(Type.String({ format: 'date-time', description: 'created_at ≥ from' })),
-            to: Type.Optional(Type.String({ format: 'date-time', description: 'created_at < to' })),
-            limit: Limit,
-            cursor: Cursor,
-          },
-          { additionalProperties: false },
-        ),
+        querystring: OrderFilter,
         response: { 200: Page(Order), ...problemResponses() },
       },
     },
@@ -142,22 +168,7 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: "An order's history: its events, oldest first, with the status each one left it in",
         params: OrderParams,
-        response: {
-          200: Type.Object({
-            data: Type.Array(
-              Type.Object({
-                event_id: Uuid,
-                type: Type.String(),
-                occurred_at: Timestamp,
-                status: Nullable(Type.String()),
-                previous_status: Nullable(Type.String()),
-                status_reason: Nullable(Type.String()),
-                shortages: Nullable(Shortages),
-              }),
-            ),
-          }),
-          ...problemResponses(404),
-        },
+        response: { 200: OrderHistory, ...problemResponses(404) },
       },
     },
     async (request) => orders.history(request.tenantId, request.params.id),
@@ -202,26 +213,13 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
     },
   );
 
-  const Counts = Type.Record(Type.String(), Type.Integer());
   app.get(
     '/stats',
     {
       schema: {
         tags,
         summary: "The tenant's order and stock totals",
-        response: {
-          200: Type.Object({
-            orders_by_status: Counts,
-            orders_by_hour: Type.Array(Type.Object({ hour: Timestamp, orders: Type.Integer() }), {
-              description: 'Orders created in each of the last 24 hours, oldest first',
-            }),
-            uploads_by_status: Counts,
-            skus: Type.Integer(),
-            units_on_hand: Type.Integer(),
-            units_reserved: Type.Integer(),
-          }),
-          ...problemResponses(),
-        },
+        response: { 200: Stats, ...problemResponses() },
       },
     },
     async (request) => {

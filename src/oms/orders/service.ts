@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor, isUuid } from '../../shared/cursor';
 
 /** What an order's other fields (ids, customer, amounts, dates) weigh as JSON, about. */
 const ORDER_FIELDS_BYTES = 700;
-import { conflict, FieldErrors, notFound } from '../../shared/errors';
+import { conflict, FieldErrors, notFound, unknownReference } from '../../shared/errors';
 import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents, toCents } from '../money';
 import { prepareOrder } from './new-order';
@@ -59,6 +59,35 @@ export class OrderService {
   }
 
   async create(tenantId: string, input: OrderInput, source: 'api' | 'csv' = 'api'): Promise<Order> {
+    const { hub, seller, items, totalCents, currency } = await this.resolve(tenantId, input);
+    const { insert: item, order } = prepareOrder(tenantId, {
+      reference: input.reference,
+      hub,
+      seller,
+      items,
+      totalCents,
+      currency,
+      shipping_address: input.shipping_address,
+      order_date: input.order_date === undefined ? undefined : new Date(input.order_date),
+      source,
+      customer: input.customer_id !== undefined ? { id: input.customer_id } : input.customer!,
+    });
+    const reference = item.order.reference;
+    try {
+      let outcome = await this.writer.write(tenantId, item);
+      // Without a customer by e-mail: a concurrent statement created it unseen; a new one sees it.
+      if (!outcome.customer && input.customer_id === undefined) outcome = await this.writer.write(tenantId, item);
+      if (!outcome.customer) throw unknownReference('customer_id', 'Customer', input.customer_id ?? input.customer?.email ?? '');
+      if (!outcome.inserted) throw conflict('order.duplicate_reference', { reference });
+      return { ...order, customer: outcome.customer };
+    } catch (error) {
+      if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) throw conflict('order.duplicate_reference', { reference });
+      throw error;
+    }
+  }
+
+  /** The order's hub, seller and lines resolved through the inventory, its total and currency; or a 422 naming every bad field. */
+  private async resolve(tenantId: string, input: OrderInput) {
     const errors = new FieldErrors();
     if ((input.customer_id === undefined) === (input.customer === undefined)) {
       errors.add('customer_id', 'field.one_of', { fields: 'customer_id, customer' });
@@ -78,7 +107,7 @@ export class OrderService {
     const seller = input.seller === undefined ? undefined : sellers.get(input.seller);
     if (input.seller !== undefined && !seller) errors.unknown('seller', 'Seller', input.seller);
 
-    let total = 0n;
+    let totalCents = 0n;
     const items: OrderItem[] = [];
     input.items.forEach((item, i) => {
       const sku = skus.get(item.sku);
@@ -86,7 +115,7 @@ export class OrderService {
       const cents = item.unit_price === undefined ? 0n : toCents(item.unit_price);
       if (cents === undefined) errors.add(`items[${i}].unit_price`, 'field.money');
       if (!sku || cents === undefined) return;
-      total += cents * BigInt(item.quantity);
+      totalCents += cents * BigInt(item.quantity);
       items.push({
         sku: sku.code,
         sku_id: sku.id,
@@ -96,35 +125,7 @@ export class OrderService {
       });
     });
     errors.throwIfAny();
-
-    const { insert: item, order } = prepareOrder(tenantId, {
-      reference: input.reference,
-      hub: hub!,
-      seller,
-      items,
-      totalCents: total,
-      currency: input.currency ?? settings.currency,
-      shipping_address: input.shipping_address,
-      order_date: input.order_date === undefined ? undefined : new Date(input.order_date),
-      source,
-      customer: input.customer_id !== undefined ? { id: input.customer_id } : input.customer!,
-    });
-    const reference = item.order.reference;
-    try {
-      let outcome = await this.writer.write(tenantId, item);
-      // Without a customer by e-mail: a concurrent statement created it unseen; a new one sees it.
-      if (!outcome.customer && input.customer_id === undefined) outcome = await this.writer.write(tenantId, item);
-      if (!outcome.customer) {
-        const missing = new FieldErrors();
-        missing.unknown('customer_id', 'Customer', input.customer_id ?? input.customer?.email ?? '');
-        missing.throwIfAny();
-      }
-      if (!outcome.inserted) throw conflict('order.duplicate_reference', { reference });
-      return { ...order, customer: outcome.customer! };
-    } catch (error) {
-      if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) throw conflict('order.duplicate_reference', { reference });
-      throw error;
-    }
+    return { hub: hub!, seller, items, totalCents, currency: input.currency ?? settings.currency };
   }
 
   async get(tenantId: string, id: string): Promise<Order> {

@@ -155,15 +155,7 @@ export class BatchBuilder {
       seen.add(group.reference);
       if (group.errors.length > 0 || group.lines.some((l) => l.errors.length > 0)) continue;
       const first = group.lines[0]!;
-      let total = 0n;
-      const items: OrderItem[] = group.lines.map((line) => {
-        const sku = skus.get(line.sku)!;
-        const lineCents = line.lineCents ?? (line.unitCents ?? 0n) * BigInt(line.quantity);
-        total += lineCents;
-        const unit = line.unitCents ?? lineCents / BigInt(line.quantity);
-        const name = line.productName ?? sku.name;
-        return { sku: sku.code, sku_id: sku.id, ...(name ? { name } : {}), quantity: line.quantity, unit_price: formatCents(unit) };
-      });
+      const { items, total } = orderItems(group.lines, skus);
       const { insert } = prepareOrder(tenantId, {
         reference: group.reference,
         hub: hubs.get(first.hub)!,
@@ -210,4 +202,18 @@ export class BatchBuilder {
       group.errors.push(`order ${group.reference} already exists`);
     }
   }
+}
+
+/** A valid group's lines as order items (a line's name defaults to its SKU's), and their total. */
+function orderItems(lines: readonly ParsedLine[], skus: Map<string, CatalogRef>): { items: OrderItem[]; total: bigint } {
+  let total = 0n;
+  const items = lines.map((line) => {
+    const sku = skus.get(line.sku)!;
+    const lineCents = line.lineCents ?? (line.unitCents ?? 0n) * BigInt(line.quantity);
+    total += lineCents;
+    const unit = line.unitCents ?? lineCents / BigInt(line.quantity);
+    const name = line.productName ?? sku.name;
+    return { sku: sku.code, sku_id: sku.id, ...(name ? { name } : {}), quantity: line.quantity, unit_price: formatCents(unit) };
+  });
+  return { items, total };
 }
