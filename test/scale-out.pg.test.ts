@@ -96,6 +96,7 @@ async function api<T = any>(
   return { status: res.status, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T };
 }
 
+/** Like test/helpers/eventually, but a timeout shows the last output of every process, which is where the reason is. */
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, processes: RoleProcess[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {

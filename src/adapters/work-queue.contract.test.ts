@@ -130,7 +130,9 @@ describe('JobWorker on SQS', () => {
     for (const n of [1, 2, 3, 4]) await queue.send('work', { n });
     await eventually(async () => expect(done.sort((a, b) => a - b)).toEqual([1, 2, 3, 4]));
     expect(failures).toBe(1);
-    await sleep(200); // the worker is now inside a 20 s long poll
+    // Give the idle worker time to enter its 20 s long poll (were it not in it yet, stop would be
+    // quick anyway: the bound below is what the test holds the adapter to).
+    await sleep(200);
     const stopping = Date.now();
     await worker.stop();
     expect(Date.now() - stopping).toBeLessThan(10_000); // the 20 s long poll was cut short

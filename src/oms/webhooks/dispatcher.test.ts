@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
+import { eventually } from '../../../test/helpers/eventually';
 import type { RunningRole } from '../../shared/running-role';
 import { classify } from './dispatcher';
 import { startWebhooks } from './webhooks-role';
@@ -68,13 +69,10 @@ async function placeOrder(own: TestTenant, reference: string) {
 
 /** Runs the role until `done` holds (retries are scheduled 200 ms apart). */
 async function until(done: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
+  await eventually(async () => {
     await role.drain();
-    if (await done()) return;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    expect(await done()).toBe(true);
+  }, ms);
 }
 
 const deliveriesOf = async (own: TestTenant, id: string, status = '') =>
