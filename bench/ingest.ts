@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import { forEachConcurrently } from '../src/shared/concurrently';
 import { createBenchDatabase, lcg } from './lib/server-db';
 import { record } from './lib/summary';
-import { ADMIN, call, startService, uploadFile, type Service } from './lib/service';
+import { ADMIN, call, peakRssMb, startService, uploadFile, type Service } from './lib/service';
 
 const INGEST_ROLES = { OMS_ROLES: 'api,ingest', MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) };
 import { FAKE_CREDENTIALS, startS3, startSqs } from '../test/helpers/emulators';
@@ -87,14 +87,12 @@ export async function seed(service: Service): Promise<string> {
   return key;
 }
 
-export const rssKb = async (pid: number, field: 'VmRSS' | 'VmHWM') =>
-  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 async function timeIngest(service: Service, key: string, file: string) {
   const started = performance.now();
   const uploadId = await uploadFile(service, key, file);
   const uploadedMs = performance.now() - started;
-  const uploadPeakRssMb = Math.round((await rssKb(service.pid, 'VmHWM')) / 1024);
+  const uploadPeakRssMb = await peakRssMb(service);
   let upload: any;
   for (;;) {
     upload = await call(service.url, 'GET', `/uploads/${uploadId}`, key);
@@ -103,7 +101,7 @@ async function timeIngest(service: Service, key: string, file: string) {
   }
   const seconds = (performance.now() - started) / 1000;
   if (upload.status !== 'completed') throw new Error(`upload failed: ${upload.error}`);
-  return { seconds, uploadedMs, upload, uploadPeakRssMb, peakRssMb: Math.round((await rssKb(service.pid, 'VmHWM')) / 1024) };
+  return { seconds, uploadedMs, upload, uploadPeakRssMb, peakRssMb: await peakRssMb(service) };
 }
 
 async function rawCopy(url: string, file: string): Promise<number> {

@@ -24,8 +24,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createBenchDatabase, percentile, median } from './lib/server-db';
 import { record } from './lib/summary';
-import { call, startService, uploadFile, type Service } from './lib/service';
-import { generate, HUBS, rssKb, seed, SKUS } from './ingest';
+import { call, peakRssMb, startService, uploadFile, type Service } from './lib/service';
+import { generate, HUBS, seed, SKUS } from './ingest';
 import { FINALIZE_FLOOR, INGEST_FLOOR, timeFloor } from './lib/floors';
 import { request } from 'undici';
 import { openAsBlob } from 'node:fs';
@@ -125,8 +125,6 @@ function sampleReads(service: Service, key: string, orderId: string) {
   };
 }
 
-/** Peak RSS, read from /proc every 250 ms (VmHWM is the kernel's own high-water mark). */
-const peakRssMb = async (service: Service) => Math.round((await rssKb(service.pid, 'VmHWM')) / 1024);
 
 async function uploadDone(service: Service, key: string, uploadId: string) {
   const upload = await call(service.url, 'GET', `/uploads/${uploadId}`, key);

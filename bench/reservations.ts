@@ -1,189 +1,200 @@
 /**
- * Reservations per second on the PostgreSQL server: through ReservationService (look-ups via
- * the cache, tenant scope, ordered locking, ledger) versus a raw baseline run in the same
- * process and database: the same reserve transaction written directly against `pg` (claim the
- * order, one conditional UPDATE … RETURNING per line in (hub, sku) order with its ledger row).
- * Both use 8 connections and 8 concurrent callers, one order per transaction.
+ * Reservations through the HTTP API (`npm run bench -- reservations`), on the PostgreSQL server.
  *
- * Scenarios: "uniform" = 2-line orders over 10 hubs × 1,000 SKUs; "hot" = 1-line orders all
- * on one SKU. Rounds alternate service and baseline; medians are reported.
- *
- * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) names the server; the
- * bench creates and drops its own database there. BENCH_ROUNDS, BENCH_ORDERS tune the size.
+ * The service runs as `npm start` runs it (every role, one process); the load comes from
+ * autocannon in a process of its own (bench/lib/load.mjs), on keep-alive connections, each
+ * request a 1-line reservation of a random one of 1,000 SKUs at one hub, with a new order_id.
+ * Measured in the same run:
+ *  - the service with 1 caller and with 32 callers (throughput, p50, p99);
+ *  - the floor: a bare Fastify route doing one INSERT (bench/lib/floor-server.mjs, its own
+ *    process), 32 callers, the same bodies;
+ *  - the peer: Medusa v2's Inventory module called in-process by 32 callers
+ *    (bench/peers/medusa, installed on first use; BENCH_MEDUSA=0 skips it);
+ *  - oversell: 500 concurrent 1-unit reservations of a SKU with 100 on hand, spread over 4
+ *    service processes on the same database: exactly 100 must succeed.
+ * BENCH_SECONDS (10) sets each measurement's length.
  */
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config/index';
-import { createContext, type AppContext } from '../src/context';
-import { migrate } from '../src/db/migrate';
-import { openPostgres } from '../src/db/postgres';
+import { execFile, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Pool } from 'undici';
 import { forEachConcurrently } from '../src/shared/concurrently';
-import { rawReserveInTransaction } from './lib/raw-reserve';
-import { lcg, median } from './lib/server-db';
+import { createBenchDatabase } from './lib/server-db';
+import { ADMIN, call, peakRssMb, startService, type Service } from './lib/service';
 import { record } from './lib/summary';
 
-const SERVER = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
-const ORDERS = Number(process.env.BENCH_ORDERS || 4000);
-const CONCURRENCY = 8;
-const HUBS = 10;
+const exec = promisify(execFile);
+const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+const CALLERS = 32;
 const SKUS = 1000;
+const HUB = 'H1';
 
-interface Order {
-  orderId: string;
-  hub: { id: string; code: string };
-  lines: { id: string; code: string; quantity: number }[];
+export interface LoadResult {
+  requests_per_s: number;
+  total: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  timeouts: number;
+  statuses: Record<string, number>;
 }
 
-async function runConcurrently(orders: Order[], reserve: (order: Order) => Promise<boolean>): Promise<number> {
-  let failed = 0;
-  const started = performance.now();
-  await forEachConcurrently(orders, CONCURRENCY, async (order) => {
-    if (!(await reserve(order))) failed++;
-  });
-  const seconds = (performance.now() - started) / 1000;
-  if (failed > 0) throw new Error(`${failed} reservations failed; stock should never run out here`);
-  return orders.length / seconds;
+/** autocannon in its own process (bench/lib/load.mjs); see it for the job's fields. */
+export async function load(job: Record<string, unknown>): Promise<LoadResult> {
+  const { stdout } = await exec(process.execPath, ['bench/lib/load.mjs', JSON.stringify(job)], { maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(stdout) as LoadResult;
 }
 
-/** The baseline: the reserve transaction written by hand against a pg pool. */
-function rawReserve(pool: pg.Pool, tenantId: string) {
-  return async (order: Order): Promise<boolean> => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const lines = order.lines.map((l) => ({ sku_id: l.id, quantity: l.quantity }));
-      if (!(await rawReserveInTransaction(client, tenantId, order.orderId, order.hub.id, lines))) {
-        await client.query('ROLLBACK');
-        return false;
-      }
-      await client.query('COMMIT');
-      return true;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+/** The floor server (bench/lib/floor-server.mjs) in its own process. */
+export async function startFloor(databaseUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = fork(path.resolve('bench/lib/floor-server.mjs'), { env: { ...process.env, DATABASE_URL: databaseUrl } });
+  const [ready] = (await once(child, 'message')) as [{ port: number }];
+  return {
+    url: `http://127.0.0.1:${ready.port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
   };
 }
 
-function serviceReserve(ctx: AppContext, tenantId: string) {
-  return async (order: Order): Promise<boolean> => {
-    const result = await ctx.ims.reservations.reserve(tenantId, {
-      order_id: order.orderId,
-      hub: order.hub.code,
-      items: order.lines.map((l) => ({ sku: l.code, quantity: l.quantity })),
+/** A tenant with one hub and SKUS SKUs, each with plenty of stock; answers its key. */
+export async function seedShop(service: Service): Promise<string> {
+  const tenant = await call(service.url, 'POST', '/tenants', ADMIN, { code: 'bench', name: 'Bench' });
+  const { key } = await call(service.url, 'POST', `/tenants/${tenant.id}/api-keys`, ADMIN);
+  await call(service.url, 'POST', '/hubs', key, { code: HUB, name: 'Hub 1' });
+  await forEachConcurrently(
+    Array.from({ length: SKUS }, (_, s) => s),
+    8,
+    async (s) => {
+      await call(service.url, 'POST', '/skus', key, { code: `S${s}`, name: `SKU ${s}` });
+    },
+  );
+  await call(
+    service.url,
+    'PUT',
+    '/inventory',
+    key,
+    Array.from({ length: SKUS }, (_, s) => ({ hub: HUB, sku: `S${s}`, on_hand: 1_000_000_000 })),
+  );
+  return key;
+}
+
+const reservations = (url: string, key: string | undefined, connections: number, seconds = SECONDS) =>
+  load({ url, path: '/reservations', key, connections, seconds, body: 'reservation', skus: SKUS, hub: HUB });
+
+/** Medusa's Inventory module, 32 callers in its process, on a database of its own on the same server. */
+async function medusa(): Promise<{ rps: number; p99_ms: number; oversold_without_lock: number } | undefined> {
+  if (process.env.BENCH_MEDUSA === '0') return undefined;
+  const dir = path.resolve('bench/peers/medusa');
+  if (!existsSync(path.join(dir, 'node_modules/@medusajs/inventory'))) {
+    console.log('installing the Medusa peer (bench/peers/medusa, once)…');
+    await exec('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+  }
+  const bench = await createBenchDatabase('medusa', 1, { migrate: false });
+  try {
+    const child = spawn(process.execPath, ['peer.mjs'], {
+      cwd: dir,
+      env: { ...process.env, DATABASE_URL: bench.url, SECONDS: String(SECONDS), CALLERS: String(CALLERS), ITEMS: String(SKUS) },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    return result.outcome === 'reserved';
-  };
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    if (code !== 0) throw new Error(`the Medusa peer exited with ${code}`);
+    return JSON.parse(out.trim().split('\n').pop()!);
+  } finally {
+    await bench.drop();
+  }
+}
+
+/** 500 concurrent 1-unit reservations of one SKU with 100 on hand, spread over the given services. */
+async function oversell(urls: string[], key: string): Promise<{ reserved: number; insufficient: number; other: number; level: unknown }> {
+  await call(urls[0]!, 'POST', '/skus', key, { code: 'HOT', name: 'Hot' });
+  await call(urls[0]!, 'PUT', '/inventory', key, { hub: HUB, sku: 'HOT', on_hand: 100 });
+  const pools = urls.map((url) => new Pool(url, { connections: 128 }));
+  const tally = { reserved: 0, insufficient: 0, other: 0 };
+  await Promise.all(
+    Array.from({ length: 500 }, async (_, i) => {
+      const res = await pools[i % pools.length]!.request({
+        method: 'POST',
+        path: '/reservations',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ order_id: `hot-${i}`, hub: HUB, items: [{ sku: 'HOT', quantity: 1 }] }),
+      });
+      await res.body.dump();
+      if (res.statusCode === 200) tally.reserved++;
+      else if (res.statusCode === 409) tally.insufficient++;
+      else tally.other++;
+    }),
+  );
+  await Promise.all(pools.map((p) => p.close()));
+  const level = (await call(urls[0]!, 'GET', `/inventory?hub=${HUB}&skus=HOT`, key)).data[0];
+  return { ...tally, level };
 }
 
 export async function run(): Promise<void> {
-  const database = `oms_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: SERVER });
+  const bench = await createBenchDatabase('reservations', 1, { migrate: false });
+  const service = await startService({ DATABASE_URL: bench.url, RATE_LIMIT_MAX: '0' });
+  const extra: Service[] = [];
   try {
-    await admin.connect();
-  } catch (error) {
-    console.error(`reservations bench needs a PostgreSQL server at ${SERVER}: ${(error as Error).message}`);
-    process.exitCode = 1;
-    return;
-  }
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(SERVER);
-  url.pathname = `/${database}`;
-  const db = openPostgres({ url: url.toString(), poolSize: CONCURRENCY });
-  const pool = new pg.Pool({ connectionString: url.toString(), max: CONCURRENCY });
-  pool.on('error', () => {}); // idle connections are cut when the bench drops its database
-  try {
-    await migrate(db);
-    const config = loadConfig({ DATABASE_URL: url.toString(), LOG_LEVEL: 'silent' });
-    const ctx = createContext({ config, logger: pino({ level: 'silent' }), db });
-    const tenant = await ctx.ims.tenants.create({ code: 'bench', name: 'Bench' });
+    const key = await seedShop(service);
+    await reservations(service.url, key, CALLERS, 3); // warm-up: JIT, connections, caches
+    const one = await reservations(service.url, key, 1);
+    const many = await reservations(service.url, key, CALLERS);
+    const peakRss = await peakRssMb(service);
+    const floor = await startFloor(bench.url);
+    let floorRun: LoadResult;
+    try {
+      await reservations(floor.url, undefined, CALLERS, 3);
+      floorRun = await reservations(floor.url, undefined, CALLERS);
+    } finally {
+      await floor.stop();
+    }
+    for (let i = 0; i < 3; i++) extra.push(await startService({ DATABASE_URL: bench.url, RATE_LIMIT_MAX: '0', OMS_ROLES: 'api' }));
+    const burst = await oversell([service, ...extra].map((s) => s.url), key);
+    const peer = await medusa();
 
-    const hubs: { id: string; code: string }[] = [];
-    for (let h = 0; h < HUBS; h++) hubs.push(await ctx.ims.catalog.create(tenant.id, 'hub', { code: `H${h}`, name: `Hub ${h}` }));
-    const skus: { id: string; code: string }[] = [];
-    for (let s = 0; s < SKUS; s++) skus.push(await ctx.ims.catalog.create(tenant.id, 'sku', { code: `S${s}`, name: `SKU ${s}` }));
-    for (const hub of hubs) {
-      await ctx.ims.stock.put(
-        tenant.id,
-        skus.map((s) => ({ hub: hub.code, sku: s.code, on_hand: 1_000_000_000 })),
-        true,
+    const line = (label: string, r: LoadResult) =>
+      console.log(
+        `${label.padEnd(44)} ${String(Math.round(r.requests_per_s)).padStart(6)}/s   p50 ${r.p50_ms} ms   p99 ${r.p99_ms} ms   ${JSON.stringify(r.statuses)}${r.errors ? `   errors ${r.errors}` : ''}`,
       );
-    }
-    await admin.query(`ANALYZE`);
+    console.log(`\nPOST /reservations, PostgreSQL, ${SECONDS} s each (autocannon in its own process, keep-alive)`);
+    line('service, 1 caller', one);
+    line(`service, ${CALLERS} callers`, many);
+    line(`floor (bare route + one INSERT), ${CALLERS} callers`, floorRun);
+    if (peer) console.log(`${`Medusa's module in-process, ${CALLERS} callers`.padEnd(44)} ${String(Math.round(peer.rps)).padStart(6)}/s   p99 ${peer.p99_ms} ms`);
+    console.log(`service ÷ floor: ${(many.requests_per_s / floorRun.requests_per_s).toFixed(2)}×   (target ≥ 0.8×)`);
+    if (peer) console.log(`service ÷ Medusa: ${(many.requests_per_s / peer.rps).toFixed(1)}×   (target ≥ 10×)`);
+    console.log(`p99 at ${CALLERS} callers: ${many.p99_ms} ms (target ≤ 50 ms); service peak RSS ${peakRss} MB`);
+    console.log(
+      `oversell, 500 × 1 unit on 100, 4 processes: ${burst.reserved} reserved, ${burst.insufficient} insufficient, ${burst.other} other; level ${JSON.stringify(burst.level)}`,
+    );
+    if (peer) console.log(`  (Medusa without its lock: ${peer.oversold_without_lock} of 500 succeeded on a stock of 100)`);
 
-    const random = lcg();
-    const uniformOrders = (): Order[] =>
-      Array.from({ length: ORDERS }, () => {
-        const a = random(SKUS);
-        const b = (a + 1 + random(SKUS - 1)) % SKUS;
-        return {
-          orderId: randomUUID(),
-          hub: hubs[random(HUBS)]!,
-          lines: [a, b].sort((x, y) => (skus[x]!.id < skus[y]!.id ? -1 : 1)).map((i) => ({ ...skus[i]!, quantity: 1 + random(3) })),
-        };
-      });
-    const hotOrders = (): Order[] =>
-      Array.from({ length: Math.round(ORDERS / 2) }, () => ({
-        orderId: randomUUID(),
-        hub: hubs[0]!,
-        lines: [{ ...skus[0]!, quantity: 1 }],
-      }));
-
-    const service = serviceReserve(ctx, tenant.id);
-    const raw = rawReserve(pool, tenant.id);
-    // Warm up both paths (JIT, connections, cache) before measuring.
-    await runConcurrently(uniformOrders().slice(0, 400), service);
-    await runConcurrently(uniformOrders().slice(0, 400), raw);
-
-    const results: Record<string, { service: number[]; baseline: number[] }> = {
-      uniform: { service: [], baseline: [] },
-      hot: { service: [], baseline: [] },
-    };
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [scenario, make] of [
-        ['uniform', uniformOrders],
-        ['hot', hotOrders],
-      ] as const) {
-        // Alternate which goes first so drift in the machine's state favours neither.
-        const pair = round % 2 === 0 ? (['service', 'baseline'] as const) : (['baseline', 'service'] as const);
-        for (const who of pair) {
-          const rate = await runConcurrently(make(), who === 'service' ? service : raw);
-          results[scenario]![who].push(rate);
-        }
-      }
-    }
-
-    const reconcile = await ctx.ims.stock.reconcile(tenant.id);
-    if (reconcile.mismatches.length > 0) throw new Error('reconciliation found mismatches after the bench');
-
-    const rows = Object.entries(results).map(([scenario, r]) => {
-      const service = median(r.service);
-      const baseline = median(r.baseline);
-      return { scenario, service_per_s: Math.round(service), baseline_per_s: Math.round(baseline), ratio: Number((service / baseline).toFixed(2)) };
+    record({
+      bench: 'reservations',
+      figure: `POST /reservations, ${CALLERS} callers`,
+      value: Math.round(many.requests_per_s),
+      unit: '/s',
+      baseline: { label: 'bare route + INSERT', value: Math.round(floorRun.requests_per_s) },
     });
-    console.log(`\nreservations/s on PostgreSQL (${CONCURRENCY} connections, ${ROUNDS} rounds, median; ${ORDERS} orders uniform, ${ORDERS / 2} hot)`);
-    console.log('scenario   service/s   baseline/s   service÷baseline');
-    for (const r of rows) {
+    if (peer)
       record({
         bench: 'reservations',
-        figure: `reservations, ${r.scenario}`,
-        value: r.service_per_s,
+        figure: `POST /reservations vs Medusa`,
+        value: Math.round(many.requests_per_s),
         unit: '/s',
-        baseline: { label: 'raw SQL transaction', value: r.baseline_per_s },
+        baseline: { label: "Medusa's module, in-process", value: Math.round(peer.rps) },
       });
-      console.log(
-        `${r.scenario.padEnd(10)} ${String(r.service_per_s).padStart(9)}   ${String(r.baseline_per_s).padStart(10)}   ${r.ratio.toFixed(2).padStart(16)}`,
-      );
-    }
-    console.log(JSON.stringify({ bench: 'reservations', concurrency: CONCURRENCY, rounds: ROUNDS, results: rows }));
+    record({ bench: 'reservations', figure: `reservation p99, ${CALLERS} callers`, value: many.p99_ms, unit: 'ms' });
+    console.log(JSON.stringify({ bench: 'reservations', one, many, floor: floorRun, peer, oversell: burst, peakRssMb: peakRss }));
+    if (burst.reserved !== 100) throw new Error(`oversell check: ${burst.reserved} reserved of a stock of 100`);
   } finally {
-    await pool.end();
-    await db.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    for (const s of extra) await s.stop();
+    await service.stop();
+    await bench.drop();
   }
 }

@@ -12,7 +12,8 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-export async function createBenchDatabase(name: string, poolSize: number): Promise<BenchDatabase> {
+/** A new database on the server, migrated unless `migrate` is false (the service, or a peer, sets it up itself). */
+export async function createBenchDatabase(name: string, poolSize: number, options: { migrate?: boolean } = {}): Promise<BenchDatabase> {
   const admin = new pg.Client({ connectionString: SERVER });
   await admin.connect();
   const database = `oms_bench_${name}_${process.pid}`;
@@ -20,7 +21,7 @@ export async function createBenchDatabase(name: string, poolSize: number): Promi
   const url = new URL(SERVER);
   url.pathname = `/${database}`;
   const db = openPostgres({ url: url.toString(), poolSize });
-  await migrate(db);
+  if (options.migrate !== false) await migrate(db);
   return {
     db,
     url: url.toString(),

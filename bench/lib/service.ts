@@ -72,3 +72,10 @@ export async function uploadFile(service: Service, key: string, file: string): P
   if (res.statusCode !== 202) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(accepted)}`);
   return accepted.upload_id;
 }
+
+/** A process's memory from /proc, in kB: VmRSS now, or VmHWM (the kernel's own high-water mark). */
+export const rssKb = async (pid: number, field: 'VmRSS' | 'VmHWM') =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+
+/** The service's peak RSS so far, in MB. */
+export const peakRssMb = async (service: Service) => Math.round((await rssKb(service.pid, 'VmHWM')) / 1024);
