@@ -87,7 +87,6 @@ export async function seed(service: Service): Promise<string> {
   return key;
 }
 
-
 async function timeIngest(service: Service, key: string, file: string) {
   const started = performance.now();
   const uploadId = await uploadFile(service, key, file);

@@ -125,7 +125,6 @@ function sampleReads(service: Service, key: string, orderId: string) {
   };
 }
 
-
 async function uploadDone(service: Service, key: string, uploadId: string) {
   const upload = await call(service.url, 'GET', `/uploads/${uploadId}`, key);
   if (upload.status === 'failed') throw new Error(`upload failed: ${upload.error}`);

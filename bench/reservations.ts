@@ -86,7 +86,7 @@ const reservations = (url: string, key: string | undefined, connections: number,
   load({ url, path: '/reservations', key, connections, seconds, body: 'reservation', skus: SKUS, hub: HUB });
 
 /** Medusa's Inventory module, 32 callers in its process, on a database of its own on the same server. */
-async function medusa(): Promise<{ rps: number; p99_ms: number; oversold_without_lock: number } | undefined> {
+async function medusa(): Promise<{ rps: number; p99_ms: number; succeeded_without_lock: number } | undefined> {
   if (process.env.BENCH_MEDUSA === '0') return undefined;
   const dir = path.resolve('bench/peers/medusa');
   if (!existsSync(path.join(dir, 'node_modules/@medusajs/inventory'))) {
@@ -154,7 +154,10 @@ export async function run(): Promise<void> {
       await floor.stop();
     }
     for (let i = 0; i < 3; i++) extra.push(await startService({ DATABASE_URL: bench.url, RATE_LIMIT_MAX: '0', OMS_ROLES: 'api' }));
-    const burst = await oversell([service, ...extra].map((s) => s.url), key);
+    const burst = await oversell(
+      [service, ...extra].map((s) => s.url),
+      key,
+    );
     const peer = await medusa();
 
     const line = (label: string, r: LoadResult) =>
@@ -165,14 +168,15 @@ export async function run(): Promise<void> {
     line('service, 1 caller', one);
     line(`service, ${CALLERS} callers`, many);
     line(`floor (bare route + one INSERT), ${CALLERS} callers`, floorRun);
-    if (peer) console.log(`${`Medusa's module in-process, ${CALLERS} callers`.padEnd(44)} ${String(Math.round(peer.rps)).padStart(6)}/s   p99 ${peer.p99_ms} ms`);
+    if (peer)
+      console.log(`${`Medusa's module in-process, ${CALLERS} callers`.padEnd(44)} ${String(Math.round(peer.rps)).padStart(6)}/s   p99 ${peer.p99_ms} ms`);
     console.log(`service ÷ floor: ${(many.requests_per_s / floorRun.requests_per_s).toFixed(2)}×   (target ≥ 0.8×)`);
     if (peer) console.log(`service ÷ Medusa: ${(many.requests_per_s / peer.rps).toFixed(1)}×   (target ≥ 10×)`);
     console.log(`p99 at ${CALLERS} callers: ${many.p99_ms} ms (target ≤ 50 ms); service peak RSS ${peakRss} MB`);
     console.log(
       `oversell, 500 × 1 unit on 100, 4 processes: ${burst.reserved} reserved, ${burst.insufficient} insufficient, ${burst.other} other; level ${JSON.stringify(burst.level)}`,
     );
-    if (peer) console.log(`  (Medusa without its lock: ${peer.oversold_without_lock} of 500 succeeded on a stock of 100)`);
+    if (peer) console.log(`  (Medusa without its lock: ${peer.succeeded_without_lock} of 500 succeeded on a stock of 100)`);
 
     record({
       bench: 'reservations',
