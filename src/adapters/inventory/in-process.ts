@@ -33,7 +33,7 @@ export class InProcessInventoryClient implements InventoryClient {
   }
 
   reserve(tenantId: string, input: ReserveInput) {
-    return this.ims.reservations.reserve(tenantId, input);
+    return this.ims.batchReservations.reserve(tenantId, input);
   }
 
   reserveMany(tenantId: string, inputs: readonly ReserveInput[]) {

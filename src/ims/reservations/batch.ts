@@ -1,5 +1,8 @@
 /**
- * Reserving many orders at once (the finalizer's path). One transaction per batch:
+ * Reserving many orders at once: a batch request (the finalizer's path, POST
+ * /reservations/batch), and single reservations arriving together (POST /reservations), which
+ * share one transaction by group commit (shared/group-commit.ts), each caller with its own
+ * outcome. One transaction per batch:
  *   1. claim every order id (those already reserved are answered as replays);
  *   2. lock the stock rows the claimed orders need, in (hub, sku) order;
  *   3. allocate oldest order first, each order all lines or none, against the locked levels;
@@ -10,6 +13,7 @@
 import type { Db } from '../../db/handle';
 import { TenantTx } from '../../db/tenant-scope';
 import { FieldErrors } from '../../shared/errors';
+import { GroupCommit } from '../../shared/group-commit';
 import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
@@ -23,25 +27,49 @@ interface Planned {
   lines: PlannedLine[];
 }
 
+/**
+ * Single reservations of one tenant in one batch at most; two batches of a tenant in flight at
+ * once, so that one is being built while the other commits.
+ */
+const GROUP = { maxBatch: 500, maxInFlight: 2 };
+
 export class BatchReserver {
+  private readonly group: GroupCommit<Planned, ReserveResult>;
+
   constructor(
     private readonly db: Db,
     private readonly lookup: CatalogLookup,
     private readonly single: ReservationService,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.group = new GroupCommit((tenantId, planned) => this.reservePlanned(tenantId, planned), GROUP);
+  }
+
+  /** One order's reservation, stored with whatever others arrive at the same moment. Bad input fails only its caller. */
+  async reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult> {
+    const [planned] = await this.plan(tenantId, [input], () => '');
+    return this.group.submit(tenantId, planned!);
+  }
 
   /** Results in request order. Requests are served oldest (first) first. */
   async reserveMany(tenantId: string, requests: readonly ReserveInput[]): Promise<ReserveResult[]> {
     if (requests.length === 0) return [];
-    const planned = await this.plan(tenantId, requests);
+    return this.reservePlanned(tenantId, await this.plan(tenantId, requests));
+  }
+
+  /**
+   * Reserves planned orders in one transaction. An order id already reserved (before, or
+   * earlier in this batch) is answered as a repeat by the single path: its first outcome, or a
+   * conflict if the request differs.
+   */
+  private async reservePlanned(tenantId: string, planned: readonly Planned[]): Promise<ReserveResult[]> {
     const outcome = await this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
       const claimed = await claimMany(
         scope,
         planned.map((p) => ({ order_id: p.input.order_id, hub_id: p.hub.id })),
       );
-      const fresh = planned.filter((p) => claimed.has(p.input.order_id));
+      const fresh = firstOfEach(planned).filter((p) => claimed.has(p.input.order_id));
       const keys = new Map<string, { hub_id: string; sku_id: string }>();
       for (const p of fresh) for (const l of p.lines) keys.set(stockKey({ hub_id: p.hub.id, sku_id: l.sku_id }), { hub_id: p.hub.id, sku_id: l.sku_id });
       const levels = await lockStockRows(scope, [...keys.values()]); // locks in (hub, sku) order
@@ -54,21 +82,22 @@ export class BatchReserver {
           .flatMap((p) => p.lines.map((l) => ({ order_id: p.input.order_id, sku_id: l.sku_id, quantity: l.quantity }))),
       );
       await unclaim(scope, [...shortages.keys()]);
-      return { claimed, served, shortages };
+      return { claimed, served, shortages, fresh: new Set(fresh) };
     });
 
     const results: ReserveResult[] = [];
     for (const p of planned) {
       const id = p.input.order_id;
       const claimedAt = outcome.claimed.get(id);
-      if (claimedAt && outcome.served.has(id)) {
+      const first = outcome.fresh.has(p);
+      if (claimedAt && first && outcome.served.has(id)) {
         this.metrics.reservations.inc({ outcome: 'reserved' });
         const items = p.lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
         results.push({
           outcome: 'reserved',
           reservation: { order_id: id, hub: p.hub.code, status: 'reserved', items, created_at: claimedAt, updated_at: claimedAt },
         });
-      } else if (claimedAt) {
+      } else if (claimedAt && first) {
         this.metrics.reservations.inc({ outcome: 'insufficient' });
         results.push({ outcome: 'insufficient', order_id: id, shortages: outcome.shortages.get(id) ?? [] });
       } else {
@@ -78,8 +107,11 @@ export class BatchReserver {
     return results;
   }
 
-  /** Resolves codes and plans each order's lines; a bad request fails the batch. */
-  private async plan(tenantId: string, requests: readonly ReserveInput[]): Promise<Planned[]> {
+  /**
+   * Resolves codes and plans each order's lines; a bad request fails the batch. `at` names a
+   * request's fields in errors: `[n].` in a batch, nothing for a single reservation.
+   */
+  private async plan(tenantId: string, requests: readonly ReserveInput[], at: (n: number) => string = (n) => `[${n}].`): Promise<Planned[]> {
     const hubs = await this.lookup.resolve(
       tenantId,
       'hub',
@@ -93,15 +125,21 @@ export class BatchReserver {
     const errors = new FieldErrors();
     const seen = new Set<string>();
     const planned = requests.map((input, n) => {
-      if (seen.has(input.order_id)) errors.add(`[${n}].order_id`, 'field.invalid');
+      if (seen.has(input.order_id)) errors.add(`${at(n)}order_id`, 'field.invalid');
       seen.add(input.order_id);
       const hub = hubs.get(input.hub);
-      if (!hub) errors.unknown(`[${n}].hub`, 'Hub', input.hub);
-      return { input, hub: hub!, lines: planLines(input.items, skus, errors, `[${n}].items`) };
+      if (!hub) errors.unknown(`${at(n)}hub`, 'Hub', input.hub);
+      return { input, hub: hub!, lines: planLines(input.items, skus, errors, `${at(n)}items`) };
     });
     errors.throwIfAny();
     return planned;
   }
+}
+
+/** The first request of each order id (a repeat in the same batch is answered after it). */
+function firstOfEach(planned: readonly Planned[]): Planned[] {
+  const seen = new Set<string>();
+  return planned.filter((p) => !seen.has(p.input.order_id) && seen.add(p.input.order_id));
 }
 
 /**

@@ -7,6 +7,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+const expectOk = async (pending: Promise<{ status: number; body: unknown }>) => expect((await pending).status).toBe(200);
+
 const stocked = (stock: [string, string, number][]) => stockedTenant(t, stock);
 
 const level = async (own: TestTenant, hub: string, sku: string) => (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
@@ -216,6 +218,39 @@ describe('concurrency', () => {
     expect(await level(own, 'H1', 'A')).toMatchObject({ reserved: 10 });
     expect(await level(own, 'H1', 'B')).toMatchObject({ reserved: 10 });
     expect((await own.as('GET', '/inventory/transactions?sku=A&limit=500')).body.data).toHaveLength(11);
+  });
+
+  it('reservations arriving together share a transaction, yet each caller gets its own outcome', async () => {
+    const own = await stocked([
+      ['H1', 'A', 5],
+      ['H1', 'B', 100],
+    ]);
+    await expectOk(own.as('POST', '/reservations', { body: { order_id: 'taken', hub: 'H1', items: [{ sku: 'B', quantity: 1 }] } }));
+    const send = (body: object) => own.as('POST', '/reservations', { body });
+    const [fine, short, unknownSku, mismatch, repeat, sameTwiceA, sameTwiceB, ...rest] = await Promise.all([
+      send({ order_id: 'fine', hub: 'H1', items: [{ sku: 'B', quantity: 2 }] }),
+      send({ order_id: 'short', hub: 'H1', items: [{ sku: 'A', quantity: 6 }] }),
+      send({ order_id: 'unknown', hub: 'H1', items: [{ sku: 'NOPE', quantity: 1 }] }),
+      send({ order_id: 'taken', hub: 'H1', items: [{ sku: 'B', quantity: 3 }] }),
+      send({ order_id: 'taken', hub: 'H1', items: [{ sku: 'B', quantity: 1 }] }),
+      send({ order_id: 'twice', hub: 'H1', items: [{ sku: 'B', quantity: 1 }] }),
+      send({ order_id: 'twice', hub: 'H1', items: [{ sku: 'B', quantity: 1 }] }),
+      ...Array.from({ length: 20 }, (_, i) => send({ order_id: `many-${i}`, hub: 'H1', items: [{ sku: 'B', quantity: 1 }] })),
+    ]);
+    expect(fine!.status).toBe(200);
+    expect(short!.status).toBe(409);
+    expect(short!.body).toMatchObject({ status: 'insufficient', shortages: [{ sku: 'A', requested: 6, available: 5 }] });
+    expect(unknownSku!.status).toBe(422);
+    expect(unknownSku!.body.errors).toEqual([{ field: 'items[0].sku', value: 'NOPE', message: '"NOPE" names no existing SKU' }]);
+    expect(mismatch!.status).toBe(409);
+    expect(mismatch!.body.code).toBe('reservation.mismatch');
+    expect(repeat!.status).toBe(200);
+    expect([sameTwiceA!.status, sameTwiceB!.status]).toEqual([200, 200]);
+    expect(rest.map((r) => r.status)).toEqual(Array(20).fill(200));
+    // taken 1 + fine 2 + twice 1 (once) + many 20 of B; nothing for the short, unknown or mismatched ones.
+    expect(await level(own, 'H1', 'B')).toMatchObject({ reserved: 24 });
+    expect(await level(own, 'H1', 'A')).toMatchObject({ reserved: 0 });
+    expect((await own.as('GET', '/inventory/reconcile')).body.mismatches).toEqual([]);
   });
 
   it('orders touching overlapping SKUs in opposite orders never deadlock', async () => {

@@ -50,7 +50,7 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const result = await reservations.reserve(request.tenantId, request.body);
+      const result = await ctx.ims.batchReservations.reserve(request.tenantId, request.body);
       if (result.outcome === 'insufficient') {
         return reply.code(409).send({
           status: 'insufficient',
