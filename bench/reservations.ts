@@ -111,7 +111,7 @@ async function medusa(): Promise<{ rps: number; p99_ms: number; succeeded_withou
 }
 
 /** 500 concurrent 1-unit reservations of one SKU with 100 on hand, spread over the given services. */
-async function oversell(urls: string[], key: string): Promise<{ reserved: number; insufficient: number; other: number; level: unknown }> {
+export async function oversell(urls: string[], key: string): Promise<{ reserved: number; insufficient: number; other: number; level: unknown }> {
   await call(urls[0]!, 'POST', '/skus', key, { code: 'HOT', name: 'Hot' });
   await call(urls[0]!, 'PUT', '/inventory', key, { hub: HUB, sku: 'HOT', on_hand: 100 });
   const pools = urls.map((url) => new Pool(url, { connections: 128 }));

@@ -186,6 +186,36 @@ describe('fairness between clients (an app of its own: its limits are tiny)', ()
     await eventually(async () => expect((await a.as('GET', '/stats')).status).toBe(200));
   });
 
+  it('clients that hang up while their requests wait or run leave no turn behind: the tenant is served afterwards', async () => {
+    const queued = await buildTestApp({ TENANT_MAX_CONCURRENT_REQUESTS: '2', TENANT_MAX_QUEUED_REQUESTS: '50' });
+    await queued.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const a = await queued.tenant();
+      // Two unfinished uploads hold both of A's turns; 20 more requests queue behind them, then
+      // every client hangs up: the queued ones leave the line, the holders give their turns back.
+      const holders = await Promise.all(
+        [0, 1].map(() =>
+          unfinishedRequest(
+            `POST /orders/upload HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${a.key}\r\ncontent-type: multipart/form-data; boundary=b\r\ncontent-length: 100000\r\n\r\n--b\r\n`,
+            queued,
+          ),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200)); // both hold their turn
+      const waiting = await Promise.all(
+        Array.from({ length: 20 }, () => unfinishedRequest(`GET /stats HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${a.key}\r\n\r\n`, queued)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200)); // they wait in line
+      for (const socket of [...waiting, ...holders]) socket.destroy();
+      for (let i = 0; i < 5; i++) {
+        const answers = await Promise.all([0, 1, 2].map(() => a.as('GET', '/stats')));
+        expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+      }
+    } finally {
+      await queued.close();
+    }
+  });
+
   it('a key that sends more than its rate gets 429 with Retry-After; another key of the same machine does not', async () => {
     const limited = await buildTestApp({ RATE_LIMIT_MAX: '50', RATE_LIMIT_WINDOW_SECONDS: '60' });
     try {

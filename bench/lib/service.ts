@@ -29,7 +29,7 @@ export async function startService(env: Record<string, string>): Promise<Service
   if (env.OMS_ROLES === undefined) delete childEnv.OMS_ROLES; // the default: every role
   const child = spawn(process.execPath, [...nodeArgs, 'bin/oms.mjs', 'start'], {
     env: childEnv,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_SERVICE_LOG ? 'inherit' : 'ignore', 'inherit'],
   });
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context';
 import { catalogRoutes } from '../ims/catalog/routes';
 import { reservationRoutes } from '../ims/reservations/routes';
@@ -136,11 +136,8 @@ async function registerApi(api: Api, ctx: AppContext): Promise<void> {
   // Each tenant's requests take turns (admin calls without a tenant count as one more tenant).
   api.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.access === 'public') return;
-    request.releaseSlot = await concurrency.acquire(actingTenant(request) ?? 'admin', reply);
+    await concurrency.acquire(actingTenant(request) ?? 'admin', reply);
   });
-  const release = async (request: FastifyRequest) => request.releaseSlot?.();
-  api.addHook('onResponse', release);
-  api.addHook('onRequestAbort', release); // the client went away first
   await registerRateLimit(api, ctx);
   api.addHook('preHandler', ctx.idempotency.begin);
   api.addHook('onSend', ctx.idempotency.finish);

@@ -46,7 +46,22 @@ interface TenantSlots {
   waiting: (() => void)[];
 }
 
-/** A counting semaphore per tenant, with a bounded first-come queue. */
+/** The client closed its connection while its request waited for a turn: nothing will read the answer. */
+export class ClientGoneError extends Error {
+  /** nginx's "client closed request": a 4xx, so it is not logged as a server fault, and no one reads it. */
+  readonly statusCode = 499;
+  constructor() {
+    super('the client closed the connection while its request waited for a turn');
+    this.name = 'ClientGoneError';
+  }
+}
+
+/**
+ * A counting semaphore per tenant, with a bounded first-come queue. A slot is held until the
+ * response closes, whatever way it ends (sent, failed, or the client gone mid-request): the
+ * response's `close` event always comes, where Fastify's onResponse does not for a connection
+ * that was cut. A request whose client leaves while it waits gives its place up and never runs.
+ */
 export class TenantConcurrency {
   private readonly tenants = new Map<string, TenantSlots>();
 
@@ -55,24 +70,42 @@ export class TenantConcurrency {
     private readonly queued: number,
   ) {}
 
-  /** Waits for one of the tenant's slots; throws 429 when its queue is full. Answers the release. */
-  async acquire(tenantId: string, reply: FastifyReply): Promise<() => void> {
+  /** Waits for one of the tenant's slots; throws 429 when its queue is full, ClientGoneError when the client leaves first. */
+  acquire(tenantId: string, reply: FastifyReply): Promise<void> {
     let slots = this.tenants.get(tenantId);
     if (!slots) this.tenants.set(tenantId, (slots = { running: 0, waiting: [] }));
-    if (slots.running >= this.concurrent) {
-      if (slots.waiting.length >= this.queued) throw tooManyRequests(reply, 'request.tenant_busy', 1000);
-      await new Promise<void>((resolve) => slots.waiting.push(resolve));
-    } else {
-      slots.running++;
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = slots.waiting.shift();
-      if (next) return next(); // the slot passes straight to the next request in line
-      slots.running--;
-      if (slots.running === 0) this.tenants.delete(tenantId);
-    };
+    const tenant = slots;
+    return new Promise<void>((resolve, reject) => {
+      let state: 'waiting' | 'running' | 'done' = 'waiting';
+      const start = () => {
+        state = 'running';
+        resolve();
+      };
+      const closed = () => {
+        if (state === 'running') this.pass(tenantId, tenant);
+        else if (state === 'waiting') {
+          tenant.waiting.splice(tenant.waiting.indexOf(start), 1);
+          reject(new ClientGoneError());
+        }
+        state = 'done';
+      };
+      if (tenant.running < this.concurrent) {
+        tenant.running++;
+        start();
+      } else if (tenant.waiting.length >= this.queued) {
+        return reject(tooManyRequests(reply, 'request.tenant_busy', 1000));
+      } else {
+        tenant.waiting.push(start);
+      }
+      reply.raw.once('close', closed);
+    });
+  }
+
+  /** A slot is free: it passes straight to the next request in line, or the tenant holds one fewer. */
+  private pass(tenantId: string, slots: TenantSlots): void {
+    const next = slots.waiting.shift();
+    if (next) return next();
+    slots.running--;
+    if (slots.running === 0 && slots.waiting.length === 0) this.tenants.delete(tenantId);
   }
 }

@@ -30,8 +30,6 @@ declare module 'fastify' {
     tenantId: string;
     /** The API key presented (set once authenticated): the rate limit counts per key. */
     apiKey: string;
-    /** Gives back this request's turn among its tenant's requests in progress (idempotent). */
-    releaseSlot?: () => void;
     /** The Idempotency-Key this request claimed, if any (its response will be stored). */
     idempotency?: { principal: string; key: string };
   }
