@@ -12,6 +12,7 @@
  *    (bench/peers/medusa, installed on first use; BENCH_MEDUSA=0 skips it);
  *  - oversell: 500 concurrent 1-unit reservations of a SKU with 100 on hand, spread over 4
  *    service processes on the same database: exactly 100 must succeed.
+ * The service and the floor run in alternating rounds (BENCH_ROUNDS, 3); medians are reported.
  * BENCH_SECONDS (10) sets each measurement's length.
  */
 import { execFile, fork, spawn } from 'node:child_process';
@@ -27,6 +28,7 @@ import { record } from './lib/summary';
 
 const exec = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const CALLERS = 32;
 const SKUS = 1000;
 const HUB = 'H1';
@@ -39,6 +41,8 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   statuses: Record<string, number>;
+  /** The load generator's own CPU, % of one core. */
+  cpu_percent: number;
 }
 
 /** autocannon in its own process (bench/lib/load.mjs); see it for the job's fields. */
@@ -135,24 +139,33 @@ export async function oversell(urls: string[], key: string): Promise<{ reserved:
   return { ...tally, level };
 }
 
+/** The median round by throughput (its latencies go with it). */
+const medianRun = (runs: LoadResult[]) => [...runs].sort((a, b) => a.requests_per_s - b.requests_per_s)[Math.floor(runs.length / 2)]!;
+
 export async function run(): Promise<void> {
   const bench = await createBenchDatabase('reservations', 1, { migrate: false });
   const service = await startService({ DATABASE_URL: bench.url, RATE_LIMIT_MAX: '0' });
+  const floor = await startFloor(bench.url);
   const extra: Service[] = [];
   try {
     const key = await seedShop(service);
-    await reservations(service.url, key, CALLERS, 3); // warm-up: JIT, connections, caches
+    // Warm-up: JIT, connections, caches, on both sides.
+    await reservations(service.url, key, CALLERS, 3);
+    await reservations(floor.url, undefined, CALLERS, 3);
     const one = await reservations(service.url, key, 1);
-    const many = await reservations(service.url, key, CALLERS);
-    const peakRss = await peakRssMb(service);
-    const floor = await startFloor(bench.url);
-    let floorRun: LoadResult;
-    try {
-      await reservations(floor.url, undefined, CALLERS, 3);
-      floorRun = await reservations(floor.url, undefined, CALLERS);
-    } finally {
-      await floor.stop();
+    const serviceRuns: LoadResult[] = [];
+    const floorRuns: LoadResult[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which goes first so drift in the machine's state favours neither.
+      const order = round % 2 === 0 ? (['service', 'floor'] as const) : (['floor', 'service'] as const);
+      for (const who of order) {
+        if (who === 'service') serviceRuns.push(await reservations(service.url, key, CALLERS));
+        else floorRuns.push(await reservations(floor.url, undefined, CALLERS));
+      }
     }
+    const many = medianRun(serviceRuns);
+    const floorRun = medianRun(floorRuns);
+    const peakRss = await peakRssMb(service);
     for (let i = 0; i < 3; i++) extra.push(await startService({ DATABASE_URL: bench.url, RATE_LIMIT_MAX: '0', OMS_ROLES: 'api' }));
     const burst = await oversell(
       [service, ...extra].map((s) => s.url),
@@ -164,10 +177,13 @@ export async function run(): Promise<void> {
       console.log(
         `${label.padEnd(44)} ${String(Math.round(r.requests_per_s)).padStart(6)}/s   p50 ${r.p50_ms} ms   p99 ${r.p99_ms} ms   ${JSON.stringify(r.statuses)}${r.errors ? `   errors ${r.errors}` : ''}`,
       );
-    console.log(`\nPOST /reservations, PostgreSQL, ${SECONDS} s each (autocannon in its own process, keep-alive)`);
+    console.log(`\nPOST /reservations, PostgreSQL, ${SECONDS} s each, median of ${ROUNDS} alternating rounds (autocannon in its own process, keep-alive)`);
     line('service, 1 caller', one);
     line(`service, ${CALLERS} callers`, many);
     line(`floor (bare route + one INSERT), ${CALLERS} callers`, floorRun);
+    console.log(
+      `  rounds, service: ${serviceRuns.map((r) => Math.round(r.requests_per_s)).join(', ')}; floor: ${floorRuns.map((r) => Math.round(r.requests_per_s)).join(', ')}/s`,
+    );
     if (peer)
       console.log(`${`Medusa's module in-process, ${CALLERS} callers`.padEnd(44)} ${String(Math.round(peer.rps)).padStart(6)}/s   p99 ${peer.p99_ms} ms`);
     console.log(`service ÷ floor: ${(many.requests_per_s / floorRun.requests_per_s).toFixed(2)}×   (target ≥ 0.8×)`);
@@ -198,6 +214,7 @@ export async function run(): Promise<void> {
     if (burst.reserved !== 100) throw new Error(`oversell check: ${burst.reserved} reserved of a stock of 100`);
   } finally {
     for (const s of extra) await s.stop();
+    await floor.stop();
     await service.stop();
     await bench.drop();
   }

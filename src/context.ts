@@ -91,7 +91,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     catalog: new CatalogService(db, lookup),
     stock: new StockService(db, lookup),
     reservations,
-    batchReservations: new BatchReserver(db, lookup, reservations, metrics),
+    batchReservations: new BatchReserver(db, lookup, reservations, metrics, config.limits.tenantQueuedRequests),
   };
   const inventory: InventoryClient = config.imsUrl
     ? new HttpInventoryClient({ url: config.imsUrl, apiKey: config.imsApiKey! })

@@ -135,7 +135,8 @@ async function registerApi(api: Api, ctx: AppContext): Promise<void> {
   api.addHook('onRequest', authenticate(ctx, new AuthFailureGuard(limits.authFailuresMax)));
   // Each tenant's requests take turns (admin calls without a tenant count as one more tenant).
   api.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.access === 'public') return;
+    const { access, grouped } = request.routeOptions.config;
+    if (access === 'public' || grouped) return;
     await concurrency.acquire(actingTenant(request) ?? 'admin', reply);
   });
   await registerRateLimit(api, ctx);

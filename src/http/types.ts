@@ -21,6 +21,12 @@ declare module 'fastify' {
     access?: AccessLevel;
     /** POST routes honour Idempotency-Key unless this is false. */
     idempotent?: boolean;
+    /**
+     * The route's writes go through a group commit (shared/group-commit.ts): its requests wait
+     * in the group's own bounded line, not for one of the tenant's turns. A turn bounds the
+     * connections one tenant's requests hold; a group holds one at most, for all of them.
+     */
+    grouped?: boolean;
   }
   interface FastifyRequest {
     /**

@@ -8,6 +8,8 @@
  * item waits for nothing but the turn it came in. A batch that fails is stored again item by
  * item, so one bad item fails alone.
  */
+import { AppError } from './errors';
+
 interface Pending<I, O> {
   item: I;
   resolve: (outcome: O) => void;
@@ -25,6 +27,8 @@ export interface GroupCommitOptions {
   maxBatch: number;
   /** Batches of one key being stored at once at most (Infinity: a batch per event-loop turn). */
   maxInFlight: number;
+  /** Items of one key waiting at most; beyond, submit fails with 429 (the key is too busy). */
+  maxWaiting: number;
 }
 
 export class GroupCommit<I, O> {
@@ -43,6 +47,7 @@ export class GroupCommit<I, O> {
         line = { waiting: [], inFlight: 0, scheduled: false };
         this.lines.set(key, line);
       }
+      if (line.waiting.length >= this.options.maxWaiting) return reject(new AppError(429, 'request.tenant_busy'));
       line.waiting.push({ item, resolve, reject });
       if (line.scheduled || line.inFlight >= this.options.maxInFlight) return;
       line.scheduled = true;

@@ -42,6 +42,7 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
   app.post(
     '/reservations',
     {
+      config: { grouped: true },
       schema: {
         tags,
         summary: 'Reserve every line or none; repeating it for the same order_id answers the first outcome',

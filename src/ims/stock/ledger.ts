@@ -61,12 +61,19 @@ export async function lockStockRows(scope: TenantScope, keys: readonly StockKey[
   return new Map(rows.map((r) => [stockKey(r), r]));
 }
 
+/** More writes for the statement that applies stock changes: data-modifying CTEs whose parameters start at $10. */
+export interface AlongsideWrites {
+  ctes: string;
+  params: unknown[];
+}
+
 /**
  * Writes the levels after `changes` (in order; the last change of a row holds its final level)
  * and appends their ledger rows, in one statement. The rows must be locked by the caller.
+ * `alongside` rides in the same statement (one round trip for the step, not one per table).
  */
-export async function applyStockChanges(scope: TenantTx, changes: readonly StockChange[]): Promise<void> {
-  if (changes.length === 0) return;
+export async function applyStockChanges(scope: TenantTx, changes: readonly StockChange[], alongside?: AlongsideWrites): Promise<void> {
+  if (changes.length === 0 && !alongside) return;
   const column = <K extends keyof StockChange>(key: K) => changes.map((c) => c[key]);
   await scope.query(
     `WITH changes AS (
@@ -81,11 +88,14 @@ export async function applyStockChanges(scope: TenantTx, changes: readonly Stock
        FROM final f
        WHERE s.tenant_id = $1 AND s.hub_id = f.hub_id AND s.sku_id = f.sku_id
        RETURNING 1
-     )
-     INSERT INTO ims.inventory_transactions
-       (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id)
-     SELECT $1, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id
-     FROM changes ORDER BY n`,
+     ), ledger AS (
+       INSERT INTO ims.inventory_transactions
+         (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id)
+       SELECT $1, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id
+       FROM changes ORDER BY n
+       RETURNING 1
+     )${alongside ? `, ${alongside.ctes}` : ''}
+     SELECT 1`,
     [
       column('hub_id'),
       column('sku_id'),
@@ -95,6 +105,7 @@ export async function applyStockChanges(scope: TenantTx, changes: readonly Stock
       column('reserved_after'),
       column('reason'),
       column('order_id'),
+      ...(alongside?.params ?? []),
     ],
   );
   announceRaisedStock(scope, changes);

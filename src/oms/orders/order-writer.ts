@@ -17,7 +17,7 @@ export class OrderWriter {
     private readonly db: Db,
     maxBatch = 200,
   ) {
-    this.group = new GroupCommit((tenantId, items) => this.store(tenantId, items), { maxBatch, maxInFlight: Infinity });
+    this.group = new GroupCommit((tenantId, items) => this.store(tenantId, items), { maxBatch, maxInFlight: Infinity, maxWaiting: Infinity });
   }
 
   write(tenantId: string, item: OrderToInsert): Promise<InsertOutcome> {
