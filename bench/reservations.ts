@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import { forEachConcurrently } from '../src/shared/concurrently';
 import { createBenchDatabase } from './lib/server-db';
-import { ADMIN, call, peakRssMb, startService, type Service } from './lib/service';
+import { ADMIN, call, cpuSeconds, peakRssMb, postgresPids, startService, type Service } from './lib/service';
 import { record } from './lib/summary';
 
 const exec = promisify(execFile);
@@ -43,6 +43,24 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** The load generator's own CPU, % of one core. */
   cpu_percent: number;
+  /** CPU per request of the server process (service or floor) and of PostgreSQL, in µs (set by withCpu). */
+  server_us?: number;
+  postgres_us?: number;
+}
+
+/** Runs a load, and adds what each request cost in CPU: the server process's and PostgreSQL's. */
+export async function withCpu(serverPid: number, work: () => Promise<LoadResult>): Promise<LoadResult> {
+  const cpuBefore = new Map<number, number>();
+  for (const pid of [serverPid, ...(await postgresPids())]) cpuBefore.set(pid, await cpuSeconds([pid]));
+  const result = await work();
+  // Backends that started during the run (a pool replacing idle connections) count from zero.
+  const used = async (pids: number[]) => {
+    let seconds = 0;
+    for (const pid of pids) seconds += (await cpuSeconds([pid])) - (cpuBefore.get(pid) ?? 0);
+    return seconds;
+  };
+  const perRequest = (seconds: number) => Math.round((seconds / result.total) * 1e6);
+  return { ...result, server_us: perRequest(await used([serverPid])), postgres_us: perRequest(await used(await postgresPids())) };
 }
 
 /** autocannon in its own process (bench/lib/load.mjs); see it for the job's fields. */
@@ -52,11 +70,12 @@ export async function load(job: Record<string, unknown>): Promise<LoadResult> {
 }
 
 /** The floor server (bench/lib/floor-server.mjs) in its own process. */
-export async function startFloor(databaseUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startFloor(databaseUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = fork(path.resolve('bench/lib/floor-server.mjs'), { env: { ...process.env, DATABASE_URL: databaseUrl } });
   const [ready] = (await once(child, 'message')) as [{ port: number }];
   return {
     url: `http://127.0.0.1:${ready.port}`,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await once(child, 'exit');
@@ -159,8 +178,8 @@ export async function run(): Promise<void> {
       // Alternate which goes first so drift in the machine's state favours neither.
       const order = round % 2 === 0 ? (['service', 'floor'] as const) : (['floor', 'service'] as const);
       for (const who of order) {
-        if (who === 'service') serviceRuns.push(await reservations(service.url, key, CALLERS));
-        else floorRuns.push(await reservations(floor.url, undefined, CALLERS));
+        if (who === 'service') serviceRuns.push(await withCpu(service.pid, () => reservations(service.url, key, CALLERS)));
+        else floorRuns.push(await withCpu(floor.pid, () => reservations(floor.url, undefined, CALLERS)));
       }
     }
     const many = medianRun(serviceRuns);
@@ -175,7 +194,7 @@ export async function run(): Promise<void> {
 
     const line = (label: string, r: LoadResult) =>
       console.log(
-        `${label.padEnd(44)} ${String(Math.round(r.requests_per_s)).padStart(6)}/s   p50 ${r.p50_ms} ms   p99 ${r.p99_ms} ms   ${JSON.stringify(r.statuses)}${r.errors ? `   errors ${r.errors}` : ''}`,
+        `${label.padEnd(44)} ${String(Math.round(r.requests_per_s)).padStart(6)}/s   p50 ${r.p50_ms} ms   p99 ${r.p99_ms} ms   ${JSON.stringify(r.statuses)}${r.errors ? `   errors ${r.errors}` : ''}${r.server_us === undefined ? '' : `   CPU/request: server ${r.server_us} µs, PostgreSQL ${r.postgres_us} µs, load ${r.cpu_percent}% of a core`}`,
       );
     console.log(`\nPOST /reservations, PostgreSQL, ${SECONDS} s each, median of ${ROUNDS} alternating rounds (autocannon in its own process, keep-alive)`);
     line('service, 1 caller', one);

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { openAsBlob } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { FormData, request } from 'undici';
 
 export const ADMIN = 'bench-admin-key-0123456789';
@@ -79,3 +79,26 @@ export const rssKb = async (pid: number, field: 'VmRSS' | 'VmHWM') =>
 
 /** The service's peak RSS so far, in MB. */
 export const peakRssMb = async (service: Service) => Math.round((await rssKb(service.pid, 'VmHWM')) / 1024);
+
+/** CPU seconds (user + system) used so far by these processes; gone ones count as 0. */
+export async function cpuSeconds(pids: readonly number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command (which may hold spaces) start after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0); // utime, stime
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+/** The PostgreSQL server's processes on this machine (its backends included). */
+export async function postgresPids(): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === 'postgres') pids.push(Number(entry));
+  }
+  return pids;
+}
