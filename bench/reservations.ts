@@ -10,6 +10,8 @@
  *    process), 32 callers, the same bodies;
  *  - the peer: Medusa v2's Inventory module called in-process by 32 callers
  *    (bench/peers/medusa, installed on first use; BENCH_MEDUSA=0 skips it);
+ *  - POST /orders with 50 connections against the same floor, and created → new_order at a
+ *    steady 100 orders/s (the finalizer in the same process, as npm start runs it);
  *  - oversell: 500 concurrent 1-unit reservations of a SKU with 100 on hand, spread over 4
  *    service processes on the same database: exactly 100 must succeed.
  * The service and the floor run in alternating rounds (BENCH_ROUNDS, 3); medians are reported.
@@ -20,6 +22,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { forEachConcurrently } from '../src/shared/concurrently';
 import { createBenchDatabase } from './lib/server-db';
@@ -30,6 +33,7 @@ const exec = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const CALLERS = 32;
+const ORDER_CONNECTIONS = 50;
 const SKUS = 1000;
 const HUB = 'H1';
 
@@ -108,6 +112,53 @@ export async function seedShop(service: Service): Promise<string> {
 const reservations = (url: string, key: string | undefined, connections: number, seconds = SECONDS) =>
   load({ url, path: '/reservations', key, connections, seconds, body: 'reservation', skus: SKUS, hub: HUB });
 
+const orders = (url: string, key: string | undefined, seconds = SECONDS) =>
+  load({ url, path: '/orders', key, connections: ORDER_CONNECTIONS, seconds, body: 'order', skus: SKUS, hub: HUB });
+
+/**
+ * Exactly one POST /orders every 10 ms for 10 s (autocannon's rate option sends in bursts), then
+ * the time from each order's creation to its move to new_order, read from the database.
+ */
+async function createdToNewOrder(service: Service, key: string, databaseUrl: string): Promise<{ orders: number; p50_ms: number; p99_ms: number }> {
+  const pool = new Pool(service.url, { connections: 16 });
+  const sent: Promise<string>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < 1000; i++) {
+    const wait = started + i * 10 - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent.push(
+      pool
+        .request({
+          method: 'POST',
+          path: '/orders',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ customer: { name: 'Steady', email: 'steady@bench.io' }, hub: HUB, items: [{ sku: `S${i % SKUS}`, quantity: 1 }] }),
+        })
+        .then(async (res) => (JSON.parse(await res.body.text()) as { id: string }).id),
+    );
+  }
+  const ids = await Promise.all(sent);
+  await pool.close();
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM oms.orders WHERE id = ANY($1::uuid[]) AND status = 'on_hold'`, [ids]);
+      if (rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { rows } = await db.query<{ ms: number }>(
+      `SELECT (extract(epoch FROM updated_at - created_at) * 1000)::float8 AS ms FROM oms.orders WHERE id = ANY($1::uuid[]) AND status = 'new_order'`,
+      [ids],
+    );
+    const ms = rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
+    const at = (p: number) => Number(ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))]!.toFixed(1));
+    return { orders: ms.length, p50_ms: at(50), p99_ms: at(99) };
+  } finally {
+    await db.end();
+  }
+}
+
 /** Medusa's Inventory module, 32 callers in its process, on a database of its own on the same server. */
 async function medusa(): Promise<{ rps: number; p99_ms: number; succeeded_without_lock: number } | undefined> {
   if (process.env.BENCH_MEDUSA === '0') return undefined;
@@ -184,6 +235,20 @@ export async function run(): Promise<void> {
     }
     const many = medianRun(serviceRuns);
     const floorRun = medianRun(floorRuns);
+
+    await orders(service.url, key, 3); // warm-up
+    const orderRuns: LoadResult[] = [];
+    const orderFloorRuns: LoadResult[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? (['service', 'floor'] as const) : (['floor', 'service'] as const);
+      for (const who of order) {
+        if (who === 'service') orderRuns.push(await withCpu(service.pid, () => orders(service.url, key)));
+        else orderFloorRuns.push(await withCpu(floor.pid, () => orders(floor.url, undefined)));
+      }
+    }
+    const ordersRun = medianRun(orderRuns);
+    const ordersFloor = medianRun(orderFloorRuns);
+    const steady = await createdToNewOrder(service, key, bench.url);
     const peakRss = await peakRssMb(service);
     for (let i = 0; i < 3; i++) extra.push(await startService({ DATABASE_URL: bench.url, RATE_LIMIT_MAX: '0', OMS_ROLES: 'api' }));
     const burst = await oversell(
@@ -212,6 +277,23 @@ export async function run(): Promise<void> {
       `oversell, 500 × 1 unit on 100, 4 processes: ${burst.reserved} reserved, ${burst.insufficient} insufficient, ${burst.other} other; level ${JSON.stringify(burst.level)}`,
     );
     if (peer) console.log(`  (Medusa without its lock: ${peer.succeeded_without_lock} of 500 succeeded on a stock of 100)`);
+    console.log(`\nPOST /orders, ${ORDER_CONNECTIONS} connections, median of ${ROUNDS} alternating rounds`);
+    line('service', ordersRun);
+    line('floor (bare route + one INSERT)', ordersFloor);
+    console.log(
+      `service ÷ floor: ${(ordersRun.requests_per_s / ordersFloor.requests_per_s).toFixed(2)}× (target ≥ 0.9×); p99 ${ordersRun.p99_ms} vs ${ordersFloor.p99_ms} ms = ${(ordersRun.p99_ms / ordersFloor.p99_ms).toFixed(2)}× (target ≤ 1.5×)`,
+    );
+    console.log(
+      `created → new_order at a steady 100 orders/s, ${steady.orders} orders: p50 ${steady.p50_ms} ms, p99 ${steady.p99_ms} ms (targets ≤ 20 / ≤ 100 ms)`,
+    );
+    record({
+      bench: 'reservations',
+      figure: `POST /orders, ${ORDER_CONNECTIONS} connections`,
+      value: Math.round(ordersRun.requests_per_s),
+      unit: 'req/s',
+      baseline: { label: 'bare route + INSERT', value: Math.round(ordersFloor.requests_per_s) },
+    });
+    record({ bench: 'reservations', figure: 'created → new_order p99, 100/s', value: steady.p99_ms, unit: 'ms' });
 
     record({
       bench: 'reservations',
@@ -229,7 +311,9 @@ export async function run(): Promise<void> {
         baseline: { label: "Medusa's module, in-process", value: Math.round(peer.rps) },
       });
     record({ bench: 'reservations', figure: `reservation p99, ${CALLERS} callers`, value: many.p99_ms, unit: 'ms' });
-    console.log(JSON.stringify({ bench: 'reservations', one, many, floor: floorRun, peer, oversell: burst, peakRssMb: peakRss }));
+    console.log(
+      JSON.stringify({ bench: 'reservations', one, many, floor: floorRun, orders: ordersRun, ordersFloor, steady, peer, oversell: burst, peakRssMb: peakRss }),
+    );
     if (burst.reserved !== 100) throw new Error(`oversell check: ${burst.reserved} reserved of a stock of 100`);
   } finally {
     for (const s of extra) await s.stop();
