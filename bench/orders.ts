@@ -1,41 +1,25 @@
 /**
- * Orders benchmarks, all in one run (`npm run bench -- orders`):
- *  1. finalize: orders/s from created to new_order on the PostgreSQL server — the finalizer
- *     (batched event consumption + batch reservation) versus a raw baseline the bench runs
- *     itself (one order per transaction over 32 connections: claim, conditional UPDATE per line
- *     with its ledger row, order update, outbox event); uniform SKUs and one hot SKU.
- *  2. http: POST /orders through a listening server, 50 connections (autocannon): with the
- *     finalizer in the process, api role only, and the machine's floor (a bare route doing one
- *     INSERT) in the same run. BENCH_HTTP=finalizer,api,floor picks variants.
- *  3. latency: created → new_order p50/p99 at a steady 100 orders/s, on the server and PGlite.
- * BENCH_PARTS=finalize,http,latency picks parts; BENCH_ROUNDS, BENCH_ORDERS size them.
+ * The finalizer's throughput (`npm run bench -- orders`): orders/s from created to new_order on
+ * the PostgreSQL server — the finalizer (batched event consumption + batch reservation) versus a
+ * raw baseline the bench runs itself (one order per transaction over 32 connections: claim,
+ * conditional UPDATE per line with its ledger row, order update, outbox event); uniform SKUs and
+ * one hot SKU. BENCH_ROUNDS, BENCH_ORDERS size it. (POST /orders under load and created →
+ * new_order latency are measured through the service as npm start runs it, in the reservations
+ * bench.)
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type autocannon from 'autocannon';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { Pool } from 'undici';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/index';
 import type { RawEnv } from '../src/config/environment';
-import { createContext, prepareDatabase, type AppContext } from '../src/context';
-import { migrate } from '../src/db/migrate';
-import { openPglite } from '../src/db/pglite';
-import { buildApp } from '../src/http/app';
+import { createContext, type AppContext } from '../src/context';
 import { startFinalizer } from '../src/oms/orders/finalizer-role';
 import { forEachConcurrently } from '../src/shared/concurrently';
 import { rawReserveInTransaction } from './lib/raw-reserve';
-import { startFloorServer } from './lib/floor-server';
-import { createBenchDatabase, lcg, median, percentile } from './lib/server-db';
+import { createBenchDatabase, lcg, median } from './lib/server-db';
 import { record } from './lib/summary';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const ORDERS = Number(process.env.BENCH_ORDERS || 3000);
-const run = promisify(execFile);
-const PARTS = (process.env.BENCH_PARTS || 'finalize,http,latency').split(',');
 const ADMIN = 'bench-admin-key-0123456789';
 const HUBS = 10;
 const SKUS = 1000;
@@ -172,151 +156,9 @@ async function finalizeBench(): Promise<Record<string, unknown>[]> {
   }
 }
 
-/** Starts API + finalizer on `db`, runs `load` against the listening server, stops everything. */
-async function withServer<T>(
-  db: AppContext['db'],
-  load: (url: string, shop: Shop, ctx: AppContext) => Promise<T>,
-  options: { finalizer?: boolean } = {},
-): Promise<T> {
-  const ctx = contextFor(db);
-  await prepareDatabase(ctx);
-  const shop = await openShop(ctx, `http${Date.now()}`);
-  const role = options.finalizer === false ? undefined : await startFinalizer(ctx, { sweepMs: 3_600_000 });
-  const app = await buildApp(ctx);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as { port: number };
-  try {
-    return await load(`http://127.0.0.1:${port}`, shop, ctx);
-  } finally {
-    await app.close();
-    await role?.stop();
-  }
-}
-
-const orderBody = JSON.stringify({
-  customer: { name: 'Load', email: 'load@bench.io' },
-  hub: 'H1',
-  items: [
-    { sku: 'S1', quantity: 1, unit_price: '9.99' },
-    { sku: 'S2', quantity: 2, unit_price: '1.50' },
-  ],
-});
-
-/** autocannon in a second process, so the load does not share the server's event loop. */
-async function cannon(url: string, key: string, options: { connections: number; duration: number }) {
-  const args = [
-    'node_modules/autocannon/autocannon.js',
-    '-j',
-    '-m',
-    'POST',
-    '-c',
-    String(options.connections),
-    '-d',
-    String(options.duration),
-    '-H',
-    `authorization=Bearer ${key}`,
-    '-H',
-    'content-type=application/json',
-    '-b',
-    orderBody,
-    `${url}/orders`,
-  ];
-  const { stdout } = await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
-  return JSON.parse(stdout) as autocannon.Result;
-}
-
-type HttpVariant = 'finalizer' | 'api' | 'floor';
-
-async function measureHttp(url: string, key: string) {
-  await cannon(url, key, { connections: 50, duration: 3 }); // warm-up
-  const result = await cannon(url, key, { connections: 50, duration: 10 });
-  return {
-    requests_per_s: Math.round(result.requests.average),
-    p50_ms: result.latency.p50,
-    p99_ms: result.latency.p99,
-    non_2xx: result.non2xx,
-    errors: result.errors,
-  };
-}
-
-async function httpBench(variant: HttpVariant) {
-  const bench = await createBenchDatabase('http', 20);
-  try {
-    if (variant === 'floor') {
-      const floor = await startFloorServer(bench.url);
-      try {
-        return { variant, ...(await measureHttp(floor.url, 'none')) };
-      } finally {
-        await floor.close();
-      }
-    }
-    return await withServer(bench.db, async (url, shop) => ({ variant, ...(await measureHttp(url, shop.key)) }), { finalizer: variant === 'finalizer' });
-  } finally {
-    await bench.drop();
-  }
-}
-
-/** Exactly one POST /orders every 10 ms for 10 s (autocannon's rate limit sends in bursts). */
-async function steadyLoad(url: string, key: string): Promise<void> {
-  const pool = new Pool(url, { connections: 16 });
-  const sent: Promise<unknown>[] = [];
-  const started = performance.now();
-  for (let i = 0; i < 1000; i++) {
-    const due = started + i * 10;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    sent.push(
-      pool
-        .request({
-          method: 'POST',
-          path: '/orders',
-          body: orderBody,
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        })
-        .then((res) => res.body.dump()),
-    );
-  }
-  await Promise.all(sent);
-  await pool.close();
-}
-
-async function latencyOn(db: AppContext['db']) {
-  return withServer(db, async (url, shop, ctx) => {
-    await steadyLoad(url, shop.key);
-    for (let i = 0; i < 200 && (await countStatus(ctx, shop.tenantId, 'on_hold')) > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    const rows = await ctx.db.query<{ ms: number }>(
-      `SELECT (extract(epoch FROM updated_at - created_at) * 1000)::float8 AS ms FROM oms.orders WHERE tenant_id = $1 AND status = 'new_order'`,
-      [shop.tenantId],
-    );
-    const ms = rows.map((r) => Number(r.ms));
-    return { orders: ms.length, p50_ms: Number(percentile(ms, 50).toFixed(1)), p99_ms: Number(percentile(ms, 99).toFixed(1)) };
-  });
-}
-
-async function latencyBench() {
-  const server = await createBenchDatabase('latency', 20);
-  let onServer;
-  try {
-    onServer = await latencyOn(server.db);
-  } finally {
-    await server.drop();
-  }
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'oms-bench-'));
-  const db = await openPglite({ dataDir: dir });
-  let onPglite;
-  try {
-    await migrate(db);
-    onPglite = await latencyOn(db);
-  } finally {
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-  return { postgres: onServer, pglite: onPglite };
-}
-
 export async function runOrdersBench(): Promise<void> {
   const report: Record<string, unknown> = { bench: 'orders' };
-  if (PARTS.includes('finalize')) {
+  {
     const rows = await finalizeBench();
     console.log(
       `\norders finalized/s (created → new_order) on PostgreSQL, ${ORDERS} orders, median of ${ROUNDS}; baseline: one order per transaction, 32 connections`,
@@ -335,41 +177,6 @@ export async function runOrdersBench(): Promise<void> {
         `${String(r.scenario).padEnd(10)} ${String(r.service_per_s).padStart(11)}   ${String(r.baseline_per_s).padStart(10)}   ${String(r.ratio).padStart(18)}`,
       );
     report.finalize = rows;
-  }
-  if (PARTS.includes('http')) {
-    report.http = [];
-    const variants = (process.env.BENCH_HTTP || 'finalizer,api,floor').split(',') as HttpVariant[];
-    const labels: Record<HttpVariant, string> = {
-      finalizer: 'service, finalizer in the same process',
-      api: 'service, api role only',
-      floor: 'floor: bare Fastify route, one INSERT, nothing else',
-    };
-    console.log('\nPOST /orders, 50 connections, 10 s, PostgreSQL (autocannon in a second process)');
-    for (const variant of variants) {
-      const http = await httpBench(variant);
-      console.log(
-        `${labels[variant].padEnd(52)} ${String(http.requests_per_s).padStart(6)} req/s   p50 ${http.p50_ms} ms   p99 ${http.p99_ms} ms   non-2xx ${http.non_2xx}   errors ${http.errors}`,
-      );
-      (report.http as unknown[]).push(http);
-    }
-    const http = report.http as { variant: HttpVariant; requests_per_s: number }[];
-    const floor = http.find((h) => h.variant === 'floor');
-    for (const h of http.filter((h) => h.variant !== 'floor')) {
-      record({
-        bench: 'orders',
-        figure: `POST /orders, ${labels[h.variant]}`,
-        value: h.requests_per_s,
-        unit: 'req/s',
-        ...(floor ? { baseline: { label: 'bare route + INSERT', value: floor.requests_per_s } } : {}),
-      });
-    }
-  }
-  if (PARTS.includes('latency')) {
-    const latency = await latencyBench();
-    console.log('\ncreated → new_order at a steady 100 orders/s for 10 s');
-    for (const [engine, r] of Object.entries(latency)) record({ bench: 'orders', figure: `created → new_order p99, ${engine}`, value: r.p99_ms, unit: 'ms' });
-    for (const [engine, r] of Object.entries(latency)) console.log(`${engine.padEnd(9)} ${r.orders} orders: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`);
-    report.latency = latency;
   }
   console.log(JSON.stringify(report));
 }
