@@ -13,13 +13,17 @@ export interface WebhooksRoleOptions {
 
 export async function startWebhooks(ctx: AppContext, options: WebhooksRoleOptions = {}): Promise<RunningRole> {
   const timeoutMs = options.timeoutMs ?? 15_000;
+  const concurrency = 32;
   const sender = new WebhookSender({
     allowPrivateNetworks: ctx.config.webhookAllowPrivateNetworks,
     timeoutMs,
+    // As many connections to one receiver as sends in flight: none waits in the agent's queue.
+    connections: concurrency,
     ...(options.resolve ? { resolve: options.resolve } : {}),
   });
   const dispatcher = new WebhookDispatcher(ctx.db, sender, {
     schedule: ctx.config.webhookRetrySchedule,
+    concurrency,
     leaseMs: options.leaseMs ?? timeoutMs + 30_000,
     logger: ctx.logger,
   });
