@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { forEachConcurrently } from '../src/shared/concurrently';
-import { createBenchDatabase } from './lib/server-db';
+import { createBenchDatabase, percentile } from './lib/server-db';
 import { ADMIN, call, cpuSeconds, peakRssMb, postgresPids, startService, type Service } from './lib/service';
 import { record } from './lib/summary';
 
@@ -139,20 +139,16 @@ async function createdToNewOrder(service: Service, key: string, databaseUrl: str
   }
   const ids = await Promise.all(sent);
   await pool.close();
+  await settle(databaseUrl);
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    for (let i = 0; i < 200; i++) {
-      const { rows } = await db.query(`SELECT count(*)::int AS n FROM oms.orders WHERE id = ANY($1::uuid[]) AND status = 'on_hold'`, [ids]);
-      if (rows[0].n === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
     const { rows } = await db.query<{ ms: number }>(
       `SELECT (extract(epoch FROM updated_at - created_at) * 1000)::float8 AS ms FROM oms.orders WHERE id = ANY($1::uuid[]) AND status = 'new_order'`,
       [ids],
     );
-    const ms = rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
-    const at = (p: number) => Number(ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))]!.toFixed(1));
+    const ms = rows.map((r) => Number(r.ms));
+    const at = (p: number) => Number(percentile(ms, p).toFixed(1));
     return { orders: ms.length, p50_ms: at(50), p99_ms: at(99) };
   } finally {
     await db.end();

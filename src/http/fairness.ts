@@ -72,9 +72,8 @@ export class TenantConcurrency {
 
   /** Waits for one of the tenant's slots; throws 429 when its queue is full, ClientGoneError when the client leaves first. */
   acquire(tenantId: string, reply: FastifyReply): Promise<void> {
-    let slots = this.tenants.get(tenantId);
-    if (!slots) this.tenants.set(tenantId, (slots = { running: 0, waiting: [] }));
-    const tenant = slots;
+    const tenant = this.tenants.get(tenantId) ?? { running: 0, waiting: [] };
+    this.tenants.set(tenantId, tenant);
     return new Promise<void>((resolve, reject) => {
       let state: 'waiting' | 'running' | 'done' = 'waiting';
       const start = () => {
@@ -106,6 +105,6 @@ export class TenantConcurrency {
     const next = slots.waiting.shift();
     if (next) return next();
     slots.running--;
-    if (slots.running === 0 && slots.waiting.length === 0) this.tenants.delete(tenantId);
+    if (slots.running === 0) this.tenants.delete(tenantId); // nobody waits: `next` would have taken the slot
   }
 }

@@ -42,19 +42,15 @@ export class GroupCommit<I, O> {
 
   submit(key: string, item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      let line = this.lines.get(key);
-      if (!line) {
-        line = { waiting: [], inFlight: 0, scheduled: false };
-        this.lines.set(key, line);
-      }
+      const line = this.lines.get(key) ?? { waiting: [], inFlight: 0, scheduled: false };
+      this.lines.set(key, line);
       if (line.waiting.length >= this.options.maxWaiting) return reject(new AppError(429, 'request.tenant_busy'));
       line.waiting.push({ item, resolve, reject });
       if (line.scheduled || line.inFlight >= this.options.maxInFlight) return;
       line.scheduled = true;
-      const scheduled = line;
       setImmediate(() => {
-        scheduled.scheduled = false;
-        this.flush(key, scheduled);
+        line.scheduled = false;
+        this.flush(key, line);
       });
     });
   }

@@ -1,6 +1,6 @@
 /** SQL of batch reservations: many orders in one transaction (see batch.ts). */
 import type { TenantScope } from '../../db/tenant-scope';
-import { stockKey, type AlongsideWrites, type LockedLevel, type StockKey } from '../stock/ledger';
+import { lockStockRowsSql, stockKey, type AlongsideWrites, type LockedLevel, type StockKey } from '../stock/ledger';
 
 export interface ClaimRequest {
   order_id: string;
@@ -25,12 +25,7 @@ export async function claimAndLock(
        ORDER BY c.order_id
        ON CONFLICT DO NOTHING
        RETURNING order_id, created_at
-     ), locked AS (
-       SELECT hub_id, sku_id, on_hand, reserved FROM ims.stock_levels
-       WHERE tenant_id = $1 AND (hub_id, sku_id) IN (SELECT * FROM unnest($4::uuid[], $5::uuid[]))
-       ORDER BY hub_id, sku_id
-       FOR UPDATE
-     )
+     ), locked AS (${lockStockRowsSql(4, 5)})
      SELECT order_id, created_at, NULL::uuid AS hub_id, NULL::uuid AS sku_id, NULL::int8 AS on_hand, NULL::int8 AS reserved FROM claimed
      UNION ALL
      SELECT NULL, NULL, hub_id, sku_id, on_hand, reserved FROM locked`,

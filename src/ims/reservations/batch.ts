@@ -17,7 +17,7 @@ import { FieldErrors } from '../../shared/errors';
 import { GroupCommit } from '../../shared/group-commit';
 import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
-import { applyStockChanges, stockKey, type StockChange, type StockKey } from '../stock/ledger';
+import { applyStockChanges, stockKey, uniqueKeys, type StockChange } from '../stock/ledger';
 import { claimAndLock, linesAndUnclaims } from './batch-repository';
 import { planLines, shortagesOf, type PlannedLine } from './lines';
 import type { ReservationService, ReserveInput, ReserveResult, Shortage } from './service';
@@ -69,12 +69,10 @@ export class BatchReserver {
   private async reservePlanned(tenantId: string, planned: readonly Planned[]): Promise<ReserveResult[]> {
     const outcome = await this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
-      const keys = new Map<string, StockKey>();
-      for (const p of planned) for (const l of p.lines) keys.set(stockKey({ hub_id: p.hub.id, sku_id: l.sku_id }), { hub_id: p.hub.id, sku_id: l.sku_id });
       const { claimed, levels } = await claimAndLock(
         scope,
         planned.map((p) => ({ order_id: p.input.order_id, hub_id: p.hub.id })),
-        [...keys.values()],
+        uniqueKeys(planned.flatMap((p) => p.lines.map((l) => ({ hub_id: p.hub.id, sku_id: l.sku_id })))),
       );
       const fresh = firstOfEach(planned).filter((p) => claimed.has(p.input.order_id));
       const { served, shortages, changes } = allocate(fresh, levels);
@@ -88,16 +86,17 @@ export class BatchReserver {
     const results: ReserveResult[] = [];
     for (const p of planned) {
       const id = p.input.order_id;
-      const claimedAt = outcome.claimed.get(id);
-      const first = outcome.fresh.has(p);
-      if (claimedAt && first && outcome.served.has(id)) {
+      // Fresh: this request made the claim (the first of its order id in the batch, not reserved before).
+      const fresh = outcome.fresh.has(p);
+      if (fresh && outcome.served.has(id)) {
+        const claimedAt = outcome.claimed.get(id)!;
         this.metrics.reservations.inc({ outcome: 'reserved' });
         const items = p.lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
         results.push({
           outcome: 'reserved',
           reservation: { order_id: id, hub: p.hub.code, status: 'reserved', items, created_at: claimedAt, updated_at: claimedAt },
         });
-      } else if (claimedAt && first) {
+      } else if (fresh) {
         this.metrics.reservations.inc({ outcome: 'insufficient' });
         results.push({ outcome: 'insufficient', order_id: id, shortages: outcome.shortages.get(id) ?? [] });
       } else {

@@ -35,6 +35,13 @@ export interface StockChange extends StockKey {
 
 export const stockKey = (k: StockKey): string => `${k.hub_id}/${k.sku_id}`;
 
+/** Each (hub, sku) once, whatever how many times it is named. */
+export function uniqueKeys(keys: readonly StockKey[]): StockKey[] {
+  const seen = new Map<string, StockKey>();
+  for (const k of keys) seen.set(stockKey(k), k);
+  return [...seen.values()];
+}
+
 const SKUS_PER_NOTICE = 100; // keeps the payload far below NOTIFY's 8000-byte limit
 
 /** Creates missing (zero) rows so that they can be locked; used before counts and receipts. */
@@ -49,15 +56,20 @@ export async function ensureStockRows(scope: TenantScope, keys: readonly StockKe
   );
 }
 
+/**
+ * The one statement that locks stock rows, in (hub_id, sku_id) order: the tenant is $1, the keys'
+ * hub and SKU ids the uuid[] parameters numbered `hubs` and `skus` (so that it can also be a CTE
+ * of a larger statement).
+ */
+export const lockStockRowsSql = (hubs: number, skus: number) =>
+  `SELECT hub_id, sku_id, on_hand, reserved FROM ims.stock_levels
+   WHERE tenant_id = $1 AND (hub_id, sku_id) IN (SELECT * FROM unnest($${hubs}::uuid[], $${skus}::uuid[]))
+   ORDER BY hub_id, sku_id
+   FOR UPDATE`;
+
 /** Locks the existing rows among `keys`, in (hub_id, sku_id) order. Missing rows are absent. */
 export async function lockStockRows(scope: TenantScope, keys: readonly StockKey[]): Promise<Map<string, LockedLevel>> {
-  const rows = await scope.query<LockedLevel>(
-    `SELECT hub_id, sku_id, on_hand, reserved FROM ims.stock_levels
-     WHERE tenant_id = $1 AND (hub_id, sku_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))
-     ORDER BY hub_id, sku_id
-     FOR UPDATE`,
-    [keys.map((k) => k.hub_id), keys.map((k) => k.sku_id)],
-  );
+  const rows = await scope.query<LockedLevel>(lockStockRowsSql(2, 3), [keys.map((k) => k.hub_id), keys.map((k) => k.sku_id)]);
   return new Map(rows.map((r) => [stockKey(r), r]));
 }
 

@@ -8,7 +8,7 @@ import { decodeCursor, toPage } from '../../shared/cursor';
 import { AppError, FieldErrors, type FieldError } from '../../shared/errors';
 import type { CatalogLookup } from '../catalog/lookup';
 import type { CatalogRef } from '../catalog/resources';
-import { applyStockChanges, ensureStockRows, lockStockRows, stockKey, type StockChange, type StockKey } from './ledger';
+import { applyStockChanges, ensureStockRows, lockStockRows, stockKey, uniqueKeys, type StockChange } from './ledger';
 import { levelsAtHub, listTransactions, reconcile, stockTotals, type TransactionFilter } from './repository';
 
 /** Upper bound on units in one (hub, sku): keeps every sum exact in a JavaScript number. */
@@ -144,12 +144,6 @@ export class StockService {
   async reconcile(tenantId: string) {
     return { mismatches: await reconcile(new TenantScope(this.db, tenantId)) };
   }
-}
-
-function uniqueKeys(keys: StockKey[]): StockKey[] {
-  const seen = new Map<string, StockKey>();
-  for (const k of keys) seen.set(stockKey(k), k);
-  return [...seen.values()];
 }
 
 type FieldAt = (i: number, field: string) => string;
