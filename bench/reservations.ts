@@ -11,7 +11,8 @@
  *  - the peer: Medusa v2's Inventory module called in-process by 32 callers
  *    (bench/peers/medusa, installed on first use; BENCH_MEDUSA=0 skips it);
  *  - POST /orders with 50 connections against the same floor, on the service as npm start runs
- *    it and on an api-only process, and created → new_order at a steady 100 orders/s;
+ *    it and on an api-only process; the all-roles service also against the same work per order
+ *    done the simplest way (the order-lifecycle floor), and created → new_order at a steady 100 orders/s;
  *  - oversell: 500 concurrent 1-unit reservations of a SKU with 100 on hand, spread over 4
  *    service processes on the same database: exactly 100 must succeed.
  * The service and the floor run in alternating rounds (BENCH_ROUNDS, 3); medians are reported.
@@ -73,9 +74,11 @@ export async function load(job: Record<string, unknown>): Promise<LoadResult> {
   return JSON.parse(stdout) as LoadResult;
 }
 
-/** The floor server (bench/lib/floor-server.mjs) in its own process. */
-export async function startFloor(databaseUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = fork(path.resolve('bench/lib/floor-server.mjs'), { env: { ...process.env, DATABASE_URL: databaseUrl } });
+/** A floor server (bench/lib/floor-server.mjs: `insert` or `order-lifecycle`) in its own process. */
+export async function startFloor(databaseUrl: string, work = 'insert'): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = fork(path.resolve('bench/lib/floor-server.mjs'), {
+    env: { ...process.env, DATABASE_URL: databaseUrl, FLOOR_WORK: work, SKUS: String(SKUS) },
+  });
   const [ready] = (await once(child, 'message')) as [{ port: number }];
   return {
     url: `http://127.0.0.1:${ready.port}`,
@@ -227,6 +230,7 @@ export async function run(): Promise<void> {
   const bench = await createBenchDatabase('reservations', 1, { migrate: false });
   const service = await startService({ DATABASE_URL: bench.url, RATE_LIMIT_MAX: '0' });
   const floor = await startFloor(bench.url);
+  const lifecycleFloor = await startFloor(bench.url, 'order-lifecycle');
   const extra: Service[] = [];
   try {
     const key = await seedShop(service);
@@ -255,24 +259,38 @@ export async function run(): Promise<void> {
     const orderRuns: LoadResult[] = [];
     const apiOrderRuns: LoadResult[] = [];
     const orderFloorRuns: LoadResult[] = [];
+    const lifecycleFloorRuns: LoadResult[] = [];
     try {
       const apiKey = await seedShop(apiOnly);
       await orders(service.url, key, 3); // warm-up
       await orders(apiOnly.url, apiKey, 3);
       // The api-only process first, while the all-roles service is idle (its background roles
       // would otherwise still be working through its orders), then the all-roles service; each
-      // alternates with the floor, and starts once the finalizer has caught up.
+      // alternates with the floor, and starts once the finalizer has caught up. The all-roles
+      // service also alternates with the order-lifecycle floor: the same work per order (create,
+      // reserve, move, both events) done the simplest way, in one statement.
       const variants = [
-        { runs: apiOrderRuns, pid: apiOnly.pid, url: apiOnly.url, key: apiKey },
-        { runs: orderRuns, pid: service.pid, url: service.url, key },
+        { runs: apiOrderRuns, pid: apiOnly.pid, url: apiOnly.url, key: apiKey, floors: [{ runs: orderFloorRuns, server: floor }] },
+        {
+          runs: orderRuns,
+          pid: service.pid,
+          url: service.url,
+          key,
+          floors: [
+            { runs: orderFloorRuns, server: floor },
+            { runs: lifecycleFloorRuns, server: lifecycleFloor },
+          ],
+        },
       ];
+      await orders(lifecycleFloor.url, undefined, 3); // warm-up
       for (const variant of variants) {
         for (let round = 0; round < ROUNDS; round++) {
-          const order = round % 2 === 0 ? (['service', 'floor'] as const) : (['floor', 'service'] as const);
-          for (const who of order) {
+          const turns = [{ runs: variant.runs, pid: variant.pid, url: variant.url, key: variant.key as string | undefined }];
+          for (const f of variant.floors) turns.push({ runs: f.runs, pid: f.server.pid, url: f.server.url, key: undefined });
+          if (round % 2 === 1) turns.reverse();
+          for (const turn of turns) {
             await settle(bench.url);
-            if (who === 'service') variant.runs.push(await withCpu(variant.pid, () => orders(variant.url, variant.key)));
-            else orderFloorRuns.push(await withCpu(floor.pid, () => orders(floor.url, undefined)));
+            turn.runs.push(await withCpu(turn.pid, () => orders(turn.url, turn.key)));
           }
         }
       }
@@ -283,6 +301,7 @@ export async function run(): Promise<void> {
     const ordersRun = medianRun(orderRuns);
     const apiOrdersRun = medianRun(apiOrderRuns);
     const ordersFloor = medianRun(orderFloorRuns);
+    const lifecycleFloorRun = medianRun(lifecycleFloorRuns);
     await settle(bench.url);
     const steady = await createdToNewOrder(service, key, bench.url);
     const peakRss = await peakRssMb(service);
@@ -317,13 +336,18 @@ export async function run(): Promise<void> {
     line('service, every role (npm start)', ordersRun);
     line('service, api role only', apiOrdersRun);
     line('floor (bare route + one INSERT)', ordersFloor);
-    for (const [label, r] of [
-      ['every role', ordersRun],
-      ['api role only', apiOrdersRun],
+    line('floor, same work (order lifecycle, 1 stmt)', lifecycleFloorRun);
+    for (const [label, r, f, floorLabel] of [
+      ['every role', ordersRun, ordersFloor, 'floor'],
+      ['api role only', apiOrdersRun, ordersFloor, 'floor'],
+      ['every role', ordersRun, lifecycleFloorRun, 'same-work floor'],
     ] as const)
       console.log(
-        `${label} ÷ floor: ${(r.requests_per_s / ordersFloor.requests_per_s).toFixed(2)}× (target ≥ 0.9×); p99 ${r.p99_ms} vs ${ordersFloor.p99_ms} ms = ${(r.p99_ms / ordersFloor.p99_ms).toFixed(2)}× (target ≤ 1.5×)`,
+        `${label} ÷ ${floorLabel}: ${(r.requests_per_s / f.requests_per_s).toFixed(2)}× (target ≥ 0.9×); p99 ${r.p99_ms} vs ${f.p99_ms} ms = ${(r.p99_ms / f.p99_ms).toFixed(2)}× (target ≤ 1.5×)`,
       );
+    console.log(
+      `  same-work floor ÷ one-INSERT floor: ${(lifecycleFloorRun.requests_per_s / ordersFloor.requests_per_s).toFixed(2)}× (what an order's whole work costs this machine)`,
+    );
     console.log(
       `created → new_order at a steady 100 orders/s, ${steady.orders} orders: p50 ${steady.p50_ms} ms, p99 ${steady.p99_ms} ms (targets ≤ 20 / ≤ 100 ms)`,
     );
@@ -338,6 +362,13 @@ export async function run(): Promise<void> {
         unit: 'req/s',
         baseline: { label: 'bare route + INSERT', value: Math.round(ordersFloor.requests_per_s) },
       });
+    record({
+      bench: 'reservations',
+      figure: `POST /orders, ${ORDER_CONNECTIONS} conns, every role vs the same work`,
+      value: Math.round(ordersRun.requests_per_s),
+      unit: 'req/s',
+      baseline: { label: 'order lifecycle in one statement', value: Math.round(lifecycleFloorRun.requests_per_s) },
+    });
     record({ bench: 'reservations', figure: 'created → new_order p99, 100/s', value: steady.p99_ms, unit: 'ms' });
 
     record({
@@ -365,6 +396,7 @@ export async function run(): Promise<void> {
         orders: ordersRun,
         apiOrders: apiOrdersRun,
         ordersFloor,
+        lifecycleFloor: lifecycleFloorRun,
         steady,
         peer,
         oversell: burst,
@@ -375,6 +407,7 @@ export async function run(): Promise<void> {
   } finally {
     for (const s of extra) await s.stop();
     await floor.stop();
+    await lifecycleFloor.stop();
     await service.stop();
     await bench.drop();
   }

@@ -1,22 +1,60 @@
 /**
- * The floor for a write API on this machine, in a process of its own: a bare Fastify route that
- * stores the request body with ONE insert and answers it, with no auth, validation, look-ups or
- * outbox. Measured in the same run as the service, it shows what the hardware allows.
- * DATABASE_URL names the database; the port is sent to the parent over IPC once listening.
+ * Floors for a write API on this machine, each in a process of its own: a bare Fastify route
+ * with no auth, validation, look-ups or framework of ours. Measured in the same run as the
+ * service, it shows what the hardware allows. DATABASE_URL names the database; FLOOR_WORK picks
+ * what each request does; the port is sent to the parent over IPC once listening.
+ *  - `insert` (default): stores the request body with ONE insert and answers it.
+ *  - `order-lifecycle`: the work one order costs through every role, done the simplest way —
+ *    one statement, one transaction: the order row, its reservation lines, the stock levels
+ *    (only where available), a ledger row per line and both events (created, updated). It needs
+ *    SKUS (the count of S0…S{n-1} codes the load uses).
  */
 import Fastify from 'fastify';
 import pg from 'pg';
 
+const work = process.env.FLOOR_WORK ?? 'insert';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
 pool.on('error', () => {}); // the bench drops the database with FORCE when it is done
-await pool.query('CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+
+const floors = {
+  insert: {
+    setup: ['CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())'],
+    statement: 'INSERT INTO bench_floor (body) VALUES ($1) RETURNING id, created_at',
+  },
+  'order-lifecycle': {
+    setup: [
+      `CREATE TABLE IF NOT EXISTS floor_orders (id bigserial PRIMARY KEY, body jsonb NOT NULL, status text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS floor_stock (sku text PRIMARY KEY, on_hand int8 NOT NULL, reserved int8 NOT NULL DEFAULT 0)`,
+      `INSERT INTO floor_stock (sku, on_hand) SELECT 'S' || s, 1000000000 FROM generate_series(0, ${Number(process.env.SKUS ?? 1000) - 1}) s ON CONFLICT DO NOTHING`,
+      `CREATE TABLE IF NOT EXISTS floor_reservation_lines (order_id int8 NOT NULL, sku text NOT NULL, quantity int8 NOT NULL, PRIMARY KEY (order_id, sku))`,
+      `CREATE TABLE IF NOT EXISTS floor_ledger (id bigserial PRIMARY KEY, order_id int8 NOT NULL, sku text NOT NULL, delta_reserved int8 NOT NULL,
+         reserved_after int8 NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS floor_events (id bigserial PRIMARY KEY, type text NOT NULL, key text NOT NULL, data jsonb NOT NULL)`,
+    ],
+    statement: `WITH lines AS (
+         SELECT i->>'sku' AS sku, sum((i->>'quantity')::int8) AS quantity FROM jsonb_array_elements($1::jsonb->'items') AS i GROUP BY 1
+       ), o AS (
+         INSERT INTO floor_orders (body, status) VALUES ($1, 'new_order') RETURNING id, body, created_at
+       ), s AS (
+         UPDATE floor_stock s SET reserved = s.reserved + l.quantity FROM lines l
+         WHERE s.sku = l.sku AND s.on_hand - s.reserved >= l.quantity RETURNING s.sku, l.quantity, s.reserved
+       ), r AS (
+         INSERT INTO floor_reservation_lines (order_id, sku, quantity) SELECT o.id, s.sku, s.quantity FROM o, s
+       ), ledger AS (
+         INSERT INTO floor_ledger (order_id, sku, delta_reserved, reserved_after) SELECT o.id, s.sku, s.quantity, s.reserved FROM o, s
+       ), events AS (
+         INSERT INTO floor_events (type, key, data) SELECT t, o.id::text, o.body FROM o, (VALUES ('order.created'), ('order.updated')) AS v(t)
+       )
+       SELECT id, created_at FROM o`,
+  },
+};
+const floor = floors[work];
+if (!floor) throw new Error(`FLOOR_WORK: no floor named ${work}`);
+for (const sql of floor.setup) await pool.query(sql);
 const app = Fastify({ logger: false });
 app.post('/*', async (request, reply) => {
-  const { rows } = await pool.query({
-    name: 'floor_insert',
-    text: 'INSERT INTO bench_floor (body) VALUES ($1) RETURNING id, created_at',
-    values: [request.body],
-  });
+  const { rows } = await pool.query({ name: `floor_${work}`, text: floor.statement, values: [request.body] });
   return reply.code(201).send({ ...rows[0], ...request.body });
 });
 await app.listen({ port: 0, host: '127.0.0.1' });
