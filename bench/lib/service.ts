@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { openAsBlob } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { FormData, request } from 'undici';
@@ -16,9 +17,31 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Starts the service (all roles unless `env.OMS_ROLES` says otherwise) and waits until it is ready. */
+/** A port the OS has just handed out as free (a random pick could be a client socket's ephemeral port). */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * Starts the service (all roles unless `env.OMS_ROLES` says otherwise) and waits until it is
+ * ready; once more on another port if its port was taken in between.
+ */
 export async function startService(env: Record<string, string>): Promise<Service> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServiceOnce(env, await freePort());
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+async function startServiceOnce(env: Record<string, string>, port: number): Promise<Service> {
   // Started as `npm start` starts it (with its node flags: the heap cap), without npm's own
   // process in between, so that the RSS read is the service's. BENCH_SERVICE_NODE_ARGS replaces
   // the flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "" for none.
