@@ -24,7 +24,7 @@ import { record } from './lib/summary';
 import { ADMIN, call, peakRssMb, startService, uploadFile, type Service } from './lib/service';
 
 const INGEST_ROLES = { OMS_ROLES: 'api,ingest', MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) };
-import { FAKE_CREDENTIALS, startS3, startSqs } from '../test/helpers/emulators';
+import { ENGINE_CREDENTIALS, startS3, startSqs } from '../test/helpers/emulators';
 
 const ROWS = Number(process.env.BENCH_ROWS || 1_000_000);
 const ENGINES = (process.env.BENCH_ENGINES || 'postgres,pglite,engines').split(',');
@@ -298,8 +298,8 @@ CSV ingest of ${ENGINE_ROWS.toLocaleString('en')} rows on PostgreSQL, by object 
       const env: Record<string, string> = {
         DATABASE_URL: bench.url,
         DATA_DIR: path.join(dir, `engines-${results.length}`),
-        AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+        AWS_ACCESS_KEY_ID: ENGINE_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: ENGINE_CREDENTIALS.secretAccessKey,
       };
       if (s3) Object.assign(env, { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true' });
       if (sqs) Object.assign(env, { SQS_QUEUE_URL: await sqs.createQueue('bench-ingest'), SQS_ENDPOINT: sqs.endpoint });

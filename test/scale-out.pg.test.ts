@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { FAKE_CREDENTIALS, startS3, type S3Emulator } from './helpers/emulators';
+import { ENGINE_CREDENTIALS, startS3, type S3Emulator } from './helpers/emulators';
 import { startRole, type RoleProcess } from './helpers/role-process';
 import { freePort } from './helpers/ports';
 import { redisReachable, TEST_REDIS_URL } from './helpers/redis';
@@ -139,8 +139,8 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
             S3_BUCKET: s3.bucket,
             S3_ENDPOINT: s3.endpoint,
             S3_FORCE_PATH_STYLE: 'true',
-            AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+            AWS_ACCESS_KEY_ID: ENGINE_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: ENGINE_CREDENTIALS.secretAccessKey,
             REDIS_URL: hasRedis ? TEST_REDIS_URL : '',
             WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
             WEBHOOK_RETRY_SCHEDULE: '0,1,1,2,5',

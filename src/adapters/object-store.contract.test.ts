@@ -1,6 +1,6 @@
 /**
  * The ObjectStore port's contract, run against every implementation: the local directory and
- * S3 (s3rver, a real S3-protocol server started here on loopback).
+ * S3 (S3Proxy when it runs, as in CI, else s3rver started here on loopback: test/helpers/emulators).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_CREDENTIALS, startS3, type S3Emulator } from '../../test/helpers/emulators';
+import { ENGINE_CREDENTIALS, S3_ENGINE, startS3, type S3Emulator } from '../../test/helpers/emulators';
 import { ObjectNotFoundError, type ObjectStore } from '../ports/object-store';
 import { LocalObjectStore } from './fs/object-store';
 import { S3ObjectStore } from './s3/object-store';
@@ -35,14 +35,14 @@ const text = async (stream: Readable) => {
 const implementations: [string, () => ObjectStore][] = [
   ['local directory', () => new LocalObjectStore(path.join(dir, randomBytes(4).toString('hex')))],
   [
-    'S3 (s3rver)',
+    `S3 (${S3_ENGINE})`,
     () => {
       // A small part size, so a few MiB already go through the multipart path.
       const store = new S3ObjectStore({
         bucket: s3.bucket,
         endpoint: s3.endpoint,
         forcePathStyle: true,
-        credentials: FAKE_CREDENTIALS,
+        credentials: ENGINE_CREDENTIALS,
         prefix: `${randomBytes(4).toString('hex')}/`,
         partSizeBytes: 5 * 1024 * 1024,
       });

@@ -1,11 +1,11 @@
 /**
  * The WorkQueue port's contract, run against every implementation: the database table (on the
- * project's engine: PGlite or the PostgreSQL server) and SQS (fauxqs, an SQS API server
- * started here on loopback). Then the JobWorker on SQS: long polling that stops at once.
+ * project's engine: PGlite or the PostgreSQL server) and SQS (ElasticMQ when it runs, as in
+ * CI, else fauxqs started here on loopback: test/helpers/emulators). Then the JobWorker on SQS: long polling that stops at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/db';
-import { FAKE_CREDENTIALS, startSqs, type SqsEmulator } from '../../test/helpers/emulators';
+import { ENGINE_CREDENTIALS, SQS_ENGINE, startSqs, type SqsEmulator } from '../../test/helpers/emulators';
 import { eventually } from '../../test/helpers/eventually';
 import type { WorkQueue } from '../ports/work-queue';
 import { JobWorker } from '../shared/job-worker';
@@ -31,11 +31,11 @@ let queueCount = 0;
 const implementations: [string, () => Promise<[WorkQueue, string]>][] = [
   ['database table', async () => [new DbWorkQueue(database.db, { maxAttempts: 2 }), `q${++queueCount}`]],
   [
-    'SQS (fauxqs)',
+    `SQS (${SQS_ENGINE})`,
     async () => {
       const name = `q${++queueCount}`;
       const url = await sqs.createQueue(`oms-${name}`, 2);
-      const queue = new SqsWorkQueue({ queues: { [name]: url }, credentials: FAKE_CREDENTIALS, endpoint: sqs.endpoint, waitSeconds: 0 });
+      const queue = new SqsWorkQueue({ queues: { [name]: url }, credentials: ENGINE_CREDENTIALS, endpoint: sqs.endpoint, waitSeconds: 0 });
       closers.push(() => queue.close());
       return [queue, name];
     },
@@ -109,7 +109,7 @@ for (const [engine, open] of implementations) {
 describe('JobWorker on SQS', () => {
   it('runs jobs through long polls, retries a failing one, and stops at once in the middle of a long poll', async () => {
     const url = await sqs.createQueue('oms-worker', 3);
-    const queue = new SqsWorkQueue({ queues: { work: url }, credentials: FAKE_CREDENTIALS, endpoint: sqs.endpoint, waitSeconds: 20 });
+    const queue = new SqsWorkQueue({ queues: { work: url }, credentials: ENGINE_CREDENTIALS, endpoint: sqs.endpoint, waitSeconds: 20 });
     closers.push(() => queue.close());
     const done: number[] = [];
     let failures = 0;

@@ -1,7 +1,9 @@
 /**
  * EventLog on Apache Kafka (kafkajs, pure JS). The outbox stays the source of truth: the relay
  * role (events/relay-role.ts) publishes it here in order, and consumers read Kafka as consumer
- * groups. Topic = event type, key = order id, so one order's events of a type keep their order.
+ * groups. One topic per aggregate (`orders`), key = order id, the event type in a header: every
+ * event of one order lands in one partition, so a consumer sees an order's events in the order
+ * they were written (its creation before its updates), whatever their types.
  *
  * A consumer handles a fetched batch with the same retry-then-park rule as the database log
  * (events/handle-batch.ts), and commits the batch's offset only after the handler's own
@@ -43,19 +45,23 @@ export function createKafka(options: KafkaOptions): Kafka {
   });
 }
 
-/** One topic per event type, created if missing (idempotent; several processes may race). */
+/** The orders aggregate's topic: every order event, keyed by order id. */
+export const ORDERS_TOPIC = 'orders';
+
+/** The topic, created if missing (idempotent; several processes may race). */
 export async function ensureTopics(admin: Admin, partitions: number): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const missing = EVENT_TYPES.filter((topic) => !existing.has(topic));
-  if (missing.length === 0) return;
-  await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+  if ((await admin.listTopics()).includes(ORDERS_TOPIC)) return;
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: ORDERS_TOPIC, numPartitions: partitions }] });
 }
 
-/** The wire form: the envelope as JSON value, the order id as key, the outbox position in headers. */
+/** The wire form: the envelope as JSON value, the order id as key, the type and the outbox position in headers. */
 export function toMessage(event: LoggedEvent): { key: string; value: string; headers: Record<string, string> } {
   const envelope = { id: event.id, type: event.type, tenant_id: event.tenant_id, occurred_at: event.occurred_at, data: event.data };
-  return { key: event.key, value: JSON.stringify(envelope), headers: { 'oms-seq': String(event.seq), 'oms-tx-id': event.tx_id } };
+  return { key: event.key, value: JSON.stringify(envelope), headers: { 'oms-type': event.type, 'oms-seq': String(event.seq), 'oms-tx-id': event.tx_id } };
 }
+
+/** The event type a message's header names (read without parsing the value). */
+const typeOf = (message: KafkaMessage) => message.headers?.['oms-type']?.toString();
 
 export function fromMessage(message: KafkaMessage): LoggedEvent {
   const envelope = JSON.parse(message.value?.toString() ?? '{}') as {
@@ -101,13 +107,7 @@ export class KafkaPublisher {
   /** Resolves once every broker in the in-sync set has the batch (acks = all). */
   async publish(events: readonly LoggedEvent[]): Promise<void> {
     await this.connect();
-    const byTopic = new Map<string, ReturnType<typeof toMessage>[]>();
-    for (const event of events) {
-      let messages = byTopic.get(event.type);
-      if (!messages) byTopic.set(event.type, (messages = []));
-      messages.push(toMessage(event));
-    }
-    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await this.producer.send({ topic: ORDERS_TOPIC, acks: -1, messages: events.map(toMessage) });
   }
 
   async close(): Promise<void> {
@@ -140,7 +140,7 @@ export class KafkaEventLog implements EventLog {
         onError,
       },
       this.options.partitions ?? 6,
-      subscribed.types ?? EVENT_TYPES,
+      new Set(subscribed.types ?? EVENT_TYPES),
     );
   }
 }
@@ -158,8 +158,8 @@ class KafkaGroupConsumer implements Subscription {
     private readonly handler: BatchHandler,
     private readonly retry: RetryOptions,
     partitions: number,
-    /** One topic per event type: the group reads only the topics of the types it wants. */
-    private readonly topics: readonly string[],
+    /** The types handed to the handler; the group's position moves past the others, whose values are never parsed. */
+    private readonly types: ReadonlySet<string>,
   ) {
     this.consumer = kafka.consumer({ groupId });
     this.admin = kafka.admin();
@@ -171,15 +171,15 @@ class KafkaGroupConsumer implements Subscription {
     await this.admin.connect();
     await ensureTopics(this.admin, partitions);
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [ORDERS_TOPIC], fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
         const { batch } = payload;
         if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
-        const events = batch.messages.map(fromMessage);
-        await handleWithRetries(this.db, this.group, this.handler, events, this.retry);
+        const events = batch.messages.filter((m) => this.types.has(typeOf(m) ?? '')).map(fromMessage);
+        if (events.length > 0) await handleWithRetries(this.db, this.group, this.handler, events, this.retry);
         const last = batch.messages[batch.messages.length - 1]!;
         const next = BigInt(last.offset) + 1n;
         // Committed only now: the handler's transaction is done, so a crash before this line re-delivers, never skips.
@@ -195,11 +195,9 @@ class KafkaGroupConsumer implements Subscription {
     await this.started;
     const deadline = Date.now() + timeoutMs;
     const ends = new Map<string, bigint>();
-    for (const topic of this.topics) {
-      for (const { partition, high } of await this.admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${partition}`, BigInt(high));
-    }
+    for (const { partition, high } of await this.admin.fetchTopicOffsets(ORDERS_TOPIC)) ends.set(`${ORDERS_TOPIC}:${partition}`, BigInt(high));
     for (;;) {
-      const offsets = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [...this.topics] });
+      const offsets = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [ORDERS_TOPIC] });
       const done = [...ends].every(([at, high]) => {
         const [topic, partition] = at.split(':') as [string, string];
         const group = offsets.find((o) => o.topic === topic)?.partitions.find((p) => p.partition === Number(partition));

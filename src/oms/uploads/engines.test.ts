@@ -1,12 +1,13 @@
 /**
  * The CSV upload end to end on the scale-out engines, with no change to the business code:
- * the file goes to S3 (s3rver) and the ingest job through SQS (fauxqs), both real protocol
- * servers started here on loopback; the database is the project's engine.
+ * the file goes to S3 and the ingest job through SQS: S3Proxy and ElasticMQ when they run
+ * (`npm run engines`, as in CI), else s3rver and fauxqs started here (test/helpers/emulators);
+ * the database is the project's engine.
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildTestApp, expectStatus, multipartBody, seedCatalog, type TestApp } from '../../../test/helpers/app';
-import { FAKE_CREDENTIALS, startS3, startSqs, type S3Emulator, type SqsEmulator } from '../../../test/helpers/emulators';
+import { ENGINE_CREDENTIALS, startS3, startSqs, type S3Emulator, type SqsEmulator } from '../../../test/helpers/emulators';
 import { S3ObjectStore } from '../../adapters/s3/object-store';
 import { SqsWorkQueue } from '../../adapters/sqs/work-queue';
 import type { RunningRole } from '../../shared/running-role';
@@ -19,8 +20,8 @@ let ingest: RunningRole;
 
 beforeAll(async () => {
   // The AWS SDK takes credentials from its default chain; these are what the emulators accept.
-  process.env.AWS_ACCESS_KEY_ID = FAKE_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = FAKE_CREDENTIALS.secretAccessKey;
+  process.env.AWS_ACCESS_KEY_ID = ENGINE_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = ENGINE_CREDENTIALS.secretAccessKey;
   [s3, sqs] = await Promise.all([startS3('oms-uploads'), startSqs()]);
   const queueUrl = await sqs.createQueue('oms-ingest', 5);
   t = await buildTestApp({
