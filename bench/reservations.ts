@@ -122,7 +122,7 @@ const orders = (url: string, key: string | undefined, seconds = SECONDS) =>
  * Exactly one POST /orders every 10 ms for 10 s (autocannon's rate option sends in bursts), then
  * the time from each order's creation to its move to new_order, read from the database.
  */
-async function createdToNewOrder(service: Service, key: string, databaseUrl: string): Promise<{ orders: number; p50_ms: number; p99_ms: number }> {
+export async function createdToNewOrder(service: Service, key: string, databaseUrl: string): Promise<{ orders: number; p50_ms: number; p99_ms: number }> {
   const pool = new Pool(service.url, { connections: 16 });
   const sent: Promise<string>[] = [];
   const started = performance.now();

@@ -122,6 +122,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     events: config.kafkaBrokers
       ? new KafkaEventLog(db, {
           brokers: config.kafkaBrokers,
+          topic: config.kafkaTopic,
           onError: onEventError,
           logger,
         })

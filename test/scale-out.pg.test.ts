@@ -1,10 +1,15 @@
 /**
  * The system as separate processes on one PostgreSQL server: an IMS apart from the OMS,
- * 2 × api, 2 × ingest, 2 × finalizer and 1 × webhooks, the uploaded files in S3 (s3rver) and
- * the look-up cache in Redis. 20,000 CSV rows (40 batches) go in through one api while single orders go in
- * through the other; then: every valid row is an order exactly once, no unit is oversold, the
- * ledger matches the levels, and every event reached the local webhook receiver. The second
- * run kills (SIGKILL) an ingest and a finalizer process mid-run and restarts them: same result.
+ * 2 × api, 2 × ingest, 2 × finalizer and 1 × webhooks, the uploaded files in S3 and the
+ * look-up cache in Redis. CSV rows go in through one api while single orders go in through the
+ * other; then: every valid row is an order exactly once, no unit is oversold, the ledger
+ * matches the levels, and every event reached the local webhook receiver exactly once per
+ * webhook-id. The second run kills (SIGKILL) processes mid-run and restarts them: same result.
+ *
+ * On the real engines (TEST_KAFKA_BROKERS, TEST_SQS_ENDPOINT and TEST_S3_ENDPOINT, from
+ * `npm run engines`, as in CI): Kafka 4.1 fed by a relay process, ingest jobs on ElasticMQ,
+ * files on S3Proxy, 100,000 rows; the second run also kills the relay and the Kafka broker
+ * itself. Without them: s3rver, the database's queue and outbox, 20,000 rows.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -13,22 +18,57 @@ import path from 'node:path';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { ENGINE_CREDENTIALS, startS3, type S3Emulator } from './helpers/emulators';
+import { ENGINE_CREDENTIALS, startS3, startSqs, type S3Emulator, type SqsEmulator } from './helpers/emulators';
 import { startRole, type RoleProcess } from './helpers/role-process';
 import { freePort } from './helpers/ports';
 import { redisReachable, TEST_REDIS_URL } from './helpers/redis';
 import { forEachConcurrently } from '../src/shared/concurrently';
 
 const ADMIN_KEY = `e2e-admin-${randomBytes(8).toString('hex')}`;
-// Enough batches per file (INGEST_BATCH_ROWS below) that a kill lands mid-file; small enough for a 2-core CI.
-const ROWS = 20_000;
+const KAFKA = process.env.TEST_KAFKA_BROKERS;
+const REAL_ENGINES = !!(KAFKA && process.env.TEST_SQS_ENDPOINT && process.env.TEST_S3_ENDPOINT);
+// The full run's rows: 100,000 on the real engines. The run with kills takes 20,000 (40 batches
+// per file at INGEST_BATCH_ROWS below, so a kill lands mid-file): enough to prove recovery,
+// small enough that CI on two cores stays within its time. E2E_ROWS sets both.
+const ROWS = Number(process.env.E2E_ROWS || (REAL_ENGINES ? 100_000 : 20_000));
+const CRASH_ROWS = Number(process.env.E2E_ROWS || 20_000);
 const SINGLES = 100;
 const HUBS = ['H1', 'H2'];
 const SKUS = Array.from({ length: 20 }, (_, i) => `S${String(i).padStart(2, '0')}`);
 const STOCK_PER_ITEM = 400; // enough for part of the orders: the rest wait, which must not oversell
 const HEADER = 'order_id,customer_name,customer_email,product_name,sku,hub_id,quantity,unit_price,total_amount,order_date,shipping_address';
+
+const run = promisify(execFile);
+
+/** Kills the Kafka broker outright and starts it again on its data, as an operator would: through `npm run engines`. */
+async function restartKafka(): Promise<void> {
+  await run(process.execPath, ['scripts/engines.mjs', 'down', 'kafka', '--kill']);
+  await run(process.execPath, ['scripts/engines.mjs', 'up', 'kafka']);
+}
+
+/** On Kafka: how many messages of the topic the finalizer's and the webhooks' groups have yet to commit (Infinity while unknown). */
+async function kafkaLag(topic: string): Promise<number> {
+  const admin = new Kafka({ clientId: 'e2e-check', brokers: KAFKA!.split(','), logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic);
+    let lag = 0;
+    for (const group of ['finalizer', 'webhooks']) {
+      const [committed] = await admin.fetchOffsets({ groupId: `${topic}.${group}`, topics: [topic] });
+      for (const end of ends) lag += Number(end.high) - Math.max(0, Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? 0));
+    }
+    return lag;
+  } catch {
+    return Number.POSITIVE_INFINITY; // the broker is restarting, or the topic is not there yet
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 const hasRedis = await redisReachable();
 if (!hasRedis) console.log(`scale-out test runs with the in-process cache: nothing answers at ${TEST_REDIS_URL}`);
@@ -110,22 +150,26 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 describe('scale-out: separate role processes on one PostgreSQL server', () => {
   let database: TestDatabase;
   let s3: S3Emulator;
+  let sqs: SqsEmulator | undefined;
 
   beforeAll(async () => {
     database = await createTestDatabase({ poolSize: 4 });
     s3 = await startS3('oms-e2e');
+    if (REAL_ENGINES) sqs = await startSqs();
   });
   afterAll(async () => {
     await s3?.stop();
+    await sqs?.stop();
     await database?.drop();
   });
 
   for (const crash of [false, true]) {
     it(
       crash
-        ? 'gives the same result when an ingest and a finalizer process are killed (SIGKILL) mid-run and restarted'
-        : 'ingests 20,000 rows and single orders exactly once, oversells nothing, delivers every event',
+        ? `gives the same result (${CRASH_ROWS.toLocaleString('en')} rows) when an ingest and a finalizer process${REAL_ENGINES ? ', the relay and the Kafka broker are' : ' are'} killed (SIGKILL) mid-run and restarted`
+        : `ingests ${ROWS.toLocaleString('en')} rows and single orders exactly once, oversells nothing, delivers every event once${REAL_ENGINES ? ' (Kafka, ElasticMQ, S3Proxy)' : ''}`,
       async () => {
+        const rows = crash ? CRASH_ROWS : ROWS;
         const processes: RoleProcess[] = [];
         const dataDirs: string[] = [];
         const receiver = await startReceiver();
@@ -148,6 +192,16 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
             // Long enough that a loaded machine keeps its heartbeats in time; a killed worker's file resumes after it.
             INGEST_VISIBILITY_SECONDS: '15',
           };
+          // On the real engines, each run its own topic (and so its own consumer groups) and its own queue.
+          const topic = `orders-e2e-${randomBytes(4).toString('hex')}`;
+          if (REAL_ENGINES) {
+            Object.assign(common, {
+              KAFKA_BROKERS: KAFKA,
+              KAFKA_TOPIC: topic,
+              SQS_QUEUE_URL: await sqs!.createQueue('oms-e2e', 5),
+              SQS_ENDPOINT: sqs!.endpoint,
+            });
+          }
           const oms = { ...common, IMS_URL: `http://127.0.0.1:${imsPort}`, IMS_API_KEY: ADMIN_KEY };
           const start = async (name: string, roles: string, env: NodeJS.ProcessEnv, port?: number) => {
             // Each process gets its own DATA_DIR: nothing may depend on a shared disk.
@@ -164,6 +218,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           const ingest = await Promise.all([start('ingest-1', 'ingest', oms), start('ingest-2', 'ingest', oms)]);
           const finalizers = await Promise.all([start('finalizer-1', 'finalizer', oms), start('finalizer-2', 'finalizer', oms)]);
           await start('webhooks', 'webhooks', oms);
+          const relay = REAL_ENGINES ? await start('relay', 'relay', oms) : undefined;
 
           // A tenant with hubs, SKUs and stock, through the IMS; a webhook endpoint through the OMS.
           const code = `e2e${crash ? 'k' : 'n'}${randomBytes(3).toString('hex')}`;
@@ -179,7 +234,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           );
 
           // Two files (one per ingest process) through api A; single orders through api B meanwhile.
-          const files = [makeCsv(`${code}-A-`, ROWS / 2), makeCsv(`${code}-B-`, ROWS / 2)];
+          const files = [makeCsv(`${code}-A-`, rows / 2), makeCsv(`${code}-B-`, rows / 2)];
           const expectedCsvOrders = files[0]!.validOrders + files[1]!.validOrders;
           const uploads: string[] = [];
           for (const [i, file] of files.entries()) {
@@ -223,6 +278,8 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
             );
             await ingest[0]!.kill('SIGKILL');
             await finalizers[0]!.kill('SIGKILL');
+            await relay?.kill('SIGKILL');
+            if (REAL_ENGINES) await restartKafka(); // every client of it rides through the outage
             const [unfinished] = await database.db.query<{ n: number }>(
               `SELECT count(*)::int AS n FROM oms.uploads WHERE id = ANY($1::uuid[]) AND status <> 'completed'`,
               [uploads],
@@ -231,6 +288,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
             await new Promise((resolve) => setTimeout(resolve, 1000));
             await start('ingest-1 (restarted)', 'ingest', oms);
             await start('finalizer-1 (restarted)', 'finalizer', oms);
+            if (relay) await start('relay (restarted)', 'relay', oms);
           }
           await singles;
 
@@ -244,15 +302,18 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
             600_000,
             processes,
           );
+          // The consumers' positions: in the database's consumer offsets, or (on Kafka) the relay's there and the groups' in Kafka.
+          const consumers = REAL_ENGINES ? ['kafka-relay'] : ['finalizer', 'webhooks'];
           const quiet = async () => {
             const [row] = await database.db.query<{ events: number; pending: number; behind: number }>(
               `SELECT (SELECT count(*)::int FROM oms.events e JOIN ims.tenants t ON t.id = e.tenant_id WHERE t.code = $1) AS events,
                     (SELECT count(*)::int FROM oms.webhook_deliveries WHERE status <> 'succeeded') AS pending,
-                    (SELECT count(*)::int FROM oms.consumer_offsets o WHERE o.consumer IN ('finalizer', 'webhooks')
+                    (SELECT count(*)::int FROM oms.consumer_offsets o WHERE o.consumer = ANY($2::text[])
                        AND EXISTS (SELECT 1 FROM oms.events e WHERE (e.tx_id, e.seq) > (o.tx_id, o.seq))) AS behind`,
-              [code],
+              [code, consumers],
             );
-            return row!.pending === 0 && row!.behind === 0 && receiver.ids.size >= row!.events;
+            const settled = row!.pending === 0 && row!.behind === 0 && receiver.ids.size >= row!.events;
+            return settled && (!REAL_ENGINES || (await kafkaLag(topic)) === 0);
           };
           await waitFor('every event to be handled and delivered', quiet, 600_000, processes);
           console.log(`scale-out${crash ? ' (with SIGKILL)' : ''}: quiet ${((Date.now() - began) / 1000).toFixed(1)} s after the uploads were accepted`);
@@ -264,7 +325,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           );
           expect(finished.map((u) => u.status)).toEqual(['completed', 'completed']);
           expect(finished.reduce((n, u) => n + u.orders_created, 0)).toBe(expectedCsvOrders);
-          expect(finished.reduce((n, u) => n + u.rows_valid + u.rows_invalid, 0)).toBe(ROWS);
+          expect(finished.reduce((n, u) => n + u.rows_valid + u.rows_invalid, 0)).toBe(rows);
           const [counts] = await database.db.query<{ csv: number; csv_refs: number; singles: number; single_refs: number }>(
             `SELECT count(*) FILTER (WHERE source = 'csv')::int AS csv, count(DISTINCT reference) FILTER (WHERE source = 'csv')::int AS csv_refs,
                   count(*) FILTER (WHERE reference LIKE $2)::int AS singles, count(DISTINCT reference) FILTER (WHERE reference LIKE $2)::int AS single_refs
@@ -301,6 +362,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           );
           expect(events!.deliveries).toBe(events!.n);
           expect(receiver.ids.size).toBe(events!.n);
+          expect(receiver.requests).toBe(receiver.ids.size); // exactly once per webhook-id
           expect(events!.n).toBeGreaterThanOrEqual(expectedCsvOrders + SINGLES + stockCheck!.placed);
         } finally {
           await Promise.all(processes.map((p) => p.kill('SIGTERM')));

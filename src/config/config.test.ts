@@ -45,7 +45,7 @@ describe('configuration', () => {
   });
 
   it('reads the S3, SQS and Kafka settings, and names a bad one', () => {
-    expect(loadConfig({})).toMatchObject({ s3: undefined, sqs: undefined, kafkaBrokers: undefined });
+    expect(loadConfig({})).toMatchObject({ s3: undefined, sqs: undefined, kafkaBrokers: undefined, kafkaTopic: 'orders' });
     expect(
       loadConfig({
         S3_BUCKET: 'oms-files',
@@ -54,11 +54,13 @@ describe('configuration', () => {
         S3_PREFIX: 'prod/oms/',
         SQS_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/oms-ingest',
         KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
+        KAFKA_TOPIC: 'shop-1.orders',
       }),
     ).toMatchObject({
       s3: { bucket: 'oms-files', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, prefix: 'prod/oms/' },
       sqs: { queueUrl: 'http://127.0.0.1:9324/000000000000/oms-ingest' },
       kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
+      kafkaTopic: 'shop-1.orders',
     });
     for (const [raw, message] of [
       [{ S3_BUCKET: 'Bad_Bucket' }, /S3_BUCKET must be a valid bucket name/],
@@ -70,6 +72,7 @@ describe('configuration', () => {
       [{ SQS_ENDPOINT: 'http://127.0.0.1:9324' }, /SQS_ENDPOINT needs SQS_QUEUE_URL/],
       [{ KAFKA_BROKERS: 'kafka-1' }, /KAFKA_BROKERS must be/],
       [{ KAFKA_BROKERS: ' , ' }, /KAFKA_BROKERS must be/],
+      [{ KAFKA_TOPIC: 'orders/../x' }, /KAFKA_TOPIC must be .* \(got "orders\/\.\.\/x"\)/],
     ] as const) {
       expect(() => loadConfig(raw)).toThrow(message);
     }

@@ -45,6 +45,8 @@ export interface Config {
   readonly sqs: { queueUrl: string; endpoint?: string; waitSeconds: number } | undefined;
   /** Kafka brokers for the event log (`host:port`); absent: consumers read the outbox table. */
   readonly kafkaBrokers: readonly string[] | undefined;
+  /** The orders topic (KAFKA_TOPIC, default `orders`); consumer groups are named after it, so deployments sharing a cluster name one each. */
+  readonly kafkaTopic: string;
   /** What one tenant (or one client) may take of the service: see the README's Limits. */
   readonly limits: Limits;
 }
@@ -105,6 +107,7 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     s3: readS3(env),
     sqs: readSqs(env),
     kafkaBrokers: readKafkaBrokers(env),
+    kafkaTopic: readKafkaTopic(env),
     limits: Object.freeze(readLimits(env)),
   };
   if (env.problems.length > 0) throw new ConfigError(env.problems);
@@ -177,6 +180,14 @@ function readKafkaBrokers(env: EnvReader): string[] | undefined {
   if (brokers !== undefined && (brokers.length === 0 || brokers.some((broker) => !hostPort.test(broker))))
     env.problem('KAFKA_BROKERS must be a comma-separated list of host:port');
   return brokers;
+}
+
+function readKafkaTopic(env: EnvReader): string {
+  const topic = env.raw.KAFKA_TOPIC ?? 'orders';
+  // Kafka's own rule for topic names.
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..')
+    env.problem(`KAFKA_TOPIC must be 1–249 of letters, digits, '.', '_' and '-' (got "${topic}")`);
+  return topic;
 }
 
 function readDatabaseUrl(env: EnvReader): string | undefined {

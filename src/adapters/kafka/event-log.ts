@@ -20,7 +20,9 @@ import type { BatchHandler, EventLog, SubscribeOptions, Subscription } from '../
 export interface KafkaOptions {
   brokers: readonly string[];
   clientId?: string;
-  /** Consumer group ids are `${groupPrefix}${group}`. */
+  /** The orders topic (default ORDERS_TOPIC). */
+  topic?: string;
+  /** Consumer group ids are `${groupPrefix}${group}` (default: the topic and a dot). */
   groupPrefix?: string;
   /** Partitions of each topic when this process creates it. */
   partitions?: number;
@@ -45,13 +47,13 @@ export function createKafka(options: KafkaOptions): Kafka {
   });
 }
 
-/** The orders aggregate's topic: every order event, keyed by order id. */
+/** The orders aggregate's topic by default (KAFKA_TOPIC): every order event, keyed by order id. */
 export const ORDERS_TOPIC = 'orders';
 
 /** The topic, created if missing (idempotent; several processes may race). */
-export async function ensureTopics(admin: Admin, partitions: number): Promise<void> {
-  if ((await admin.listTopics()).includes(ORDERS_TOPIC)) return;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: ORDERS_TOPIC, numPartitions: partitions }] });
+export async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
+  if ((await admin.listTopics()).includes(topic)) return;
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
 }
 
 /** The wire form: the envelope as JSON value, the order id as key, the type and the outbox position in headers. */
@@ -89,6 +91,7 @@ export class KafkaPublisher {
 
   constructor(
     private readonly kafka: Kafka,
+    private readonly topic = ORDERS_TOPIC,
     private readonly partitions = 6,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -98,7 +101,7 @@ export class KafkaPublisher {
   connect(): Promise<void> {
     this.ready ??= (async () => {
       await this.admin.connect();
-      await ensureTopics(this.admin, this.partitions);
+      await ensureTopic(this.admin, this.topic, this.partitions);
       await this.producer.connect();
     })();
     return this.ready;
@@ -107,7 +110,7 @@ export class KafkaPublisher {
   /** Resolves once every broker in the in-sync set has the batch (acks = all). */
   async publish(events: readonly LoggedEvent[]): Promise<void> {
     await this.connect();
-    await this.producer.send({ topic: ORDERS_TOPIC, acks: -1, messages: events.map(toMessage) });
+    await this.producer.send({ topic: this.topic, acks: -1, messages: events.map(toMessage) });
   }
 
   async close(): Promise<void> {
@@ -127,63 +130,105 @@ export class KafkaEventLog implements EventLog {
   }
 
   subscribe(group: string, handler: BatchHandler, subscribed: SubscribeOptions = {}): Subscription {
-    const onError = this.options.onError ?? (() => {});
-    return new KafkaGroupConsumer(
-      this.kafka,
-      this.db,
-      `${this.options.groupPrefix ?? 'oms.'}${group}`,
+    const topic = this.options.topic ?? ORDERS_TOPIC;
+    return new KafkaGroupConsumer(this.kafka, this.db, {
+      topic,
+      partitions: this.options.partitions ?? 6,
+      groupId: `${this.options.groupPrefix ?? `${topic}.`}${group}`,
       group,
       handler,
-      {
+      retry: {
         maxAttempts: this.options.maxAttempts ?? 5,
         backoffMs: this.options.backoffMs ?? defaultBackoffMs,
-        onError,
+        onError: this.options.onError ?? (() => {}),
       },
-      this.options.partitions ?? 6,
-      new Set(subscribed.types ?? EVENT_TYPES),
-    );
+      types: new Set(subscribed.types ?? EVENT_TYPES),
+    });
   }
 }
 
+interface GroupSettings {
+  topic: string;
+  partitions: number;
+  groupId: string;
+  /** The group's name in the dead letters and in logs. */
+  group: string;
+  handler: BatchHandler;
+  retry: RetryOptions;
+  /** The types handed to the handler; the group's position moves past the others, whose values are never parsed. */
+  types: ReadonlySet<string>;
+}
+
 class KafkaGroupConsumer implements Subscription {
-  private readonly consumer: Consumer;
+  /** Replaced when it crashes for good (see rejoinLater). */
+  private consumer: Consumer;
   private readonly admin: Admin;
   private readonly started: Promise<void>;
+  private stopped = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly db: Db,
-    private readonly groupId: string,
-    private readonly group: string,
-    private readonly handler: BatchHandler,
-    private readonly retry: RetryOptions,
-    partitions: number,
-    /** The types handed to the handler; the group's position moves past the others, whose values are never parsed. */
-    private readonly types: ReadonlySet<string>,
+    private readonly settings: GroupSettings,
   ) {
-    this.consumer = kafka.consumer({ groupId });
+    this.consumer = this.newConsumer();
     this.admin = kafka.admin();
-    this.started = this.start(partitions);
-    this.started.catch((error: unknown) => retry.onError(error, { group, phase: 'connect' }));
+    this.started = this.start();
+    this.started.catch((error: unknown) => settings.retry.onError(error, { group: settings.group, phase: 'connect' }));
   }
 
-  private async start(partitions: number): Promise<void> {
+  private async start(): Promise<void> {
     await this.admin.connect();
-    await ensureTopics(this.admin, partitions);
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [ORDERS_TOPIC], fromBeginning: true });
-    await this.consumer.run({
+    await ensureTopic(this.admin, this.settings.topic, this.settings.partitions);
+    await this.run(this.consumer);
+  }
+
+  /**
+   * kafkajs restarts a crashed consumer only after a retriable error. A non-retriable one, such
+   * as "the coordinator is not aware of this member" when the broker restarted and the group
+   * moved on, would leave the group unread for good: so a fresh consumer rejoins after a pause.
+   */
+  private newConsumer(): Consumer {
+    const consumer = this.kafka.consumer({ groupId: this.settings.groupId });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopped) return;
+      this.settings.retry.onError(payload.error, { group: this.settings.group, phase: 'crashed; rejoining' });
+      this.rejoinLater();
+    });
+    return consumer;
+  }
+
+  private rejoinLater(): void {
+    setTimeout(() => {
+      if (this.stopped) return;
+      const crashed = this.consumer;
+      this.consumer = this.newConsumer();
+      void crashed
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => this.run(this.consumer))
+        .catch((error: unknown) => {
+          this.settings.retry.onError(error, { group: this.settings.group, phase: 'rejoin' });
+          this.rejoinLater();
+        });
+    }, 1000);
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.settings.topic], fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
         const { batch } = payload;
         if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
-        const events = batch.messages.filter((m) => this.types.has(typeOf(m) ?? '')).map(fromMessage);
-        if (events.length > 0) await handleWithRetries(this.db, this.group, this.handler, events, this.retry);
+        const events = batch.messages.filter((m) => this.settings.types.has(typeOf(m) ?? '')).map(fromMessage);
+        if (events.length > 0) await handleWithRetries(this.db, this.settings.group, this.settings.handler, events, this.settings.retry);
         const last = batch.messages[batch.messages.length - 1]!;
         const next = BigInt(last.offset) + 1n;
         // Committed only now: the handler's transaction is done, so a crash before this line re-delivers, never skips.
-        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
         payload.resolveOffset(last.offset);
         await payload.heartbeat();
       },
@@ -195,9 +240,10 @@ class KafkaGroupConsumer implements Subscription {
     await this.started;
     const deadline = Date.now() + timeoutMs;
     const ends = new Map<string, bigint>();
-    for (const { partition, high } of await this.admin.fetchTopicOffsets(ORDERS_TOPIC)) ends.set(`${ORDERS_TOPIC}:${partition}`, BigInt(high));
+    const { topic, groupId } = this.settings;
+    for (const { partition, high } of await this.admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${partition}`, BigInt(high));
     for (;;) {
-      const offsets = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [ORDERS_TOPIC] });
+      const offsets = await this.admin.fetchOffsets({ groupId, topics: [topic] });
       const done = [...ends].every(([at, high]) => {
         const [topic, partition] = at.split(':') as [string, string];
         const group = offsets.find((o) => o.topic === topic)?.partitions.find((p) => p.partition === Number(partition));
@@ -205,12 +251,13 @@ class KafkaGroupConsumer implements Subscription {
         return high === 0n || offset >= high;
       });
       if (done) return;
-      if (Date.now() > deadline) throw new Error(`consumer group ${this.groupId} did not catch up within ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`consumer group ${groupId} did not catch up within ${timeoutMs} ms`);
       await sleep(50);
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.started.catch(() => undefined);
     await this.consumer.disconnect().catch(() => undefined); // finishes the batch in hand first
     await this.admin.disconnect().catch(() => undefined);

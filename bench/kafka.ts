@@ -1,0 +1,153 @@
+/**
+ * The event log on a real Kafka broker (`npm run bench -- kafka`; the broker from
+ * TEST_KAFKA_BROKERS or KAFKA_BROKERS, else 127.0.0.1:9092: `npm run engines -- up kafka`), on
+ * the PostgreSQL server, each topic new to the run:
+ *  - relay publish throughput: BENCH_RELAY_EVENTS (50,000) order events in the outbox, published
+ *    by the relay role (read a batch, publish it with acks = all, commit its offset), against a
+ *    bare kafkajs producer sending the same messages (same wire form, batches of 500, idempotent,
+ *    acks = all) with no database at all; alternating rounds, medians;
+ *  - created → new_order at a steady 100 orders/s through the service as `npm start` runs it,
+ *    with KAFKA_BROKERS (the finalizer reads Kafka, fed by the relay) and without (the outbox).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '../src/config/index';
+import { createContext } from '../src/context';
+import { TenantTx } from '../src/db/tenant-scope';
+import { toMessage } from '../src/adapters/kafka/event-log';
+import type { LoggedEvent } from '../src/events/envelope';
+import { appendEvents } from '../src/events/outbox';
+import { startRelay } from '../src/events/relay-role';
+import { createdToNewOrder, seedShop } from './reservations';
+import { createBenchDatabase } from './lib/server-db';
+import { startService } from './lib/service';
+import { record } from './lib/summary';
+
+const BROKERS = process.env.TEST_KAFKA_BROKERS || process.env.KAFKA_BROKERS || '127.0.0.1:9092';
+const EVENTS = Number(process.env.BENCH_RELAY_EVENTS || 50_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const newTopic = () => `bench-${randomBytes(4).toString('hex')}`;
+
+/** The relay role publishing EVENTS outbox events to a new topic: events/s from start to the last commit. */
+async function relayRound(): Promise<number> {
+  const bench = await createBenchDatabase('kafka_relay', 4);
+  try {
+    const config = loadConfig({ LOG_LEVEL: 'silent', KAFKA_BROKERS: BROKERS, KAFKA_TOPIC: newTopic(), DATA_DIR: '/tmp' });
+    const ctx = createContext({ config, logger: pino({ level: 'silent' }), db: bench.db });
+    const tenant = await ctx.ims.tenants.create({ code: 'bench', name: 'Bench' });
+    const filler = 'x'.repeat(800);
+    for (let i = 0; i < EVENTS; i += 1000) {
+      await bench.db.transaction((tx) =>
+        appendEvents(
+          new TenantTx(tx, tenant.id),
+          Array.from({ length: Math.min(1000, EVENTS - i) }, (_, j) => {
+            const id = randomUUID();
+            return { type: 'order.updated' as const, key: id, data: { order: { id, n: i + j, filler } } };
+          }),
+        ),
+      );
+    }
+    const started = performance.now();
+    const relay = await startRelay(ctx);
+    await relay.drain();
+    const perS = EVENTS / ((performance.now() - started) / 1000);
+    await relay.stop();
+    return perS;
+  } finally {
+    await bench.drop();
+  }
+}
+
+/** A bare producer sending the same wire form: no database, no offsets. */
+async function bareRound(): Promise<number> {
+  const kafka = new Kafka({ clientId: 'bench-bare', brokers: BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const topic = newTopic();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }] });
+  await admin.disconnect();
+  const filler = 'x'.repeat(800);
+  const messages = Array.from({ length: EVENTS }, (_, n): ReturnType<typeof toMessage> => {
+    const id = randomUUID();
+    const event: LoggedEvent = {
+      seq: n,
+      tx_id: '1',
+      id: randomUUID(),
+      type: 'order.updated',
+      tenant_id: randomUUID(),
+      key: id,
+      occurred_at: new Date(),
+      data: { order: { id, n, filler } },
+    };
+    return toMessage(event);
+  });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  const started = performance.now();
+  for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+  const perS = EVENTS / ((performance.now() - started) / 1000);
+  await producer.disconnect();
+  return perS;
+}
+
+/** created → new_order at a steady 100/s through the service, with and without Kafka. */
+async function latency(kafka: boolean): Promise<{ orders: number; p50_ms: number; p99_ms: number }> {
+  const bench = await createBenchDatabase(`kafka_latency_${kafka ? 'k' : 'o'}`, 1, { migrate: false });
+  const service = await startService({
+    DATABASE_URL: bench.url,
+    RATE_LIMIT_MAX: '0',
+    ...(kafka ? { KAFKA_BROKERS: BROKERS, KAFKA_TOPIC: newTopic() } : {}),
+  });
+  try {
+    return await createdToNewOrder(service, await seedShop(service), bench.url);
+  } finally {
+    await service.stop();
+    await bench.drop();
+  }
+}
+
+export async function runKafkaBench(): Promise<void> {
+  const relay: number[] = [];
+  const bare: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 0) {
+      relay.push(await relayRound());
+      bare.push(await bareRound());
+    } else {
+      bare.push(await bareRound());
+      relay.push(await relayRound());
+    }
+  }
+  const viaKafka = await latency(true);
+  const viaOutbox = await latency(false);
+  const r = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
+  console.log(`\nKafka at ${BROKERS}, ${EVENTS} events of ~1 KB, median of ${ROUNDS} alternating rounds`);
+  console.log(`relay (outbox → Kafka, acks = all, offset committed)  ${Math.round(median(relay))}/s   (rounds ${r(relay)})`);
+  console.log(`bare kafkajs producer, same messages                   ${Math.round(median(bare))}/s   (rounds ${r(bare)})`);
+  console.log(`relay ÷ bare producer: ${(median(relay) / median(bare)).toFixed(2)}×   (target ≥ 0.7×)`);
+  console.log(`created → new_order at 100 orders/s, through Kafka: p50 ${viaKafka.p50_ms} ms, p99 ${viaKafka.p99_ms} ms (${viaKafka.orders} orders)`);
+  console.log(`created → new_order at 100 orders/s, outbox only:   p50 ${viaOutbox.p50_ms} ms, p99 ${viaOutbox.p99_ms} ms (${viaOutbox.orders} orders)`);
+  record({
+    bench: 'kafka',
+    figure: 'relay publish',
+    value: Math.round(median(relay)),
+    unit: 'events/s',
+    baseline: { label: 'bare producer', value: Math.round(median(bare)) },
+  });
+  record({
+    bench: 'kafka',
+    figure: 'created → new_order p50, via Kafka',
+    value: viaKafka.p50_ms,
+    unit: 'ms',
+    baseline: { label: 'outbox only', value: viaOutbox.p50_ms },
+  });
+  record({
+    bench: 'kafka',
+    figure: 'created → new_order p99, via Kafka',
+    value: viaKafka.p99_ms,
+    unit: 'ms',
+    baseline: { label: 'outbox only', value: viaOutbox.p99_ms },
+  });
+}
