@@ -131,15 +131,26 @@ class GroupConsumer implements Subscription {
   }
 
   /** One batch: 'busy' if a full batch was handled, 'idle' / 'blocked' / 'not-leader' otherwise. */
+  /** The next batch, read while the handler works on this one (only after a full batch: more is likely waiting). */
+  private readAhead: { after: Position; events: Promise<LoggedEvent[]> } | undefined;
+
   private async pass(): Promise<'busy' | 'idle' | 'blocked' | 'not-leader'> {
     const position = await this.lease();
     if (!position) return 'not-leader';
-    const events = await this.read(position);
+    const ahead = this.readAhead;
+    this.readAhead = undefined;
+    const events = await (ahead && samePosition(ahead.after, position) ? ahead.events : this.read(position));
     if (events.length === 0) return (await this.hasInvisible(position)) ? 'blocked' : 'idle';
-    const wanted = this.types ? events.filter((e) => this.types!.includes(e.type)) : events;
-    if (wanted.length > 0) await handleWithRetries(this.db, this.group, this.handler, wanted, this.retry);
     const last = events[events.length - 1]!;
     const next = { tx_id: last.tx_id, seq: last.seq };
+    if (events.length === this.batchSize) {
+      // Reading is safe to start early (the horizon is applied when it runs); commits stay in order.
+      const read = this.read(next);
+      read.catch(() => undefined); // not unhandled meanwhile: if it failed, the pass that takes it fails and the next one reads again
+      this.readAhead = { after: next, events: read };
+    }
+    const wanted = this.types ? events.filter((e) => this.types!.includes(e.type)) : events;
+    if (wanted.length > 0) await handleWithRetries(this.db, this.group, this.handler, wanted, this.retry);
     const kept = await this.commit(next);
     if (!kept) return 'not-leader';
     if (events.length === this.batchSize) return 'busy';
@@ -209,3 +220,5 @@ class GroupConsumer implements Subscription {
     return true;
   }
 }
+
+const samePosition = (a: Position, b: Position) => a.tx_id === b.tx_id && Number(a.seq) === Number(b.seq);
