@@ -1,13 +1,18 @@
 /**
  * Kafka clients side by side on the real broker (`npm run bench -- kafka-clients`, needs
  * TEST_KAFKA_BROKERS or KAFKA_BROKERS; `npm run engines -- up kafka` starts one): kafkajs 2.2.4
- * against @platformatic/kafka 1.x, the same messages the relay sends (~1 KB order events keyed
+ * against @platformatic/kafka 1.22 (bench/peers/kafka-clients, installed there on first use: it
+ * is not one of the project's dependencies), the same messages the relay sends (~1 KB order events keyed
  * by order id, the type in a header), the same settings (idempotent producer, acks = all, one
  * request in flight, batches of 500 as the relay publishes them), then a consumer group reading
  * them all back and committing after each batch. Rounds alternate; medians are printed.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Admin, Consumer as PlatformaticConsumer, Producer as PlatformaticProducer, ProduceAcks } from '@platformatic/kafka';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { record } from './lib/summary';
 
@@ -33,9 +38,21 @@ function messages(): Wire[] {
   }));
 }
 
+/** The peer's module, installed into bench/peers/kafka-clients on first use (typed loosely: it is not ours). */
+async function platformatic(): Promise<any> {
+  const dir = path.resolve('bench/peers/kafka-clients');
+  const entry = path.join(dir, 'node_modules/@platformatic/kafka/dist/index.js');
+  if (!existsSync(entry)) {
+    console.log('installing @platformatic/kafka (bench/peers/kafka-clients, once)…');
+    await promisify(execFile)('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+  }
+  return import(pathToFileURL(entry).href);
+}
+
 const median = (xs: number[]) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
 
 async function createTopic(topic: string): Promise<void> {
+  const { Admin } = await platformatic();
   const admin = new Admin({ clientId: 'bench-admin', bootstrapBrokers: BROKERS });
   await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1 });
   await admin.close();
@@ -77,6 +94,7 @@ async function kafkajsRound(topic: string, wire: Wire[]): Promise<{ produce: num
 }
 
 async function platformaticRound(topic: string, wire: Wire[]): Promise<{ produce: number; consume: number }> {
+  const { Producer: PlatformaticProducer, Consumer: PlatformaticConsumer, ProduceAcks } = await platformatic();
   const producer = new PlatformaticProducer({ clientId: 'bench-platformatic', bootstrapBrokers: BROKERS, idempotent: true, acks: ProduceAcks.ALL });
   const encode = (s: string) => Buffer.from(s);
   let started = performance.now();

@@ -188,7 +188,8 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
             REDIS_URL: hasRedis ? TEST_REDIS_URL : '',
             WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
             WEBHOOK_RETRY_SCHEDULE: '0,1,1,2,5',
-            INGEST_BATCH_ROWS: '500',
+            // 500-row batches in the run with kills (so a kill lands mid-file), the default 1,000 in the full run.
+            INGEST_BATCH_ROWS: crash ? '500' : '1000',
             // Long enough that a loaded machine keeps its heartbeats in time; a killed worker's file resumes after it.
             INGEST_VISIBILITY_SECONDS: '15',
           };
