@@ -188,5 +188,7 @@ describe('Kafka wire form', () => {
       headers: Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, Buffer.from(v)])),
     } as unknown as KafkaMessage);
     expect(back).toEqual(event);
+    // The relay's form (data as the outbox's JSON text, never parsed) gives the same message.
+    expect(toMessage({ ...event, data: {}, data_json: JSON.stringify(event.data) })).toEqual(message);
   });
 });

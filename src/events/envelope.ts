@@ -16,4 +16,6 @@ export interface LoggedEvent extends EventEnvelope {
   tx_id: string;
   /** Ordering key (the order id): events of one key are handled in order. */
   key: string;
+  /** The data as the outbox stores it (JSON text), when the reader was asked not to parse it (then `data` is empty). */
+  data_json?: string;
 }

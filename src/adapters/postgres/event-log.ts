@@ -28,6 +28,12 @@ export interface DbEventLogOptions {
   backoffMs?: (attempt: number) => number;
   idleCheckMs?: number;
   onError?: (error: unknown, context: Record<string, unknown>) => void;
+  /**
+   * Hand each event's data over as the JSON text the outbox stores (`data_json`, with `data`
+   * left empty) instead of parsed: for a consumer that only passes it on (the Kafka relay),
+   * parsing it here and serializing it again there was a tenth of its time.
+   */
+  dataAsText?: boolean;
 }
 
 interface Position {
@@ -49,6 +55,7 @@ export class DbEventLog implements EventLog {
 class GroupConsumer implements Subscription {
   private readonly owner = randomUUID();
   private readonly batchSize: number;
+  private readonly dataAsText: boolean;
   private readonly leaseSeconds: number;
   private readonly retry: RetryOptions;
   private readonly onError: (error: unknown, context: Record<string, unknown>) => void;
@@ -68,6 +75,7 @@ class GroupConsumer implements Subscription {
     private readonly types?: readonly string[],
   ) {
     this.batchSize = options.batchSize ?? 500;
+    this.dataAsText = options.dataAsText ?? false;
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.onError = options.onError ?? (() => {});
     this.retry = { maxAttempts: options.maxAttempts ?? 5, backoffMs: options.backoffMs ?? defaultBackoffMs, onError: this.onError };
@@ -183,12 +191,12 @@ class GroupConsumer implements Subscription {
       // Events of types not subscribed to come without their data (the handler never sees
       // them): the position moves past them at the cost of a few small columns.
       `SELECT e.seq, e.tx_id::text AS tx_id, e.id, e.type, e.tenant_id, e.key, e.occurred_at,
-              CASE WHEN $4::text[] IS NULL OR e.type = ANY($4::text[]) THEN e.data END AS data
+              ${this.dataAsText ? `'{}'::jsonb AS data, e.data::text AS data_json` : 'CASE WHEN $4::text[] IS NULL OR e.type = ANY($4::text[]) THEN e.data END AS data'}
        FROM oms.events e
        WHERE (e.tx_id, e.seq) > ($1::xid8, $2::int8) AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY e.tx_id, e.seq
        LIMIT $3`,
-      [after.tx_id, after.seq, this.batchSize, this.types ?? null],
+      this.dataAsText ? [after.tx_id, after.seq, this.batchSize] : [after.tx_id, after.seq, this.batchSize, this.types ?? null],
     );
   }
 
