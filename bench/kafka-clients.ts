@@ -14,6 +14,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { percentile } from './lib/server-db';
 import { record } from './lib/summary';
 
 const BROKERS = (process.env.TEST_KAFKA_BROKERS || process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
@@ -49,7 +50,7 @@ async function platformatic(): Promise<any> {
   return import(pathToFileURL(entry).href);
 }
 
-const median = (xs: number[]) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+const median = (xs: number[]) => (xs.length === 0 ? NaN : percentile(xs, 50));
 
 async function createTopic(topic: string): Promise<void> {
   const { Admin } = await platformatic();

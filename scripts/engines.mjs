@@ -141,15 +141,19 @@ function fetchJars(name) {
   writeFileSync(stamp, digest);
 }
 
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function runningPid(name) {
   if (!existsSync(pidFile(name))) return undefined;
   const pid = Number(readFileSync(pidFile(name), 'utf8'));
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+  return isAlive(pid) ? pid : undefined;
 }
 
 const portAnswers = (port) =>
@@ -167,15 +171,7 @@ async function waitReady(name, pid, timeoutMs = 120_000) {
   const log = path.join(dirOf(name), 'engine.log');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const alive = (() => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-    if (!alive) throw new Error(`${name} exited while starting; the end of ${log}:\n${readFileSync(log, 'utf8').slice(-3000)}`);
+    if (!isAlive(pid)) throw new Error(`${name} exited while starting; the end of ${log}:\n${readFileSync(log, 'utf8').slice(-3000)}`);
     const logged = !engine.readyLine || readFileSync(log, 'utf8').includes(engine.readyLine);
     if (logged && (await portAnswers(engine.port))) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
