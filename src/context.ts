@@ -39,6 +39,8 @@ import { DeliveryLog } from './oms/webhooks/delivery-log';
 import { FINALIZER_GROUP, OrderFinalizer } from './oms/orders/finalizer';
 import { DeadLetters } from './events/dead-letters';
 import { EndpointService } from './oms/webhooks/endpoints';
+import { FulfilmentService } from './oms/fulfilment/service';
+import { FULFILMENT_GROUP, StockSettler } from './oms/fulfilment/settlements';
 
 export interface AppContext {
   config: Config;
@@ -66,6 +68,8 @@ export interface AppContext {
     customers: CustomerService;
     orders: OrderService;
     finalizer: OrderFinalizer;
+    fulfilment: FulfilmentService;
+    settler: StockSettler;
     uploads: UploadService;
     endpoints: EndpointService;
     deliveries: DeliveryLog;
@@ -80,30 +84,39 @@ export interface ContextOptions {
   processMetrics?: boolean;
 }
 
-export function createContext({ config, logger, db, processMetrics }: ContextOptions): AppContext {
-  const cache: Cache = config.redisUrl ? new RedisCache({ url: config.redisUrl }) : new MemoryCache();
-  const metrics = new Metrics({ processMetrics });
+/** The IMS services (tenants, catalog, stock, reservations) on one database. */
+function createIms(config: Config, db: Db, cache: Cache, metrics: Metrics): AppContext['ims'] {
   const lookup = new CatalogLookup(db, cache, config.cacheTtlSeconds);
   const reservations = new ReservationService(db, lookup, metrics);
-  const ims: AppContext['ims'] = {
-    tenants: new TenantService(db),
+  const tenants = new TenantService(db);
+  return {
+    tenants,
     lookup,
     catalog: new CatalogService(db, lookup),
     stock: new StockService(db, lookup),
     reservations,
-    batchReservations: new BatchReserver(db, lookup, reservations, metrics, config.limits.tenantQueuedRequests),
+    batchReservations: new BatchReserver(db, lookup, reservations, metrics, (tenantId) => tenants.settings(tenantId), config.limits.tenantQueuedRequests),
   };
+}
+
+export function createContext({ config, logger, db, processMetrics }: ContextOptions): AppContext {
+  const cache: Cache = config.redisUrl ? new RedisCache({ url: config.redisUrl }) : new MemoryCache();
+  const metrics = new Metrics({ processMetrics });
+  const ims = createIms(config, db, cache, metrics);
   const inventory: InventoryClient = config.imsUrl
     ? new HttpInventoryClient({ url: config.imsUrl, apiKey: config.imsApiKey! })
     : new InProcessInventoryClient(ims);
   const customers = new CustomerService(db);
-  const orders = new OrderService(db, inventory, config.limits.pageBytes);
+  const settler = new StockSettler(inventory, logger);
+  const fulfilment = new FulfilmentService(db, settler);
+  const orders = new OrderService(db, inventory, fulfilment, config.limits.pageBytes);
   const finalizer = new OrderFinalizer(db, inventory, orders);
   // Each consumer group's handler, for dead-letter retries: built here, so a retry works in any
   // process, whichever roles it runs. The webhooks group only creates deliveries (the sender
   // loop finds them); the Kafka relay's publisher exists only in a relay process.
   const handlers = new Map<string, BatchHandler>([
     [FINALIZER_GROUP, finalizer.handle],
+    [FULFILMENT_GROUP, settler.handle],
     [WEBHOOKS_GROUP, async (events) => void (await createDeliveries(db, events))],
   ]);
   const onEventError = (error: unknown, context: Record<string, unknown>) => logger.warn({ err: error, ...context }, 'event handler failed');
@@ -137,6 +150,8 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
       customers,
       orders,
       finalizer,
+      fulfilment,
+      settler,
       uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight),
       endpoints: new EndpointService(db, config.webhookAllowPrivateNetworks),
       deliveries: new DeliveryLog(db),

@@ -45,7 +45,7 @@ describe.skipIf(testEngine() !== 'pglite')('the README walk-through', () => {
     const run = await paste(await walkThrough(), port, hookPort);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(/^1\. Tenant acme \([0-9a-f-]{36}\), API key oms_/m);
-    expect(run.stdout).toContain('[{"sku":"CAP","hub":"CAI-1","requested":4,"available":2}]');
+    expect(run.stdout).toContain('[{"sku":"CAP","requested":4,"available":2,"hub":"CAI-1"}]');
     expect(run.stdout).toContain('WEB-2 was reserved by itself once the caps arrived');
     expect(run.stdout).toContain('Completed: 2 rows, 2 valid, 0 invalid; 2 orders created.');
     expect(run.stdout).toContain('Order ');

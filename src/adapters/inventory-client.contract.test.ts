@@ -58,7 +58,7 @@ describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
   });
 
   it('reads tenant settings and stock totals', async () => {
-    expect(await client().tenantSettings(own.id)).toEqual({ backorder_policy: 'hold', currency: 'USD' });
+    expect(await client().tenantSettings(own.id)).toEqual({ backorder_policy: 'hold', currency: 'USD', allocation: 'single_hub_first' });
     const [a, b] = [await levelOf('A'), await levelOf('B')];
     expect(await client().stats(own.id)).toEqual({ skus: 2, units_on_hand: a.on_hand + b.on_hand, units_reserved: a.reserved + b.reserved });
   });
@@ -75,7 +75,7 @@ describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
     expect(short).toEqual({
       outcome: 'insufficient',
       order_id: order('r2'),
-      shortages: [{ sku: 'A', requested: 1000, available: before.on_hand - before.reserved - 1 }],
+      shortages: [{ sku: 'A', hub: 'H', requested: 1000, available: before.on_hand - before.reserved - 1 }],
     });
     expect(await levelOf('A')).toEqual({ on_hand: before.on_hand, reserved: before.reserved + 1 }); // nothing taken
     await expect(client().reserve(own.id, { order_id: order('r3'), hub: 'NOPE', items: [{ sku: 'A', quantity: 1 }] })).rejects.toMatchObject({ status: 422 });

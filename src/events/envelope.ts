@@ -1,5 +1,13 @@
 /** The event envelope, as delivered to consumers, webhooks and Kafka. */
-export const EVENT_TYPES = ['order.created', 'order.updated', 'order.deleted'] as const;
+export const EVENT_TYPES = [
+  'order.created',
+  'order.updated',
+  'order.deleted',
+  'delivery.shipped',
+  'delivery.delivered',
+  'delivery.cancelled',
+  'return.received',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface EventEnvelope<D = Record<string, unknown>> {

@@ -14,6 +14,7 @@ import { stockRoutes } from '../ims/stock/routes';
 import { tenantRoutes } from '../ims/tenants/routes';
 import { customerRoutes } from '../oms/customers/routes';
 import { orderRoutes } from '../oms/orders/routes';
+import { fulfilmentRoutes } from '../oms/fulfilment/routes';
 import { uploadRoutes } from '../oms/uploads/routes';
 import { deliveryRoutes, webhookRoutes } from '../oms/webhooks/routes';
 import { eventRoutes } from '../events/routes';
@@ -148,6 +149,7 @@ async function registerApi(api: Api, ctx: AppContext): Promise<void> {
   reservationRoutes(api, ctx);
   customerRoutes(api, ctx);
   orderRoutes(api, ctx);
+  fulfilmentRoutes(api, ctx);
   await uploadRoutes(api, ctx);
   webhookRoutes(api, ctx);
   deliveryRoutes(api, ctx);

@@ -27,12 +27,11 @@ export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => {
     const validate = (httpPart === 'body' ? strict : coercing).compile(schema as object);
     if (httpPart !== 'body' || !(schema as Record<string, unknown>)['x-optional-body']) return validate as never;
-    // An absent body is allowed; a present one must still match.
-    return Object.assign((data: unknown) => data === undefined || validate(data), {
-      get errors() {
-        return validate.errors;
-      },
-    }) as never;
+    // An absent body is allowed (Fastify hands it over as null); a present one must still match.
+    // The errors are read through a getter: Object.assign would copy them once, as undefined,
+    // and Fastify takes a failed check without errors for a pass.
+    const optional = (data: unknown) => data === undefined || data === null || validate(data);
+    return Object.defineProperty(optional, 'errors', { get: () => validate.errors }) as never;
   };
 }
 

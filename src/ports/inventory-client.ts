@@ -4,7 +4,7 @@
  * over HTTP when IMS_URL is set (adapters/inventory/http.ts). Keep it small.
  */
 import type { CatalogKind, CatalogRef } from '../ims/catalog/resources';
-import type { ReserveInput, ReserveResult, Reservation } from '../ims/reservations/service';
+import type { ReserveInput, ReserveResult, Reservation, SettleInput } from '../ims/reservations/service';
 import type { TenantSettings } from '../ims/tenants/repository';
 
 export interface InventoryStats {
@@ -26,6 +26,11 @@ export interface InventoryClient {
   release(tenantId: string, orderId: string): Promise<Reservation | undefined>;
   /** Idempotent; throws a 409 AppError when the reservation was released. */
   commit(tenantId: string, orderId: string): Promise<Reservation>;
+  /**
+   * Commits or releases some held units, or restocks returned ones, as one operation: idempotent
+   * by its operation id. A 409 AppError when a line holds fewer units than asked (nothing changes).
+   */
+  settle(tenantId: string, orderId: string, input: SettleInput): Promise<Reservation | undefined>;
   stats(tenantId: string): Promise<InventoryStats>;
   /** Frees connections (the HTTP client); nothing to do in-process. */
   close?(): Promise<void>;

@@ -96,6 +96,14 @@ const catalog = {
     ar: 'لا يوجد مخزون كافٍ لحجز جميع بنود الطلب {order_id}.',
   },
   'reservation.closed': { en: 'The reservation of order {order_id} is already {status}.', ar: 'حجز الطلب {order_id} أصبح بالفعل {status}.' },
+  'reservation.exceeds_held': {
+    en: 'Order {order_id} holds fewer units of a line than asked to settle; nothing changed.',
+    ar: 'يحجز الطلب {order_id} وحدات أقل مما طُلبت تسويته في أحد البنود؛ لم يتغير شيء.',
+  },
+  'reservation.operation_mismatch': {
+    en: 'Operation {operation_id} was already used to {action} units of order {order_id}.',
+    ar: 'استُخدمت العملية {operation_id} من قبل لـ {action} وحدات الطلب {order_id}.',
+  },
   'reservation.mismatch': { en: 'Order {order_id} already has a reservation with other lines or hub.', ar: 'للطلب {order_id} حجز سابق ببنود أو مستودع مختلف.' },
 
   // orders and customers
@@ -109,6 +117,25 @@ const catalog = {
     en: 'Order {id} is {from}; it cannot become {to}. Allowed: {allowed}.',
     ar: 'الطلب {id} في حالة {from}؛ لا يمكن أن يصبح {to}. المسموح: {allowed}.',
   },
+  'delivery.not_pending': {
+    en: 'Delivery {id} is {status}; only a pending delivery can {action}.',
+    ar: 'التسليم {id} في حالة {status}؛ لا يمكن {action} إلا لتسليم معلق.',
+  },
+  'delivery.not_shipped': {
+    en: 'Delivery {id} is {status}; only a shipped delivery can be delivered.',
+    ar: 'التسليم {id} في حالة {status}؛ لا يمكن تسليم إلا ما شُحن.',
+  },
+  'order.nothing_open': {
+    en: 'Order {id} is {status}: it has nothing left to {action}.',
+    ar: 'الطلب {id} في حالة {status}: لم يبق فيه شيء لـ {action}.',
+  },
+  'return.exceeds_delivered': {
+    en: 'Only {returnable} unit(s) of {sku} were delivered and not yet returned; {requested} asked. Nothing changed.',
+    ar: 'لم يُسلَّم ولم يُرجَع من {sku} سوى {returnable} وحدة؛ طُلب {requested}. لم يتغير شيء.',
+  },
+  'field.exceeds_delivery': { en: 'exceeds the {pending} unit(s) of {sku} pending in the delivery', ar: 'يتجاوز {pending} وحدة معلقة من {sku} في التسليم' },
+  'field.not_in_delivery': { en: 'SKU "{sku}" is not pending in this delivery', ar: 'الصنف "{sku}" غير معلق في هذا التسليم' },
+  'field.not_delivered': { en: 'SKU "{sku}" was not delivered on this order', ar: 'الصنف "{sku}" لم يُسلَّم ضمن هذا الطلب' },
   'order.not_deletable': {
     en: 'Order {id} is {status}; only on_hold or cancelled orders can be deleted.',
     ar: 'الطلب {id} في حالة {status}؛ لا يمكن حذف إلا الطلبات المعلقة أو الملغاة.',

@@ -32,9 +32,9 @@ if (point === 'after-reserve') {
   };
 } else {
   const orders = ctx.oms.orders;
-  const move = orders.move.bind(orders);
-  orders.move = async (...args) => {
-    const result = await move(...args);
+  const markReserved = orders.markReserved.bind(orders);
+  orders.markReserved = async (...args) => {
+    const result = await markReserved(...args);
     die();
     return result;
   };

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { CatalogRef } from '../../ims/catalog/resources';
-import type { Reservation, ReserveInput, ReserveResult } from '../../ims/reservations/service';
+import type { Reservation, ReserveInput, ReserveResult, SettleInput } from '../../ims/reservations/service';
 import type { TenantSettings } from '../../ims/tenants/repository';
 import { AppError } from '../../shared/errors';
 import { isMessageCode } from '../../shared/messages';
@@ -94,6 +94,11 @@ export class HttpInventoryClient implements InventoryClient {
 
   async commit(tenantId: string, orderId: string): Promise<Reservation> {
     return revive((await this.call(tenantId, 'POST', `/reservations/${encodeURIComponent(orderId)}/commit`)).body);
+  }
+
+  async settle(tenantId: string, orderId: string, input: SettleInput): Promise<Reservation | undefined> {
+    const answer = await this.call(tenantId, 'POST', `/reservations/${encodeURIComponent(orderId)}/settlements`, input);
+    return answer.body === undefined ? undefined : revive(answer.body);
   }
 
   async stats(tenantId: string): Promise<InventoryStats> {

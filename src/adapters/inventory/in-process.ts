@@ -1,7 +1,7 @@
 /** The InventoryClient served by the IMS services of this process (the default). */
 import type { CatalogLookup } from '../../ims/catalog/lookup';
 import type { BatchReserver } from '../../ims/reservations/batch';
-import type { ReservationService, ReserveInput } from '../../ims/reservations/service';
+import type { ReservationService, ReserveInput, SettleInput } from '../../ims/reservations/service';
 import type { StockService } from '../../ims/stock/service';
 import type { TenantService } from '../../ims/tenants/service';
 import type { InventoryClient } from '../../ports/inventory-client';
@@ -51,6 +51,10 @@ export class InProcessInventoryClient implements InventoryClient {
 
   commit(tenantId: string, orderId: string) {
     return this.ims.reservations.commit(tenantId, orderId);
+  }
+
+  settle(tenantId: string, orderId: string, input: SettleInput) {
+    return this.ims.reservations.settle(tenantId, orderId, input);
   }
 
   stats(tenantId: string) {

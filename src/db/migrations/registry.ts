@@ -11,6 +11,7 @@ import { uploadProgress } from './20261122-0006-upload-progress';
 import { orderShortages } from './20261130-0007-order-shortages';
 import { uploadDecimalSeparator } from './20261130-0008-upload-decimal-separator';
 import { orderJsonBytes } from './20261130-0009-order-json-bytes';
+import { ordersAcrossHubs } from './20261130-0010-orders-across-hubs';
 
 import type { Migration } from './migration';
 
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   orderShortages,
   uploadDecimalSeparator,
   orderJsonBytes,
+  ordersAcrossHubs,
 ];

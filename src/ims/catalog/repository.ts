@@ -20,6 +20,13 @@ export async function insertCatalogRow(scope: TenantScope, kind: CatalogKind, in
     );
     return rows[0] as CatalogRow;
   }
+  if (kind === 'hub') {
+    const rows = await scope.query<CatalogRow>(
+      `INSERT INTO ${table} (tenant_id, code, name, priority) VALUES ($1, $2, $3, COALESCE($4, 100)) RETURNING ${columnsOf(kind)}`,
+      [input.code, input.name, input.priority ?? null],
+    );
+    return rows[0] as CatalogRow;
+  }
   const rows = await scope.query<CatalogRow>(`INSERT INTO ${table} (tenant_id, code, name) VALUES ($1, $2, $3) RETURNING ${columnsOf(kind)}`, [
     input.code,
     input.name,
@@ -71,7 +78,12 @@ export async function lockCatalogRow(scope: TenantScope, kind: CatalogKind, id: 
 
 export async function updateCatalogRow(scope: TenantScope, kind: CatalogKind, id: string, patch: CatalogPatch): Promise<CatalogRow> {
   // Column names come from this fixed list, never from the request.
-  const settable = kind === 'sku' ? (['code', 'name', 'seller_id', 'category_id', 'attributes'] as const) : (['code', 'name'] as const);
+  const settable =
+    kind === 'sku'
+      ? (['code', 'name', 'seller_id', 'category_id', 'attributes'] as const)
+      : kind === 'hub'
+        ? (['code', 'name', 'priority'] as const)
+        : (['code', 'name'] as const);
   const sets: string[] = [];
   const params: unknown[] = [id];
   for (const column of settable) {
@@ -109,7 +121,8 @@ export async function stockHeldBy(scope: TenantScope, kind: 'hub' | 'sku', id: s
 
 export async function activeReservationsAtHub(scope: TenantScope, hubId: string): Promise<number> {
   const rows = await scope.query<{ n: number }>(
-    `SELECT count(*)::int8 AS n FROM ims.reservations WHERE tenant_id = $1 AND hub_id = $2 AND status = 'reserved'`,
+    `SELECT count(DISTINCT order_id)::int8 AS n FROM ims.reservation_lines
+     WHERE tenant_id = $1 AND hub_id = $2 AND committed + released < quantity`,
     [hubId],
   );
   return rows[0]?.n ?? 0;

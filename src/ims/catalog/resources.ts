@@ -28,6 +28,8 @@ export interface CatalogRow {
   name: string;
   created_at: Date;
   updated_at: Date;
+  /** Hubs: the order allocation tries them in (lower first). */
+  priority?: number;
   seller_id?: string | null;
   category_id?: string | null;
   attributes?: Record<string, unknown> | null;
@@ -36,6 +38,7 @@ export interface CatalogRow {
 export interface CatalogCreate {
   code: string;
   name: string;
+  priority?: number;
   seller_id?: string | null;
   category_id?: string | null;
   attributes?: Record<string, unknown> | null;
@@ -46,6 +49,7 @@ export type CatalogPatch = Partial<CatalogCreate>;
 /** The columns each kind returns; SKUs carry their extra fields. */
 export function columnsOf(kind: CatalogKind): string {
   const base = 'id, code, name, created_at, updated_at';
+  if (kind === 'hub') return `${base}, priority`;
   return kind === 'sku' ? `${base}, seller_id, category_id, attributes` : base;
 }
 

@@ -9,6 +9,14 @@ const Attributes = Type.Object({}, { additionalProperties: true, description: 'F
 
 function schemasOf(kind: CatalogKind) {
   const base = { id: Uuid, code: Type.String(), name: Type.String(), created_at: Timestamp, updated_at: Timestamp };
+  if (kind === 'hub') {
+    const Priority = Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Allocation tries hubs in this order, lower first (default 100)' });
+    return {
+      item: Type.Object({ ...base, priority: Type.Integer() }),
+      create: Type.Object({ code: Code, name: Name, priority: Type.Optional(Priority) }, { additionalProperties: false }),
+      patch: Type.Object({ code: Type.Optional(Code), name: Type.Optional(Name), priority: Type.Optional(Priority) }, { additionalProperties: false }),
+    };
+  }
   if (kind !== 'sku') {
     return {
       item: Type.Object(base),

@@ -1,11 +1,22 @@
 /** SQL of batch reservations: many orders in one transaction (see batch.ts). */
 import type { TenantScope } from '../../db/tenant-scope';
 import { lockStockRowsSql, stockKey, type AlongsideWrites, type LockedLevel, type StockKey } from '../stock/ledger';
+import type { AllocatedLine, HubChoice } from './allocation';
 
-export interface ClaimRequest {
-  order_id: string;
-  hub_id: string;
-}
+/**
+ * The stock rows to lock: the named (hub, sku) keys ($3, $4), and every hub's row of the SKUs
+ * of lines without a hub ($5), which allocation may take from. Without such lines it is the
+ * plain keyed lock.
+ */
+const lockSql = (withOpenSkus: boolean) =>
+  withOpenSkus
+    ? `SELECT hub_id, sku_id, on_hand, reserved FROM ims.stock_levels
+       WHERE tenant_id = $1 AND (hub_id, sku_id) IN (
+         SELECT * FROM unnest($3::uuid[], $4::uuid[])
+         UNION SELECT hub_id, sku_id FROM ims.stock_levels WHERE tenant_id = $1 AND sku_id = ANY($5::uuid[]))
+       ORDER BY hub_id, sku_id
+       FOR UPDATE`
+    : lockStockRowsSql(3, 4);
 
 /**
  * Steps 1 and 2 in one statement: claims every order id not reserved yet, then locks the stock
@@ -15,21 +26,22 @@ export interface ClaimRequest {
  */
 export async function claimAndLock(
   scope: TenantScope,
-  claims: readonly ClaimRequest[],
+  orderIds: readonly string[],
   keys: readonly StockKey[],
+  openSkus: readonly string[],
 ): Promise<{ claimed: Map<string, Date>; levels: Map<string, LockedLevel> }> {
   const rows = await scope.query<{ order_id: string | null; created_at: Date | null; hub_id: string; sku_id: string; on_hand: number; reserved: number }>(
     `WITH claimed AS (
-       INSERT INTO ims.reservations (tenant_id, order_id, hub_id, status)
-       SELECT $1, c.order_id, c.hub_id, 'reserved' FROM unnest($2::text[], $3::uuid[]) AS c(order_id, hub_id)
+       INSERT INTO ims.reservations (tenant_id, order_id, status)
+       SELECT $1, c.order_id, 'reserved' FROM unnest($2::text[]) AS c(order_id)
        ORDER BY c.order_id
        ON CONFLICT DO NOTHING
        RETURNING order_id, created_at
-     ), locked AS (${lockStockRowsSql(4, 5)})
+     ), locked AS (${lockSql(openSkus.length > 0)})
      SELECT order_id, created_at, NULL::uuid AS hub_id, NULL::uuid AS sku_id, NULL::int8 AS on_hand, NULL::int8 AS reserved FROM claimed
      UNION ALL
      SELECT NULL, NULL, hub_id, sku_id, on_hand, reserved FROM locked`,
-    [claims.map((c) => c.order_id), claims.map((c) => c.hub_id), keys.map((k) => k.hub_id), keys.map((k) => k.sku_id)],
+    [orderIds, keys.map((k) => k.hub_id), keys.map((k) => k.sku_id), ...(openSkus.length > 0 ? [openSkus] : [])],
   );
   const claimed = new Map<string, Date>();
   const levels = new Map<string, LockedLevel>();
@@ -40,15 +52,28 @@ export async function claimAndLock(
   return { claimed, levels };
 }
 
+/** Hubs allocation may choose among, in the order it tries them: priority, then code. */
+export function hubChoices(scope: TenantScope, hubIds: readonly string[]): Promise<HubChoice[]> {
+  return scope.query<HubChoice>('SELECT id, code, priority FROM ims.hubs WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY priority, code', [hubIds]);
+}
+
 /** Step 4's own writes, to ride with the stock changes: the served orders' lines, and the claims of the others dropped. */
-export function linesAndUnclaims(lines: readonly { order_id: string; sku_id: string; quantity: number }[], unclaimed: readonly string[]): AlongsideWrites {
+export function linesAndUnclaims(lines: readonly (AllocatedLine & { order_id: string })[], unclaimed: readonly string[]): AlongsideWrites {
   return {
     ctes: `lines AS (
-       INSERT INTO ims.reservation_lines (tenant_id, order_id, sku_id, quantity)
-       SELECT $1, l.order_id, l.sku_id, l.quantity FROM unnest($10::text[], $11::uuid[], $12::int8[]) AS l(order_id, sku_id, quantity)
+       INSERT INTO ims.reservation_lines (tenant_id, order_id, hub_id, sku_id, quantity, allocation)
+       SELECT $1, l.order_id, l.hub_id, l.sku_id, l.quantity, l.allocation
+       FROM unnest($11::text[], $12::uuid[], $13::uuid[], $14::int8[], $15::text[]) AS l(order_id, hub_id, sku_id, quantity, allocation)
      ), unclaimed AS (
-       DELETE FROM ims.reservations WHERE tenant_id = $1 AND order_id = ANY($13::text[])
+       DELETE FROM ims.reservations WHERE tenant_id = $1 AND order_id = ANY($16::text[])
      )`,
-    params: [lines.map((l) => l.order_id), lines.map((l) => l.sku_id), lines.map((l) => l.quantity), unclaimed],
+    params: [
+      lines.map((l) => l.order_id),
+      lines.map((l) => l.hub_id),
+      lines.map((l) => l.sku_id),
+      lines.map((l) => l.quantity),
+      lines.map((l) => l.allocation),
+      unclaimed,
+    ],
   };
 }

@@ -37,7 +37,7 @@ describe('POST /reservations/batch', () => {
       ['o3', 'reserved'],
       ['o4', 'insufficient'],
     ]);
-    expect(res.body.results[1].shortages).toEqual([{ sku: 'B', requested: 2, available: 1 }]);
+    expect(res.body.results[1].shortages).toEqual([{ sku: 'B', hub: 'H1', requested: 2, available: 1 }]);
     const levels = (await own.as('GET', '/inventory?hub=H1&skus=A,B')).body.data;
     expect(levels.map((l: { reserved: number }) => l.reserved)).toEqual([5, 0]);
     expect((await own.as('GET', '/reservations/o2')).status).toBe(404); // nothing kept for it

@@ -4,8 +4,10 @@
  * share one transaction by group commit (shared/group-commit.ts), each caller with its own
  * outcome. One transaction per batch, of two statements:
  *   1. claim every order id (those already reserved are answered as replays);
- *   2. lock the stock rows the orders need, in (hub, sku) order (1 and 2: one statement);
- *   3. allocate oldest order first, each order all lines or none, against the locked levels;
+ *   2. lock the stock rows the orders need, in (hub, sku) order (1 and 2: one statement) — for a
+ *      line without a hub, its SKU's row at every hub;
+ *   3. allocate oldest order first, each order all lines or none, against the locked levels
+ *      (allocation.ts places the lines without a hub);
  *   4. write each touched row once (however many orders took from it) plus one ledger row per
  *      order line, the lines of the served orders, and drop the claims of the others (one
  *      statement).
@@ -17,14 +19,15 @@ import { FieldErrors } from '../../shared/errors';
 import { GroupCommit } from '../../shared/group-commit';
 import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
-import { applyStockChanges, stockKey, uniqueKeys, type StockChange } from '../stock/ledger';
-import { claimAndLock, linesAndUnclaims } from './batch-repository';
-import { planLines, shortagesOf, type PlannedLine } from './lines';
+import { applyStockChanges, stockKey, uniqueKeys, type LockedLevel, type StockChange } from '../stock/ledger';
+import type { TenantSettings } from '../tenants/repository';
+import { allocateOrder, type AllocatedLine } from './allocation';
+import { claimAndLock, hubChoices, linesAndUnclaims } from './batch-repository';
+import { planLines, type PlannedLine } from './lines';
 import type { ReservationService, ReserveInput, ReserveResult, Shortage } from './service';
 
 interface Planned {
   input: ReserveInput;
-  hub: { id: string; code: string };
   lines: PlannedLine[];
 }
 
@@ -43,6 +46,8 @@ export class BatchReserver {
     private readonly lookup: CatalogLookup,
     private readonly single: ReservationService,
     private readonly metrics: Metrics,
+    /** The tenant's allocation policy is read only for batches with lines without a hub. */
+    private readonly settingsOf: (tenantId: string) => Promise<TenantSettings>,
     /** Single reservations of one tenant waiting for their batch at most (429 beyond). */
     maxWaiting = 500,
   ) {
@@ -63,22 +68,24 @@ export class BatchReserver {
 
   /**
    * Reserves planned orders in one transaction. An order id already reserved (before, or
-   * earlier in this batch) is answered as a repeat by the single path: its first outcome, or a
-   * conflict if the request differs.
+   * earlier in this batch) is answered as a repeat: its first outcome, or a conflict if the
+   * request differs.
    */
   private async reservePlanned(tenantId: string, planned: readonly Planned[]): Promise<ReserveResult[]> {
+    const openSkus = [...new Set(planned.flatMap((p) => p.lines.filter((l) => !l.hub).map((l) => l.sku_id)))];
+    const policy = openSkus.length > 0 ? (await this.settingsOf(tenantId)).allocation : 'single_hub_first';
     const outcome = await this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
       const { claimed, levels } = await claimAndLock(
         scope,
-        planned.map((p) => ({ order_id: p.input.order_id, hub_id: p.hub.id })),
-        uniqueKeys(planned.flatMap((p) => p.lines.map((l) => ({ hub_id: p.hub.id, sku_id: l.sku_id })))),
+        planned.map((p) => p.input.order_id),
+        uniqueKeys(planned.flatMap((p) => p.lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : [])))),
+        openSkus,
       );
+      const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
       const fresh = firstOfEach(planned).filter((p) => claimed.has(p.input.order_id));
-      const { served, shortages, changes } = allocate(fresh, levels);
-      const lines = fresh
-        .filter((p) => served.has(p.input.order_id))
-        .flatMap((p) => p.lines.map((l) => ({ order_id: p.input.order_id, sku_id: l.sku_id, quantity: l.quantity })));
+      const { served, shortages, changes } = allocate(fresh, levels, (lines) => allocateOrder(lines, levels, hubs, policy));
+      const lines = [...served].flatMap(([orderId, allocated]) => allocated.map((l) => ({ ...l, order_id: orderId })));
       await applyStockChanges(scope, changes, linesAndUnclaims(lines, [...shortages.keys()]));
       return { claimed, served, shortages, fresh: new Set(fresh) };
     });
@@ -88,22 +95,52 @@ export class BatchReserver {
       const id = p.input.order_id;
       // Fresh: this request made the claim (the first of its order id in the batch, not reserved before).
       const fresh = outcome.fresh.has(p);
-      if (fresh && outcome.served.has(id)) {
+      const allocated = outcome.served.get(id);
+      if (fresh && allocated) {
         const claimedAt = outcome.claimed.get(id)!;
         this.metrics.reservations.inc({ outcome: 'reserved' });
-        const items = p.lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
+        const items = allocated.map((l) => ({
+          sku: l.code,
+          sku_id: l.sku_id,
+          hub: l.hub,
+          hub_id: l.hub_id,
+          quantity: l.quantity,
+          allocation: l.allocation,
+          committed: 0,
+          released: 0,
+        }));
+        const hubs = new Set(items.map((i) => i.hub));
         results.push({
           outcome: 'reserved',
-          reservation: { order_id: id, hub: p.hub.code, status: 'reserved', items, created_at: claimedAt, updated_at: claimedAt },
+          reservation: {
+            order_id: id,
+            ...(hubs.size === 1 ? { hub: items[0]!.hub } : {}),
+            status: 'reserved',
+            items,
+            created_at: claimedAt,
+            updated_at: claimedAt,
+          },
         });
       } else if (fresh) {
         this.metrics.reservations.inc({ outcome: 'insufficient' });
         results.push({ outcome: 'insufficient', order_id: id, shortages: outcome.shortages.get(id) ?? [] });
       } else {
-        results.push(await this.single.reserve(tenantId, p.input)); // already claimed before: its answer
+        results.push(await this.repeat(tenantId, p));
       }
     }
     return results;
+  }
+
+  /**
+   * A request for an order id claimed before: the reservation it made, if the request is the
+   * same. A claim dropped meanwhile (that order was short) is tried again as a new request.
+   */
+  private async repeat(tenantId: string, p: Planned): Promise<ReserveResult> {
+    const existing = await this.single.find(tenantId, p.input.order_id);
+    if (!existing) return (await this.reservePlanned(tenantId, [p]))[0]!;
+    this.single.assertSameRequest(existing, p.lines);
+    this.metrics.reservations.inc({ outcome: 'replayed' });
+    return { outcome: 'replayed', reservation: existing };
   }
 
   /**
@@ -111,24 +148,23 @@ export class BatchReserver {
    * request's fields in errors: `[n].` in a batch, nothing for a single reservation.
    */
   private async plan(tenantId: string, requests: readonly ReserveInput[], at: (n: number) => string = (n) => `[${n}].`): Promise<Planned[]> {
-    const hubs = await this.lookup.resolve(
-      tenantId,
-      'hub',
-      requests.map((r) => r.hub),
-    );
-    const skus = await this.lookup.resolve(
-      tenantId,
-      'sku',
-      requests.flatMap((r) => r.items.map((i) => i.sku)),
-    );
+    const hubRefs = requests.flatMap((r) => [...(r.hub === undefined ? [] : [r.hub]), ...r.items.flatMap((i) => (i.hub === undefined ? [] : [i.hub]))]);
+    const [hubs, skus] = await Promise.all([
+      this.lookup.resolve(tenantId, 'hub', hubRefs),
+      this.lookup.resolve(
+        tenantId,
+        'sku',
+        requests.flatMap((r) => r.items.map((i) => i.sku)),
+      ),
+    ]);
     const errors = new FieldErrors();
     const seen = new Set<string>();
     const planned = requests.map((input, n) => {
       if (seen.has(input.order_id)) errors.add(`${at(n)}order_id`, 'field.invalid');
       seen.add(input.order_id);
-      const hub = hubs.get(input.hub);
-      if (!hub) errors.unknown(`${at(n)}hub`, 'Hub', input.hub);
-      return { input, hub: hub!, lines: planLines(input.items, skus, errors, `${at(n)}items`) };
+      const hub = input.hub === undefined ? undefined : hubs.get(input.hub);
+      if (input.hub !== undefined && !hub) errors.unknown(`${at(n)}hub`, 'Hub', input.hub);
+      return { input, lines: planLines(input.items, { skus, hubs }, hub, errors, `${at(n)}items`) };
     });
     errors.throwIfAny();
     return planned;
@@ -142,35 +178,37 @@ function firstOfEach(planned: readonly Planned[]): Planned[] {
 }
 
 /**
- * Step 3: each order in turn takes all its lines from the locked levels (which it updates, so
+ * Step 3: each order in turn takes all its lines (allocateOrder updates the locked levels, so
  * the next order sees what is left) or, when one line falls short, nothing.
  */
-function allocate(orders: readonly Planned[], levels: Map<string, { on_hand: number; reserved: number }>) {
-  const served = new Set<string>();
+function allocate(
+  orders: readonly Planned[],
+  levels: ReadonlyMap<string, LockedLevel>,
+  allocateOne: (lines: PlannedLine[]) => { ok: true; lines: AllocatedLine[] } | { ok: false; shortages: Shortage[] },
+) {
+  const served = new Map<string, AllocatedLine[]>();
   const shortages = new Map<string, Shortage[]>();
   const changes: StockChange[] = [];
   for (const p of orders) {
-    const levelOf = (skuId: string) => levels.get(stockKey({ hub_id: p.hub.id, sku_id: skuId }));
-    const short = shortagesOf(p.lines, levelOf);
-    if (short.length > 0) {
-      shortages.set(p.input.order_id, short);
+    const allocation = allocateOne(p.lines);
+    if (!allocation.ok) {
+      shortages.set(p.input.order_id, allocation.shortages);
       continue;
     }
-    for (const line of p.lines) {
-      const row = levelOf(line.sku_id)!;
-      row.reserved += line.quantity;
+    for (const line of allocation.lines) {
+      const row = levels.get(stockKey(line))!;
       changes.push({
-        hub_id: p.hub.id,
+        hub_id: line.hub_id,
         sku_id: line.sku_id,
         delta_on_hand: 0,
         delta_reserved: line.quantity,
         on_hand_after: row.on_hand,
-        reserved_after: row.reserved,
+        reserved_after: row.reserved, // allocateOrder has already added this order's units
         reason: 'reserve',
         order_id: p.input.order_id,
       });
     }
-    served.add(p.input.order_id);
+    served.set(p.input.order_id, allocation.lines);
   }
   return { served, shortages, changes };
 }

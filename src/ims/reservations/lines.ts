@@ -1,4 +1,4 @@
-/** Turning a request's items into reservation lines, shared by the single and batch paths. */
+/** Turning a request's items into reservation lines, shared by the batch and replay paths. */
 import type { FieldErrors } from '../../shared/errors';
 import type { CatalogRef } from '../catalog/resources';
 
@@ -6,40 +6,51 @@ export interface PlannedLine {
   sku_id: string;
   code: string;
   quantity: number;
+  /** The hub the line must ship from; absent: allocation chooses. */
+  hub?: { id: string; code: string };
+}
+
+/** A line stock could not cover. */
+export interface Shortage {
+  sku: string;
+  /** The hub the line named; absent for a line allocation could not place (available: at every hub together). */
+  hub?: string;
+  requested: number;
+  available: number;
+}
+
+/** One item of a reservation request: a SKU, how many, and optionally its own hub. */
+export interface RequestedItem {
+  sku: string;
+  quantity: number;
+  hub?: string;
 }
 
 /**
- * Lines naming the same SKU (by code or id) are one demand: summed, then sorted by SKU id,
- * which is the lock order of stock rows within a hub. Unknown SKUs are added to `errors`
- * as `${prefix}[i].sku`.
+ * Lines naming the same SKU at the same hub (by code or id, or both without a hub) are one
+ * demand: summed, then sorted by hub and SKU id, which is the lock order of stock rows. An item
+ * without a hub takes `defaultHub`. Unknown SKUs and hubs are added to `errors` as
+ * `${prefix}[i].sku` and `${prefix}[i].hub`.
  */
 export function planLines(
-  items: readonly { sku: string; quantity: number }[],
-  skus: ReadonlyMap<string, CatalogRef>,
+  items: readonly RequestedItem[],
+  known: { skus: ReadonlyMap<string, CatalogRef>; hubs: ReadonlyMap<string, CatalogRef> },
+  defaultHub: CatalogRef | undefined,
   errors: FieldErrors,
   prefix: string,
 ): PlannedLine[] {
   const wanted = new Map<string, PlannedLine>();
   items.forEach((item, i) => {
-    const sku = skus.get(item.sku);
-    if (!sku) return errors.unknown(`${prefix}[${i}].sku`, 'SKU', item.sku);
-    const line = wanted.get(sku.id) ?? { sku_id: sku.id, code: sku.code, quantity: 0 };
+    const sku = known.skus.get(item.sku);
+    if (!sku) errors.unknown(`${prefix}[${i}].sku`, 'SKU', item.sku);
+    const hub = item.hub === undefined ? defaultHub : known.hubs.get(item.hub);
+    if (item.hub !== undefined && !hub) errors.unknown(`${prefix}[${i}].hub`, 'Hub', item.hub);
+    if (!sku || (item.hub !== undefined && !hub)) return;
+    const key = `${hub?.id ?? '*'}/${sku.id}`;
+    const line = wanted.get(key) ?? { sku_id: sku.id, code: sku.code, quantity: 0, ...(hub ? { hub: { id: hub.id, code: hub.code } } : {}) };
     line.quantity += item.quantity;
-    wanted.set(sku.id, line);
+    wanted.set(key, line);
   });
-  return [...wanted.values()].sort((a, b) => (a.sku_id < b.sku_id ? -1 : 1));
-}
-
-/** The lines that `levelOf` (on hand and reserved per SKU id) cannot cover, with what is available. */
-export function shortagesOf(
-  lines: readonly PlannedLine[],
-  levelOf: (skuId: string) => { on_hand: number; reserved: number } | undefined,
-): { sku: string; requested: number; available: number }[] {
-  const short: { sku: string; requested: number; available: number }[] = [];
-  for (const line of lines) {
-    const level = levelOf(line.sku_id);
-    const available = level ? Math.max(level.on_hand - level.reserved, 0) : 0;
-    if (available < line.quantity) short.push({ sku: line.code, requested: line.quantity, available });
-  }
-  return short;
+  const order = (l: PlannedLine) => `${l.hub?.id ?? '~'}/${l.sku_id}`;
+  return [...wanted.values()].sort((a, b) => (order(a) < order(b) ? -1 : 1));
 }

@@ -31,10 +31,10 @@ describe('POST /reservations', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ order_id: 'o-1', hub: 'H1', status: 'reserved' });
-    expect(res.body.items).toEqual(
+    expect(res.body.items).toMatchObject(
       expect.arrayContaining([
-        { sku: 'A', quantity: 3 },
-        { sku: 'B', quantity: 5 },
+        expect.objectContaining({ sku: 'A', hub: 'H1', quantity: 3, allocation: 'requested', committed: 0, released: 0 }),
+        expect.objectContaining({ sku: 'B', hub: 'H1', quantity: 5, allocation: 'requested', committed: 0, released: 0 }),
       ]),
     );
     expect(await level(own, 'H1', 'A')).toMatchObject({ on_hand: 10, reserved: 3, available: 7 });
@@ -64,8 +64,8 @@ describe('POST /reservations', () => {
       code: 'inventory.insufficient_stock',
       order_id: 'o-2',
       shortages: expect.arrayContaining([
-        { sku: 'B', requested: 2, available: 1 },
-        { sku: 'C', requested: 1, available: 0 },
+        { sku: 'B', hub: 'H1', requested: 2, available: 1 },
+        { sku: 'C', hub: 'H1', requested: 1, available: 0 },
       ]),
     });
     expect(res.body.shortages).toHaveLength(2);
@@ -86,7 +86,7 @@ describe('POST /reservations', () => {
         ],
       },
     });
-    expect(short.body.shortages).toEqual([{ sku: 'A', requested: 6, available: 5 }]);
+    expect(short.body.shortages).toEqual([{ sku: 'A', hub: 'H1', requested: 6, available: 5 }]);
     const skuId = (await own.as('GET', '/skus/A')).body.id;
     const ok = await own.as('POST', '/reservations', {
       body: {
@@ -98,7 +98,7 @@ describe('POST /reservations', () => {
         ],
       },
     });
-    expect(ok.body.items).toEqual([{ sku: 'A', quantity: 5 }]);
+    expect(ok.body.items).toMatchObject([{ sku: 'A', hub: 'H1', quantity: 5, allocation: 'requested', committed: 0, released: 0 }]);
     expect(await level(own, 'H1', 'A')).toMatchObject({ reserved: 5, available: 0 });
   });
 

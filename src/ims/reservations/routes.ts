@@ -1,7 +1,8 @@
 /** Reservation routes: reserve all lines or none, read, release, commit. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { problemResponses, CodeOrId, Timestamp } from '../../http/schemas';
+import { problemResponses, CodeOrId, Timestamp, Nullable } from '../../http/schemas';
+import { SETTLE_ACTIONS } from './service';
 import type { Api } from '../../http/types';
 
 const OrderId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'The order the stock is held for' });
@@ -9,9 +10,24 @@ const Quantity = Type.Integer({ minimum: 1, maximum: 1_000_000_000 });
 
 const Reservation = Type.Object({
   order_id: Type.String(),
-  hub: Type.String(),
-  status: Type.Enum(['reserved', 'released', 'committed']),
-  items: Type.Array(Type.Object({ sku: Type.String(), quantity: Type.Integer() })),
+  hub: Type.Optional(Type.String({ description: 'Present when every line is held at one hub' })),
+  status: Type.Enum(['reserved', 'released', 'committed'], { description: 'reserved while any unit is held' }),
+  items: Type.Array(
+    Type.Object({
+      sku: Type.String(),
+      sku_id: Type.String(),
+      hub: Type.String(),
+      hub_id: Type.String(),
+      quantity: Type.Integer({ description: 'Units reserved' }),
+      allocation: Nullable(
+        Type.Enum(['requested', 'single_hub', 'priority'], {
+          description: 'Why the units are held at this hub: the request named it, one hub could ship every line without a hub, or the hubs by priority',
+        }),
+      ),
+      committed: Type.Integer({ description: 'Units shipped' }),
+      released: Type.Integer({ description: 'Units given back' }),
+    }),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -20,7 +36,14 @@ const Insufficient = Type.Object({
   status: Type.Literal('insufficient'),
   code: Type.Literal('inventory.insufficient_stock'),
   order_id: Type.String(),
-  shortages: Type.Array(Type.Object({ sku: Type.String(), requested: Type.Integer(), available: Type.Integer() })),
+  shortages: Type.Array(
+    Type.Object({
+      sku: Type.String(),
+      hub: Type.Optional(Type.String({ description: 'Absent for a line without a hub: available counts every hub' })),
+      requested: Type.Integer(),
+      available: Type.Integer(),
+    }),
+  ),
 });
 
 const OrderParams = Type.Object({ order_id: OrderId }, { additionalProperties: false });
@@ -29,8 +52,11 @@ const OrderParams = Type.Object({ order_id: OrderId }, { additionalProperties: f
 const ReserveRequest = Type.Object(
   {
     order_id: OrderId,
-    hub: CodeOrId,
-    items: Type.Array(Type.Object({ sku: CodeOrId, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
+    hub: Type.Optional(CodeOrId),
+    items: Type.Array(Type.Object({ sku: CodeOrId, quantity: Quantity, hub: Type.Optional(CodeOrId) }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 1000,
+    }),
   },
   { additionalProperties: false },
 );
@@ -134,5 +160,32 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
       },
     },
     async (request) => reservations.commit(request.tenantId, request.params.order_id),
+  );
+
+  app.post(
+    '/reservations/:order_id/settlements',
+    {
+      schema: {
+        tags,
+        summary: 'Commit or release some held units, or restock returned ones, as one operation (idempotent by operation_id)',
+        params: OrderParams,
+        body: Type.Object(
+          {
+            operation_id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'Names the operation: a repeat changes nothing' }),
+            action: Type.Enum([...SETTLE_ACTIONS]),
+            items: Type.Array(Type.Object({ hub: CodeOrId, sku: CodeOrId, quantity: Quantity }, { additionalProperties: false }), {
+              minItems: 1,
+              maxItems: 1000,
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Reservation, 204: Type.Null(), ...problemResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const reservation = await reservations.settle(request.tenantId, request.params.order_id, request.body);
+      return reservation ?? reply.code(204).send(null);
+    },
   );
 }

@@ -1,54 +1,85 @@
 /**
- * Reservations hold stock for an order: all lines or none, idempotent per order id.
+ * Reservations hold stock for an order: all lines or none, idempotent per order id. Making them
+ * is batch.ts's job (single requests share a batch); this module reads them and settles them.
  *
  * Terminology
  * - reserve: move units from available to reserved for every line, or change nothing.
- * - release: give a reservation's units back (order cancelled). Idempotent.
- * - commit: the order shipped; the units leave on_hand and reserved together. Idempotent.
+ * - release: give held units back (an order or a delivery cancelled).
+ * - commit: units shipped; they leave on_hand and reserved together.
+ * - settle: commit or release some of a reservation's units, or restock returned units, as one
+ *   operation with its own id, which makes it idempotent (a shipment, a cancelled delivery, a
+ *   return). Releasing or committing a whole reservation is idempotent by its status.
  *
  * Only a successful reservation is recorded. An insufficient outcome changes nothing, so the
- * same order can be reserved again once stock arrives (held back-orders rely on this); while
- * stock is unchanged, repeating it answers the same shortages.
+ * same order can be reserved again once stock arrives (held back-orders rely on this).
  */
 import type { Db } from '../../db/handle';
 import { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { AppError, conflict, FieldErrors, notFound } from '../../shared/errors';
 import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
-import { applyStockChanges, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
-import { planLines, shortagesOf, type PlannedLine } from './lines';
-import { claimReservation, closeReservation, findReservation, levelsOf, skuCodes, takeLine, type ReservationLine, type ReservationStatus } from './repository';
+import { applyStockChanges, ensureStockRows, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
+import type { AllocationReason } from './allocation';
+import type { PlannedLine, RequestedItem, Shortage } from './lines';
+import {
+  claimOperation,
+  closeIfSettled,
+  closeReservation,
+  codesOf,
+  findReservation,
+  lockReservation,
+  OperationMismatch,
+  settleLines,
+  type LineUnits,
+  type ReservationStatus,
+} from './repository';
 
 export interface ReserveInput {
   order_id: string;
+  /** The hub of every item that names none; absent: those items are allocated. */
+  hub?: string;
+  items: RequestedItem[];
+}
+
+export interface ReservationItem {
+  sku: string;
+  sku_id: string;
   hub: string;
-  items: { sku: string; quantity: number }[];
+  hub_id: string;
+  quantity: number;
+  /** Why the units are held at this hub (allocation.ts); null on reservations older than allocation. */
+  allocation: AllocationReason | null;
+  /** Units of this line shipped, and given back. */
+  committed: number;
+  released: number;
 }
 
 export interface Reservation {
   order_id: string;
-  hub: string;
+  /** Present when every line is at one hub. */
+  hub?: string;
   status: ReservationStatus;
-  items: { sku: string; quantity: number }[];
+  items: ReservationItem[];
   created_at: Date;
   updated_at: Date;
 }
 
-export interface Shortage {
-  sku: string;
-  requested: number;
-  available: number;
-}
+export type { Shortage } from './lines';
 
 export type ReserveResult =
   { outcome: 'reserved' | 'replayed'; reservation: Reservation } | { outcome: 'insufficient'; order_id: string; shortages: Shortage[] };
 
-/** Thrown inside the transaction to roll back the claim when stock is short. */
-class ShortageRollback extends Error {
-  constructor() {
-    super('insufficient stock');
-  }
+export const SETTLE_ACTIONS = ['commit', 'release', 'restock'] as const;
+export type SettleAction = (typeof SETTLE_ACTIONS)[number];
+
+/** Units of a reservation to settle as one operation; hubs and SKUs by code or id. */
+export interface SettleInput {
+  operation_id: string;
+  action: SettleAction;
+  items: { hub: string; sku: string; quantity: number }[];
 }
+
+const LEDGER_REASON: Record<SettleAction, string> = { commit: 'commit', release: 'release', restock: 'return' };
 
 export class ReservationService {
   constructor(
@@ -57,155 +88,174 @@ export class ReservationService {
     private readonly metrics: Metrics,
   ) {}
 
-  async reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult> {
-    const errors = new FieldErrors();
-    const hub = (await this.lookup.resolve(tenantId, 'hub', [input.hub])).get(input.hub);
-    if (!hub) errors.unknown('hub', 'Hub', input.hub);
-    const skus = await this.lookup.resolve(
-      tenantId,
-      'sku',
-      input.items.map((i) => i.sku),
-    );
-    const lines = planLines(input.items, skus, errors, 'items');
-    errors.throwIfAny();
-
-    // Stock can come back between the rolled-back attempt and reading the levels to name the
-    // shortages; then nothing is short any more and the reservation is simply tried again.
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.attempt(tenantId, input.order_id, hub!, lines);
-      if (result.outcome !== 'insufficient' || result.shortages.length > 0 || attempt === 3) return result;
-    }
-  }
-
-  private async attempt(tenantId: string, orderId: string, hub: { id: string; code: string }, lines: PlannedLine[]): Promise<ReserveResult> {
-    const outcome = await this.db
-      .transaction(async (tx) => {
-        const scope = new TenantTx(tx, tenantId);
-        const claimedAt = await claimReservation(scope, orderId, hub.id, lines);
-        if (!claimedAt) return { kind: 'exists' as const };
-        for (const line of lines) {
-          if (!(await takeLine(scope, orderId, hub.id, line))) throw new ShortageRollback();
-        }
-        return { kind: 'reserved' as const, claimedAt };
-      })
-      .catch((error: unknown) => {
-        if (error instanceof ShortageRollback) return { kind: 'insufficient' as const };
-        throw error;
-      });
-
-    if (outcome.kind === 'reserved') {
-      this.metrics.reservations.inc({ outcome: 'reserved' });
-      const items = lines.map((l) => ({ sku: l.code, quantity: l.quantity }));
-      const reservation: Reservation = {
-        order_id: orderId,
-        hub: hub.code,
-        status: 'reserved',
-        items,
-        created_at: outcome.claimedAt,
-        updated_at: outcome.claimedAt,
-      };
-      return { outcome: 'reserved', reservation };
-    }
-    if (outcome.kind === 'exists') {
-      const existing = await this.get(tenantId, orderId);
-      this.assertSameRequest(existing, hub.code, lines);
-      this.metrics.reservations.inc({ outcome: 'replayed' });
-      return { outcome: 'replayed', reservation: existing };
-    }
-    // Name every short line from the levels as they are now (the transaction stopped at the first).
-    const levels = await levelsOf(
-      new TenantScope(this.db, tenantId),
-      hub.id,
-      lines.map((l) => l.sku_id),
-    );
-    const bySku = new Map(levels.map((l) => [l.sku_id, l]));
-    const shortages: Shortage[] = shortagesOf(lines, (skuId) => bySku.get(skuId));
-    if (shortages.length > 0) this.metrics.reservations.inc({ outcome: 'insufficient' });
-    return { outcome: 'insufficient', order_id: orderId, shortages };
-  }
-
   async get(tenantId: string, orderId: string): Promise<Reservation> {
     const reservation = await this.find(tenantId, orderId);
     if (!reservation) throw notFound('Reservation', orderId);
     return reservation;
   }
 
-  private async find(tenantId: string, orderId: string): Promise<Reservation | undefined> {
+  async find(tenantId: string, orderId: string): Promise<Reservation | undefined> {
     const scope = new TenantScope(this.db, tenantId);
     const row = await findReservation(scope, orderId);
     if (!row) return undefined;
-    const codes = await skuCodes(
+    const codes = await codesOf(
       scope,
       row.lines.map((l) => l.sku_id),
+      row.lines.map((l) => l.hub_id),
     );
+    const items = row.lines.map((l) => ({
+      sku: codes.get(l.sku_id) ?? l.sku_id,
+      sku_id: l.sku_id,
+      hub: codes.get(l.hub_id) ?? l.hub_id,
+      hub_id: l.hub_id,
+      quantity: l.quantity,
+      allocation: l.allocation as AllocationReason | null,
+      committed: l.committed,
+      released: l.released,
+    }));
+    const hubs = new Set(items.map((i) => i.hub));
     return {
       order_id: row.order_id,
-      hub: row.hub,
+      ...(hubs.size === 1 ? { hub: items[0]!.hub } : {}),
       status: row.status,
-      items: row.lines.map((l) => ({ sku: codes.get(l.sku_id) ?? l.sku_id, quantity: l.quantity })),
+      items,
       created_at: row.created_at,
       updated_at: row.updated_at,
     };
   }
 
-  /** Gives the units back. Releasing a released reservation changes nothing. */
+  /** Gives every held unit back. Releasing a released reservation changes nothing. */
   release(tenantId: string, orderId: string): Promise<Reservation> {
     return this.close(tenantId, orderId, 'released');
   }
 
-  /** Ships the units: on_hand and reserved both drop. Committing twice changes nothing. */
+  /** Ships every held unit: on_hand and reserved both drop. Committing twice changes nothing. */
   commit(tenantId: string, orderId: string): Promise<Reservation> {
     return this.close(tenantId, orderId, 'committed');
   }
 
   private async close(tenantId: string, orderId: string, target: 'released' | 'committed'): Promise<Reservation> {
-    // A reservation committed by another transaction just after ours looked can appear as
-    // 'reserved' when read back: close it too, instead of calling it closed.
-    for (let attempt = 1; ; attempt++) {
-      await this.closeOnce(tenantId, orderId, target);
-      const reservation = await this.get(tenantId, orderId);
-      if (reservation.status === target) return reservation;
-      if (reservation.status !== 'reserved' || attempt === 3) {
-        throw conflict('reservation.closed', { order_id: orderId, status: reservation.status });
-      }
-    }
-  }
-
-  private async closeOnce(tenantId: string, orderId: string, target: 'released' | 'committed'): Promise<void> {
     await this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
-      const closed = await closeReservation(scope, orderId, target);
-      if (!closed) return;
-      const locked = await lockStockRows(
-        scope,
-        closed.lines.map((l) => ({ hub_id: closed.hub_id, sku_id: l.sku_id })),
-      );
-      const shipped = target === 'committed';
-      const changes = closed.lines.map((line: ReservationLine): StockChange => {
-        const row = locked.get(stockKey({ hub_id: closed.hub_id, sku_id: line.sku_id }));
-        if (!row) throw new Error(`stock row of reserved SKU ${line.sku_id} is missing`);
-        return {
-          hub_id: closed.hub_id,
-          sku_id: line.sku_id,
-          delta_on_hand: shipped ? -line.quantity : 0,
-          delta_reserved: -line.quantity,
-          on_hand_after: shipped ? row.on_hand - line.quantity : row.on_hand,
-          reserved_after: row.reserved - line.quantity,
-          reason: shipped ? 'commit' : 'release',
-          order_id: orderId,
-        };
-      });
-      await applyStockChanges(scope, changes);
+      const settled = await closeReservation(scope, orderId, target);
+      if (!settled) return;
+      await this.moveStock(scope, orderId, target === 'committed' ? 'commit' : 'release', settled, null);
       tx.onCommit(() => this.metrics.reservations.inc({ outcome: target }));
     });
+    const reservation = await this.get(tenantId, orderId);
+    if (reservation.status !== target) throw conflict('reservation.closed', { order_id: orderId, status: reservation.status });
+    return reservation;
   }
 
-  /** A repeat must be the same request; another hub or other lines under one order id is a conflict. */
-  private assertSameRequest(existing: Reservation, hubCode: string, lines: { code: string; quantity: number }[]): void {
+  /**
+   * One settlement of some units, idempotent by its operation id: a repeat answers the
+   * reservation and changes nothing. Committing or releasing more units of a line than it still
+   * holds is a 409 and changes nothing. Restocking puts returned units back on hand at the hub
+   * (the reservation itself is not touched; the order may be long settled).
+   */
+  async settle(tenantId: string, orderId: string, input: SettleInput): Promise<Reservation | undefined> {
+    const units = await this.resolveUnits(tenantId, input.items);
+    try {
+      await this.db.transaction(async (tx) => {
+        const scope = new TenantTx(tx, tenantId);
+        if (input.action !== 'restock') {
+          const status = await lockReservation(scope, orderId);
+          if (status === undefined) throw notFound('Reservation', orderId);
+          if (!(await claimOperation(scope, { operation_id: input.operation_id, order_id: orderId, action: input.action }))) return;
+          if (status !== 'reserved') throw conflict('reservation.closed', { order_id: orderId, status });
+          if ((await settleLines(scope, orderId, input.action, units)) !== units.length) {
+            throw new AppError(409, 'reservation.exceeds_held', { order_id: orderId });
+          }
+          await closeIfSettled(scope, orderId);
+        } else {
+          if (!(await claimOperation(scope, { operation_id: input.operation_id, order_id: orderId, action: input.action }))) return;
+          await ensureStockRows(scope, units);
+        }
+        await this.moveStock(scope, orderId, input.action, units, input.operation_id);
+      });
+    } catch (error) {
+      if (error instanceof OperationMismatch) {
+        throw new AppError(409, 'reservation.operation_mismatch', { operation_id: input.operation_id, order_id: error.orderId, action: error.action });
+      }
+      throw error;
+    }
+    return this.find(tenantId, orderId);
+  }
+
+  /** Hubs and SKUs by code or id, to ids: a 422 naming every unknown one. Lines of one (hub, sku) are summed. */
+  private async resolveUnits(tenantId: string, items: SettleInput['items']): Promise<LineUnits[]> {
+    const [hubs, skus] = await Promise.all([
+      this.lookup.resolve(
+        tenantId,
+        'hub',
+        items.map((i) => i.hub),
+      ),
+      this.lookup.resolve(
+        tenantId,
+        'sku',
+        items.map((i) => i.sku),
+      ),
+    ]);
+    const errors = new FieldErrors();
+    const units = new Map<string, LineUnits>();
+    items.forEach((item, i) => {
+      const hub = hubs.get(item.hub);
+      const sku = skus.get(item.sku);
+      if (!hub) errors.unknown(`items[${i}].hub`, 'Hub', item.hub);
+      if (!sku) errors.unknown(`items[${i}].sku`, 'SKU', item.sku);
+      if (!hub || !sku) return;
+      const key = stockKey({ hub_id: hub.id, sku_id: sku.id });
+      const line = units.get(key) ?? { hub_id: hub.id, sku_id: sku.id, quantity: 0 };
+      line.quantity += item.quantity;
+      units.set(key, line);
+    });
+    errors.throwIfAny();
+    return [...units.values()];
+  }
+
+  /** The stock side of a settlement: locks the rows (in key order) and writes levels and ledger rows. */
+  private async moveStock(scope: TenantTx, orderId: string, action: SettleAction, units: readonly LineUnits[], operationId: string | null) {
+    const locked = await lockStockRows(scope, units);
+    const changes = units.map((u): StockChange => {
+      const row = locked.get(stockKey(u));
+      if (!row) throw new Error(`stock row of SKU ${u.sku_id} at hub ${u.hub_id} is missing`);
+      const delta = {
+        on_hand: action === 'release' ? 0 : action === 'commit' ? -u.quantity : u.quantity,
+        reserved: action === 'restock' ? 0 : -u.quantity,
+      };
+      row.on_hand += delta.on_hand;
+      row.reserved += delta.reserved;
+      return {
+        hub_id: u.hub_id,
+        sku_id: u.sku_id,
+        delta_on_hand: delta.on_hand,
+        delta_reserved: delta.reserved,
+        on_hand_after: row.on_hand,
+        reserved_after: row.reserved,
+        reason: LEDGER_REASON[action],
+        order_id: orderId,
+        operation_id: operationId,
+      };
+    });
+    await applyStockChanges(scope, changes);
+  }
+
+  /**
+   * A repeat must be the same request: per SKU the same units, and each line that named its hub
+   * held there. Another request under one order id is a conflict, and so is a closed reservation.
+   */
+  assertSameRequest(existing: Reservation, lines: readonly PlannedLine[]): void {
+    const totals = (pairs: [string, number][]) => {
+      const sums = new Map<string, number>();
+      for (const [sku, n] of pairs) sums.set(sku, (sums.get(sku) ?? 0) + n);
+      return sums;
+    };
+    const had = totals(existing.items.map((i) => [i.sku, i.quantity]));
+    const asked = totals(lines.map((l) => [l.code, l.quantity]));
     const same =
-      existing.hub === hubCode &&
-      existing.items.length === lines.length &&
-      lines.every((l) => existing.items.some((i) => i.sku === l.code && i.quantity === l.quantity));
+      had.size === asked.size &&
+      [...asked].every(([sku, n]) => had.get(sku) === n) &&
+      lines.every((l) => !l.hub || existing.items.some((i) => i.sku === l.code && i.hub === l.hub!.code && i.quantity >= l.quantity));
     if (!same) throw new AppError(409, 'reservation.mismatch', { order_id: existing.order_id });
     if (existing.status !== 'reserved') {
       throw conflict('reservation.closed', { order_id: existing.order_id, status: existing.status });

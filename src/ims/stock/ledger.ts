@@ -7,9 +7,6 @@
  *   2. compute the new levels from the locked values;
  *   3. `applyStockChanges`: one statement that writes the final levels and appends one ledger
  *      row per change.
- * The one other writer is a single reservation's line (`takeLine` in reservations/repository.ts):
- * a conditional UPDATE that checks availability, takes the units and appends the ledger row in
- * one statement, in the same lock order — the cheapest path for the API's hottest call.
  */
 import type { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { STOCK_RAISED_CHANNEL, type StockRaised } from '../../shared/stock-raised';
@@ -31,6 +28,8 @@ export interface StockChange extends StockKey {
   reserved_after: number;
   reason: string;
   order_id: string | null;
+  /** The settlement that made the change: a shipment or cancelled delivery, or a return. */
+  operation_id?: string | null;
 }
 
 export const stockKey = (k: StockKey): string => `${k.hub_id}/${k.sku_id}`;
@@ -73,7 +72,7 @@ export async function lockStockRows(scope: TenantScope, keys: readonly StockKey[
   return new Map(rows.map((r) => [stockKey(r), r]));
 }
 
-/** More writes for the statement that applies stock changes: data-modifying CTEs whose parameters start at $10. */
+/** More writes for the statement that applies stock changes: data-modifying CTEs whose parameters start at $11. */
 export interface AlongsideWrites {
   ctes: string;
   params: unknown[];
@@ -89,8 +88,8 @@ export async function applyStockChanges(scope: TenantTx, changes: readonly Stock
   const column = <K extends keyof StockChange>(key: K) => changes.map((c) => c[key]);
   await scope.query(
     `WITH changes AS (
-       SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::text[], $9::text[])
-         WITH ORDINALITY AS c(hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id, n)
+       SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::text[], $9::text[], $10::text[])
+         WITH ORDINALITY AS c(hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id, operation_id, n)
      ), final AS (
        SELECT DISTINCT ON (hub_id, sku_id) hub_id, sku_id, on_hand_after, reserved_after
        FROM changes ORDER BY hub_id, sku_id, n DESC
@@ -102,8 +101,8 @@ export async function applyStockChanges(scope: TenantTx, changes: readonly Stock
        RETURNING 1
      ), ledger AS (
        INSERT INTO ims.inventory_transactions
-         (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id)
-       SELECT $1, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id
+         (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id, operation_id)
+       SELECT $1, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id, operation_id
        FROM changes ORDER BY n
        RETURNING 1
      )${alongside ? `, ${alongside.ctes}` : ''}
@@ -117,6 +116,7 @@ export async function applyStockChanges(scope: TenantTx, changes: readonly Stock
       column('reserved_after'),
       column('reason'),
       column('order_id'),
+      changes.map((c) => c.operation_id ?? null),
       ...(alongside?.params ?? []),
     ],
   );

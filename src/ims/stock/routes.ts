@@ -35,8 +35,9 @@ const Transaction = Type.Object({
   delta_reserved: Type.Integer(),
   on_hand_after: Type.Integer(),
   reserved_after: Type.Integer(),
-  reason: Type.String(),
+  reason: Type.String({ description: 'count, receipt, reserve, release, commit, or return (restocked units)' }),
   order_id: Nullable(Type.String()),
+  operation_id: Nullable(Type.String({ description: 'The delivery shipped or cancelled, or the return, that made the change' })),
   created_at: Timestamp,
 });
 

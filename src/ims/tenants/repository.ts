@@ -2,9 +2,20 @@
 import type { Queryable } from '../../db/handle';
 import { isUuid } from '../../shared/cursor';
 
+/**
+ * How lines without a hub are placed when their order is reserved:
+ * - single_hub_first: the first hub by priority that can ship every such line; when none can,
+ *   each line from the hubs in priority order (a line may be split);
+ * - priority: each line from the hubs in priority order, straight away;
+ * - single_hub_only: one hub for all of them, or the order waits (never split).
+ */
+export const ALLOCATION_POLICIES = ['single_hub_first', 'priority', 'single_hub_only'] as const;
+export type AllocationPolicy = (typeof ALLOCATION_POLICIES)[number];
+
 export interface TenantSettings {
   backorder_policy: 'hold' | 'cancel';
   currency: string;
+  allocation: AllocationPolicy;
 }
 
 export interface TenantRow {

@@ -3,11 +3,18 @@ import { Type } from 'typebox';
 import type { AppContext } from '../../context';
 import { Code, Cursor, IdParams, Limit, Name, Page, problemResponses, splitList, Timestamp, Uuid, Nullable } from '../../http/schemas';
 import type { Api } from '../../http/types';
+import { ALLOCATION_POLICIES } from './repository';
 
 const SettingsInput = Type.Object(
   {
     backorder_policy: Type.Optional(Type.Enum(['hold', 'cancel'], { description: 'What happens to an order when stock is short' })),
     currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. USD' })),
+    allocation: Type.Optional(
+      Type.Enum([...ALLOCATION_POLICIES], {
+        description:
+          'How lines without a hub are placed: single_hub_first (default: one hub able to ship them all, else split by hub priority), priority (split by hub priority), single_hub_only (never split)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -16,7 +23,7 @@ const Tenant = Type.Object({
   id: Uuid,
   code: Type.String(),
   name: Type.String(),
-  settings: Type.Object({ backorder_policy: Type.String(), currency: Type.String() }),
+  settings: Type.Object({ backorder_policy: Type.String(), currency: Type.String(), allocation: Type.String() }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

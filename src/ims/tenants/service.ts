@@ -17,7 +17,7 @@ import {
   type TenantSettings,
 } from './repository';
 
-export const DEFAULT_SETTINGS: TenantSettings = { backorder_policy: 'hold', currency: 'USD' };
+export const DEFAULT_SETTINGS: TenantSettings = { backorder_policy: 'hold', currency: 'USD', allocation: 'single_hub_first' };
 
 const withDefaults = (row: TenantRow): TenantRow => ({ ...row, settings: { ...DEFAULT_SETTINGS, ...row.settings } });
 

@@ -11,8 +11,8 @@ import type { OrderCustomer, OrderItem } from './model';
 export interface NewOrder {
   id: string;
   reference: string;
-  hub_id: string;
-  hub: string;
+  hub_id: string | null;
+  hub: string | null;
   seller_id: string | null;
   seller: string | null;
   items: OrderItem[];

@@ -1,16 +1,20 @@
 /**
- * Runs the finalizer role: consumes order events, and retries held orders when IMS announces
+ * Runs the finalizer role: consumes order events (creations to reserve; shipments, cancelled
+ * deliveries and returns to settle in IMS), and retries held orders when IMS announces
  * that stock rose (NOTIFY), with a periodic sweep as the safety net for a missed signal.
  */
 import type { AppContext } from '../../context';
 import type { RunningRole } from '../../shared/running-role';
 import { parseStockRaised, STOCK_RAISED_CHANNEL } from '../../shared/stock-raised';
 import { FINALIZER_GROUP } from './finalizer';
+import { FULFILMENT_GROUP, SETTLING_EVENTS } from '../fulfilment/settlements';
 
 export async function startFinalizer(ctx: AppContext, options: { sweepMs?: number } = {}): Promise<RunningRole> {
   const finalizer = ctx.oms.finalizer;
   // Only creations start its work: the rest of the log passes by without being read whole.
   const subscription = ctx.events.subscribe(FINALIZER_GROUP, finalizer.handle, { types: ['order.created'] });
+  // Shipments, cancelled deliveries and returns move stock in IMS (fulfilment/settlements.ts).
+  const settling = ctx.events.subscribe(FULFILMENT_GROUP, ctx.oms.settler.handle, { types: [...SETTLING_EVENTS] });
 
   // Held-order retries run one at a time, in the order the signals came.
   let queue: Promise<unknown> = Promise.resolve();
@@ -33,12 +37,14 @@ export async function startFinalizer(ctx: AppContext, options: { sweepMs?: numbe
   return {
     async drain() {
       await subscription.drain();
+      await settling.drain();
       await queue;
     },
     async stop() {
       clearInterval(sweeper);
       await unlisten();
       await subscription.stop();
+      await settling.stop();
       await queue;
     },
   };

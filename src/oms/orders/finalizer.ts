@@ -27,7 +27,7 @@ export const FINALIZER_GROUP = 'finalizer';
 const shortagesOf = (order: HeldOrder, shortages: readonly Shortage[]): OrderShortage[] =>
   shortages.map((s) => ({
     sku: order.items.find((i) => i.sku_id === s.sku || i.sku === s.sku)?.sku ?? s.sku,
-    hub: order.hub,
+    ...(s.hub ? { hub: s.hub } : {}),
     requested: s.requested,
     available: s.available,
   }));
@@ -35,10 +35,11 @@ const shortagesOf = (order: HeldOrder, shortages: readonly Shortage[]): OrderSho
 /** IMS refused the request itself (a hub or SKU deleted since the order was taken), not the stock. */
 const namesUnknownItem = (error: unknown) => error instanceof AppError && error.code === 'validation.failed';
 
+/** A line's own hub wins over the order's; a line with neither is allocated by IMS. */
 const toReserveInput = (order: HeldOrder) => ({
   order_id: order.id,
-  hub: order.hub_id,
-  items: order.items.map((i) => ({ sku: i.sku_id, quantity: i.quantity })),
+  ...(order.hub_id ? { hub: order.hub_id } : {}),
+  items: order.items.map((i) => ({ sku: i.sku_id, quantity: i.quantity, ...(i.hub_id ? { hub: i.hub_id } : {}) })),
 });
 
 export class OrderFinalizer {
@@ -86,11 +87,11 @@ export class OrderFinalizer {
       return;
     }
 
-    const reserved = results.flatMap((r) => (r.outcome === 'insufficient' ? [] : [r.reservation.order_id]));
+    const reserved = results.flatMap((r) => (r.outcome === 'insufficient' ? [] : [r.reservation]));
     const short = results.flatMap((r) => (r.outcome === 'insufficient' ? [r] : []));
     // Not durable: after a crash the event is delivered again and the move redone (IMS replays).
-    const moved = new Set((await this.orders.move(tenantId, reserved, 'on_hold', 'new_order', null, { durable: false })).map((o) => o.id));
-    for (const id of reserved) if (!moved.has(id)) await this.settleUnmoved(tenantId, id);
+    const moved = await this.orders.markReserved(tenantId, reserved, { durable: false });
+    for (const { order_id } of reserved) if (!moved.has(order_id)) await this.settleUnmoved(tenantId, order_id);
     if (short.length === 0) return;
     if ((await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel') {
       await this.orders.move(
@@ -153,8 +154,7 @@ export class OrderFinalizer {
       return false;
     }
 
-    const [moved] = await this.orders.move(tenantId, [order.id], 'on_hold', 'new_order', null);
-    if (moved) return true;
+    if ((await this.orders.markReserved(tenantId, [result.reservation])).has(order.id)) return true;
     await this.settleUnmoved(tenantId, order.id);
     return false;
   }

@@ -7,12 +7,47 @@ export interface OrderItem {
   name?: string;
   quantity: number;
   unit_price: string;
+  /** The line's own hub, when it names one (else the order's hub, else allocated). */
+  hub?: string;
+  hub_id?: string;
+}
+
+export const DELIVERY_STATUSES = ['pending', 'shipped', 'delivered', 'cancelled'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** What leaves one hub for an order (seed D's DELIVERY). */
+export interface Delivery {
+  id: string;
+  order_id: string;
+  hub: string;
+  status: DeliveryStatus;
+  items: { sku: string; quantity: number }[];
+  tracking_number: string | null;
+  /** The pending delivery a partial shipment split this one off. */
+  split_from: string | null;
+  shipped_at: Date | null;
+  delivered_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const RETURN_DISPOSITIONS = ['restock', 'damaged'] as const;
+export type ReturnDisposition = (typeof RETURN_DISPOSITIONS)[number];
+
+/** Units that came back; each line names the hub it shipped from. */
+export interface OrderReturn {
+  id: string;
+  order_id: string;
+  reason: string | null;
+  items: { sku: string; hub: string; quantity: number; disposition: ReturnDisposition }[];
+  created_at: Date;
 }
 
 /** A line that stock could not cover when the order was last tried. */
 export interface OrderShortage {
   sku: string;
-  hub: string;
+  /** Absent for a line to be allocated (available then counts every hub). */
+  hub?: string;
   requested: number;
   available: number;
 }
@@ -25,8 +60,9 @@ export interface OrderRow {
   id: string;
   reference: string;
   tenant_id: string;
-  hub: string;
-  hub_id: string;
+  /** The default hub of the order's lines; null: lines without their own hub are allocated. */
+  hub: string | null;
+  hub_id: string | null;
   seller: string | null;
   seller_id: string | null;
   items: OrderItem[];
@@ -59,9 +95,9 @@ export interface Order {
   reference: string;
   tenant_id: string;
   seller?: string;
-  hub: string;
+  hub?: string;
   customer?: OrderCustomer;
-  items: { sku: string; name?: string; quantity: number; unit_price: string }[];
+  items: { sku: string; name?: string; quantity: number; unit_price: string; hub?: string }[];
   total_amount: string;
   currency: string;
   shipping_address?: string | object;
@@ -74,6 +110,8 @@ export interface Order {
   upload_id?: string;
   created_at: Date;
   updated_at: Date;
+  /** On GET /orders/:id: what leaves each hub. */
+  deliveries?: Delivery[];
 }
 
 export function toOrder(row: OrderRow): Order {
@@ -82,9 +120,9 @@ export function toOrder(row: OrderRow): Order {
     reference: row.reference,
     tenant_id: row.tenant_id,
     ...(row.seller ? { seller: row.seller } : {}),
-    hub: row.hub,
+    ...(row.hub ? { hub: row.hub } : {}),
     ...(row.customer_id ? { customer: { id: row.customer_id, name: row.customer_name!, email: row.customer_email! } } : {}),
-    items: row.items.map(({ sku_id: _skuId, ...item }) => item),
+    items: row.items.map(({ sku_id: _skuId, hub_id: _hubId, ...item }) => item),
     total_amount: row.total_amount,
     currency: row.currency,
     ...(row.shipping_address !== null && row.shipping_address !== undefined ? { shipping_address: row.shipping_address } : {}),

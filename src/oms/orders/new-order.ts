@@ -10,7 +10,8 @@ import type { CustomerRef, OrderToInsert } from './create-repository';
 
 export interface OrderDraft {
   reference?: string;
-  hub: CatalogRef;
+  /** The lines' default hub; absent: allocated when the order is finalized. */
+  hub?: CatalogRef;
   seller?: CatalogRef;
   items: OrderItem[];
   totalCents: bigint;
@@ -42,8 +43,8 @@ export function prepareOrder(tenantId: string, draft: OrderDraft, now = new Date
   const stored = {
     id,
     reference: draft.reference ?? generatedReference(id),
-    hub_id: draft.hub.id,
-    hub: draft.hub.code,
+    hub_id: draft.hub?.id ?? null,
+    hub: draft.hub?.code ?? null,
     seller_id: draft.seller?.id ?? null,
     seller: draft.seller?.code ?? null,
     items: draft.items,

@@ -217,9 +217,9 @@ describe('lifecycle', () => {
 
   it('ships a reserved order (commits stock), delivers it, and refuses to delete it', async () => {
     const created = (await own.as('POST', '/orders', { body: order({ items: [{ sku: 'A', quantity: 2 }] }) })).body;
-    // what the finalizer does: reserve, then move on_hold → new_order
-    await own.as('POST', '/reservations', { body: { order_id: created.id, hub: 'H1', items: [{ sku: 'A', quantity: 2 }] } });
-    await t.ctx.oms.orders.move(own.id, [created.id], created.status, 'new_order', null);
+    // what the finalizer does: reserve, then move on_hold → new_order with its deliveries
+    const reserved = await own.as('POST', '/reservations', { body: { order_id: created.id, hub: 'H1', items: [{ sku: 'A', quantity: 2 }] } });
+    await t.ctx.oms.orders.markReserved(own.id, [reserved.body]);
     const shipped = await own.as('PUT', `/orders/${created.id}/status`, { body: { status: 'shipped' } });
     expect(shipped.body.status).toBe('shipped');
     expect((await own.as('GET', `/reservations/${created.id}`)).body.status).toBe('committed');
@@ -231,7 +231,9 @@ describe('lifecycle', () => {
     expect(history.map((h: { type: string; previous_status: string | null; status: string }) => [h.type, h.previous_status, h.status])).toEqual([
       ['order.created', null, 'on_hold'],
       ['order.updated', 'on_hold', 'new_order'],
+      ['delivery.shipped', null, null],
       ['order.updated', 'new_order', 'shipped'],
+      ['delivery.delivered', null, null],
       ['order.updated', 'shipped', 'delivered'],
     ]);
     expect((await (await t.tenant()).as('GET', `/orders/${created.id}/history`)).status).toBe(404);
@@ -239,8 +241,8 @@ describe('lifecycle', () => {
 
   it('cancelling a new_order releases its stock exactly once', async () => {
     const created = (await own.as('POST', '/orders', { body: order({ items: [{ sku: 'B', quantity: 4 }] }) })).body;
-    await own.as('POST', '/reservations', { body: { order_id: created.id, hub: 'H1', items: [{ sku: 'B', quantity: 4 }] } });
-    await t.ctx.oms.orders.move(own.id, [created.id], created.status, 'new_order', null);
+    const reserved = await own.as('POST', '/reservations', { body: { order_id: created.id, hub: 'H1', items: [{ sku: 'B', quantity: 4 }] } });
+    await t.ctx.oms.orders.markReserved(own.id, [reserved.body]);
     const before = (await own.as('GET', '/inventory?hub=H1&skus=B')).body.data[0].reserved;
     const results = await Promise.all([1, 2, 3].map(() => own.as('POST', `/orders/${created.id}/cancel`)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
@@ -265,8 +267,11 @@ describe('GET /stats', () => {
     expect(res.body.orders_by_status).toEqual({
       on_hold: 0,
       new_order: 0,
+      partially_shipped: 0,
       shipped: 0,
       delivered: 0,
+      partially_returned: 0,
+      returned: 0,
       cancelled: 0,
       ...Object.fromEntries(stored.map((r) => [r.status, Number(r.n)])),
     });

@@ -2,7 +2,7 @@
 import type { Queryable } from '../../db/handle';
 import type { TenantScope } from '../../db/tenant-scope';
 import type { OrderStatus } from './lifecycle';
-import { WAITING_FOR_STOCK, type OrderItem, type OrderRow, type OrderShortage } from './model';
+import { WAITING_FOR_STOCK, type Delivery, type OrderItem, type OrderReturn, type OrderRow, type OrderShortage } from './model';
 
 const SELECT_ORDER = `
   SELECT o.id, o.reference, o.tenant_id, o.hub, o.hub_id, o.seller, o.seller_id, o.items,
@@ -145,13 +145,18 @@ export interface HistoryEntry {
   previous_status: string | null;
   status_reason: string | null;
   shortages: OrderShortage[] | null;
+  /** On the event that reserved the order: where each line ships from, and why. */
+  allocation: { sku: string; hub: string; quantity: number; reason: string }[] | null;
+  delivery: Delivery | null;
+  return: OrderReturn | null;
 }
 
-/** An order's events in the order they happened: its status changes. */
+/** An order's events in the order they happened: its status changes, deliveries and returns. */
 export async function orderHistory(scope: TenantScope, orderId: string): Promise<HistoryEntry[]> {
   return scope.query<HistoryEntry>(
     `SELECT id AS event_id, type, occurred_at, data->'order'->>'status' AS status, data->>'previous_status' AS previous_status,
-            data->'order'->>'status_reason' AS status_reason, data->'order'->'shortages' AS shortages
+            data->'order'->>'status_reason' AS status_reason, data->'order'->'shortages' AS shortages,
+            data->'allocation' AS allocation, data->'delivery' AS delivery, data->'return' AS return
      FROM oms.events WHERE tenant_id = $1 AND key = $2 ORDER BY seq`,
     [orderId],
   );
@@ -166,8 +171,8 @@ export async function countByStatus(scope: TenantScope): Promise<Record<string, 
 export interface HeldOrder {
   id: string;
   tenant_id: string;
-  hub: string;
-  hub_id: string;
+  hub: string | null;
+  hub_id: string | null;
   items: OrderItem[];
 }
 
@@ -187,7 +192,9 @@ export function findWaitingOrders(scope: TenantScope, filter: { hubId?: string; 
   return scope.query<HeldOrder>(
     `SELECT id, tenant_id, hub, hub_id, items FROM oms.orders
      WHERE tenant_id = $1 AND status = 'on_hold' AND status_reason = $2
-       AND ($3::uuid IS NULL OR hub_id = $3::uuid)
+       -- Stock at a hub can serve an order of that hub, an order with lines to allocate, or a line naming it.
+       AND ($3::uuid IS NULL OR hub_id = $3::uuid OR hub_id IS NULL
+            OR EXISTS (SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'hub_id' = $3::text))
        AND ($4::text[] IS NULL OR EXISTS (
              SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'sku_id' = ANY($4::text[])))
      ORDER BY id -- time-ordered: oldest first

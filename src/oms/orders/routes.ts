@@ -5,6 +5,7 @@ import { Cursor, Limit, Name, OptionalBody, problemResponses, CodeOrId, splitLis
 import type { Api } from '../../http/types';
 import { Address, Email } from '../customers/routes';
 import { ORDER_STATUSES, USER_TARGETS } from './lifecycle';
+import { Delivery, OrderReturn } from '../fulfilment/schemas';
 
 const UUID_TEXT = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const Money = Type.String({ pattern: '^\\d+\\.\\d{2}$', examples: ['19.90'] });
@@ -12,7 +13,7 @@ const Reference = Type.String({ pattern: '^[A-Za-z0-9._:/#-]{1,64}$', descriptio
 
 const Shortage = Type.Object({
   sku: Type.String(),
-  hub: Type.String(),
+  hub: Type.Optional(Type.String({ description: 'Absent for a line to be allocated: available then counts every hub' })),
   requested: Type.Integer({ description: 'Units the order asks for' }),
   available: Type.Integer({ description: 'Units available at the hub when the order was last tried' }),
 });
@@ -27,11 +28,19 @@ const Order = Type.Object({
   reference: Type.String(),
   tenant_id: Uuid,
   seller: Type.Optional(Type.String()),
-  hub: Type.String(),
+  hub: Type.Optional(Type.String({ description: 'The default hub of the lines; absent: allocated when the order is finalized' })),
   customer: Type.Optional(
     Type.Object({ id: Uuid, name: Type.String(), email: Type.String() }, { description: 'Absent on a CSV order whose file names no customer' }),
   ),
-  items: Type.Array(Type.Object({ sku: Type.String(), name: Type.Optional(Type.String()), quantity: Type.Integer(), unit_price: Money })),
+  items: Type.Array(
+    Type.Object({
+      sku: Type.String(),
+      name: Type.Optional(Type.String()),
+      quantity: Type.Integer(),
+      unit_price: Money,
+      hub: Type.Optional(Type.String({ description: "The line's own hub" })),
+    }),
+  ),
   total_amount: Money,
   currency: Type.String(),
   shipping_address: Type.Optional(Address),
@@ -48,6 +57,7 @@ const Order = Type.Object({
   upload_id: Type.Optional(Uuid),
   created_at: Timestamp,
   updated_at: Timestamp,
+  deliveries: Type.Optional(Type.Array(Delivery, { description: 'On GET /orders/:id: what leaves each hub' })),
 });
 
 const CreateOrder = Type.Object(
@@ -55,12 +65,13 @@ const CreateOrder = Type.Object(
     reference: Type.Optional(Reference),
     customer_id: Type.Optional(Uuid),
     customer: Type.Optional(Type.Object({ name: Name, email: Email }, { additionalProperties: false })),
-    hub: CodeOrId,
+    hub: Type.Optional(CodeOrId),
     seller: Type.Optional(CodeOrId),
     items: Type.Array(
       Type.Object(
         {
           sku: CodeOrId,
+          hub: Type.Optional(CodeOrId),
           quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
           unit_price: Type.Optional(
             Type.Union([Type.Number({ minimum: 0 }), Type.String({ maxLength: 20 })], { description: 'Decimal ≥ 0, at most 2 places' }),
@@ -107,6 +118,13 @@ const OrderHistory = Type.Object({
       previous_status: Nullable(Type.String()),
       status_reason: Nullable(Type.String()),
       shortages: Nullable(Shortages),
+      allocation: Nullable(
+        Type.Array(Type.Object({ sku: Type.String(), hub: Type.String(), quantity: Type.Integer(), reason: Type.String() }), {
+          description: 'On the event that reserved the order: where each line ships from, and why (requested, single_hub, priority)',
+        }),
+      ),
+      delivery: Nullable(Delivery),
+      return: Nullable(OrderReturn),
     }),
   ),
 });

@@ -19,6 +19,10 @@ import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents, toCents } from '../money';
 import { prepareOrder } from './new-order';
 import { allowedFor, DELETABLE, ORDER_STATUSES, type OrderStatus } from './lifecycle';
+import type { Reservation } from '../../ims/reservations/service';
+import type { FulfilmentService } from '../fulfilment/service';
+import { insertDeliveries } from '../fulfilment/repository';
+import { allocationOf, deliveriesFor } from '../fulfilment/from-reservation';
 import { toOrder, type Order, type OrderItem, type OrderRow, type OrderShortage } from './model';
 import { OrderWriter } from './order-writer';
 import {
@@ -38,9 +42,10 @@ export interface OrderInput {
   reference?: string;
   customer_id?: string;
   customer?: { name: string; email: string };
-  hub: string;
+  /** The default hub of the lines; absent: lines without their own hub are allocated when the order is finalized. */
+  hub?: string;
   seller?: string;
-  items: { sku: string; quantity: number; unit_price?: number | string; name?: string }[];
+  items: { sku: string; quantity: number; unit_price?: number | string; name?: string; hub?: string }[];
   shipping_address?: string | object;
   order_date?: string;
   currency?: string;
@@ -52,6 +57,7 @@ export class OrderService {
   constructor(
     private readonly db: Db,
     private readonly inventory: InventoryClient,
+    private readonly fulfilment: FulfilmentService,
     /** A page of orders weighs at most about this much as JSON (it always holds one order). */
     private readonly pageBytes = 2 * 1024 * 1024,
   ) {
@@ -92,8 +98,9 @@ export class OrderService {
     if ((input.customer_id === undefined) === (input.customer === undefined)) {
       errors.add('customer_id', 'field.one_of', { fields: 'customer_id, customer' });
     }
+    const hubRefs = [...(input.hub === undefined ? [] : [input.hub]), ...input.items.flatMap((i) => (i.hub === undefined ? [] : [i.hub]))];
     const [hubs, skus, sellers, settings] = await Promise.all([
-      this.inventory.resolve(tenantId, 'hub', [input.hub]),
+      this.inventory.resolve(tenantId, 'hub', hubRefs),
       this.inventory.resolve(
         tenantId,
         'sku',
@@ -102,8 +109,8 @@ export class OrderService {
       this.inventory.resolve(tenantId, 'seller', input.seller === undefined ? [] : [input.seller]),
       this.inventory.tenantSettings(tenantId),
     ]);
-    const hub = hubs.get(input.hub);
-    if (!hub) errors.unknown('hub', 'Hub', input.hub);
+    const hub = input.hub === undefined ? undefined : hubs.get(input.hub);
+    if (input.hub !== undefined && !hub) errors.unknown('hub', 'Hub', input.hub);
     const seller = input.seller === undefined ? undefined : sellers.get(input.seller);
     if (input.seller !== undefined && !seller) errors.unknown('seller', 'Seller', input.seller);
 
@@ -112,9 +119,11 @@ export class OrderService {
     input.items.forEach((item, i) => {
       const sku = skus.get(item.sku);
       if (!sku) errors.unknown(`items[${i}].sku`, 'SKU', item.sku);
+      const lineHub = item.hub === undefined ? undefined : hubs.get(item.hub);
+      if (item.hub !== undefined && !lineHub) errors.unknown(`items[${i}].hub`, 'Hub', item.hub);
       const cents = item.unit_price === undefined ? 0n : toCents(item.unit_price);
       if (cents === undefined) errors.add(`items[${i}].unit_price`, 'field.money');
-      if (!sku || cents === undefined) return;
+      if (!sku || cents === undefined || (item.hub !== undefined && !lineHub)) return;
       totalCents += cents * BigInt(item.quantity);
       items.push({
         sku: sku.code,
@@ -122,14 +131,17 @@ export class OrderService {
         ...(item.name !== undefined ? { name: item.name } : sku.name ? { name: sku.name } : {}),
         quantity: item.quantity,
         unit_price: formatCents(cents),
+        ...(lineHub ? { hub: lineHub.code, hub_id: lineHub.id } : {}),
       });
     });
     errors.throwIfAny();
-    return { hub: hub!, seller, items, totalCents, currency: input.currency ?? settings.currency };
+    return { hub, seller, items, totalCents, currency: input.currency ?? settings.currency };
   }
 
+  /** The order with its deliveries. */
   async get(tenantId: string, id: string): Promise<Order> {
-    return toOrder(await this.row(tenantId, id));
+    const order = toOrder(await this.row(tenantId, id));
+    return { ...order, deliveries: await this.fulfilment.deliveries(tenantId, order.id) };
   }
 
   /**
@@ -178,20 +190,55 @@ export class OrderService {
 
   /**
    * A user-requested transition (cancel, ship, deliver). Refused ones answer 409 naming the
-   * allowed targets. Cancelling a new_order releases its stock; shipping commits it.
+   * allowed targets. On a reserved order they act on its deliveries (fulfilment/service.ts):
+   * shipped ships every pending delivery, delivered delivers every shipped one, cancelled
+   * cancels what has not shipped and gives exactly those units back.
    */
   async transition(tenantId: string, id: string, to: OrderStatus, reason: string | null): Promise<Order> {
     const current = await this.row(tenantId, id);
-    const allowed = allowedFor(current.status, true);
+    const allowed = allowedFor(current.status);
     if (!allowed.includes(to)) {
       throw conflict('order.transition_refused', { id, from: current.status, to, allowed: allowed.join(', ') || 'none' }, { allowed });
     }
-    // From on_hold too: the finalizer may have reserved just before a crash left the order on_hold.
-    if (to === 'cancelled') await this.inventory.release(tenantId, current.id);
-    if (current.status === 'new_order' && to === 'shipped') await this.inventory.commit(tenantId, current.id);
-    const [moved] = await this.move(tenantId, [current.id], current.status, to, reason);
-    if (!moved) return this.transition(tenantId, id, to, reason); // changed meanwhile: judge again
-    return moved;
+    if (current.status === 'on_hold') {
+      // The finalizer may have reserved just before a crash left the order on_hold.
+      await this.inventory.release(tenantId, current.id);
+      const [moved] = await this.move(tenantId, [current.id], 'on_hold', 'cancelled', reason);
+      if (!moved) return this.transition(tenantId, id, to, reason); // reserved meanwhile: judge again
+      return this.get(tenantId, moved.id);
+    }
+    if (to === 'cancelled') await this.fulfilment.cancelOpen(tenantId, current.id, reason);
+    else if (to === 'shipped') await this.fulfilment.shipAll(tenantId, current.id);
+    else await this.fulfilment.deliverAll(tenantId, current.id);
+    return this.get(tenantId, current.id);
+  }
+
+  /**
+   * Reserved orders leave on_hold: each still on_hold becomes new_order with one pending
+   * delivery per hub its reservation holds units at, and an order.updated that records where
+   * each line ships from and why; all in one transaction. Answers the ids moved (one cancelled
+   * or deleted meanwhile is not among them).
+   */
+  async markReserved(tenantId: string, reservations: readonly Reservation[], options: { durable?: boolean } = {}): Promise<Set<string>> {
+    if (reservations.length === 0) return new Set();
+    return this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const byId = new Map(reservations.map((r) => [r.order_id, r]));
+      const orders = (await updateStatuses(scope, [...byId.keys()], 'on_hold', 'new_order', null)).map(toOrder);
+      await insertDeliveries(
+        scope,
+        orders.flatMap((order) => deliveriesFor(order.id, byId.get(order.id)!)),
+      );
+      await appendEvents(
+        scope,
+        orders.map((order) => ({
+          type: 'order.updated' as const,
+          key: order.id,
+          data: { order, previous_status: 'on_hold', allocation: allocationOf(byId.get(order.id)!) },
+        })),
+      );
+      return new Set(orders.map((o) => o.id));
+    }, options);
   }
 
   /**

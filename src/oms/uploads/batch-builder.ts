@@ -155,10 +155,13 @@ export class BatchBuilder {
       seen.add(group.reference);
       if (group.errors.length > 0 || group.lines.some((l) => l.errors.length > 0)) continue;
       const first = group.lines[0]!;
-      const { items, total } = orderItems(group.lines, skus);
+      // Rows naming one hub make an order of that hub; rows naming several (or some none) make
+      // an order whose lines carry their own hubs, the others allocated when it is finalized.
+      const oneHub = group.lines.every((l) => l.hub !== '' && l.hub === first.hub);
+      const { items, total } = orderItems(group.lines, skus, oneHub ? undefined : hubs);
       const { insert } = prepareOrder(tenantId, {
         reference: group.reference,
-        hub: hubs.get(first.hub)!,
+        hub: oneHub ? hubs.get(first.hub) : undefined,
         seller: first.seller === undefined ? undefined : sellers.get(first.seller),
         items,
         totalCents: total,
@@ -186,7 +189,6 @@ export class BatchBuilder {
     const disagree = (what: string, key: (l: ParsedLine) => string) => {
       if (new Set(group.lines.map(key)).size > 1) group.errors.push(`rows of order ${group.reference} disagree on ${what}`);
     };
-    disagree('hub_id', (l) => l.hub);
     disagree('customer', (l) => JSON.stringify(l.customer));
     for (const line of group.lines) {
       const { hubs, skus, sellers, customers } = known;
@@ -205,7 +207,7 @@ export class BatchBuilder {
 }
 
 /** A valid group's lines as order items (a line's name defaults to its SKU's), and their total. */
-function orderItems(lines: readonly ParsedLine[], skus: Map<string, CatalogRef>): { items: OrderItem[]; total: bigint } {
+function orderItems(lines: readonly ParsedLine[], skus: Map<string, CatalogRef>, lineHubs?: Map<string, CatalogRef>): { items: OrderItem[]; total: bigint } {
   let total = 0n;
   const items = lines.map((line) => {
     const sku = skus.get(line.sku)!;
@@ -213,7 +215,15 @@ function orderItems(lines: readonly ParsedLine[], skus: Map<string, CatalogRef>)
     total += lineCents;
     const unit = line.unitCents ?? lineCents / BigInt(line.quantity);
     const name = line.productName ?? sku.name;
-    return { sku: sku.code, sku_id: sku.id, ...(name ? { name } : {}), quantity: line.quantity, unit_price: formatCents(unit) };
+    const hub = line.hub === '' ? undefined : lineHubs?.get(line.hub);
+    return {
+      sku: sku.code,
+      sku_id: sku.id,
+      ...(name ? { name } : {}),
+      quantity: line.quantity,
+      unit_price: formatCents(unit),
+      ...(hub ? { hub: hub.code, hub_id: hub.id } : {}),
+    };
   });
   return { items, total };
 }

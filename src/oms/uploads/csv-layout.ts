@@ -23,7 +23,8 @@ export const FIELDS = {
 } as const;
 
 export type Field = keyof typeof FIELDS;
-export const REQUIRED_FIELDS: readonly Field[] = ['sku', 'hub', 'quantity'];
+/** hub_id may be absent or empty: such lines are allocated when the order is finalized. */
+export const REQUIRED_FIELDS: readonly Field[] = ['sku', 'quantity'];
 
 /** Column index of each field present in the header. */
 export type ColumnMap = Partial<Record<Field, number>>;

@@ -81,7 +81,6 @@ export function parseRow(row: CsvRow, columns: ColumnMap, width: number, decimal
   const hub = get('hub');
   const quantityText = get('quantity');
   if (!sku) errors.push('sku is missing');
-  if (!hub) errors.push('hub_id is missing');
   let quantity = 0;
   if (!quantityText) errors.push('quantity is missing');
   else if (!WHOLE.test(quantityText) || Number(quantityText) === 0) errors.push(`quantity "${quantityText.slice(0, 40)}" is not a whole number > 0`);

@@ -113,9 +113,9 @@ describe('CSV upload', () => {
 
   it('a missing required column fails the whole upload, naming it', async () => {
     const own = await shop();
-    const { upload } = await ingestCsv(own, 'order_id,sku,quantity\n1,A,2\n');
+    const { upload } = await ingestCsv(own, 'order_id,hub_id,quantity\n1,H1,2\n');
     expect(upload.status).toBe('failed');
-    expect(upload.error).toContain('"hub_id"');
+    expect(upload.error).toContain('"sku"');
     expect(upload.rows_total).toBe(0);
   });
 

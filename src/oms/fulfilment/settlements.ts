@@ -1,0 +1,55 @@
+/**
+ * The stock side of shipments, cancelled deliveries and returns. The order's own transaction
+ * records the change and its event, which carries the settlement (`data.stock`); IMS is then
+ * told twice, both idempotent by the operation id:
+ *   - at once, after the commit, so that the levels move before the request is answered;
+ *   - by the `fulfilment` consumer group, from the event — which is what makes it happen even if
+ *     the process dies between the commit and the call.
+ */
+import type { Logger } from 'pino';
+import type { LoggedEvent } from '../../events/envelope';
+import type { SettleAction } from '../../ims/reservations/service';
+import type { InventoryClient } from '../../ports/inventory-client';
+
+export const FULFILMENT_GROUP = 'fulfilment';
+export const SETTLING_EVENTS = ['delivery.shipped', 'delivery.cancelled', 'return.received'] as const;
+
+/** Units to settle in IMS as one operation; hubs and SKUs by id. */
+export interface Settlement {
+  operation_id: string;
+  action: SettleAction;
+  items: { hub_id: string; sku_id: string; quantity: number }[];
+}
+
+export class StockSettler {
+  constructor(
+    private readonly inventory: InventoryClient,
+    private readonly logger?: Logger,
+  ) {}
+
+  async apply(tenantId: string, orderId: string, settlement: Settlement): Promise<void> {
+    await this.inventory.settle(tenantId, orderId, {
+      operation_id: settlement.operation_id,
+      action: settlement.action,
+      items: settlement.items.map((i) => ({ hub: i.hub_id, sku: i.sku_id, quantity: i.quantity })),
+    });
+  }
+
+  /** Right after the commit; a failure is left to the consumer, which retries from the event. */
+  async applyNow(tenantId: string, orderId: string, settlements: readonly Settlement[]): Promise<void> {
+    for (const settlement of settlements) {
+      await this.apply(tenantId, orderId, settlement).catch((error: unknown) =>
+        this.logger?.warn({ err: error, order_id: orderId, operation_id: settlement.operation_id }, 'stock settlement deferred to the fulfilment consumer'),
+      );
+    }
+  }
+
+  /** The `fulfilment` group's handler. */
+  handle = async (events: LoggedEvent[]): Promise<void> => {
+    for (const event of events) {
+      const data = event.data as { order_id?: string; stock?: Settlement };
+      if (!data.stock || !data.order_id) continue;
+      await this.apply(event.tenant_id, data.order_id, data.stock);
+    }
+  };
+}
