@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<void>> = {
   orders: async () => (await import('./orders')).runOrdersBench(),
   ingest: async () => (await import('./ingest')).runIngestBench(),
   pipeline: async () => (await import('./pipeline')).runPipelineBench(),
+  split: async () => (await import('./split')).runSplitBench(),
   parsers: async () => (await import('./csv-parsers')).runParsersBench(),
   webhooks: async () => (await import('./webhooks')).runWebhooksBench(),
   cli: async () => (await import('./cli')).runCliBench(),

@@ -10,10 +10,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from './helpers/app';
 import { startIngest } from '../src/oms/uploads/ingest-role';
+import { startFinalizer } from '../src/oms/orders/finalizer-role';
 import type { RunningRole } from '../src/shared/running-role';
 
 let t: TestApp;
 let ingest: RunningRole;
+let finalizer: RunningRole;
 let own: TestTenant;
 let url: string;
 let dir: string;
@@ -23,12 +25,14 @@ beforeAll(async () => {
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
   ingest = await startIngest(t.ctx, { visibilityMs: 30_000 });
+  finalizer = await startFinalizer(t.ctx, { sweepMs: 3_600_000 });
   own = await t.tenant();
   await seedCatalog(own, { hubs: ['H1'], skus: ['A', 'B'], stock: [['H1', 'A', 10]] });
   dir = await mkdtemp(path.join(os.tmpdir(), 'oms-cli-client-'));
 });
 afterAll(async () => {
   await ingest.stop();
+  await finalizer.stop();
   await t.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -109,6 +113,37 @@ it('orders list and get, as a table and as JSON', async () => {
     stderr: expect.stringContaining('no order has the id or reference "NO-SUCH-REF"'),
   });
   expect((await oms(['orders', 'frob'])).code).toBe(2);
+});
+
+it('orders ship (part, then the rest) and return, by reference', async () => {
+  const created = await own.as('POST', '/orders', {
+    body: { reference: 'SHIP-1', customer: { name: 'S', email: 's@x.io' }, hub: 'H1', items: [{ sku: 'A', quantity: 3 }] },
+  });
+  expect(created.status).toBe(201);
+  await finalizer.drain();
+  const part = await oms(['orders', 'ship', 'SHIP-1', '--items', 'A=1', '--tracking', 'TRK-9']);
+  expect(part.code, part.stderr).toBe(0);
+  expect(part.stdout).toContain('partially_shipped');
+  expect(part.stdout).toMatch(/H1\s+shipped\s+A=1\s+TRK-9/);
+  expect(part.stdout).toMatch(/H1\s+pending\s+A=2/);
+  expect((await oms(['orders', 'ship', 'SHIP-1', '--items', 'A=x'])).code).toBe(2);
+  const rest = await oms(['orders', 'ship', 'SHIP-1', '--json']);
+  expect(JSON.parse(rest.stdout)).toEqual([expect.objectContaining({ status: 'shipped', items: [{ sku: 'A', quantity: 2 }] })]);
+  expect((await own.as('PUT', `/orders/${created.body.id}/status`, { body: { status: 'delivered' } })).status).toBe(200);
+  const back = await oms(['orders', 'return', 'SHIP-1', '--items', 'A=1:damaged,A=1', '--reason', 'torn', '--json']);
+  expect(back.code, back.stderr).toBe(0);
+  expect(JSON.parse(back.stdout)).toMatchObject({
+    reason: 'torn',
+    items: [
+      { sku: 'A', hub: 'H1', quantity: 1, disposition: 'damaged' },
+      { sku: 'A', hub: 'H1', quantity: 1, disposition: 'restock' },
+    ],
+  });
+  const over = await oms(['orders', 'return', 'SHIP-1', '--items', 'A=2']);
+  expect(over.code).toBe(1);
+  expect(over.stderr).toContain('409');
+  // 3 shipped, 1 restocked: back to the 10 the next test starts from.
+  expect((await own.as('PUT', '/inventory', { body: { hub: 'H1', sku: 'A', on_hand: 10 } })).status).toBe(200);
 });
 
 it('inventory get and set, with the compare-and-swap guard', async () => {

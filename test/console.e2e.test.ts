@@ -119,7 +119,7 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Cancel order' }).click();
     await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('Cancelled');
-    expect(await page.locator('.history li').count()).toBe(3);
+    expect(await page.locator('.history li').count()).toBe(4); // + its delivery cancelled, then cancelled
     expect(await page.getByRole('button', { name: 'Cancel order' }).count()).toBe(0);
     await shot(page, '4-order-cancelled');
 
@@ -142,8 +142,66 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     // The overview's chart now counts them: one new order, one cancelled.
     await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).click();
     const chart = page.getByRole('img', { name: /^Orders by status/ });
-    await expect.poll(() => chart.getAttribute('aria-label')).toBe('Orders by status: On hold 0, New 1, Shipped 0, Delivered 0, Cancelled 1');
+    await expect
+      .poll(() => chart.getAttribute('aria-label'))
+      .toBe('Orders by status: On hold 0, New 1, Partly shipped 0, Shipped 0, Delivered 0, Partly returned 0, Returned 0, Cancelled 1');
     await shot(page, '7-overview-with-orders');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('an order across two hubs: ship part of one delivery, the rest, deliver, and take a unit back', async () => {
+    const shop = await t.tenant();
+    await seedCatalog(shop, {
+      hubs: ['CAI-1', 'ALX-1'],
+      skus: ['TSHIRT-M', 'CAP'],
+      stock: [
+        ['CAI-1', 'TSHIRT-M', 10],
+        ['ALX-1', 'CAP', 5],
+      ],
+    });
+    const created = await shop.as('POST', '/orders', {
+      body: {
+        reference: 'SPLIT-1',
+        customer: { name: 'Mona', email: 'mona@example.com' },
+        items: [
+          { sku: 'TSHIRT-M', quantity: 2 },
+          { sku: 'CAP', quantity: 1 },
+        ],
+      },
+    });
+    await expect.poll(async () => (await shop.as('GET', `/orders/${created.body.id}`)).body.status, { timeout: 20_000 }).toBe('new_order');
+    const { context, page, problems } = await watchedPage(/^$/);
+    await context.addInitScript(`sessionStorage.setItem('oms.apiKey', ${JSON.stringify(shop.key)})`);
+    await page.goto(`${base}/console/#/orders/${created.body.id}`);
+    await page.getByRole('heading', { name: /Order SPLIT-1/ }).waitFor();
+    const rows = page.locator('tr[data-delivery]');
+    await expect.poll(() => rows.count()).toBe(2);
+    const cairo = rows.filter({ hasText: 'CAI-1' });
+    await cairo.getByRole('button', { name: 'Ship part…' }).click();
+    await page.locator('input[name="ship-TSHIRT-M"]').fill('1');
+    await page.getByRole('button', { name: 'Ship these' }).click();
+    await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('Partly shipped');
+    await expect.poll(() => rows.count()).toBe(3);
+    await shot(page, '8-order-partly-shipped');
+    const pending = page.locator('tr[data-delivery]', { hasText: 'Pending' });
+    for (let left = await pending.count(); left > 0; left--) {
+      await pending.first().getByRole('button', { name: 'Ship', exact: true }).click();
+      await expect.poll(() => pending.count()).toBe(left - 1);
+    }
+    await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('Shipped');
+    const deliver = page.locator('tr[data-delivery]').getByRole('button', { name: 'Mark delivered' });
+    for (let left = await deliver.count(); left > 0; left--) {
+      await deliver.first().click();
+      await expect.poll(() => deliver.count()).toBe(left - 1);
+    }
+    await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('Delivered');
+    await page.locator('input[name="return-TSHIRT-M"]').fill('1');
+    await page.getByRole('button', { name: 'Record return' }).click();
+    await expect.poll(() => page.locator('h1 .badge').textContent()).toBe('Partly returned');
+    await shot(page, '9-order-returned');
+    expect((await shop.as('GET', '/inventory?hub=CAI-1&skus=TSHIRT-M')).body.data[0]).toMatchObject({ on_hand: 9, reserved: 0 });
+    expect((await shop.as('GET', '/inventory?hub=ALX-1&skus=CAP')).body.data[0]).toMatchObject({ on_hand: 4, reserved: 0 });
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -339,7 +339,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           // No oversold unit: reserved within on hand, equal to the reservations held, one per placed order; ledger == levels.
           const [stockCheck] = await database.db.query<{ over: number; mismatched: number; placed: number; held: number; reserved: number }>(
             `WITH t AS (SELECT id FROM ims.tenants WHERE code = $1),
-                held AS (SELECT r.hub_id, l.sku_id, sum(l.quantity) AS qty FROM ims.reservations r
+                held AS (SELECT l.hub_id, l.sku_id, sum(l.quantity - l.committed - l.released) AS qty FROM ims.reservations r
                          JOIN ims.reservation_lines l USING (tenant_id, order_id)
                          WHERE r.tenant_id = (SELECT id FROM t) AND r.status = 'reserved' GROUP BY 1, 2)
            SELECT (SELECT count(*)::int FROM ims.stock_levels s WHERE s.tenant_id = (SELECT id FROM t) AND s.reserved > s.on_hand) AS over,

@@ -1,5 +1,5 @@
 /**
- * The client commands: `oms import`, `oms orders list|get`, `oms inventory get|set`. They talk
+ * The client commands: `oms import`, `oms orders list|get|ship|return`, `oms inventory get|set`. They talk
  * to a running service over HTTP (never to the database), so they work against any deployment.
  * Every command takes --url, --key and --json (the API's own JSON, for scripts).
  */
@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readEnv, type RawEnv } from '../config/environment';
 import { call, CliError, connectionFrom, type Connection } from './api-client';
 import { importFile } from './import';
+import { returnOrder, shipOrder } from './fulfilment-commands';
 import { CLIENT_USAGE } from './usage';
 import { isUuid } from '../shared/cursor';
 
@@ -59,12 +60,12 @@ function integer(name: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** An order by its id, or by the tenant's own reference (unique per tenant). */
+/** An order (with its deliveries) by its id, or by the tenant's own reference (unique per tenant). */
 async function findOrder(connection: Connection, idOrReference: string) {
   if (isUuid(idOrReference)) return call(connection, 'GET', `/orders/${idOrReference}`);
   const page = await call(connection, 'GET', `/orders?reference=${encodeURIComponent(idOrReference)}&limit=1`);
   if (page.data.length === 0) throw new CliError(`no order has the id or reference "${idOrReference}"`);
-  return page.data[0];
+  return call(connection, 'GET', `/orders/${page.data[0].id}`);
 }
 
 type Command = (argv: string[], env: RawEnv) => Promise<number>;
@@ -90,10 +91,20 @@ async function ordersCommand(argv: string[], env: RawEnv): Promise<number> {
     reference: { type: 'string' },
     limit: { type: 'string' },
     cursor: { type: 'string' },
+    delivery: { type: 'string' },
+    items: { type: 'string' },
+    tracking: { type: 'string' },
+    reason: { type: 'string' },
   });
   const connection = connectionFrom(values, env);
   const [sub, id] = positionals;
   if (sub === 'get' && id && positionals.length === 2) return showOrder(connection, id, values.json === true);
+  if ((sub === 'ship' || sub === 'return') && id && positionals.length === 2) {
+    const order = await findOrder(connection, id);
+    const done = sub === 'ship' ? await shipOrder(connection, order.id, values) : await returnOrder(connection, order.id, values);
+    if (values.json) return printJson(done);
+    return showOrder(connection, order.id, false);
+  }
   if (sub === 'list' && positionals.length === 1) {
     const query = new URLSearchParams();
     for (const name of ['status', 'hub', 'reference', 'cursor'] as const) if (values[name]) query.set(name, values[name]);
@@ -101,7 +112,7 @@ async function ordersCommand(argv: string[], env: RawEnv): Promise<number> {
     if (limit !== undefined) query.set('limit', String(limit));
     return listOrders(connection, query, values.json === true);
   }
-  throw new CliError(`usage: oms orders list | oms orders get ID-OR-REFERENCE\n\n${CLIENT_USAGE}`, 2);
+  throw new CliError(`usage: oms orders list | get | ship | return ID-OR-REFERENCE …\n\n${CLIENT_USAGE}`, 2);
 }
 
 async function showOrder(connection: Connection, idOrReference: string, json: boolean): Promise<number> {
@@ -109,13 +120,22 @@ async function showOrder(connection: Connection, idOrReference: string, json: bo
   if (json) return printJson(order);
   const reference = order.reference ? ` (${order.reference})` : '';
   write(`Order ${order.id}${reference}: ${order.status}, ${order.total_amount}${order.currency ? ` ${order.currency}` : ''}\n`);
-  write(`Hub ${order.hub}; customer ${customerLabel(order.customer)}; created ${order.created_at}\n`);
+  write(`Hub ${order.hub ?? '(per line, or allocated)'}; customer ${customerLabel(order.customer)}; created ${order.created_at}\n`);
   write(
     table(
-      ['sku', 'name', 'quantity', 'unit_price'],
-      order.items.map((i: any) => [i.sku, i.name ?? '', i.quantity, i.unit_price]),
+      ['sku', 'name', 'quantity', 'unit_price', 'hub'],
+      order.items.map((i: any) => [i.sku, i.name ?? '', i.quantity, i.unit_price, i.hub ?? '']),
     ),
   );
+  if (order.deliveries?.length > 0) {
+    write('Deliveries:\n');
+    write(
+      table(
+        ['id', 'hub', 'status', 'items', 'tracking'],
+        order.deliveries.map((d: any) => [d.id, d.hub, d.status, d.items.map((i: any) => `${i.sku}=${i.quantity}`).join(','), d.tracking_number ?? '']),
+      ),
+    );
+  }
   return 0;
 }
 
@@ -125,7 +145,7 @@ async function listOrders(connection: Connection, query: URLSearchParams, json: 
   write(
     table(
       ['id', 'reference', 'status', 'hub', 'total', 'created_at'],
-      page.data.map((o: any) => [o.id, o.reference ?? '', o.status, o.hub, o.total_amount, o.created_at]),
+      page.data.map((o: any) => [o.id, o.reference ?? '', o.status, o.hub ?? '', o.total_amount, o.created_at]),
     ),
   );
   if (page.next_cursor) write(`More: oms orders list --cursor ${page.next_cursor}\n`);

@@ -2,7 +2,10 @@
 export const CLIENT_USAGE = `Client commands (against a running service; --url URL, --key KEY or OMS_URL, OMS_API_KEY):
   import FILE.csv [--wait] [--json]          upload a CSV; --wait shows progress until it is done
   orders list [--status S] [--hub H] [--reference R] [--limit N] [--cursor C] [--json]
-  orders get ID-OR-REFERENCE [--json]
+  orders get ID-OR-REFERENCE [--json]         the order with its deliveries
+  orders ship ID-OR-REFERENCE [--delivery D] [--items SKU=Q,…] [--tracking T] [--json]
+                                             ship a delivery (or every pending one), whole or --items only
+  orders return ID-OR-REFERENCE --items SKU=Q[:restock|:damaged],… [--reason TEXT] [--json]
   inventory get --hub H [--skus A,B,…] [--json]
   inventory set --hub H --sku S (--on-hand N | --delta N) [--expected N] [--reason TEXT] [--json]
 `;

@@ -63,7 +63,16 @@ export async function download(path, filename) {
 export const num = (n) => Number(n).toLocaleString('en');
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 
-export const STATUS_LABELS = { on_hold: 'On hold', new_order: 'New', shipped: 'Shipped', delivered: 'Delivered', cancelled: 'Cancelled' };
+export const STATUS_LABELS = {
+  on_hold: 'On hold',
+  new_order: 'New',
+  partially_shipped: 'Partly shipped',
+  shipped: 'Shipped',
+  delivered: 'Delivered',
+  partially_returned: 'Partly returned',
+  returned: 'Returned',
+  cancelled: 'Cancelled',
+};
 /** An amount with its currency, as the API gives both: "19.90 EGP". */
 export const money = (amount, currency) => (currency ? `${amount} ${currency}` : amount);
 /** "Name <email>", or the e-mail alone when there is no other name (CSV rows without one). */
@@ -72,7 +81,16 @@ export const customerLabel = (c) => (!c ? '—' : c.name && c.name !== c.email ?
 export const isWaiting = (order) => order.status === 'on_hold' && order.status_reason === 'insufficient_stock';
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What a person may do with an order in each status (the finalizer alone moves on_hold → new_order). */
-export const ACTIONS = { on_hold: ['cancelled'], new_order: ['shipped', 'cancelled'], shipped: ['delivered'], delivered: [], cancelled: [] };
+export const ACTIONS = {
+  on_hold: ['cancelled'],
+  new_order: ['shipped', 'cancelled'],
+  partially_shipped: ['shipped', 'cancelled'],
+  shipped: ['delivered'],
+  delivered: [],
+  partially_returned: [],
+  returned: [],
+  cancelled: [],
+};
 export const ACTION_LABELS = { cancelled: 'Cancel order', shipped: 'Mark shipped', delivered: 'Mark delivered' };
 
 export const Status = ({ status, order }) =>

@@ -1,5 +1,6 @@
 // Orders: the list with the API's filters and cursor paging, and one order with its history and actions.
 import { useEffect, useState } from '/console/vendor/hooks.js';
+import { Deliveries, ReturnForm } from '/console/deliveries.js';
 import { ACTION_LABELS, ACTIONS, api, customerLabel, ErrorNote, html, isWaiting, money, Pager, STATUS_LABELS, Status, usePager, when } from '/console/lib.js';
 
 const EMPTY = { status: '', hub: '', seller: '', customer_id: '', reference: '', from: '', to: '' };
@@ -78,11 +79,11 @@ export function Orders() {
 function Waiting({ order }) {
   return html`<div class="notice" role="status">
     <p><strong>Waiting for stock.</strong> Not every line could be reserved. The order moves to New by itself,
-      oldest orders first, as soon as stock for these lines arrives at ${order.hub}; nothing needs doing here.</p>
+      oldest orders first, as soon as stock for these lines arrives${order.hub ? ` at ${order.hub}` : ''}; nothing needs doing here.</p>
     <div class="table-wrap"><table>
       <caption class="visually-hidden">Lines short of stock</caption>
       <thead><tr><th scope="col">SKU</th><th scope="col">Hub</th><th scope="col" class="num">Asked</th><th scope="col" class="num">Available</th></tr></thead>
-      <tbody>${(order.shortages ?? []).map((s) => html`<tr data-sku=${s.sku}><td>${s.sku}</td><td>${s.hub}</td><td class="num">${s.requested}</td><td class="num">${s.available}</td></tr>`)}</tbody>
+      <tbody>${(order.shortages ?? []).map((s) => html`<tr data-sku=${s.sku}><td>${s.sku}</td><td>${s.hub ?? 'any hub'}</td><td class="num">${s.requested}</td><td class="num">${s.available}</td></tr>`)}</tbody>
     </table></div>
   </div>`;
 }
@@ -123,7 +124,7 @@ export function OrderDetail({ id }) {
     ${isWaiting(order) ? html`<${Waiting} order=${order} />` : null}
     <dl class="details">
       <dt>Id</dt><dd><code>${order.id}</code></dd>
-      <dt>Hub</dt><dd>${order.hub}</dd>
+      <dt>Hub</dt><dd>${order.hub ?? 'per line, or chosen when reserved'}</dd>
       <dt>Customer</dt><dd>${customerLabel(order.customer)}</dd>
       <dt>Ship to</dt><dd>${typeof order.shipping_address === 'object' ? JSON.stringify(order.shipping_address) : (order.shipping_address ?? '—')}</dd>
       <dt>Total</dt><dd>${money(order.total_amount, order.currency)}</dd>
@@ -137,9 +138,11 @@ export function OrderDetail({ id }) {
     <${ErrorNote} error=${error} />
     <h2>Items</h2>
     <div class="table-wrap"><table>
-      <thead><tr><th scope="col">SKU</th><th scope="col">Name</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Unit price</th></tr></thead>
-      <tbody>${order.items.map((i) => html`<tr><td>${i.sku}</td><td>${i.name ?? ''}</td><td class="num">${i.quantity}</td><td class="num">${money(i.unit_price, order.currency)}</td></tr>`)}</tbody>
+      <thead><tr><th scope="col">SKU</th><th scope="col">Name</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Unit price</th><th scope="col">Hub</th></tr></thead>
+      <tbody>${order.items.map((i) => html`<tr><td>${i.sku}</td><td>${i.name ?? ''}</td><td class="num">${i.quantity}</td><td class="num">${money(i.unit_price, order.currency)}</td><td>${i.hub ?? ''}</td></tr>`)}</tbody>
     </table></div>
+    <${Deliveries} order=${order} reload=${load} />
+    <${ReturnForm} order=${order} reload=${load} />
     <h2>History</h2>
     <ol class="history">${history.map(
       (h) => html`<li>
@@ -147,11 +150,19 @@ export function OrderDetail({ id }) {
       ${
         h.type === 'order.created'
           ? html` created as <${Status} status=${h.status} />`
-          : h.type === 'order.deleted'
-            ? ' deleted'
-            : h.status === 'on_hold' && h.status_reason === 'insufficient_stock'
-              ? html` waiting for stock: ${(h.shortages ?? []).map((s) => `${s.sku} at ${s.hub} needs ${s.requested}, ${s.available} available`).join('; ')}`
-              : html` <${Status} status=${h.previous_status} /> → <${Status} status=${h.status} />${h.status_reason ? ` (${h.status_reason})` : ''}`
+          : h.delivery
+            ? ` delivery from ${h.delivery.hub} ${h.type.split('.')[1]}: ${h.delivery.items.map((i) => `${i.sku} × ${i.quantity}`).join(', ')}`
+            : h.return
+              ? ` return received: ${h.return.items.map((i) => `${i.sku} × ${i.quantity} (${i.disposition})`).join(', ')}`
+              : h.type === 'order.deleted'
+                ? ' deleted'
+                : h.status === 'on_hold' && h.status_reason === 'insufficient_stock'
+                  ? html` waiting for stock: ${(h.shortages ?? []).map((s) => `${s.sku} at ${s.hub} needs ${s.requested}, ${s.available} available`).join('; ')}`
+                  : html` <${Status} status=${h.previous_status} /> → <${Status} status=${h.status} />${h.status_reason ? ` (${h.status_reason})` : ''}${
+                      h.allocation
+                        ? ` — ships ${h.allocation.map((a) => `${a.sku} × ${a.quantity} from ${a.hub} (${a.reason.replace('_', ' ')})`).join(', ')}`
+                        : ''
+                    }`
       }
     </li>`,
     )}</ol>

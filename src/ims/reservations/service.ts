@@ -162,6 +162,9 @@ export class ReservationService {
           const status = await lockReservation(scope, orderId);
           if (status === undefined) throw notFound('Reservation', orderId);
           if (!(await claimOperation(scope, { operation_id: input.operation_id, order_id: orderId, action: input.action }))) return;
+          // Released whole (the order was cancelled while on_hold, racing its reservation): the
+          // units of a delivery being cancelled are back already.
+          if (status === 'released' && input.action === 'release') return;
           if (status !== 'reserved') throw conflict('reservation.closed', { order_id: orderId, status });
           if ((await settleLines(scope, orderId, input.action, units)) !== units.length) {
             throw new AppError(409, 'reservation.exceeds_held', { order_id: orderId });

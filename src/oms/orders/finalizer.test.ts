@@ -160,7 +160,8 @@ describe('finalizer', () => {
   it('an order cancelled before finalizing keeps no reservation', async () => {
     const own = await shop(10);
     const order = (await place(own, 2)).body;
-    await own.as('POST', `/orders/${order.id}/cancel`);
+    const cancelled = await own.as('POST', `/orders/${order.id}/cancel`);
+    expect(cancelled.status, cancelled.text).toBe(200);
     await finalizer.drain();
     expect(await statusOf(own, order.id)).toBe('cancelled');
     expect(await level(own)).toMatchObject({ reserved: 0 });
