@@ -40,7 +40,7 @@ import { FINALIZER_GROUP, OrderFinalizer } from './oms/orders/finalizer';
 import { DeadLetters } from './events/dead-letters';
 import { EndpointService } from './oms/webhooks/endpoints';
 import { FulfilmentService } from './oms/fulfilment/service';
-import { FULFILMENT_GROUP, StockSettler } from './oms/fulfilment/settlements';
+import { StockSettler } from './oms/fulfilment/settlements';
 
 export interface AppContext {
   config: Config;
@@ -68,6 +68,8 @@ export interface AppContext {
     customers: CustomerService;
     orders: OrderService;
     finalizer: OrderFinalizer;
+    /** The finalizer group's handler: reserves created orders, settles shipped, cancelled and returned units. */
+    finalizerHandler: BatchHandler;
     fulfilment: FulfilmentService;
     settler: StockSettler;
     uploads: UploadService;
@@ -111,12 +113,16 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
   const fulfilment = new FulfilmentService(db, settler);
   const orders = new OrderService(db, inventory, fulfilment, config.limits.pageBytes);
   const finalizer = new OrderFinalizer(db, inventory, orders);
+  // Orders are created before their deliveries ship: finalize first, then settle.
+  const finalizerHandler: BatchHandler = async (events) => {
+    await finalizer.handle(events);
+    await settler.handle(events);
+  };
   // Each consumer group's handler, for dead-letter retries: built here, so a retry works in any
   // process, whichever roles it runs. The webhooks group only creates deliveries (the sender
   // loop finds them); the Kafka relay's publisher exists only in a relay process.
   const handlers = new Map<string, BatchHandler>([
-    [FINALIZER_GROUP, finalizer.handle],
-    [FULFILMENT_GROUP, settler.handle],
+    [FINALIZER_GROUP, finalizerHandler],
     [WEBHOOKS_GROUP, async (events) => void (await createDeliveries(db, events))],
   ]);
   const onEventError = (error: unknown, context: Record<string, unknown>) => logger.warn({ err: error, ...context }, 'event handler failed');
@@ -150,6 +156,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
       customers,
       orders,
       finalizer,
+      finalizerHandler,
       fulfilment,
       settler,
       uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight),

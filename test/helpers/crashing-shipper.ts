@@ -3,7 +3,7 @@
  * crash tests.
  * argv: <postgres url | PGlite data dir> <tenant id> <order id> <delivery id> <after-commit | after-settle>
  *   after-commit: the shipment and its event committed in OMS; IMS not told yet;
- *   after-settle: IMS settled the shipment too; the fulfilment consumer has not seen the event.
+ *   after-settle: IMS settled the shipment too; the finalizer group has not seen the event.
  */
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/index';

@@ -1,6 +1,6 @@
 /**
  * Crash safety of a shipment: a process killed with SIGKILL right after the shipment and its
- * event committed (before IMS was told), or right after IMS settled it (before the fulfilment
+ * event committed (before IMS was told), or right after IMS settled it (before the finalizer
  * consumer saw the event). After a restart of the consumer the shipment happened exactly once:
  * one shipped delivery, one delivery.shipped event, its units committed once, ledger == levels.
  * On PGlite the child opens the same data directory on disk (one process at a time).
@@ -22,7 +22,7 @@ let tenantId: string;
 const contextOn = (db: Db): AppContext => createContext({ config: loadConfig({ LOG_LEVEL: 'silent' }), logger: pino({ level: 'silent' }), db });
 const withDb = <T>(work: (ctx: AppContext) => Promise<T>) => shared.with((db) => work(contextOn(db)));
 
-/** Runs the finalizer role (which holds the fulfilment consumer) until the log is handled. */
+/** Runs the finalizer role (whose consumer group also settles stock) until the log is handled. */
 async function drainConsumers(ctx: AppContext) {
   // A killed process may still hold a lease on the event log: let it run out.
   await ctx.db.query("UPDATE oms.consumer_offsets SET lease_until = now() - interval '1 second'");

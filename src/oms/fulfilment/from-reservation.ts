@@ -1,12 +1,11 @@
 /** An order's deliveries and allocation record, as its reservation in IMS placed the units. */
 import { newId } from '../../shared/ids';
 import type { Reservation } from '../../ims/reservations/service';
-import type { DeliveryStatus } from '../orders/model';
-import type { StoredLine } from './repository';
+import type { NewDelivery } from './repository';
 
 /** One pending delivery per hub the reservation holds units at. */
 export function deliveriesFor(orderId: string, reservation: Reservation) {
-  const byHub = new Map<string, { id: string; order_id: string; hub_id: string; hub: string; status: DeliveryStatus; items: StoredLine[] }>();
+  const byHub = new Map<string, NewDelivery>();
   for (const item of reservation.items) {
     const held = item.quantity - item.committed - item.released;
     if (held <= 0) continue;

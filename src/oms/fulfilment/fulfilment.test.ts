@@ -82,6 +82,8 @@ describe('allocation across hubs', () => {
     expect(await level(own, 'B', 'Y')).toMatchObject({ on_hand: 10, reserved: 3 });
     const listed = await expectStatus(own.as('GET', `/orders/${order.id}/deliveries`), 200);
     expect(listed.body.data).toEqual(order.deliveries);
+    // Listed under each hub it ships from.
+    for (const hub of ['A', 'B']) expect((await own.as('GET', `/orders?hub=${hub}`)).body.data.map((o: any) => o.id)).toEqual([order.id]);
     // The choice and its reason are in the order's history.
     const history = (await own.as('GET', `/orders/${order.id}/history`)).body.data;
     const reserved = history.find((h: any) => h.status === 'new_order');
@@ -168,7 +170,7 @@ describe('shipping, cancelling, delivering and returning', () => {
     expect(await level(own, 'A', 'X')).toMatchObject({ on_hand: 8, reserved: 0 });
     const events = await t.ctx.db.query<{ type: string }>(`SELECT type FROM oms.events WHERE key = $1 AND type = 'delivery.shipped'`, [order.id]);
     expect(events).toHaveLength(1);
-    await finalizer.drain(); // the fulfilment consumer settles again from the event: a no-op
+    await finalizer.drain(); // the finalizer group settles again from the event: a no-op
     expect((await ledger(own, order.id)).filter((r) => r.reason === 'commit')).toHaveLength(1);
     await reconciled(own);
   });

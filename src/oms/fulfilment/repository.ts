@@ -38,27 +38,29 @@ export function deliveriesOf(scope: TenantScope, orderId: string): Promise<Deliv
   return scope.query<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM oms.order_deliveries WHERE tenant_id = $1 AND order_id = $2 ORDER BY id`, [orderId]);
 }
 
-/** New deliveries (one per hub when an order is reserved; a partial shipment's split). */
-export async function insertDeliveries(
-  scope: TenantScope,
-  deliveries: readonly {
-    id: string;
-    order_id: string;
-    hub_id: string;
-    hub: string;
-    status: DeliveryStatus;
-    items: StoredLine[];
-    split_from?: string;
-    tracking_number?: string | null;
-  }[],
-): Promise<DeliveryRow[]> {
+export interface NewDelivery {
+  id: string;
+  order_id: string;
+  hub_id: string;
+  hub: string;
+  status: DeliveryStatus;
+  items: StoredLine[];
+  split_from?: string;
+  tracking_number?: string | null;
+}
+
+/**
+ * New deliveries (one per hub when an order is reserved; a partial shipment's split), answered
+ * as stored when `returning` (the finalizer's batches skip reading back thousands of rows).
+ */
+export async function insertDeliveries(scope: TenantScope, deliveries: readonly NewDelivery[], returning = true): Promise<DeliveryRow[]> {
   if (deliveries.length === 0) return [];
   return scope.query<DeliveryRow>(
     `INSERT INTO oms.order_deliveries (tenant_id, id, order_id, hub_id, hub, status, items, split_from, tracking_number, shipped_at)
      SELECT $1, d.id, d.order_id, d.hub_id, d.hub, d.status, d.items, d.split_from, d.tracking_number,
             CASE WHEN d.status = 'shipped' THEN now() END
      FROM json_to_recordset($2::json) AS d(id uuid, order_id uuid, hub_id uuid, hub text, status text, items jsonb, split_from uuid, tracking_number text)
-     RETURNING ${DELIVERY_COLUMNS}`,
+     ${returning ? `RETURNING ${DELIVERY_COLUMNS}` : ''}`,
     [JSON.stringify(deliveries)],
   );
 }

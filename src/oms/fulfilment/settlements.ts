@@ -3,7 +3,7 @@
  * records the change and its event, which carries the settlement (`data.stock`); IMS is then
  * told twice, both idempotent by the operation id:
  *   - at once, after the commit, so that the levels move before the request is answered;
- *   - by the `fulfilment` consumer group, from the event — which is what makes it happen even if
+ *   - by the finalizer's consumer group, from the event — which is what makes it happen even if
  *     the process dies between the commit and the call.
  */
 import type { Logger } from 'pino';
@@ -11,7 +11,6 @@ import type { LoggedEvent } from '../../events/envelope';
 import type { SettleAction } from '../../ims/reservations/service';
 import type { InventoryClient } from '../../ports/inventory-client';
 
-export const FULFILMENT_GROUP = 'fulfilment';
 export const SETTLING_EVENTS = ['delivery.shipped', 'delivery.cancelled', 'return.received'] as const;
 
 /** Units to settle in IMS as one operation; hubs and SKUs by id. */
@@ -39,12 +38,12 @@ export class StockSettler {
   async applyNow(tenantId: string, orderId: string, settlements: readonly Settlement[]): Promise<void> {
     for (const settlement of settlements) {
       await this.apply(tenantId, orderId, settlement).catch((error: unknown) =>
-        this.logger?.warn({ err: error, order_id: orderId, operation_id: settlement.operation_id }, 'stock settlement deferred to the fulfilment consumer'),
+        this.logger?.warn({ err: error, order_id: orderId, operation_id: settlement.operation_id }, 'stock settlement deferred to the finalizer group'),
       );
     }
   }
 
-  /** The `fulfilment` group's handler. */
+  /** Part of the finalizer group's handler. */
   handle = async (events: LoggedEvent[]): Promise<void> => {
     for (const event of events) {
       const data = event.data as { order_id?: string; stock?: Settlement };

@@ -6,15 +6,15 @@
 import type { AppContext } from '../../context';
 import type { RunningRole } from '../../shared/running-role';
 import { parseStockRaised, STOCK_RAISED_CHANNEL } from '../../shared/stock-raised';
-import { FINALIZER_GROUP } from './finalizer';
-import { FULFILMENT_GROUP, SETTLING_EVENTS } from '../fulfilment/settlements';
+import { FINALIZER_EVENTS, FINALIZER_GROUP } from './finalizer';
 
 export async function startFinalizer(ctx: AppContext, options: { sweepMs?: number } = {}): Promise<RunningRole> {
   const finalizer = ctx.oms.finalizer;
   // Only creations start its work: the rest of the log passes by without being read whole.
-  const subscription = ctx.events.subscribe(FINALIZER_GROUP, finalizer.handle, { types: ['order.created'] });
-  // Shipments, cancelled deliveries and returns move stock in IMS (fulfilment/settlements.ts).
-  const settling = ctx.events.subscribe(FULFILMENT_GROUP, ctx.oms.settler.handle, { types: [...SETTLING_EVENTS] });
+  // Creations start its work, and shipments, cancelled deliveries and returns move stock in IMS
+  // (fulfilment/settlements.ts): one group, so the log is walked once for both. The rest of the
+  // log passes by without being read whole.
+  const subscription = ctx.events.subscribe(FINALIZER_GROUP, ctx.oms.finalizerHandler, { types: [...FINALIZER_EVENTS] });
 
   // Held-order retries run one at a time, in the order the signals came.
   let queue: Promise<unknown> = Promise.resolve();
@@ -37,14 +37,12 @@ export async function startFinalizer(ctx: AppContext, options: { sweepMs?: numbe
   return {
     async drain() {
       await subscription.drain();
-      await settling.drain();
       await queue;
     },
     async stop() {
       clearInterval(sweeper);
       await unlisten();
       await subscription.stop();
-      await settling.stop();
       await queue;
     },
   };

@@ -20,8 +20,11 @@ import type { Shortage } from '../../ims/reservations/service';
 import type { Order, OrderShortage } from './model';
 import { findOrderLines, findWaitingOrders, tenantsWithWaitingOrders, type HeldOrder } from './repository';
 import type { OrderService } from './service';
+import { SETTLING_EVENTS } from '../fulfilment/settlements';
 
 export const FINALIZER_GROUP = 'finalizer';
+/** What the finalizer group consumes: creations to reserve, and the events that settle stock (fulfilment/settlements.ts). */
+export const FINALIZER_EVENTS = ['order.created', ...SETTLING_EVENTS] as const;
 
 /** IMS's shortages, named as the order names its lines (SKU code, hub code). */
 const shortagesOf = (order: HeldOrder, shortages: readonly Shortage[]): OrderShortage[] =>

@@ -34,7 +34,10 @@ const ORDER_FILTER = `
      WHERE o.tenant_id = $1
        AND ($2::text IS NULL OR o.status = $2)
        AND ($3::text IS NULL OR o.seller = $3 OR o.seller_id::text = $3)
-       AND ($4::text IS NULL OR o.hub = $4 OR o.hub_id::text = $4)
+       AND ($4::text IS NULL OR o.hub = $4 OR o.hub_id::text = $4
+            -- an order matches every hub it ships from
+            OR EXISTS (SELECT 1 FROM oms.order_deliveries d
+                WHERE d.tenant_id = o.tenant_id AND d.order_id = o.id AND (d.hub = $4 OR d.hub_id::text = $4)))
        AND ($5::uuid IS NULL OR o.customer_id = $5::uuid)
        AND ($6::text IS NULL OR o.reference = $6)
        AND ($7::timestamptz IS NULL OR o.created_at >= $7::timestamptz)

@@ -228,6 +228,7 @@ export class OrderService {
       await insertDeliveries(
         scope,
         orders.flatMap((order) => deliveriesFor(order.id, byId.get(order.id)!)),
+        false,
       );
       await appendEvents(
         scope,
