@@ -44,6 +44,11 @@ describe('operations endpoints', () => {
       '/inventory/reconcile',
       '/reservations',
       '/reservations/{order_id}/commit',
+      '/reservations/{order_id}/settlements',
+      '/orders/{id}/deliveries',
+      '/orders/{id}/deliveries/{delivery_id}/ship',
+      '/orders/{id}/deliveries/{delivery_id}/deliver',
+      '/orders/{id}/returns',
     ]) {
       expect(Object.keys(doc.body.paths)).toContain(path);
     }

@@ -255,6 +255,18 @@ describe('shipping, cancelling, delivering and returning', () => {
 
     await expectStatus(own.as('POST', `/orders/${order.id}/returns`, { body: { items: [{ sku: 'Y', quantity: 1, disposition: 'restock' }] } }), 201);
     expect((await own.as('GET', `/orders/${order.id}`)).body.status).toBe('returned');
+    // Each change wrote its event in its own transaction; webhooks may subscribe to every one.
+    const types = await t.ctx.db.query<{ type: string }>('SELECT type FROM oms.events WHERE key = $1 ORDER BY seq', [order.id]);
+    expect(types.map((e) => e.type).filter((type) => !type.startsWith('order.'))).toEqual([
+      'delivery.shipped',
+      'delivery.shipped',
+      'delivery.delivered',
+      'delivery.delivered',
+      'return.received',
+      'return.received',
+    ]);
+    const events = ['delivery.shipped', 'delivery.delivered', 'delivery.cancelled', 'return.received'];
+    await expectStatus(own.as('POST', '/webhooks', { body: { url: 'https://hooks.example.com/oms', events } }), 201);
     expect(await level(own, 'B', 'Y')).toMatchObject({ on_hand: 10 });
     await reconciled(own);
   });
