@@ -129,6 +129,10 @@ const catalog = {
     en: 'Order {id} is {status}: it has nothing left to {action}.',
     ar: 'الطلب {id} في حالة {status}: لم يبق فيه شيء لـ {action}.',
   },
+  'order.too_many': {
+    en: 'Order {id} already has {limit} {what}, the most one order may have; ship or return the rest in one go.',
+    ar: 'للطلب {id} بالفعل {limit} من {what}، وهو الحد الأقصى للطلب الواحد؛ اشحن أو أرجع الباقي دفعة واحدة.',
+  },
   'return.exceeds_delivered': {
     en: 'Only {returnable} unit(s) of {sku} were delivered and not yet returned; {requested} asked. Nothing changed.',
     ar: 'لم يُسلَّم ولم يُرجَع من {sku} سوى {returnable} وحدة؛ طُلب {requested}. لم يتغير شيء.',

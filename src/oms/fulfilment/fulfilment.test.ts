@@ -291,6 +291,17 @@ describe('shipping, cancelling, delivering and returning', () => {
 });
 
 describe('bad input', () => {
+  it('an order holds at most 100 deliveries: one partial shipment too many is refused, a whole one still ships', async () => {
+    const own = await twoHubs({ x: 200 });
+    const order = await reservedOrder(own, [{ sku: 'X', quantity: 150 }]);
+    const pending = order.deliveries[0].id;
+    for (let i = 0; i < 99; i++) await expectStatus(ship(own, order.id, pending, { items: [{ sku: 'X', quantity: 1 }] }), 200);
+    const refused = await expectStatus(ship(own, order.id, pending, { items: [{ sku: 'X', quantity: 1 }] }), 409);
+    expect(refused.body.code).toBe('order.too_many');
+    await expectStatus(ship(own, order.id, pending), 200);
+    expect(await level(own, 'A', 'X')).toMatchObject({ on_hand: 50, reserved: 0 });
+  });
+
   it('a delivery of another order or tenant is 404; unknown SKUs, quantities of 0 or less and items beyond the delivery are refused', async () => {
     const own = await twoHubs();
     const first = await reservedOrder(own, [{ sku: 'X', quantity: 2 }]);

@@ -33,6 +33,13 @@ import {
 import type { Settlement, StockSettler } from './settlements';
 import { statusFrom } from './status';
 
+/**
+ * Deliveries and returns one order may have: each partial shipment adds a delivery and each
+ * return a row, and an order is read whole with them (GET /orders/:id), so they are bounded.
+ */
+export const MAX_DELIVERIES_PER_ORDER = 100;
+export const MAX_RETURNS_PER_ORDER = 100;
+
 export interface ShipInput {
   tracking_number?: string;
   items?: RequestedUnits[];
@@ -123,6 +130,9 @@ export class FulfilmentService {
         return { result: toDelivery(delivery), events: [], settlements: [] };
       if (delivery.status !== 'pending') throw conflict('delivery.not_pending', { id: deliveryId, status: delivery.status, action: 'ship' });
       const plan = planShipment(delivery, input.items);
+      if (!plan.whole && state.deliveries.length >= MAX_DELIVERIES_PER_ORDER) {
+        throw conflict('order.too_many', { id: orderId, what: 'deliveries', limit: MAX_DELIVERIES_PER_ORDER });
+      }
       const tracking = input.tracking_number ?? null;
       let shipped: DeliveryRow | undefined;
       if (plan.whole) {
@@ -210,6 +220,7 @@ export class FulfilmentService {
   /** Takes delivered units back: `restock` ones return on hand at their hub, `damaged` ones are only recorded. */
   receiveReturn(tenantId: string, orderId: string, input: ReturnInput): Promise<OrderReturn> {
     return this.change(tenantId, orderId, async (scope, state) => {
+      if (state.returns.length >= MAX_RETURNS_PER_ORDER) throw conflict('order.too_many', { id: orderId, what: 'returns', limit: MAX_RETURNS_PER_ORDER });
       const lines = planReturn(state.deliveries, state.returns, input.items);
       const row = await insertReturn(scope, { id: newId(), order_id: orderId, reason: input.reason ?? null, items: lines });
       state.returns.push(row);
