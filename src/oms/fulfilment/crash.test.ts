@@ -14,6 +14,7 @@ import { loadConfig } from '../../config/index';
 import { createContext, type AppContext } from '../../context';
 import type { Db } from '../../db/handle';
 import { startFinalizer } from '../orders/finalizer-role';
+import { createDeliveries, WEBHOOKS_GROUP } from '../webhooks/deliveries';
 
 const run = promisify(execFile);
 let shared: SharedDatabase;
@@ -22,13 +23,20 @@ let tenantId: string;
 const contextOn = (db: Db): AppContext => createContext({ config: loadConfig({ LOG_LEVEL: 'silent' }), logger: pino({ level: 'silent' }), db });
 const withDb = <T>(work: (ctx: AppContext) => Promise<T>) => shared.with((db) => work(contextOn(db)));
 
-/** Runs the finalizer role (whose consumer group also settles stock) until the log is handled. */
+/**
+ * Runs the finalizer role (whose consumer group also settles stock) and the webhooks group's
+ * handler (it queues one webhook delivery per subscribed event; nothing is sent: the endpoint's
+ * host is never called here) until the log is handled.
+ */
 async function drainConsumers(ctx: AppContext) {
   // A killed process may still hold a lease on the event log: let it run out.
   await ctx.db.query("UPDATE oms.consumer_offsets SET lease_until = now() - interval '1 second'");
   const role = await startFinalizer(ctx, { sweepMs: 3_600_000 });
+  const webhooks = ctx.events.subscribe(WEBHOOKS_GROUP, async (events) => void (await createDeliveries(ctx.db, events)));
   await role.drain();
+  await webhooks.drain();
   await role.stop();
+  await webhooks.stop();
 }
 
 beforeAll(async () => {
@@ -45,6 +53,7 @@ beforeAll(async () => {
       ],
       true,
     );
+    await ctx.oms.endpoints.create(tenant.id, { url: 'https://hooks.example.com/oms', events: ['delivery.shipped'] });
     return tenant.id;
   });
 });
@@ -89,6 +98,12 @@ it.each(['after-commit', 'after-settle'])('killed %s: after a restart the shipme
     expect((await ctx.oms.orders.get(tenantId, orderId)).status).toBe('partially_shipped');
     const events = await ctx.db.query<{ type: string }>(`SELECT type FROM oms.events WHERE key = $1 AND type = 'delivery.shipped'`, [orderId]);
     expect(events).toHaveLength(1);
+    // Its event reached the webhooks group exactly once: one delivery queued for the endpoint.
+    const queued = await ctx.db.query<{ event_type: string }>(
+      `SELECT w.event_type FROM oms.webhook_deliveries w JOIN oms.events e ON e.id = w.event_id WHERE e.key = $1`,
+      [orderId],
+    );
+    expect(queued).toEqual([{ event_type: 'delivery.shipped' }]);
     const commits = await ctx.db.query<{ delta_on_hand: number; operation_id: string }>(
       `SELECT delta_on_hand, operation_id FROM ims.inventory_transactions WHERE tenant_id = $1 AND order_id = $2 AND reason = 'commit'`,
       [tenantId, orderId],
