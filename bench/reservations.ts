@@ -7,7 +7,8 @@
  * Measured in the same run:
  *  - the service with 1 caller and with 32 callers (throughput, p50, p99);
  *  - the floor: a bare Fastify route doing one INSERT (bench/lib/floor-server.mjs, its own
- *    process), 32 callers, the same bodies;
+ *    process), 32 callers, the same bodies; and the same-work floor: a bare route doing what a
+ *    reservation stores (claim, conditional stock update, line, ledger row) in one statement;
  *  - the peer: Medusa v2's Inventory module called in-process by 32 callers
  *    (bench/peers/medusa, installed on first use; BENCH_MEDUSA=0 skips it);
  *  - POST /orders with 50 connections against the same floor, on the service as npm start runs
@@ -231,25 +232,31 @@ export async function run(): Promise<void> {
   const service = await startService({ DATABASE_URL: bench.url, RATE_LIMIT_MAX: '0' });
   const floor = await startFloor(bench.url);
   const lifecycleFloor = await startFloor(bench.url, 'order-lifecycle');
+  const reservationFloor = await startFloor(bench.url, 'reservation');
   const extra: Service[] = [];
   try {
     const key = await seedShop(service);
     // Warm-up: JIT, connections, caches, on both sides.
     await reservations(service.url, key, CALLERS, 3);
     await reservations(floor.url, undefined, CALLERS, 3);
+    await reservations(reservationFloor.url, undefined, CALLERS, 3);
     const one = await reservations(service.url, key, 1);
     const serviceRuns: LoadResult[] = [];
     const floorRuns: LoadResult[] = [];
+    const sameWorkRuns: LoadResult[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which goes first so drift in the machine's state favours neither.
-      const order = round % 2 === 0 ? (['service', 'floor'] as const) : (['floor', 'service'] as const);
-      for (const who of order) {
-        if (who === 'service') serviceRuns.push(await withCpu(service.pid, () => reservations(service.url, key, CALLERS)));
-        else floorRuns.push(await withCpu(floor.pid, () => reservations(floor.url, undefined, CALLERS)));
-      }
+      const turns = [
+        () => withCpu(service.pid, () => reservations(service.url, key, CALLERS)).then((r) => serviceRuns.push(r)),
+        () => withCpu(floor.pid, () => reservations(floor.url, undefined, CALLERS)).then((r) => floorRuns.push(r)),
+        () => withCpu(reservationFloor.pid, () => reservations(reservationFloor.url, undefined, CALLERS)).then((r) => sameWorkRuns.push(r)),
+      ];
+      if (round % 2 === 1) turns.reverse();
+      for (const turn of turns) await turn();
     }
     const many = medianRun(serviceRuns);
     const floorRun = medianRun(floorRuns);
+    const sameWorkRun = medianRun(sameWorkRuns);
 
     // POST /orders on the service as npm start runs it (the finalizer and the webhooks role in
     // the same process do each order's further work), and on an api-only process of its own
@@ -325,7 +332,12 @@ export async function run(): Promise<void> {
     );
     if (peer)
       console.log(`${`Medusa's module in-process, ${CALLERS} callers`.padEnd(44)} ${String(Math.round(peer.rps)).padStart(6)}/s   p99 ${peer.p99_ms} ms`);
+    line(`same-work floor (1 statement), ${CALLERS} callers`, sameWorkRun);
+    console.log(`  rounds, same-work floor: ${sameWorkRuns.map((r) => Math.round(r.requests_per_s)).join(', ')}/s`);
     console.log(`service ÷ floor: ${(many.requests_per_s / floorRun.requests_per_s).toFixed(2)}×   (target ≥ 0.8×)`);
+    console.log(
+      `service ÷ same-work floor: ${(many.requests_per_s / sameWorkRun.requests_per_s).toFixed(2)}×; same-work floor ÷ one-INSERT floor: ${(sameWorkRun.requests_per_s / floorRun.requests_per_s).toFixed(2)}×`,
+    );
     if (peer) console.log(`service ÷ Medusa: ${(many.requests_per_s / peer.rps).toFixed(1)}×   (target ≥ 10×)`);
     console.log(`p99 at ${CALLERS} callers: ${many.p99_ms} ms (target ≤ 50 ms); service peak RSS ${peakRss} MB`);
     console.log(
@@ -378,6 +390,13 @@ export async function run(): Promise<void> {
       unit: '/s',
       baseline: { label: 'bare route + INSERT', value: Math.round(floorRun.requests_per_s) },
     });
+    record({
+      bench: 'reservations',
+      figure: `POST /reservations, ${CALLERS} callers, against the same work`,
+      value: Math.round(many.requests_per_s),
+      unit: '/s',
+      baseline: { label: 'reservation in one statement', value: Math.round(sameWorkRun.requests_per_s) },
+    });
     if (peer)
       record({
         bench: 'reservations',
@@ -393,6 +412,7 @@ export async function run(): Promise<void> {
         one,
         many,
         floor: floorRun,
+        same_work_floor: sameWorkRun,
         orders: ordersRun,
         apiOrders: apiOrdersRun,
         ordersFloor,
@@ -407,6 +427,7 @@ export async function run(): Promise<void> {
   } finally {
     for (const s of extra) await s.stop();
     await floor.stop();
+    await reservationFloor.stop();
     await lifecycleFloor.stop();
     await service.stop();
     await bench.drop();

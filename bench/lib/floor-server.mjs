@@ -8,6 +8,9 @@
  *    one statement, one transaction: the order row, its reservation lines, the stock levels
  *    (only where available), a ledger row per line and both events (created, updated). It needs
  *    SKUS (the count of S0…S{n-1} codes the load uses).
+ *  - `reservation`: what one reservation costs, done the simplest way — one statement, one
+ *    transaction: claim the order id, take each line's units only where available (one
+ *    conditional UPDATE of the stock row), the reservation's lines and a ledger row per line.
  */
 import Fastify from 'fastify';
 import pg from 'pg';
@@ -47,6 +50,29 @@ const floors = {
          INSERT INTO floor_events (type, key, data) SELECT t, o.id::text, o.body FROM o, (VALUES ('order.created'), ('order.updated')) AS v(t)
        )
        SELECT id, created_at FROM o`,
+  },
+  reservation: {
+    setup: [
+      `CREATE TABLE IF NOT EXISTS floor_stock (sku text PRIMARY KEY, on_hand int8 NOT NULL, reserved int8 NOT NULL DEFAULT 0)`,
+      `INSERT INTO floor_stock (sku, on_hand) SELECT 'S' || s, 1000000000 FROM generate_series(0, ${Number(process.env.SKUS ?? 1000) - 1}) s ON CONFLICT DO NOTHING`,
+      `CREATE TABLE IF NOT EXISTS floor_reservations (order_id text PRIMARY KEY, status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS floor_reserved_lines (order_id text NOT NULL, sku text NOT NULL, quantity int8 NOT NULL, PRIMARY KEY (order_id, sku))`,
+      `CREATE TABLE IF NOT EXISTS floor_reserve_ledger (id bigserial PRIMARY KEY, order_id text NOT NULL, sku text NOT NULL, delta_reserved int8 NOT NULL,
+         reserved_after int8 NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+    ],
+    statement: `WITH lines AS (
+         SELECT i->>'sku' AS sku, sum((i->>'quantity')::int8) AS quantity FROM jsonb_array_elements($1::jsonb->'items') AS i GROUP BY 1
+       ), r AS (
+         INSERT INTO floor_reservations (order_id, status) VALUES ($1::jsonb->>'order_id', 'reserved') ON CONFLICT DO NOTHING RETURNING order_id, created_at
+       ), s AS (
+         UPDATE floor_stock s SET reserved = s.reserved + l.quantity FROM lines l, r
+         WHERE s.sku = l.sku AND s.on_hand - s.reserved >= l.quantity RETURNING s.sku, l.quantity, s.reserved
+       ), rl AS (
+         INSERT INTO floor_reserved_lines (order_id, sku, quantity) SELECT r.order_id, s.sku, s.quantity FROM r, s
+       ), ledger AS (
+         INSERT INTO floor_reserve_ledger (order_id, sku, delta_reserved, reserved_after) SELECT r.order_id, s.sku, s.quantity, s.reserved FROM r, s
+       )
+       SELECT order_id, created_at FROM r`,
   },
 };
 const floor = floors[work];
