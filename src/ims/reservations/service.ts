@@ -135,6 +135,19 @@ export class ReservationService {
   }
 
   private async close(tenantId: string, orderId: string, target: 'released' | 'committed'): Promise<Reservation> {
+    // A reservation committed by another transaction just after ours looked (a batch's claim
+    // not yet visible) reads back as 'reserved': close it too, instead of calling it closed.
+    for (let attempt = 1; ; attempt++) {
+      await this.closeOnce(tenantId, orderId, target);
+      const reservation = await this.get(tenantId, orderId);
+      if (reservation.status === target) return reservation;
+      if (reservation.status !== 'reserved' || attempt === 3) {
+        throw conflict('reservation.closed', { order_id: orderId, status: reservation.status });
+      }
+    }
+  }
+
+  private async closeOnce(tenantId: string, orderId: string, target: 'released' | 'committed'): Promise<void> {
     await this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
       const settled = await closeReservation(scope, orderId, target);
@@ -142,9 +155,6 @@ export class ReservationService {
       await this.moveStock(scope, orderId, target === 'committed' ? 'commit' : 'release', settled, null);
       tx.onCommit(() => this.metrics.reservations.inc({ outcome: target }));
     });
-    const reservation = await this.get(tenantId, orderId);
-    if (reservation.status !== target) throw conflict('reservation.closed', { order_id: orderId, status: reservation.status });
-    return reservation;
   }
 
   /**
