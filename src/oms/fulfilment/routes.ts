@@ -4,9 +4,9 @@ import type { AppContext } from '../../context';
 import { CodeOrId, OptionalBody, problemResponses } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { RETURN_DISPOSITIONS } from '../orders/model';
+import { OrderParams } from '../orders/routes';
 import { Delivery, OrderReturn } from './schemas';
 
-const OrderParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 const DeliveryParams = Type.Object({ id: Type.String({ maxLength: 64 }), delivery_id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 const Quantity = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const Units = Type.Object({ sku: CodeOrId, quantity: Quantity }, { additionalProperties: false });

@@ -89,7 +89,7 @@ const CreateOrder = Type.Object(
   { additionalProperties: false },
 );
 
-const OrderParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+export const OrderParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 const Reason = Type.Optional(Type.String({ minLength: 1, maxLength: 500 }));
 
 const OrderFilter = Type.Object(

@@ -21,7 +21,8 @@ import { prepareOrder } from './new-order';
 import { allowedFor, DELETABLE, ORDER_STATUSES, type OrderStatus } from './lifecycle';
 import type { Reservation } from '../../ims/reservations/service';
 import type { FulfilmentService } from '../fulfilment/service';
-import { insertDeliveries } from '../fulfilment/repository';
+import { deliveriesOf, insertDeliveries } from '../fulfilment/repository';
+import { toDelivery } from '../fulfilment/service';
 import { allocationOf, deliveriesFor } from '../fulfilment/from-reservation';
 import { toOrder, type Order, type OrderItem, type OrderRow, type OrderShortage } from './model';
 import { OrderWriter } from './order-writer';
@@ -141,7 +142,9 @@ export class OrderService {
   /** The order with its deliveries. */
   async get(tenantId: string, id: string): Promise<Order> {
     const order = toOrder(await this.row(tenantId, id));
-    return { ...order, deliveries: await this.fulfilment.deliveries(tenantId, order.id) };
+    // The order was just read: its deliveries straight from the repository, not through the
+    // service's list, which would read the order again to check that it exists.
+    return { ...order, deliveries: (await deliveriesOf(new TenantScope(this.db, tenantId), order.id)).map(toDelivery) };
   }
 
   /**
