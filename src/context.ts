@@ -7,6 +7,7 @@ import { MemoryCache } from './adapters/memory/lru-cache';
 import type { Config } from './config/index';
 import type { Db } from './db/handle';
 import { migrate } from './db/migrate';
+import { joinRequestTransactions } from './db/request-transaction';
 import { HttpInventoryClient } from './adapters/inventory/http';
 import { InProcessInventoryClient } from './adapters/inventory/in-process';
 import type { InventoryClient } from './ports/inventory-client';
@@ -101,7 +102,18 @@ function createIms(config: Config, db: Db, cache: Cache, metrics: Metrics): AppC
   };
 }
 
-export function createContext({ config, logger, db, processMetrics }: ContextOptions): AppContext {
+/** The object store and the work queue the configuration names: the engines, or the embedded ones. */
+function createStorage(config: Config, db: Db): { objectStore: ObjectStore; queue: WorkQueue } {
+  const objectStore: ObjectStore = config.s3 ? new S3ObjectStore({ ...config.s3 }) : new LocalObjectStore(path.join(config.dataDir, 'objects'));
+  const queue: WorkQueue = config.sqs
+    ? new SqsWorkQueue({ queues: { [INGEST_QUEUE]: config.sqs.queueUrl }, endpoint: config.sqs.endpoint, waitSeconds: config.sqs.waitSeconds })
+    : new DbWorkQueue(db);
+  return { objectStore, queue };
+}
+
+/** Builds every service and adapter. Inside a request that claims an Idempotency-Key, every statement joins that request's transaction. */
+export function createContext({ config, logger, db: database, processMetrics }: ContextOptions): AppContext {
+  const db = joinRequestTransactions(database);
   const cache: Cache = config.redisUrl ? new RedisCache({ url: config.redisUrl }) : new MemoryCache();
   const metrics = new Metrics({ processMetrics });
   const ims = createIms(config, db, cache, metrics);
@@ -126,10 +138,7 @@ export function createContext({ config, logger, db, processMetrics }: ContextOpt
     [WEBHOOKS_GROUP, async (events) => void (await createDeliveries(db, events))],
   ]);
   const onEventError = (error: unknown, context: Record<string, unknown>) => logger.warn({ err: error, ...context }, 'event handler failed');
-  const objectStore: ObjectStore = config.s3 ? new S3ObjectStore({ ...config.s3 }) : new LocalObjectStore(path.join(config.dataDir, 'objects'));
-  const queue: WorkQueue = config.sqs
-    ? new SqsWorkQueue({ queues: { [INGEST_QUEUE]: config.sqs.queueUrl }, endpoint: config.sqs.endpoint, waitSeconds: config.sqs.waitSeconds })
-    : new DbWorkQueue(db);
+  const { objectStore, queue } = createStorage(config, db);
   return {
     config,
     logger,

@@ -18,6 +18,8 @@ export interface Config {
   /** PostgreSQL server URL; when absent the embedded PGlite database under `dataDir` is used. */
   readonly databaseUrl: string | undefined;
   readonly databasePoolSize: number;
+  /** A statement that has not answered in this long fails (503 to a client) instead of hanging. */
+  readonly databaseStatementTimeoutSeconds: number;
   readonly adminApiKey: string | undefined;
   readonly roles: ReadonlySet<Role>;
   readonly logLevel: LogLevel;
@@ -89,6 +91,7 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     dataDir: path.resolve(raw.DATA_DIR ?? './data'),
     databaseUrl: readDatabaseUrl(env),
     databasePoolSize: env.int('DATABASE_POOL_SIZE', 10, 1, 500),
+    databaseStatementTimeoutSeconds: env.int('DATABASE_STATEMENT_TIMEOUT_SECONDS', 20, 1, 3600),
     adminApiKey,
     roles: readRoles(env),
     logLevel: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

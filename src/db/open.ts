@@ -9,7 +9,12 @@ import { openPostgres } from './postgres';
 /** Opens the database the configuration names: the server when DATABASE_URL is set, else PGlite. */
 export async function openDatabase(config: Config, onBackgroundError?: (error: unknown) => void): Promise<Db> {
   if (config.databaseUrl) {
-    return openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize, onBackgroundError });
+    return openPostgres({
+      url: config.databaseUrl,
+      poolSize: config.databasePoolSize,
+      statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
+      onBackgroundError,
+    });
   }
   const dataDir = path.join(config.dataDir, 'pglite');
   await mkdir(dataDir, { recursive: true });

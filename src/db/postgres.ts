@@ -37,16 +37,35 @@ export interface PostgresOptions {
   url: string;
   poolSize: number;
   onBackgroundError?: (error: unknown) => void;
+  /** How long a request may wait for a connection, and a statement may run, before it fails (ms). */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
 }
 
-export function openPostgres(options: PostgresOptions): Db {
-  const onError = options.onBackgroundError ?? (() => {});
-  const pool = new pg.Pool({
+/** Defaults: a server that stops answering is an error in seconds, never a hang (a black-holed TCP connection sends no reset). */
+const CONNECT_TIMEOUT_MS = 5_000;
+const STATEMENT_TIMEOUT_MS = 20_000;
+
+function createPool(options: PostgresOptions): pg.Pool {
+  const statementTimeout = options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
+  return new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
     types: types as pg.CustomTypesConfig,
     application_name: 'oms',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    // The server cuts a statement off; the client gives up a little later if no answer comes at all.
+    statement_timeout: statementTimeout,
+    query_timeout: statementTimeout + 2_000,
+    // A transaction left open by a process that vanished mid-way frees its locks within a minute.
+    idle_in_transaction_session_timeout: 60_000,
+    keepAlive: true,
   });
+}
+
+export function openPostgres(options: PostgresOptions): Db {
+  const onError = options.onBackgroundError ?? (() => {});
+  const pool = createPool(options);
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', onError);
   const notifications = new Notifications(async (channel, payload) => {
@@ -60,28 +79,7 @@ export function openPostgres(options: PostgresOptions): Db {
       const result = await pool.query<R & pg.QueryResultRow>(prepared(text, params));
       return result.rows;
     },
-    async transaction(work, txOptions) {
-      const client = await pool.connect();
-      const hooks = new CommitHooks();
-      let broken: unknown;
-      try {
-        // One round trip either way: a simple-protocol query may hold two statements.
-        await client.query(txOptions?.durable === false ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
-        const value = await work(transactionOn(client, hooks, notifications));
-        await client.query('COMMIT');
-        hooks.run(onError);
-        return value;
-      } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackError) {
-          broken = rollbackError; // the connection is unusable: drop it from the pool
-        }
-        throw error;
-      } finally {
-        client.release(broken as Error | undefined);
-      }
-    },
+    transaction: (work, txOptions) => runTransaction(pool, notifications, onError, work, txOptions?.durable !== false),
     async listen(channel, onNotify) {
       const unsubscribe = notifications.listen(channel, onNotify);
       // One LISTEN session per channel and process, outside the pool, for other processes' news.
@@ -97,6 +95,44 @@ export function openPostgres(options: PostgresOptions): Db {
       await pool.end();
     },
   } as Db;
+}
+
+/** One transaction on one pooled client: BEGIN, the work, COMMIT (or ROLLBACK and rethrow); commit callbacks after. */
+async function runTransaction<T>(
+  pool: pg.Pool,
+  notifications: Notifications,
+  onError: (error: unknown) => void,
+  work: (tx: Tx) => Promise<T>,
+  durable: boolean,
+): Promise<T> {
+  const client = await pool.connect();
+  // Checked out, a client is no longer watched by the pool: a server that goes away now
+  // ('terminating connection', 57P01) would be an unhandled 'error' event and end the process.
+  // The error reaches the statement under way; the client is dropped when released.
+  let broken: unknown;
+  const onClientError = (error: unknown) => {
+    broken = error;
+  };
+  client.on('error', onClientError);
+  const hooks = new CommitHooks();
+  try {
+    // One round trip either way: a simple-protocol query may hold two statements.
+    await client.query(durable ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit TO OFF');
+    const value = await work(transactionOn(client, hooks, notifications));
+    await client.query('COMMIT');
+    hooks.run(onError);
+    return value;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken ??= rollbackError; // the connection is unusable: drop it from the pool
+    }
+    throw error;
+  } finally {
+    client.off('error', onClientError);
+    client.release(broken as Error | undefined);
+  }
 }
 
 /** The Tx a transaction's work sees: its statements on the one client; notifications and callbacks wait for the commit. */
@@ -117,16 +153,66 @@ function transactionOn(client: pg.PoolClient, hooks: CommitHooks, notifications:
   };
 }
 
-/** A LISTEN session of its own for one channel; answers how to end it. */
+/**
+ * A LISTEN session of its own for one channel, which comes back by itself: a server restart ends
+ * the session, and without it other processes' notifications would stop until this one restarts.
+ * After a reconnect the listeners are told once (an empty payload: "look again"), since what was
+ * notified while the session was down is lost. Answers how to end it.
+ */
 async function listenRemote(url: string, channel: string, notifications: Notifications, onError: (error: unknown) => void): Promise<() => Promise<void>> {
-  const client = new pg.Client({ connectionString: url, application_name: 'oms-listen' });
-  client.on('error', onError);
-  client.on('notification', (message) => {
-    if (message.channel === channel) notifications.received(channel, message.payload ?? '');
-  });
-  await client.connect();
-  await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retryMs = 250;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    if (stopped || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void reconnect();
+    }, retryMs);
+    timer.unref();
+    retryMs = Math.min(retryMs * 2, 5_000);
+  };
+  const drop = (session: pg.Client) => {
+    if (session !== client) return;
+    client = undefined;
+    void session.end().catch(() => {});
+    schedule();
+  };
+  const connect = async (): Promise<void> => {
+    const session = new pg.Client({ connectionString: url, application_name: 'oms-listen', connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+    session.on('notification', (message) => {
+      if (message.channel === channel) notifications.received(channel, message.payload ?? '');
+    });
+    session.on('error', (error) => {
+      onError(error);
+      drop(session);
+    });
+    session.on('end', () => drop(session));
+    client = session;
+    try {
+      await session.connect();
+      await session.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      drop(session);
+      throw error;
+    }
+    retryMs = 250;
+  };
+  const reconnect = async (): Promise<void> => {
+    if (stopped || client) return;
+    // What was notified while the session was down is lost: every listener is told to look again.
+    await connect().then(
+      () => notifications.received(channel, '|'),
+      () => undefined, // drop() has scheduled the next try
+    );
+  };
+  await connect();
   return async () => {
-    await client.end().catch(onError);
+    stopped = true;
+    clearTimeout(timer);
+    const session = client;
+    client = undefined;
+    await session?.end().catch(onError);
   };
 }

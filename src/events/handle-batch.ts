@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../db/handle';
 import type { BatchHandler } from '../ports/event-log';
+import { unavailableDependency } from '../shared/dependency';
 import type { LoggedEvent } from './envelope';
 
 export interface RetryOptions {
@@ -16,11 +17,33 @@ export interface RetryOptions {
   onError: (error: unknown, context: Record<string, unknown>) => void;
 }
 
-export const defaultBackoffMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 10_000);
+/** An event's own failures back off 1 s, 2 s, 4 s…: with 5 attempts it is parked after about 15 s of trying. */
+export const defaultBackoffMs = (attempt: number) => Math.min(1_000 * 2 ** (attempt - 1), 60_000);
+
+/** While a dependency is away, the handler is tried again after this long (doubling, capped): never counted, never parked. */
+const outageBackoffMs = (tries: number) => Math.min(250 * 2 ** tries, 10_000);
+
+/**
+ * Runs `handler` on `events` until it succeeds or fails for a reason of its own. A dependency
+ * that is away (the database restarting) is waited out: such failures are not the events'
+ * fault and do not count towards parking them.
+ */
+async function outlastingOutages(group: string, events: LoggedEvent[], run: () => Promise<void>, options: RetryOptions): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await run();
+    } catch (error) {
+      const dependency = unavailableDependency(error);
+      if (!dependency) throw error;
+      if (tries % 10 === 0) options.onError(error, { group, events: events.length, dependency, waiting: true });
+      await sleep(outageBackoffMs(tries));
+    }
+  }
+}
 
 export async function handleWithRetries(db: Db, group: string, handler: BatchHandler, events: LoggedEvent[], options: RetryOptions): Promise<void> {
   try {
-    await handler(events);
+    await outlastingOutages(group, events, () => handler(events), options);
     return;
   } catch (error) {
     if (events.length === 1) options.onError(error, { group, event: events[0]!.id, attempt: 1 });
@@ -28,12 +51,12 @@ export async function handleWithRetries(db: Db, group: string, handler: BatchHan
   for (const event of events) {
     for (let attempt = events.length === 1 ? 2 : 1; ; attempt++) {
       try {
-        await handler([event]);
+        await outlastingOutages(group, [event], () => handler([event]), options);
         break;
       } catch (error) {
         options.onError(error, { group, event: event.id, attempt });
         if (attempt >= options.maxAttempts) {
-          await park(db, group, event, attempt, error);
+          await outlastingOutages(group, [event], () => park(db, group, event, attempt, error), options);
           break;
         }
         await sleep(options.backoffMs(attempt));

@@ -142,6 +142,7 @@ async function registerApi(api: Api, ctx: AppContext): Promise<void> {
   });
   await registerRateLimit(api, ctx);
   api.addHook('preHandler', ctx.idempotency.begin);
+  api.addHook('preHandler', ctx.idempotency.enter);
   api.addHook('onSend', ctx.idempotency.finish);
   tenantRoutes(api, ctx);
   catalogRoutes(api, ctx);

@@ -3,16 +3,24 @@
  *
  * - same key + same request → the first response, replayed (header `idempotent-replayed: true`);
  * - same key + another request → 422; same key while the first is still running → 409;
- * - keys are kept 24 hours; a 5xx is not stored, so the client may retry with the same key;
- * - a key left `running` by a process that died is taken over after RUNNING_TAKEOVER.
+ * - keys are kept 24 hours; a 5xx is not stored, so the client may retry with the same key.
+ *
+ * Exactly once: a request with a key runs in its own transaction (db/request-transaction.ts).
+ * The key is claimed by its first statement, and a success's answer is stored by its last, so
+ * the key, the work and the answer commit together: a retry after any failure either replays
+ * the committed answer or finds nothing and runs as if first. A request that fails (4xx) rolls
+ * its work back and its answer is stored on its own. A key still `running` was claimed by an
+ * older version, outside the work's transaction: it is taken over after RUNNING_TAKEOVER.
  * A route opts out with `config: { idempotent: false }` (issuing API keys: a replay would
  * have to store the secret).
  */
 import { createHash } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../db/handle';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Db, Tx } from '../db/handle';
+import { RequestTransaction } from '../db/request-transaction';
 import { AppError, invalid } from '../shared/errors';
 import { actingTenant } from './types';
+import { dependencyProblem } from './problem';
 
 const RUNNING_TAKEOVER_SECONDS = 60;
 const KEEP_HOURS = 24;
@@ -37,10 +45,29 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+interface Claim {
+  principal: string;
+  key: string;
+  fingerprint: string;
+  transaction: RequestTransaction;
+}
+
+const CLAIM = `INSERT INTO api.idempotency_keys AS k (principal, key, fingerprint, status, expires_at)
+  VALUES ($1, $2, $3, 'running', now() + make_interval(hours => $4))
+  ON CONFLICT (principal, key) DO UPDATE
+    SET fingerprint = EXCLUDED.fingerprint, status = 'running', locked_at = now(), expires_at = EXCLUDED.expires_at,
+        response_status = NULL, response_type = NULL, response_body = NULL
+    WHERE k.expires_at < now()
+       OR (k.status = 'running' AND k.fingerprint = EXCLUDED.fingerprint AND k.locked_at < now() - make_interval(secs => $5))
+  RETURNING 1`;
+
+const STORE = `UPDATE api.idempotency_keys SET status = 'done', response_status = $3, response_type = $4, response_body = $5
+  WHERE principal = $1 AND key = $2 RETURNING 1`;
+
 export class IdempotencyStore {
   constructor(private readonly db: Db) {}
 
-  /** The preHandler: claims the key, or answers from what is stored. */
+  /** The preHandler: answers from what is stored, or prepares the request's transaction, which claims the key. */
   begin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (request.method !== 'POST' || request.routeOptions.config.idempotent === false) return;
     const header = request.headers['idempotency-key'];
@@ -55,27 +82,18 @@ export class IdempotencyStore {
       .update(`${request.method} ${request.url}\n${canonical(request.body ?? null)}`)
       .digest('hex');
 
-    const claimed = await this.db.query(
-      `INSERT INTO api.idempotency_keys AS k (principal, key, fingerprint, status, expires_at)
-       VALUES ($1, $2, $3, 'running', now() + make_interval(hours => $4))
-       ON CONFLICT (principal, key) DO UPDATE
-         SET fingerprint = EXCLUDED.fingerprint, status = 'running', locked_at = now(), expires_at = EXCLUDED.expires_at,
-             response_status = NULL, response_type = NULL, response_body = NULL
-         WHERE k.expires_at < now()
-            OR (k.status = 'running' AND k.fingerprint = EXCLUDED.fingerprint
-                AND k.locked_at < now() - make_interval(secs => $5))
-       RETURNING 1`,
-      [principal, key, fingerprint, KEEP_HOURS, RUNNING_TAKEOVER_SECONDS],
+    const [stored] = await this.db.query<StoredKey & { takeover: boolean }>(
+      `SELECT fingerprint, status, response_status, response_type, response_body,
+              expires_at < now() OR (status = 'running' AND locked_at < now() - make_interval(secs => $3)) AS takeover
+       FROM api.idempotency_keys WHERE principal = $1 AND key = $2`,
+      [principal, key, RUNNING_TAKEOVER_SECONDS],
     );
-    if (claimed.length > 0) {
-      request.idempotency = { principal, key };
+    if (!stored || stored.takeover) {
+      const claim: Omit<Claim, 'transaction'> = { principal, key, fingerprint };
+      const transaction = new RequestTransaction(this.db, (tx) => this.claim(tx, claim));
+      request.idempotency = { ...claim, transaction };
       return;
     }
-    const [stored] = await this.db.query<StoredKey>(
-      'SELECT fingerprint, status, response_status, response_type, response_body FROM api.idempotency_keys WHERE principal = $1 AND key = $2',
-      [principal, key],
-    );
-    if (!stored) throw new AppError(409, 'idempotency.in_progress'); // purged this instant; the client retries
     if (stored.fingerprint !== fingerprint) throw new AppError(422, 'idempotency.key_reused');
     if (stored.status === 'running') throw new AppError(409, 'idempotency.in_progress');
     reply.header('idempotent-replayed', 'true');
@@ -83,22 +101,56 @@ export class IdempotencyStore {
     await reply.code(stored.response_status ?? 200).send(stored.response_body ?? '');
   };
 
-  /** The onSend hook: stores the response of a claimed key (or frees the key after a 5xx). */
+  /** The preHandler after `begin`: the handler, and all it starts, runs in the request's transaction scope. */
+  enter = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const claim = request.idempotency;
+    if (claim) claim.transaction.run(done);
+    else done();
+  };
+
+  /** The key, claimed by the first statement of the request's transaction (a concurrent claim waits for it, then finds it taken). */
+  private async claim(tx: Tx, claim: Omit<Claim, 'transaction'>): Promise<void> {
+    const claimed = await tx.query(CLAIM, [claim.principal, claim.key, claim.fingerprint, KEEP_HOURS, RUNNING_TAKEOVER_SECONDS]);
+    if (claimed.length === 0) throw new AppError(409, 'idempotency.in_progress');
+  }
+
+  /**
+   * The onSend hook: a success commits the request's work with its answer; a 4xx rolls the work
+   * back and stores the answer alone; a 5xx stores nothing. A commit that fails turns the answer
+   * into a 503: the client was told nothing that did not happen.
+   */
   finish = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = undefined;
-    if (reply.statusCode >= 500) {
-      await this.db.query('DELETE FROM api.idempotency_keys WHERE principal = $1 AND key = $2', [claim.principal, claim.key]);
-      return payload;
-    }
+    const status = reply.statusCode;
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
-    await this.db.query(
-      `UPDATE api.idempotency_keys SET status = 'done', response_status = $3, response_type = $4, response_body = $5
-       WHERE principal = $1 AND key = $2`,
-      [claim.principal, claim.key, reply.statusCode, String(reply.getHeader('content-type') ?? ''), body],
-    );
-    return payload;
+    const answer = [claim.principal, claim.key, status, String(reply.getHeader('content-type') ?? ''), body];
+    try {
+      if (status < 400 && claim.transaction.isOpen) {
+        await claim.transaction.end({
+          commit: true,
+          beforeCommit: async (tx) => {
+            if ((await tx.query(STORE, answer)).length === 0) throw new Error('idempotency key lost from its own transaction');
+          },
+        });
+        return payload;
+      }
+      await claim.transaction.end({ commit: false });
+      if (status >= 500) return payload;
+      await this.db.query(
+        `INSERT INTO api.idempotency_keys AS k (principal, key, fingerprint, status, expires_at, response_status, response_type, response_body)
+         VALUES ($1, $2, $6, 'done', now() + make_interval(hours => $7), $3, $4, $5)
+         ON CONFLICT (principal, key) DO NOTHING`,
+        [...answer, claim.fingerprint, KEEP_HOURS],
+      );
+      return payload;
+    } catch (error) {
+      if (status >= 400) return payload; // a failure was answered anyway; the key stays free for a retry
+      request.log.warn({ err: error }, 'the request could not commit: answered 503');
+      const problem = dependencyProblem(request, reply, 'database');
+      return JSON.stringify(problem);
+    }
   };
 
   /** Deletes keys past their 24 hours; run periodically. */

@@ -1,10 +1,13 @@
 /** Operations endpoints: liveness, readiness, metrics and the OpenAPI document. No auth. */
 import '@fastify/swagger';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Type } from 'typebox';
 import type { AppContext } from '../context';
 import { pendingMigrations } from '../db/migrate';
 import { AppError } from '../shared/errors';
 import type { Api } from './types';
+
+const READY_TIMEOUT_MS = 2_000;
 
 export function opsRoutes(app: Api, ctx: AppContext): void {
   const Status = Type.Object({ status: Type.String() });
@@ -29,7 +32,11 @@ export function opsRoutes(app: Api, ctx: AppContext): void {
     async () => {
       let pending: string[];
       try {
-        pending = await pendingMigrations(ctx.db);
+        // A server that stops answering (no reset, no reply) must not hang the probe: 503 after 2 s.
+        pending = await Promise.race([
+          pendingMigrations(ctx.db),
+          sleep(READY_TIMEOUT_MS, undefined, { ref: false }).then(() => Promise.reject(new Error('timeout'))),
+        ]);
       } catch {
         throw new AppError(503, 'server.unavailable', { reason: 'database unreachable' });
       }

@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { pgErrorOf, PG_UNIQUE_VIOLATION } from '../db/handle';
+import { unavailableDependency, type Dependency } from '../shared/dependency';
 import { AppError, type FieldError } from '../shared/errors';
 import { isMessageCode, pickLanguage, translate, type Language, type MessageCode } from '../shared/messages';
 import { ajvToFieldErrors } from './validation';
@@ -79,11 +80,21 @@ function fromFastifyError(
   }
 }
 
+/** Seconds a client is told to wait (Retry-After) when a dependency is away. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+
+/** The 503 for a dependency that is away, with its Retry-After header set on `reply`. */
+export function dependencyProblem(request: FastifyRequest, reply: FastifyReply, dependency: Dependency): ProblemDocument {
+  reply.code(503).type('application/problem+json').header('retry-after', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+  return renderProblem(languageOf(request), 503, 'dependency.unavailable', { dependency, retry_after: DEPENDENCY_RETRY_AFTER_SECONDS }, [], { dependency });
+}
+
 export function errorHandler(bodyLimit: number) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const language = languageOf(request);
     let problem: ProblemDocument;
     let known: ReturnType<typeof fromFastifyError>;
+    let dependency: Dependency | undefined;
 
     if (error instanceof AppError) {
       problem = renderProblem(language, error.status, error.code, error.params, error.errors, error.extensions);
@@ -95,6 +106,9 @@ export function errorHandler(bodyLimit: number) {
       problem = renderProblem(language, 409, 'resource.duplicate');
     } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       problem = renderProblem(language, error.statusCode, 'request.bad');
+    } else if ((dependency = unavailableDependency(error))) {
+      request.log.warn({ dependency, error: error.message }, 'a dependency is unavailable: answered 503');
+      return reply.send(dependencyProblem(request, reply, dependency));
     } else {
       request.log.error({ err: error }, 'unhandled error');
       problem = renderProblem(language, 500, 'server.error', { request_id: request.id });

@@ -15,6 +15,8 @@ export async function registerRateLimit(api: Api, ctx: AppContext): Promise<void
   const { rateLimitMax: max, rateLimitWindowSeconds: seconds } = ctx.config.limits;
   if (max === 0) return;
   const redis = ctx.config.redisUrl ? new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000, enableOfflineQueue: false }) : undefined;
+  // Without a listener, a Redis that goes away is an unhandled 'error' event; it reconnects by itself.
+  redis?.on('error', () => {});
   if (redis) api.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
   await api.register(rateLimit, {
     max,

@@ -36,8 +36,8 @@ declare module 'fastify' {
     tenantId: string;
     /** The API key presented (set once authenticated): the rate limit counts per key. */
     apiKey: string;
-    /** The Idempotency-Key this request claimed, if any (its response will be stored). */
-    idempotency?: { principal: string; key: string };
+    /** The Idempotency-Key this request claims, if any, with the transaction its work and answer commit in. */
+    idempotency?: { principal: string; key: string; fingerprint: string; transaction: import('../db/request-transaction').RequestTransaction };
   }
 }
 

@@ -8,6 +8,7 @@
  * item waits for nothing but the turn it came in. A batch that fails is stored again item by
  * item, so one bad item fails alone.
  */
+import { inRequestTransaction } from '../db/request-transaction';
 import { AppError } from './errors';
 
 interface Pending<I, O> {
@@ -41,6 +42,9 @@ export class GroupCommit<I, O> {
   ) {}
 
   submit(key: string, item: I): Promise<O> {
+    // A request with its own transaction (an Idempotency-Key) stores its item in it, alone:
+    // a batch shared with other requests would commit, or roll back, with theirs.
+    if (inRequestTransaction()) return this.store(key, [item]).then((outcomes) => outcomes[0]!);
     return new Promise<O>((resolve, reject) => {
       const line = this.lines.get(key) ?? { waiting: [], inFlight: 0, scheduled: false };
       this.lines.set(key, line);

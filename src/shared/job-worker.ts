@@ -5,6 +5,7 @@
  * it on success and failing it (retry with backoff, then dead) on error.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { unavailableDependency } from './dependency';
 import { Wakeable } from './wakeable';
 import type { Job, WorkQueue } from '../ports/work-queue';
 
@@ -133,7 +134,7 @@ export class JobWorker<T> {
         if (!(await this.queue.extend(job, this.options.visibilityMs))) throw new JobLostError(job);
         extendedAt = Date.now();
       };
-      const outcome = await this.handler(job, heartbeat);
+      const outcome = await this.outlastingOutages(job, heartbeat);
       await this.queue.ack(job);
       if (outcome) this.sendAgain(job, outcome.again);
     } catch (error) {
@@ -142,6 +143,28 @@ export class JobWorker<T> {
       const message = error instanceof Error ? error.message : String(error);
       const outcome = await this.queue.fail(job, message).catch(() => 'retry' as const);
       if (outcome === 'dead') await this.options.onDead?.(job, message).catch((e: unknown) => this.options.onError?.(e, job));
+    }
+  }
+
+  /**
+   * Runs the handler; while a dependency is away (the database restarting, the object store
+   * down), waits and runs it again (handlers resume where they were), keeping the job hidden.
+   * Such a failure is not the job's fault: it never counts towards the job's attempts, which
+   * exist to stop a file that fails, or kills its worker, by itself.
+   */
+  private async outlastingOutages(job: Job<T>, heartbeat: () => Promise<void>): Promise<void | Again> {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await this.handler(job, heartbeat);
+      } catch (error) {
+        if (this.stopped || !unavailableDependency(error)) throw error;
+        if (tries % 10 === 0) this.options.onError?.(error, job);
+        await sleep(Math.min(250 * 2 ** tries, 5_000), undefined, { signal: this.stopping.signal }).catch(() => undefined);
+        // Keep the job ours meanwhile; a heartbeat that cannot reach the queue is tried again next time round.
+        await heartbeat().catch((lost: unknown) => {
+          if (lost instanceof JobLostError) throw lost;
+        });
+      }
     }
   }
 

@@ -49,6 +49,10 @@ const catalog = {
     en: 'A tenant may import only objects under "{prefix}" or of its own uploads.',
     ar: 'يمكن للمستأجر استيراد الكائنات الموجودة تحت "{prefix}" أو كائنات رفعاته فقط.',
   },
+  'dependency.unavailable': {
+    en: 'The {dependency} is unavailable at the moment; nothing was changed. Retry after {retry_after} seconds.',
+    ar: 'الخدمة التابعة ({dependency}) غير متاحة حاليًا؛ لم يتغير شيء. أعد المحاولة بعد {retry_after} ثانية.',
+  },
   'server.unavailable': { en: 'The service is not ready: {reason}.', ar: 'الخدمة غير جاهزة: {reason}.' },
 
   // auth

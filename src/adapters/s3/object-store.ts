@@ -5,6 +5,7 @@
  * streams the body. Keys go through the same `assertObjectKey` rule as the local store, under
  * an optional prefix so one bucket can serve several deployments.
  */
+import { DependencyUnavailable } from '../../shared/dependency';
 import { Transform, type Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -88,7 +89,7 @@ export class S3ObjectStore implements ObjectStore {
       await upload.done();
     } catch (error) {
       // The reader's own failure is the cause, not the abort of the upload that follows it.
-      throw sourceError ?? error;
+      throw sourceError ?? storeError(error);
     }
     return { key, size };
   }
@@ -99,7 +100,7 @@ export class S3ObjectStore implements ObjectStore {
       return answer.Body as Readable;
     } catch (error) {
       if (isMissing(error)) throw new ObjectNotFoundError(key);
-      throw error;
+      throw storeError(error);
     }
   }
 
@@ -109,7 +110,7 @@ export class S3ObjectStore implements ObjectStore {
       return { key, size: answer.ContentLength ?? 0 };
     } catch (error) {
       if (isMissing(error)) return undefined;
-      throw error;
+      throw storeError(error);
     }
   }
 
@@ -134,4 +135,10 @@ export class S3ObjectStore implements ObjectStore {
   async close(): Promise<void> {
     this.client.destroy();
   }
+}
+
+/** An S3 error that is not about the request (the service away, a 5xx) means the object store is unavailable. */
+function storeError(error: unknown): unknown {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? error : new DependencyUnavailable('object_store', error);
 }

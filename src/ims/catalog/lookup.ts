@@ -26,7 +26,8 @@ export class CatalogLookup {
     const found = new Map<string, CatalogRef>();
     if (unique.length === 0) return found;
 
-    const cached = await this.cache.getMany(unique.map((ref) => keyOf(tenantId, kind, ref)));
+    // The cache is only a shortcut: when it does not answer (Redis away), every ref is read from the database.
+    const cached = await this.cache.getMany(unique.map((ref) => keyOf(tenantId, kind, ref))).catch(() => [] as (string | undefined)[]);
     const missing: string[] = [];
     unique.forEach((ref, i) => {
       const hit = cached[i];
@@ -46,12 +47,15 @@ export class CatalogLookup {
       found.set(ref, value);
       entries.push([keyOf(tenantId, kind, ref), JSON.stringify(value)]);
     }
-    if (entries.length > 0) await this.cache.setMany(entries, this.ttlSeconds);
+    if (entries.length > 0) await this.cache.setMany(entries, this.ttlSeconds).catch(() => undefined);
     return found;
   }
 
-  /** Drops every cached entry of a row (by id and by each code it had). */
+  /**
+   * Drops every cached entry of a row (by id and by each code it had). A cache that does not
+   * answer keeps the entry until it expires (CACHE_TTL_SECONDS): the bound on staleness it had anyway.
+   */
   async invalidate(tenantId: string, kind: CatalogKind, id: string, codes: readonly string[]): Promise<void> {
-    await this.cache.delete([id, ...codes].map((ref) => keyOf(tenantId, kind, ref)));
+    await this.cache.delete([id, ...codes].map((ref) => keyOf(tenantId, kind, ref))).catch(() => undefined);
   }
 }

@@ -2,7 +2,7 @@
  * Runs the ingest role: a JobWorker over the ingest queue, INGEST_CONCURRENCY uploads at once
  * per process but never two of one tenant: a tenant's second upload waits (its job comes back a
  * little later), so one tenant's big files cannot hold every slot while another tenant's small
- * file waits behind them. Uploads whose job was lost are re-sent at start and every few minutes.
+ * file waits behind them. Uploads whose job was lost are re-sent at start and every visibility timeout (at least 30 s).
  */
 import type { AppContext } from '../../context';
 import type { Job } from '../../ports/work-queue';
@@ -53,7 +53,8 @@ export async function startIngest(ctx: AppContext, options: IngestRoleOptions = 
     },
     onError: (error, job) => ctx.logger.warn({ err: error, job: job?.id }, 'ingest job failed'),
   });
-  const resendAfterMs = options.resendAfterMs ?? 5 * 60_000;
+  // Seconds, not minutes: a job lost with a queue that went away costs the upload no more than this.
+  const resendAfterMs = options.resendAfterMs ?? Math.max(30_000, ctx.config.ingestVisibilitySeconds * 1000);
   const resend = () =>
     ctx.oms.uploads.resendLost(resendAfterMs).catch((error: unknown) => ctx.logger.warn({ err: error }, 'resending lost ingest jobs failed'));
   await resend();

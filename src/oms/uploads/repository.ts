@@ -134,6 +134,11 @@ export async function finishUpload(
   );
 }
 
+/** Takes back an upload whose job could not be sent (nothing has read it yet). */
+export async function deleteQueuedUpload(db: Queryable, id: string): Promise<void> {
+  await db.query(`DELETE FROM oms.uploads WHERE id = $1 AND status = 'queued' AND rows_total = 0`, [id]);
+}
+
 /** Unfinished uploads not touched for a while: their job may have been lost before it was sent. */
 export async function staleUploads(db: Queryable, olderThanMs: number): Promise<{ id: string }[]> {
   return db.query<{ id: string }>(

@@ -6,13 +6,15 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { newId } from '../../shared/ids';
+import { DependencyUnavailable } from '../../shared/dependency';
+import { outsideRequestTransaction } from '../../db/request-transaction';
 import type { Db } from '../../db/handle';
 import { assertObjectKey, InvalidObjectKeyError, safeFileName, type ObjectStore } from '../../ports/object-store';
 import type { WorkQueue } from '../../ports/work-queue';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { AppError, notFound, invalid } from '../../shared/errors';
 import { errorsHeader, streamErrors } from './errors-file';
-import { countUploadsByStatus, getUpload, insertUpload, isObjectOfTenant, listUploads, staleUploads, type UploadRow } from './repository';
+import { countUploadsByStatus, deleteQueuedUpload, getUpload, insertUpload, isObjectOfTenant, listUploads, staleUploads, type UploadRow } from './repository';
 import { UPLOAD_STATUSES, type UploadStatus } from './statuses';
 
 export const INGEST_QUEUE = 'ingest';
@@ -73,7 +75,8 @@ export class UploadService {
    * unfinished a second after the request ended was cut off, and fails with a 400.
    */
   async upload(actor: Actor, file: { filename: string; stream: Readable; requestEnded?: Promise<unknown> }, format: CsvFormat = {}) {
-    await this.assertRoom(actor).catch((error: unknown) => {
+    // Checked before the file streams in, outside the request's transaction: a long upload must not hold it open.
+    await outsideRequestTransaction(() => this.assertRoom(actor)).catch((error: unknown) => {
       file.stream.resume(); // let the request finish so the answer can be sent
       throw error;
     });
@@ -160,7 +163,14 @@ export class UploadService {
       content_sha256: upload.sha256 ?? null,
     });
     // Sent after the upload is recorded; if this process dies in between, resendLost() sends it.
-    await this.queue.send(INGEST_QUEUE, { upload_id: upload.id } satisfies IngestJob, { dedupeKey: upload.id, maxAttempts: INGEST_ATTEMPTS });
+    // A queue that cannot take it: the upload is taken back and the client told 503, so nothing
+    // waits unseen for a job that was never sent (and if even that fails, resendLost() sends it).
+    try {
+      await this.queue.send(INGEST_QUEUE, { upload_id: upload.id } satisfies IngestJob, { dedupeKey: upload.id, maxAttempts: INGEST_ATTEMPTS });
+    } catch (error) {
+      await deleteQueuedUpload(this.db, upload.id).catch(() => undefined);
+      throw new DependencyUnavailable('queue', error);
+    }
     return { upload_id: upload.id, status: 'queued' as const, object_key: upload.objectKey };
   }
 

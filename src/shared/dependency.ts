@@ -1,0 +1,41 @@
+/**
+ * A dependency that is away (the database restarting, Redis stopped, the object store or the
+ * queue unreachable) is not a bug of ours and not the caller's fault: requests answer 503
+ * `dependency.unavailable` naming it, with Retry-After; background work backs off and does not
+ * count the failure against an event or a file (a poison input is what attempts are for).
+ *
+ * Adapters for the object store, the queue and the cache wrap what their client throws into a
+ * `DependencyUnavailable`; the database's errors are recognised by their SQLSTATE class and the
+ * driver's connection errors, which come from `pg`, PGlite or the socket.
+ */
+export const DEPENDENCIES = ['database', 'cache', 'object_store', 'queue', 'event_log', 'inventory', 'disk'] as const;
+export type Dependency = (typeof DEPENDENCIES)[number];
+
+export class DependencyUnavailable extends Error {
+  constructor(
+    readonly dependency: Dependency,
+    override readonly cause: unknown,
+  ) {
+    super(`${dependency} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'DependencyUnavailable';
+  }
+}
+
+/** SQLSTATEs of a server that is away or going away: connection exceptions (08), shutdown and crash (57P0x), too many connections, a statement cut off by its timeout. */
+const PG_UNAVAILABLE = /^(08...|57P0[1-4]|53300|57014)$/;
+/** What a socket says when the other end is not there, or not answering. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+/** The `pg` driver's own words for a lost or unreachable server (it gives these no code). */
+const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Client was closed|terminating connection/i;
+
+/** The dependency an error says is away, or undefined for any other error. */
+export function unavailableDependency(error: unknown): Dependency | undefined {
+  if (error instanceof DependencyUnavailable) return error.dependency;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code === 'ENOSPC' || (typeof message === 'string' && /No space left on device/i.test(message))) return 'disk';
+  if (typeof code === 'string' && (PG_UNAVAILABLE.test(code) || NETWORK_CODES.has(code))) return 'database';
+  if (typeof message === 'string' && PG_MESSAGES.test(message)) return 'database';
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error ? unavailableDependency(cause) : undefined;
+}
