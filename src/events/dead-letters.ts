@@ -35,6 +35,29 @@ export class DeadLetters {
     return toPage(rows, query.limit, (r) => r.id);
   }
 
+  /**
+   * Retries a consumer's parked events that were never retried, oldest first (the finalizer's
+   * sweep calls it: an order whose creation was parked must not stay on_hold for good). One
+   * that has failed `maxAttempts` times in all stays parked for someone to look at. Answers how
+   * many succeeded.
+   */
+  async retryParked(consumer: string, options: { limit: number; maxAttempts: number }): Promise<number> {
+    const parked = await this.db.query<{ id: string }>(
+      'SELECT id FROM oms.dead_letters WHERE consumer = $1 AND retried_at IS NULL AND attempts < $2 ORDER BY id LIMIT $3',
+      [consumer, options.maxAttempts, options.limit],
+    );
+    let succeeded = 0;
+    for (const { id } of parked) {
+      try {
+        await this.retry(id);
+        succeeded++;
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error; // the database itself is away: the next sweep tries again
+      }
+    }
+    return succeeded;
+  }
+
   /** Runs the consumer's handler on the event once more; marks it retried when that succeeds. */
   async retry(id: string): Promise<DeadLetter> {
     const [letter] = isUuid(id) ? await this.db.query<DeadLetter>(`${SELECT} WHERE d.id = $1`, [id]) : [];

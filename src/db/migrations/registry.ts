@@ -12,6 +12,7 @@ import { orderShortages } from './20261130-0007-order-shortages';
 import { uploadDecimalSeparator } from './20261130-0008-upload-decimal-separator';
 import { orderJsonBytes } from './20261130-0009-order-json-bytes';
 import { ordersAcrossHubs } from './20261130-0010-orders-across-hubs';
+import { waitingOrders } from './20261203-0011-waiting-orders';
 
 import type { Migration } from './migration';
 
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   uploadDecimalSeparator,
   orderJsonBytes,
   ordersAcrossHubs,
+  waitingOrders,
 ];

@@ -1,12 +1,16 @@
 /**
  * Runs the finalizer role: consumes order events (creations to reserve; shipments, cancelled
  * deliveries and returns to settle in IMS), and retries held orders when IMS announces
- * that stock rose (NOTIFY), with a periodic sweep as the safety net for a missed signal.
+ * that stock rose (NOTIFY), with a periodic sweep as the safety net for a missed signal and for
+ * its own parked events.
  */
 import type { AppContext } from '../../context';
 import type { RunningRole } from '../../shared/running-role';
 import { parseStockRaised, STOCK_RAISED_CHANNEL } from '../../shared/stock-raised';
 import { FINALIZER_EVENTS, FINALIZER_GROUP } from './finalizer';
+
+/** Attempts in all (parking included) after which the sweep leaves a parked event alone. */
+const PARKED_ATTEMPTS = 20;
 
 export async function startFinalizer(ctx: AppContext, options: { sweepMs?: number } = {}): Promise<RunningRole> {
   const finalizer = ctx.oms.finalizer;
@@ -27,11 +31,17 @@ export async function startFinalizer(ctx: AppContext, options: { sweepMs?: numbe
   });
   // The sweep catches held orders whose stock signal was missed while no finalizer ran. It
   // waits until the event backlog is handled, so a backlog is reserved in batches, not one by one.
+  // Its parked events are tried again too (each up to PARKED_ATTEMPTS times in all, then left
+  // for an admin): an event parked during a long outage must not leave its order on_hold.
+  const sweep = async () => {
+    await ctx.deadLetters.retryParked(FINALIZER_GROUP, { limit: 100, maxAttempts: PARKED_ATTEMPTS });
+    await finalizer.sweep();
+  };
   enqueue(async () => {
     await subscription.drain();
-    await finalizer.sweep();
+    await sweep();
   });
-  const sweeper = setInterval(() => enqueue(() => finalizer.sweep()), options.sweepMs ?? 60_000);
+  const sweeper = setInterval(() => enqueue(sweep), options.sweepMs ?? 60_000);
   sweeper.unref();
 
   return {

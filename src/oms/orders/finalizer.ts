@@ -23,6 +23,8 @@ import type { OrderService } from './service';
 import { SETTLING_EVENTS } from '../fulfilment/settlements';
 
 export const FINALIZER_GROUP = 'finalizer';
+/** Waiting orders tried in one batch at most (a retry, or ahead of a batch of new ones). */
+const WAITING_AHEAD = 500;
 /** What the finalizer group consumes: creations to reserve, and the events that settle stock (fulfilment/settlements.ts). */
 export const FINALIZER_EVENTS = ['order.created', ...SETTLING_EVENTS] as const;
 
@@ -79,15 +81,28 @@ export class OrderFinalizer {
       // new_order or later: a redelivery, already done. Gone: deleted while on_hold.
     }
     if (held.length === 0) return;
+    // First come, first served: orders already waiting for the same SKUs are older, and go
+    // first in the same reservation, so stock that rose a moment ago cannot pass them by.
+    const skuIds = [...new Set(held.flatMap((o) => o.items.map((i) => i.sku_id)))];
+    const waiting = await findWaitingOrders(new TenantScope(this.db, tenantId), { skuIds, exceptIds: ids, limit: WAITING_AHEAD });
+    await this.reserveInTurn(tenantId, [...waiting, ...held], new Set(held.map((o) => o.id)));
+  }
 
+  /**
+   * Reserves `orders` in one batch, in the order given (each all or nothing), moves the reserved
+   * ones, and records or cancels the short ones: a new order (in `fresh`) by the tenant's
+   * backorder policy, an order already waiting with its shortages refreshed.
+   */
+  private async reserveInTurn(tenantId: string, orders: HeldOrder[], fresh: ReadonlySet<string>): Promise<number> {
     let results;
     try {
-      results = await this.inventory.reserveMany(tenantId, held.map(toReserveInput));
+      results = await this.inventory.reserveMany(tenantId, orders.map(toReserveInput));
     } catch (error) {
       // One order naming a hub or SKU deleted since: settle the batch order by order.
       if (!namesUnknownItem(error)) throw error;
-      for (const order of held) await this.finalize(tenantId, order, true);
-      return;
+      let reserved = 0;
+      for (const order of orders) if (await this.finalize(tenantId, order, fresh.has(order.id))) reserved++;
+      return reserved;
     }
 
     const reserved = results.flatMap((r) => (r.outcome === 'insufficient' ? [] : [r.reservation]));
@@ -95,35 +110,40 @@ export class OrderFinalizer {
     // Not durable: after a crash the event is delivered again and the move redone (IMS replays).
     const moved = await this.orders.markReserved(tenantId, reserved, { durable: false });
     for (const { order_id } of reserved) if (!moved.has(order_id)) await this.settleUnmoved(tenantId, order_id);
-    if (short.length === 0) return;
-    if ((await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel') {
+    if (short.length === 0) return moved.size;
+    const cancel = short.some((r) => fresh.has(r.order_id)) && (await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel';
+    const toCancel = cancel ? short.filter((r) => fresh.has(r.order_id)) : [];
+    const toWait = cancel ? short.filter((r) => !fresh.has(r.order_id)) : short;
+    if (toCancel.length > 0) {
       await this.orders.move(
         tenantId,
-        short.map((r) => r.order_id),
+        toCancel.map((r) => r.order_id),
         'on_hold',
         'cancelled',
         'insufficient_stock',
       );
-    } else {
-      const byId = new Map(held.map((o) => [o.id, o]));
+    }
+    if (toWait.length > 0) {
+      const byId = new Map(orders.map((o) => [o.id, o]));
       await this.orders.markWaiting(
         tenantId,
-        short.map((r) => ({ id: r.order_id, shortages: shortagesOf(byId.get(r.order_id)!, r.shortages) })),
+        toWait.map((r) => ({ id: r.order_id, shortages: shortagesOf(byId.get(r.order_id)!, r.shortages) })),
       );
     }
+    return moved.size;
   }
 
   /**
    * Retries orders of a tenant waiting for stock at a hub that need one of `skuIds`, oldest
-   * first. Called when stock rises there, and by the periodic sweep (with no filter) as a
-   * safety net. An on_hold order not yet waiting is still on its way through the event log,
-   * which finalizes it in a batch: taking it here one by one would only race that.
+   * first, in one batch reservation (each order all or nothing: one that cannot be served yet
+   * keeps waiting, and a younger one that can is served). Called when stock rises there, and by
+   * the periodic sweep (with no filter) as a safety net. An on_hold order not yet waiting is
+   * still on its way through the event log, which finalizes it in a batch, behind these.
    */
   async retryHeld(tenantId: string, hubId?: string, skuIds?: readonly string[]): Promise<number> {
-    const held = await findWaitingOrders(new TenantScope(this.db, tenantId), { hubId, skuIds, limit: 1000 });
-    let reserved = 0;
-    for (const order of held) if (await this.finalize(tenantId, order, false)) reserved++;
-    return reserved;
+    const held = await findWaitingOrders(new TenantScope(this.db, tenantId), { hubId, skuIds, limit: WAITING_AHEAD });
+    if (held.length === 0) return 0;
+    return this.reserveInTurn(tenantId, held, new Set());
   }
 
   /** Every tenant's held orders (the sweep after a restart or a missed signal). */

@@ -191,25 +191,28 @@ export function findOrderLines(scope: TenantScope, ids: readonly string[]): Prom
  * The tenant's orders waiting for stock, oldest first: at one hub and needing one of some SKUs
  * when given (a stock-raised signal), else all of them (the sweep).
  */
-export function findWaitingOrders(scope: TenantScope, filter: { hubId?: string; skuIds?: readonly string[]; limit: number }): Promise<HeldOrder[]> {
+export function findWaitingOrders(
+  scope: TenantScope,
+  filter: { hubId?: string; skuIds?: readonly string[]; exceptIds?: readonly string[]; limit: number },
+): Promise<HeldOrder[]> {
+  // The reason is a literal (WAITING_FOR_STOCK), so that the partial index orders_waiting_idx serves this.
   return scope.query<HeldOrder>(
     `SELECT id, tenant_id, hub, hub_id, items FROM oms.orders
-     WHERE tenant_id = $1 AND status = 'on_hold' AND status_reason = $2
+     WHERE tenant_id = $1 AND status = 'on_hold' AND status_reason = 'insufficient_stock'
        -- Stock at a hub can serve an order of that hub, an order with lines to allocate, or a line naming it.
-       AND ($3::uuid IS NULL OR hub_id = $3::uuid OR hub_id IS NULL
-            OR EXISTS (SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'hub_id' = $3::text))
-       AND ($4::text[] IS NULL OR EXISTS (
-             SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'sku_id' = ANY($4::text[])))
+       AND ($2::uuid IS NULL OR hub_id = $2::uuid OR hub_id IS NULL
+            OR EXISTS (SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'hub_id' = $2::text))
+       AND ($3::text[] IS NULL OR EXISTS (
+             SELECT 1 FROM jsonb_array_elements(items) AS i WHERE i->>'sku_id' = ANY($3::text[])))
+       AND ($4::uuid[] IS NULL OR id <> ALL($4::uuid[]))
      ORDER BY id -- time-ordered: oldest first
      LIMIT $5`,
-    [WAITING_FOR_STOCK, filter.hubId ?? null, filter.skuIds ?? null, filter.limit],
+    [filter.hubId ?? null, filter.skuIds ?? null, filter.exceptIds ?? null, filter.limit],
   );
 }
 
 /** Every tenant with orders waiting for stock (the finalizer's sweep works across tenants). */
 export async function tenantsWithWaitingOrders(db: Queryable): Promise<string[]> {
-  const rows = await db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold' AND status_reason = $1`, [
-    WAITING_FOR_STOCK,
-  ]);
+  const rows = await db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold' AND status_reason = 'insufficient_stock'`);
   return rows.map((r) => r.tenant_id);
 }
