@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   webhooks: async () => (await import('./webhooks')).runWebhooksBench(),
   cli: async () => (await import('./cli')).runCliBench(),
   fairness: async () => (await import('./fairness')).runFairnessBench(),
+  idempotency: async () => (await import('./idempotency')).runIdempotencyBench(),
   kafka: async () => (await import('./kafka')).runKafkaBench(),
   'kafka-clients': async () => (await import('./kafka-clients')).runKafkaClientsBench(),
 };

@@ -12,6 +12,7 @@ import { USAGE } from './cli/usage';
 import { ConfigError, loadConfig } from './config/index';
 import { readEnv, type RawEnv } from './config/environment';
 import { DataDirInUseError } from './db/pglite-lock';
+import { unavailableDependency } from './shared/dependency';
 
 const SERVICE_COMMANDS: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = {
   start,
@@ -50,6 +51,8 @@ function withFlags(raw: RawEnv, flags: string[]): RawEnv {
 function exitCodeOf(error: unknown): number | undefined {
   if (error instanceof ConfigError || error instanceof DataDirInUseError) return 78; // EX_CONFIG
   if (error instanceof ListenError) return 69; // EX_UNAVAILABLE
+  // A database not there at start, or the embedded one's disk nearly full: one line, and a code to retry on.
+  if (unavailableDependency(error)) return 75; // EX_TEMPFAIL
   return undefined;
 }
 

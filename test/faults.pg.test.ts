@@ -36,7 +36,7 @@ import { serverUrl } from './helpers/server';
 import { TcpProxy } from './helpers/tcp-proxy';
 
 const FAULT_MS = Number(process.env.FAULT_SECONDS || 20) * 1000;
-const UPLOAD_ROWS = Number(process.env.FAULT_UPLOAD_ROWS || 10_000);
+const UPLOAD_ROWS = Number(process.env.FAULT_UPLOAD_ROWS || 5_000);
 /** A client gives up on an answer after this long: a request still unanswered then is a hang. */
 const REQUEST_TIMEOUT_MS = 25_000;
 const ADMIN_KEY = `faults-admin-${randomBytes(8).toString('hex')}`;
@@ -66,7 +66,11 @@ class Client {
     try {
       const res = await fetch(`${this.base}${url}`, {
         method,
-        headers: { authorization: `Bearer ${this.key}`, ...(body instanceof FormData || body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        headers: {
+          authorization: `Bearer ${this.key}`,
+          ...(body instanceof FormData || body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
         body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
@@ -248,7 +252,15 @@ describe('faults: a dependency goes away and comes back', () => {
     const client = new Client(base, key);
     expect((await client.until('POST', '/hubs', { code: 'H', name: 'Hub' })).status).toBe(201);
     for (const sku of SKUS) expect((await client.until('POST', '/skus', { code: sku, name: sku })).status).toBe(201);
-    expect((await client.until('PUT', '/inventory', SKUS.map((sku) => ({ hub: 'H', sku, on_hand: 1_000_000 })))).status).toBe(200);
+    expect(
+      (
+        await client.until(
+          'PUT',
+          '/inventory',
+          SKUS.map((sku) => ({ hub: 'H', sku, on_hand: 1_000_000 })),
+        )
+      ).status,
+    ).toBe(200);
     expect((await client.until('POST', '/webhooks', { url: receiver.url, events: ['order.created', 'order.updated'] })).status).toBe(201);
 
     const uploads: { id: string; validOrders: number; rows: number }[] = [];
@@ -372,11 +384,15 @@ describe('faults: a dependency goes away and comes back', () => {
       await sleep(1000);
       objects.down();
       jobs.down();
-      const during = await client.send('POST', '/orders/upload', (() => {
-        const form = new FormData();
-        form.append('file', new Blob([makeCsv('refused', 10).csv], { type: 'text/csv' }), 'refused.csv');
-        return form;
-      })());
+      const during = await client.send(
+        'POST',
+        '/orders/upload',
+        (() => {
+          const form = new FormData();
+          form.append('file', new Blob([makeCsv('refused', 10).csv], { type: 'text/csv' }), 'refused.csv');
+          return form;
+        })(),
+      );
       expect(during?.status, JSON.stringify(during?.body)).toBe(503);
       await sleep(FAULT_MS * 1.5);
       objects.up();
@@ -434,10 +450,10 @@ describe('faults: a dependency goes away and comes back', () => {
     );
     expect(perKey.filter((r) => r.n !== 1)).toEqual([]);
     expect(perKey.length).toBe(traffic.orders.size);
-    const reservations = await database.db.query<{ order_id: string }>(`SELECT order_id FROM ims.reservations WHERE tenant_id = $1 AND order_id = ANY($2::text[])`, [
-      tenant.body.id,
-      [...traffic.reservations],
-    ]);
+    const reservations = await database.db.query<{ order_id: string }>(
+      `SELECT order_id FROM ims.reservations WHERE tenant_id = $1 AND order_id = ANY($2::text[])`,
+      [tenant.body.id, [...traffic.reservations]],
+    );
     expect(reservations.length).toBe(traffic.reservations.size);
     expect((await client.until('GET', '/inventory/reconcile', undefined)).body).toEqual({ mismatches: [] });
 

@@ -4,7 +4,9 @@
  * order_id per reservation, a random SKU. Reads its job as JSON in argv[2]; prints autocannon's
  * result as JSON with the count of each status code.
  *
- *   { url, path, key?, connections, seconds, body: 'reservation' | 'order' | 'fixed', skus?, hub?, fixed? }
+ *   { url, path, key?, connections, seconds, body: 'reservation' | 'order' | 'fixed', skus?, hub?, fixed?, idempotent? }
+ *
+ * `idempotent`: each request carries an Idempotency-Key of its own (a client asking for exactly once).
  */
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -34,7 +36,17 @@ const result = await autocannon({
   duration: job.seconds,
   ...(job.amount ? { amount: job.amount } : {}),
   headers: { 'content-type': 'application/json', ...(job.key ? { authorization: `Bearer ${job.key}` } : {}) },
-  requests: [{ method: 'POST', path: job.path, setupRequest: (request) => ({ ...request, body: makeBody() }) }],
+  requests: [
+    {
+      method: 'POST',
+      path: job.path,
+      setupRequest: (request) => ({
+        ...request,
+        body: makeBody(),
+        ...(job.idempotent ? { headers: { ...request.headers, 'idempotency-key': randomUUID() } } : {}),
+      }),
+    },
+  ],
   setupClient: (client) => client.on('response', (status) => (statuses[status] = (statuses[status] ?? 0) + 1)),
 });
 process.stdout.write(

@@ -18,11 +18,23 @@ import { startWebhooks } from '../oms/webhooks/webhooks-role';
 import { startRelay } from '../events/relay-role';
 import { runInBackground } from '../db/work-priority';
 import { assertCanListen, ListenError } from './listen-check';
+import { unavailableDependency } from '../shared/dependency';
+
+/**
+ * A lost connection is one short line (a database restart makes dozens, and the error objects
+ * of a driver can drag a whole client into the log); anything else with its stack.
+ */
+function logBackgroundError(logger: ReturnType<typeof createLogger>, error: unknown): void {
+  const dependency = unavailableDependency(error);
+  if (!dependency) return void logger.error({ err: error }, 'background database error');
+  const { message, code } = error as { message?: string; code?: string };
+  logger.warn({ dependency, code, error: String(message ?? error).slice(0, 300) }, 'a connection to a dependency was lost');
+}
 
 export async function start(config: Config): Promise<void> {
   if (config.roles.has('api')) await assertCanListen(config.host, config.port);
   const logger = createLogger(config);
-  const db = await openDatabase(config, (error) => logger.error({ err: error }, 'background database error'));
+  const db = await openDatabase(config, (error) => logBackgroundError(logger, error));
   const ctx = createContext({ config, logger, db, processMetrics: true });
   const roles: RunningRole[] = [];
   const app = config.roles.has('api') ? await buildApp(ctx) : undefined;

@@ -20,6 +20,8 @@ export interface Config {
   readonly databasePoolSize: number;
   /** A statement that has not answered in this long fails (503 to a client) instead of hanging. */
   readonly databaseStatementTimeoutSeconds: number;
+  /** The embedded database refuses writes while less than this is free under DATA_DIR (MB). */
+  readonly dataDirMinFreeMb: number;
   readonly adminApiKey: string | undefined;
   readonly roles: ReadonlySet<Role>;
   readonly logLevel: LogLevel;
@@ -92,6 +94,7 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     databaseUrl: readDatabaseUrl(env),
     databasePoolSize: env.int('DATABASE_POOL_SIZE', 10, 1, 500),
     databaseStatementTimeoutSeconds: env.int('DATABASE_STATEMENT_TIMEOUT_SECONDS', 20, 1, 3600),
+    dataDirMinFreeMb: env.int('DATA_DIR_MIN_FREE_MB', 128, 0, 1024 * 1024),
     adminApiKey,
     roles: readRoles(env),
     logLevel: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -44,6 +44,8 @@ export interface Db extends Queryable {
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /** Notifies listeners now, for a change committed by a single autocommit statement. */
   notify(channel: string, payload?: string): void;
+  /** Why the database cannot take writes now (the embedded one's disk nearly full), or undefined. */
+  health?(): string | undefined;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import type { Config } from '../config/index';
 import type { Db } from './handle';
 import { openPglite } from './pglite';
 import { lockDataDir } from './pglite-lock';
+import { DiskGuard } from './disk-guard';
 import { openPostgres } from './postgres';
 
 /** Opens the database the configuration names: the server when DATABASE_URL is set, else PGlite. */
@@ -20,7 +21,9 @@ export async function openDatabase(config: Config, onBackgroundError?: (error: u
   await mkdir(dataDir, { recursive: true });
   const unlock = lockDataDir(config.dataDir);
   try {
-    const db = await openPglite({ dataDir, onBackgroundError });
+    const guard = new DiskGuard(config.dataDir, config.dataDirMinFreeMb * 1024 * 1024);
+    await guard.start();
+    const db = await openPglite({ dataDir, onBackgroundError, guard });
     return { ...db, close: () => db.close().finally(unlock) } as Db;
   } catch (error) {
     unlock();

@@ -17,6 +17,13 @@ import { copyTarget } from './copy-text';
 import { CommitHooks, type Db, type Tx } from './handle';
 import { Notifications } from './notifications';
 import { isBackground } from './work-priority';
+import { mayWrite, type DiskGuard } from './disk-guard';
+
+/**
+ * A small WAL: PGlite checkpoints rarely on its own, and the default (up to 1 GB of segments)
+ * is room a small disk does not have. Fewer, earlier checkpoints cost little at our write rates.
+ */
+const WAL_SETTINGS = ["max_wal_size = '64MB'", "min_wal_size = '32MB'"];
 
 /** How long the line may run statements back to back before it lets the event loop's I/O in. */
 const PAUSE_EVERY_MS = 5;
@@ -29,6 +36,8 @@ export interface PgliteOptions {
   /** A data directory dump (`dumpDataDir`) to start from, used by tests for speed. */
   loadDataDir?: Blob | File;
   onBackgroundError?: (error: unknown) => void;
+  /** Refuses writes while the disk under dataDir is nearly full (disk-guard.ts). */
+  guard?: DiskGuard;
 }
 
 /** A PGlite database; `dumpDataDir` snapshots it (tests start each file from a migrated dump). */
@@ -44,17 +53,21 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
     dataDir: options.dataDir,
     loadDataDir: options.loadDataDir,
     parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
+    postgresqlconf: WAL_SETTINGS,
   });
+  const guard = options.guard;
 
   const line = new TurnLine();
 
   return {
     kind: 'pglite',
     async query<R>(text: string, params?: readonly unknown[]) {
+      if (guard && mayWrite(text)) guard.assertRoom();
       const result = await line.inTurn(() => pglite.query<R>(text, params as unknown[] | undefined));
       return result.rows;
     },
     async transaction(work) {
+      guard?.assertRoom();
       const hooks = new CommitHooks();
       // PGlite's transaction() rolls back when the callback throws, so a failed statement
       // never poisons the next transaction on the shared connection.
@@ -69,7 +82,9 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDb>
     notify(channel, payload = '') {
       notifications.deliver(channel, payload);
     },
+    health: () => guard?.problem(),
     async close() {
+      guard?.stop();
       await pglite.close();
     },
     async dumpDataDir() {

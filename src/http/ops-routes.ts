@@ -41,6 +41,8 @@ export function opsRoutes(app: Api, ctx: AppContext): void {
         throw new AppError(503, 'server.unavailable', { reason: 'database unreachable' });
       }
       if (pending.length > 0) throw new AppError(503, 'server.unavailable', { reason: `${pending.length} migrations pending` });
+      const unhealthy = ctx.db.health?.();
+      if (unhealthy) throw new AppError(503, 'server.unavailable', { reason: unhealthy });
       return { status: 'ready' };
     },
   );

@@ -31,7 +31,10 @@ async function createdEvents(tenantId: string): Promise<LoggedEvent[]> {
 async function placeOrders(own: TestTenant, count: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const res = await expectStatus(own.as('POST', '/orders', { body: { customer: { name: 'C', email: 'c@x.io' }, hub: 'H', items: [{ sku: 'S', quantity: 1 }] } }), 201);
+    const res = await expectStatus(
+      own.as('POST', '/orders', { body: { customer: { name: 'C', email: 'c@x.io' }, hub: 'H', items: [{ sku: 'S', quantity: 1 }] } }),
+      201,
+    );
     ids.push(res.body.id);
   }
   return ids;

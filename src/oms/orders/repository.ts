@@ -213,6 +213,8 @@ export function findWaitingOrders(
 
 /** Every tenant with orders waiting for stock (the finalizer's sweep works across tenants). */
 export async function tenantsWithWaitingOrders(db: Queryable): Promise<string[]> {
-  const rows = await db.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold' AND status_reason = 'insufficient_stock'`);
+  const rows = await db.query<{ tenant_id: string }>(
+    `SELECT DISTINCT tenant_id FROM oms.orders WHERE status = 'on_hold' AND status_reason = 'insufficient_stock'`,
+  );
   return rows.map((r) => r.tenant_id);
 }
