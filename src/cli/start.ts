@@ -26,7 +26,10 @@ import { unavailableDependency } from '../shared/dependency';
  */
 function logBackgroundError(logger: ReturnType<typeof createLogger>, error: unknown): void {
   const dependency = unavailableDependency(error);
-  if (!dependency) return void logger.error({ err: error }, 'background database error');
+  if (!dependency) {
+    logger.error({ err: error }, 'background database error');
+    return;
+  }
   const { message, code } = error as { message?: string; code?: string };
   logger.warn({ dependency, code, error: String(message ?? error).slice(0, 300) }, 'a connection to a dependency was lost');
 }
