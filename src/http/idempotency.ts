@@ -18,12 +18,12 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Db, Tx } from '../db/handle';
 import { RequestTransaction } from '../db/request-transaction';
+import { IDEMPOTENCY_KEEP_HOURS as KEEP_HOURS, IdempotencyKeyTaken, storeAnswers, type IdempotencyClaim } from '../db/idempotency-keys';
 import { AppError, invalid } from '../shared/errors';
 import { actingTenant } from './types';
 import { dependencyProblem } from './problem';
 
 const RUNNING_TAKEOVER_SECONDS = 60;
-const KEEP_HOURS = 24;
 
 interface StoredKey {
   fingerprint: string;
@@ -43,13 +43,6 @@ function canonical(value: unknown): string {
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-interface Claim {
-  principal: string;
-  key: string;
-  fingerprint: string;
-  transaction: RequestTransaction;
 }
 
 const CLAIM = `INSERT INTO api.idempotency_keys AS k (principal, key, fingerprint, status, expires_at)
@@ -82,34 +75,72 @@ export class IdempotencyStore {
       .update(`${request.method} ${request.url}\n${canonical(request.body ?? null)}`)
       .digest('hex');
 
+    const claim: IdempotencyClaim = { principal, key, fingerprint };
+    // A route whose work stores the answer itself (a group commit) is not looked up first: its
+    // work finds a key already answered, and then the answer is replayed (replayTaken). One
+    // statement less for every new key, which is nearly every request.
+    if (request.routeOptions.config.idempotent === 'stored-with-work') {
+      request.idempotency = claim;
+      return;
+    }
+    if (await this.replay(request, reply, claim)) return;
+    request.idempotency = { ...claim, transaction: new RequestTransaction(this.db, (tx) => this.claim(tx, claim)) };
+  };
+
+  /**
+   * Answers from what is stored for the claim's key: the first answer replayed, or 422 for a key
+   * used with another request, or 409 while it runs. False when the key is free (never used,
+   * expired, or abandoned by an older version's claim).
+   */
+  private async replay(request: FastifyRequest, reply: FastifyReply, claim: IdempotencyClaim): Promise<boolean> {
     const [stored] = await this.db.query<StoredKey & { takeover: boolean }>(
       `SELECT fingerprint, status, response_status, response_type, response_body,
               expires_at < now() OR (status = 'running' AND locked_at < now() - make_interval(secs => $3)) AS takeover
        FROM api.idempotency_keys WHERE principal = $1 AND key = $2`,
-      [principal, key, RUNNING_TAKEOVER_SECONDS],
+      [claim.principal, claim.key, RUNNING_TAKEOVER_SECONDS],
     );
-    if (!stored || stored.takeover) {
-      const claim: Omit<Claim, 'transaction'> = { principal, key, fingerprint };
-      const transaction = new RequestTransaction(this.db, (tx) => this.claim(tx, claim));
-      request.idempotency = { ...claim, transaction };
-      return;
-    }
-    if (stored.fingerprint !== fingerprint) throw new AppError(422, 'idempotency.key_reused');
+    if (!stored || stored.takeover) return false;
+    if (stored.fingerprint !== claim.fingerprint) throw new AppError(422, 'idempotency.key_reused');
     if (stored.status === 'running') throw new AppError(409, 'idempotency.in_progress');
     reply.header('idempotent-replayed', 'true');
     if (stored.response_type) reply.header('content-type', stored.response_type);
-    await reply.code(stored.response_status ?? 200).send(stored.response_body ?? '');
-  };
+    const body = stored.response_body ?? '';
+    // JSON goes through the route's serializer again: an answer stored by the work itself (not
+    // the bytes first sent) comes out exactly as the first did.
+    await reply.code(stored.response_status ?? 200).send(stored.response_type?.includes('json') && body ? JSON.parse(body) : body);
+    return true;
+  }
+
+  /**
+   * For a 'stored-with-work' route: runs its handler; when its work found the key already
+   * answered (IdempotencyKeyTaken), or it failed (4xx) where an earlier request with the key may
+   * have succeeded (a SKU deleted since), the stored answer is replayed instead.
+   */
+  async replayTaken<T>(request: FastifyRequest, reply: FastifyReply, handler: () => Promise<T>): Promise<T | FastifyReply> {
+    try {
+      return await handler();
+    } catch (error) {
+      const claim = request.idempotency;
+      const taken = error instanceof IdempotencyKeyTaken;
+      if (!claim || !(taken || (error instanceof AppError && error.status < 500))) throw error;
+      if (await this.replay(request, reply, claim)) {
+        request.idempotency = undefined; // nothing of this request's is to be stored
+        return reply;
+      }
+      // Taken, then expired or purged this instant: the client retries.
+      throw taken ? new AppError(409, 'idempotency.in_progress') : error;
+    }
+  }
 
   /** The preHandler after `begin`: the handler, and all it starts, runs in the request's transaction scope. */
   enter = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-    const claim = request.idempotency;
-    if (claim) claim.transaction.run(done);
+    const transaction = request.idempotency?.transaction;
+    if (transaction) transaction.run(done);
     else done();
   };
 
   /** The key, claimed by the first statement of the request's transaction (a concurrent claim waits for it, then finds it taken). */
-  private async claim(tx: Tx, claim: Omit<Claim, 'transaction'>): Promise<void> {
+  private async claim(tx: Tx, claim: IdempotencyClaim): Promise<void> {
     const claimed = await tx.query(CLAIM, [claim.principal, claim.key, claim.fingerprint, KEEP_HOURS, RUNNING_TAKEOVER_SECONDS]);
     if (claimed.length === 0) throw new AppError(409, 'idempotency.in_progress');
   }
@@ -126,9 +157,10 @@ export class IdempotencyStore {
     const status = reply.statusCode;
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
     const answer = [claim.principal, claim.key, status, String(reply.getHeader('content-type') ?? ''), body];
+    const { transaction } = claim;
     try {
-      if (status < 400 && claim.transaction.isOpen) {
-        await claim.transaction.end({
+      if (status < 400 && transaction?.isOpen) {
+        await transaction.end({
           commit: true,
           beforeCommit: async (tx) => {
             if ((await tx.query(STORE, answer)).length === 0) throw new Error('idempotency key lost from its own transaction');
@@ -136,14 +168,13 @@ export class IdempotencyStore {
         });
         return payload;
       }
-      await claim.transaction.end({ commit: false });
-      if (status >= 500) return payload;
-      await this.db.query(
-        `INSERT INTO api.idempotency_keys AS k (principal, key, fingerprint, status, expires_at, response_status, response_type, response_body)
-         VALUES ($1, $2, $6, 'done', now() + make_interval(hours => $7), $3, $4, $5)
-         ON CONFLICT (principal, key) DO NOTHING`,
-        [...answer, claim.fingerprint, KEEP_HOURS],
-      );
+      await transaction?.end({ commit: false });
+      // A 5xx is not stored; a success of a route whose work stores its answer was stored by it.
+      if (status >= 500 || (status < 400 && !transaction)) return payload;
+      // A 4xx (its work rolled back), or a success that ran no statement at all.
+      await storeAnswers(this.db, [{ claim, status, contentType: String(answer[3]), body }]).catch((error: unknown) => {
+        if (!(error instanceof IdempotencyKeyTaken)) throw error; // taken meanwhile: the first answer stands
+      });
       return payload;
     } catch (error) {
       if (status >= 400) return payload; // a failure was answered anyway; the key stays free for a retry

@@ -19,8 +19,13 @@ export type AccessLevel = 'public' | 'admin' | 'tenant' | 'tenant-or-admin';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: AccessLevel;
-    /** POST routes honour Idempotency-Key unless this is false. */
-    idempotent?: boolean;
+    /**
+     * POST routes honour Idempotency-Key unless this is false. By default the request runs in a
+     * transaction of its own that stores the answer (http/idempotency.ts); 'stored-with-work':
+     * the handler passes `request.idempotency` to work that stores the answer in its own
+     * transaction (POST /orders: its group commit, so keyed orders are still stored together).
+     */
+    idempotent?: boolean | 'stored-with-work';
     /**
      * The route's writes go through a group commit (shared/group-commit.ts): its requests wait
      * in the group's own bounded line, not for one of the tenant's turns. A turn bounds the
@@ -37,7 +42,7 @@ declare module 'fastify' {
     /** The API key presented (set once authenticated): the rate limit counts per key. */
     apiKey: string;
     /** The Idempotency-Key this request claims, if any, with the transaction its work and answer commit in. */
-    idempotency?: { principal: string; key: string; fingerprint: string; transaction: import('../db/request-transaction').RequestTransaction };
+    idempotency?: import('../db/idempotency-keys').IdempotencyClaim & { transaction?: import('../db/request-transaction').RequestTransaction };
   }
 }
 

@@ -133,8 +133,27 @@ describe('POST /orders', () => {
     const headers = { 'idempotency-key': 'order-key-1' };
     const a = await own.as('POST', '/orders', { body: order(), headers });
     const b = await own.as('POST', '/orders', { body: order(), headers });
-    expect(b.body.id).toBe(a.body.id);
+    expect(a.status).toBe(201);
+    // The answer was stored with the order, in its group commit: the replay is the first answer, byte for byte.
+    expect(b).toMatchObject({ status: 201, headers: { 'idempotent-replayed': 'true' } });
+    expect(b.text).toBe(a.text);
     expect((await own.as('GET', `/orders?reference=${a.body.reference}`)).body.data).toHaveLength(1);
+  });
+
+  it('one key sent five times at once (one batch of the group commit): one order; the others wait (409) or replay it', async () => {
+    const headers = { 'idempotency-key': 'order-key-race' };
+    const body = { ...order(), reference: undefined, customer: { name: 'Race', email: 'race@x.io' } };
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => own.as('POST', '/orders', { body, headers })));
+    expect(answers.every((r) => r.status === 201 || (r.status === 409 && r.body.code === 'idempotency.in_progress'))).toBe(true);
+    const ids = new Set(answers.filter((r) => r.status === 201).map((r) => r.body.id));
+    expect(ids.size).toBe(1);
+    const again = await own.as('POST', '/orders', { body, headers });
+    expect(again).toMatchObject({ status: 201, body: { id: [...ids][0] }, headers: { 'idempotent-replayed': 'true' } });
+    const stored = await t.ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int8 AS n FROM oms.orders o JOIN oms.customers c ON c.id = o.customer_id WHERE o.tenant_id = $1 AND c.email = 'race@x.io'`,
+      [own.id],
+    );
+    expect(stored[0]!.n).toBe(1);
   });
 });
 

@@ -148,6 +148,8 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
   app.post(
     '/orders',
     {
+      // An Idempotency-Key's answer is stored with the order, in its group commit.
+      config: { idempotent: 'stored-with-work' },
       schema: {
         tags,
         summary: 'Create an order (status on_hold until its stock is reserved)',
@@ -155,7 +157,8 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
         response: { 201: Order, ...problemResponses(409) },
       },
     },
-    async (request, reply) => reply.code(201).send(await orders.create(request.tenantId, request.body)),
+    async (request, reply) =>
+      ctx.idempotency.replayTaken(request, reply, async () => reply.code(201).send(await orders.create(request.tenantId, request.body, request.idempotency))),
   );
 
   app.get(

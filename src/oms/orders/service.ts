@@ -26,6 +26,7 @@ import { toDelivery } from '../fulfilment/service';
 import { allocationOf, deliveriesFor } from '../fulfilment/from-reservation';
 import { toOrder, type Order, type OrderItem, type OrderRow, type OrderShortage } from './model';
 import { OrderWriter } from './order-writer';
+import type { IdempotencyClaim } from '../../db/idempotency-keys';
 import {
   countByHour,
   countByStatus,
@@ -65,7 +66,8 @@ export class OrderService {
     this.writer = new OrderWriter(db);
   }
 
-  async create(tenantId: string, input: OrderInput, source: 'api' | 'csv' = 'api'): Promise<Order> {
+  /** `exactlyOnce`: the Idempotency-Key the order answers; its answer is stored with the order, in one commit. */
+  async create(tenantId: string, input: OrderInput, exactlyOnce?: IdempotencyClaim): Promise<Order> {
     const { hub, seller, items, totalCents, currency } = await this.resolve(tenantId, input);
     const { insert: item, order } = prepareOrder(tenantId, {
       reference: input.reference,
@@ -76,14 +78,15 @@ export class OrderService {
       currency,
       shipping_address: input.shipping_address,
       order_date: input.order_date === undefined ? undefined : new Date(input.order_date),
-      source,
+      source: 'api',
       customer: input.customer_id !== undefined ? { id: input.customer_id } : input.customer!,
     });
     const reference = item.order.reference;
+    const toWrite = { ...item, ...(exactlyOnce ? { exactlyOnce: { claim: exactlyOnce, answer: order } } : {}) };
     try {
-      let outcome = await this.writer.write(tenantId, item);
+      let outcome = await this.writer.write(tenantId, toWrite);
       // Without a customer by e-mail: a concurrent statement created it unseen; a new one sees it.
-      if (!outcome.customer && input.customer_id === undefined) outcome = await this.writer.write(tenantId, item);
+      if (!outcome.customer && input.customer_id === undefined) outcome = await this.writer.write(tenantId, toWrite);
       if (!outcome.customer) throw unknownReference('customer_id', 'Customer', input.customer_id ?? input.customer?.email ?? '');
       if (!outcome.inserted) throw conflict('order.duplicate_reference', { reference });
       return { ...order, customer: outcome.customer };
