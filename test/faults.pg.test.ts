@@ -19,10 +19,7 @@
  * and no answer slower than the request timeout.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -32,6 +29,7 @@ import { ENGINE_CREDENTIALS, S3_ENGINE, SQS_ENGINE, startS3, startSqs, type S3Em
 import { freePort } from './helpers/ports';
 import { redisReachable, TEST_REDIS_URL } from './helpers/redis';
 import { startRole, type RoleProcess } from './helpers/role-process';
+import { startReceiver } from './helpers/webhook-receiver';
 import { serverUrl } from './helpers/server';
 import { TcpProxy } from './helpers/tcp-proxy';
 
@@ -152,29 +150,6 @@ function makeCsv(prefix: string, rows: number): { csv: string; validOrders: numb
   return { csv: lines.join('\n') + '\n', validOrders };
 }
 
-interface Receiver {
-  url: string;
-  ids: Set<string>;
-  requests: number;
-  server: Server;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const receiver = { ids: new Set<string>(), requests: 0 } as Receiver;
-  receiver.server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      receiver.requests++;
-      receiver.ids.add(String(req.headers['webhook-id']));
-      res.statusCode = 204;
-      res.end();
-    });
-  });
-  receiver.server.listen(0, '127.0.0.1');
-  await once(receiver.server, 'listening');
-  receiver.url = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/hook`;
-  return receiver;
-}
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, service: RoleProcess): Promise<number> {
   const began = Date.now();

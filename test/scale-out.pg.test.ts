@@ -12,11 +12,8 @@
  * itself. Without them: s3rver, the database's queue and outbox, 20,000 rows.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -25,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { ENGINE_CREDENTIALS, startS3, startSqs, type S3Emulator, type SqsEmulator } from './helpers/emulators';
 import { startRole, type RoleProcess } from './helpers/role-process';
+import { startReceiver } from './helpers/webhook-receiver';
 import { freePort } from './helpers/ports';
 import { redisReachable, TEST_REDIS_URL } from './helpers/redis';
 import { forEachConcurrently } from '../src/shared/concurrently';
@@ -95,29 +93,6 @@ function makeCsv(prefix: string, rows: number): { csv: string; validOrders: numb
   return { csv: lines.join('\n') + '\n', validOrders };
 }
 
-interface Receiver {
-  url: string;
-  ids: Set<string>;
-  requests: number;
-  server: Server;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const receiver = { ids: new Set<string>(), requests: 0 } as Receiver;
-  receiver.server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      receiver.requests++;
-      receiver.ids.add(String(req.headers['webhook-id']));
-      res.statusCode = 204;
-      res.end();
-    });
-  });
-  receiver.server.listen(0, '127.0.0.1');
-  await once(receiver.server, 'listening');
-  receiver.url = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/hook`;
-  return receiver;
-}
 
 async function api<T = any>(
   base: string,
