@@ -150,7 +150,6 @@ function makeCsv(prefix: string, rows: number): { csv: string; validOrders: numb
   return { csv: lines.join('\n') + '\n', validOrders };
 }
 
-
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, service: RoleProcess): Promise<number> {
   const began = Date.now();
   while (!(await check().catch(() => false))) {

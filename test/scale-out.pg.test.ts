@@ -93,7 +93,6 @@ function makeCsv(prefix: string, rows: number): { csv: string; validOrders: numb
   return { csv: lines.join('\n') + '\n', validOrders };
 }
 
-
 async function api<T = any>(
   base: string,
   key: string,

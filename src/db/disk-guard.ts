@@ -50,6 +50,6 @@ export class DiskGuard {
   }
 }
 
-/** Whether a statement may write: anything but a plain read. */
+/** Whether a statement may write: anything but a plain read (a SELECT, or a WITH whose parts all read). */
 export const mayWrite = (sql: string): boolean =>
-  !/^\s*(SELECT|SHOW|EXPLAIN)\b/i.test(sql) || /\b(INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM)\b/i.test(sql);
+  !/^\s*(SELECT|SHOW|EXPLAIN|WITH)\b/i.test(sql) || /\b(INSERT\s+INTO|UPDATE\s+\S+(\s+(AS\s+)?\w+)?\s+SET|DELETE\s+FROM)\b/i.test(sql);

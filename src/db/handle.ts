@@ -27,6 +27,13 @@ export interface Tx extends Queryable {
   copyFrom(table: string, columns: readonly string[], rows: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /** false: the commit may be acknowledged before it reaches disk (see Db.transaction). */
+  durable?: boolean;
+  /** No statement timeout (migrations: building an index on a big table takes what it takes). */
+  unbounded?: boolean;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /**
@@ -36,7 +43,7 @@ export interface Db extends Queryable {
    * middle, as the WAL is sequential. Only for work that is redone after a crash anyway
    * (consumer offsets, a finalizer's idempotent moves), never for what a client was told.
    */
-  transaction<T>(work: (tx: Tx) => Promise<T>, options?: { durable?: boolean }): Promise<T>;
+  transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Calls `onNotify` for each notification on `channel`, from this process or (on a server)
    * any other. Returns the function that stops listening.

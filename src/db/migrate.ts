@@ -19,15 +19,18 @@ const CREATE_LEDGER = `
 export async function migrate(db: Db, migrations: readonly Migration[] = registry): Promise<string[]> {
   const applied: string[] = [];
   for (const migration of migrations) {
-    const ran = await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      await tx.exec(CREATE_LEDGER);
-      const done = await tx.query('SELECT 1 FROM public.schema_migrations WHERE id = $1', [migration.id]);
-      if (done.length > 0) return false;
-      await tx.exec(migration.up);
-      await tx.query('INSERT INTO public.schema_migrations (id) VALUES ($1)', [migration.id]);
-      return true;
-    });
+    const ran = await db.transaction(
+      async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+        await tx.exec(CREATE_LEDGER);
+        const done = await tx.query('SELECT 1 FROM public.schema_migrations WHERE id = $1', [migration.id]);
+        if (done.length > 0) return false;
+        await tx.exec(migration.up);
+        await tx.query('INSERT INTO public.schema_migrations (id) VALUES ($1)', [migration.id]);
+        return true;
+      },
+      { unbounded: true },
+    );
     if (ran) applied.push(migration.id);
   }
   return applied;

@@ -5,8 +5,9 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyTarget } from './copy-text';
-import { CommitHooks, type Db, type Tx } from './handle';
+import { CommitHooks, type Db, type TransactionOptions, type Tx } from './handle';
 import { Notifications } from './notifications';
+import { unavailableDependency } from '../shared/dependency';
 
 /**
  * Every parameterized statement runs as a named prepared statement (named by a digest of its
@@ -45,6 +46,8 @@ export interface PostgresOptions {
 /** Defaults: a server that stops answering is an error in seconds, never a hang (a black-holed TCP connection sends no reset). */
 const CONNECT_TIMEOUT_MS = 5_000;
 const STATEMENT_TIMEOUT_MS = 20_000;
+/** The client's read timeout in an unbounded transaction: a day (setTimeout cannot take "never"). */
+const UNBOUNDED_READ_MS = 86_400_000;
 
 function createPool(options: PostgresOptions): pg.Pool {
   const statementTimeout = options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
@@ -79,7 +82,7 @@ export function openPostgres(options: PostgresOptions): Db {
       const result = await pool.query<R & pg.QueryResultRow>(prepared(text, params));
       return result.rows;
     },
-    transaction: (work, txOptions) => runTransaction(pool, notifications, onError, work, txOptions?.durable !== false),
+    transaction: (work, txOptions) => runTransaction(pool, notifications, onError, work, txOptions ?? {}),
     async listen(channel, onNotify) {
       const unsubscribe = notifications.listen(channel, onNotify);
       // One LISTEN session per channel and process, outside the pool, for other processes' news.
@@ -103,7 +106,7 @@ async function runTransaction<T>(
   notifications: Notifications,
   onError: (error: unknown) => void,
   work: (tx: Tx) => Promise<T>,
-  durable: boolean,
+  options: TransactionOptions,
 ): Promise<T> {
   const client = await pool.connect();
   // Checked out, a client is no longer watched by the pool: a server that goes away now
@@ -116,15 +119,19 @@ async function runTransaction<T>(
   client.on('error', onClientError);
   const hooks = new CommitHooks();
   try {
-    // One round trip either way: a simple-protocol query may hold two statements.
-    await client.query(durable ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit TO OFF');
-    const value = await work(transactionOn(client, hooks, notifications));
+    // One round trip either way: a simple-protocol query may hold several statements.
+    const settings = [options.durable === false ? 'SET LOCAL synchronous_commit TO OFF' : '', options.unbounded ? 'SET LOCAL statement_timeout TO 0' : ''];
+    await client.query(['BEGIN', ...settings.filter(Boolean)].join('; '));
+    const value = await work(transactionOn(client, hooks, notifications, options.unbounded ? UNBOUNDED_READ_MS : undefined));
     await client.query('COMMIT');
     hooks.run(onError);
     return value;
   } catch (error) {
+    // A connection that is lost, or did not answer in time (pg keeps such a client, still waiting),
+    // is dropped, not asked to roll back: the server rolls back what it never saw committed.
+    if (unavailableDependency(error)) broken ??= error;
     try {
-      await client.query('ROLLBACK');
+      if (!broken) await client.query('ROLLBACK');
     } catch (rollbackError) {
       broken ??= rollbackError; // the connection is unusable: drop it from the pool
     }
@@ -136,16 +143,18 @@ async function runTransaction<T>(
 }
 
 /** The Tx a transaction's work sees: its statements on the one client; notifications and callbacks wait for the commit. */
-function transactionOn(client: pg.PoolClient, hooks: CommitHooks, notifications: Notifications): Tx {
+function transactionOn(client: pg.PoolClient, hooks: CommitHooks, notifications: Notifications, readTimeoutMs?: number): Tx {
+  const bounded = (config: pg.QueryConfig): pg.QueryConfig =>
+    readTimeoutMs === undefined ? config : ({ ...config, query_timeout: readTimeoutMs } as pg.QueryConfig);
   return {
     async query<R>(text: string, params?: readonly unknown[]) {
-      const result = await client.query<R & pg.QueryResultRow>(prepared(text, params));
+      const result = await client.query<R & pg.QueryResultRow>(bounded(prepared(text, params)));
       return result.rows;
     },
     onCommit: (callback) => hooks.add(callback),
     notify: (channel, payload = '') => hooks.add(() => notifications.deliver(channel, payload)),
     async exec(script) {
-      await client.query(script);
+      await client.query(bounded({ text: script }));
     },
     async copyFrom(table, columns, rows) {
       await pipeline(Readable.from([rows]), client.query(copyFrom(`COPY ${copyTarget(table, columns)} FROM STDIN`)));
@@ -207,7 +216,11 @@ async function listenRemote(url: string, channel: string, notifications: Notific
       () => undefined, // drop() has scheduled the next try
     );
   };
-  await connect();
+  await connect().catch((error: unknown) => {
+    stopped = true; // the caller hears of it: no reconnecting in the background of a start that failed
+    clearTimeout(timer);
+    throw error;
+  });
   return async () => {
     stopped = true;
     clearTimeout(timer);

@@ -15,7 +15,7 @@
  * `end(commit)`; outside any scope the handle behaves exactly as before.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Db, Tx } from './handle';
+import type { Db, TransactionOptions, Tx } from './handle';
 
 const scopes = new AsyncLocalStorage<RequestTransaction>();
 
@@ -32,6 +32,8 @@ export class RequestTransaction {
   /** Nested transactions take turns: a savepoint is a point in one sequence of statements. */
   private nestedTurn: Promise<unknown> = Promise.resolve();
   private savepoints = 0;
+  /** Work to start once the transaction has committed (a call to another service that must not see an uncommitted change). */
+  private readonly afterCommit: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -78,15 +80,28 @@ export class RequestTransaction {
   async end(ending: Ending): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    if (!this.opened) return;
-    try {
-      await this.opened;
-    } catch {
-      return; // it never opened: nothing to end
+    if (this.opened) {
+      // A transaction that never opened (its claim refused, the database away) cannot commit:
+      // a request that swallowed that error must not answer a success.
+      const opened = await this.opened.then(
+        () => true,
+        (error: unknown) => {
+          if (ending.commit) throw error;
+          return false;
+        },
+      );
+      if (!opened) return;
+      await this.nestedTurn.catch(() => {});
+      this.settle!(ending);
+      await this.finished;
     }
-    await this.nestedTurn.catch(() => {});
-    this.settle!(ending);
-    await this.finished;
+    if (!ending.commit) return;
+    for (const work of this.afterCommit) void scopes.exit(work).catch(() => undefined);
+  }
+
+  /** Starts `work` after the commit (dropped on rollback). */
+  whenCommitted(work: () => Promise<void>): void {
+    this.afterCommit.push(work);
   }
 
   /** `work` as a savepoint of the scope's transaction. */
@@ -126,6 +141,18 @@ export class RequestTransaction {
 /** True inside a request's transaction scope: work that would batch requests together (group commit) runs alone instead. */
 export const inRequestTransaction = (): boolean => RequestTransaction.current() !== undefined;
 
+/**
+ * Runs `work` now, or inside a request's transaction, once that has committed (unawaited then):
+ * for a call to another service (the IMS over HTTP) that must never act on a change that may
+ * still roll back. Such work must be redone from the event log anyway (it is, being idempotent).
+ */
+export function afterRequestCommit(work: () => Promise<void>): Promise<void> {
+  const scope = RequestTransaction.current();
+  if (!scope) return work();
+  scope.whenCommitted(work);
+  return Promise.resolve();
+}
+
 /** Runs `work` outside any request scope: for a check before a long stream, which must not hold the transaction open. */
 export const outsideRequestTransaction = <T>(work: () => T): T => scopes.exit(work);
 
@@ -138,7 +165,7 @@ export function joinRequestTransactions<D extends Db>(db: D): D {
       if (!scope) return db.query(text, params);
       return scope.tx().then((tx) => tx.query(text, params));
     },
-    transaction<T>(work: (tx: Tx) => Promise<T>, options?: { durable?: boolean }) {
+    transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions) {
       const scope = RequestTransaction.current();
       return scope ? scope.nested(work) : db.transaction(work, options);
     },

@@ -2,6 +2,7 @@
 import type { Db } from '../db/handle';
 import type { BatchHandler } from '../ports/event-log';
 import { decodeCursor, isUuid, toPage } from '../shared/cursor';
+import { unavailableDependency } from '../shared/dependency';
 import { AppError, notFound } from '../shared/errors';
 import type { LoggedEvent } from './envelope';
 
@@ -52,7 +53,7 @@ export class DeadLetters {
         await this.retry(id);
         succeeded++;
       } catch (error) {
-        if (!(error instanceof AppError)) throw error; // the database itself is away: the next sweep tries again
+        if (!(error instanceof AppError)) throw error; // a dependency is away: the next sweep tries again
       }
     }
     return succeeded;
@@ -68,6 +69,7 @@ export class DeadLetters {
     try {
       await handler([event]);
     } catch (error) {
+      if (unavailableDependency(error)) throw error; // an outage is not the event's failure: not counted
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
       await this.db.query('UPDATE oms.dead_letters SET attempts = attempts + 1, error = $2 WHERE id = $1', [id, message]);
       throw new AppError(409, 'event.retry_failed', { error: message.slice(0, 300) });

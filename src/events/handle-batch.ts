@@ -15,6 +15,8 @@ export interface RetryOptions {
   /** Backoff before retry n (1-based), in ms. */
   backoffMs: (attempt: number) => number;
   onError: (error: unknown, context: Record<string, unknown>) => void;
+  /** True once the consumer is stopping: an outage is no longer waited out (the batch comes again at the next start). */
+  isStopping?: () => boolean;
 }
 
 /** An event's own failures back off 1 s, 2 s, 4 s…: with 5 attempts it is parked after about 15 s of trying. */
@@ -34,7 +36,7 @@ async function outlastingOutages(group: string, events: LoggedEvent[], run: () =
       return await run();
     } catch (error) {
       const dependency = unavailableDependency(error);
-      if (!dependency) throw error;
+      if (!dependency || options.isStopping?.()) throw error;
       if (tries % 10 === 0) options.onError(error, { group, events: events.length, dependency, waiting: true });
       await sleep(outageBackoffMs(tries));
     }

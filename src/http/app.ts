@@ -137,7 +137,9 @@ async function registerApi(api: Api, ctx: AppContext): Promise<void> {
   // Each tenant's requests take turns (admin calls without a tenant count as one more tenant).
   api.addHook('onRequest', async (request, reply) => {
     const { access, grouped } = request.routeOptions.config;
-    if (access === 'public' || grouped) return;
+    // A keyed request runs in a transaction of its own, outside the group's line: it takes a turn.
+    const ownTransaction = request.method === 'POST' && request.headers['idempotency-key'] !== undefined;
+    if (access === 'public' || (grouped && !ownTransaction)) return;
     await concurrency.acquire(actingTenant(request) ?? 'admin', reply);
   });
   await registerRateLimit(api, ctx);

@@ -45,8 +45,14 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-const CLAIM = `INSERT INTO api.idempotency_keys AS k (principal, key, fingerprint, status, expires_at)
-  VALUES ($1, $2, $3, 'running', now() + make_interval(hours => $4))
+/**
+ * Claims a key in the request's transaction. A transaction-level advisory lock on the key comes
+ * first, tried rather than awaited: a second request with the key while the first still runs
+ * gets 409 at once, instead of holding a connection while it waits on the first one's row.
+ */
+const CLAIM = `WITH turn AS (SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0)) AS mine)
+  INSERT INTO api.idempotency_keys AS k (principal, key, fingerprint, status, expires_at)
+  SELECT $1, $2, $3, 'running', now() + make_interval(hours => $4) FROM turn WHERE turn.mine
   ON CONFLICT (principal, key) DO UPDATE
     SET fingerprint = EXCLUDED.fingerprint, status = 'running', locked_at = now(), expires_at = EXCLUDED.expires_at,
         response_status = NULL, response_type = NULL, response_body = NULL

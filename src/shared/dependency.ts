@@ -21,8 +21,13 @@ export class DependencyUnavailable extends Error {
   }
 }
 
-/** SQLSTATEs of a server that is away or going away: connection exceptions (08), shutdown and crash (57P0x), too many connections, a statement cut off by its timeout. */
-const PG_UNAVAILABLE = /^(08...|57P0[1-4]|53300|57014)$/;
+/**
+ * SQLSTATEs of a server that is away or going away: the connection failures of class 08 (not
+ * 08P01, a protocol violation: our bug), shutdown and crash (57P01–57P03), too many connections.
+ * A statement cut off by its timeout (57014) is not among them: a slow statement is ours to fix,
+ * and a server that does not answer at all is the client's read timeout below.
+ */
+const PG_UNAVAILABLE = /^(08000|08001|08003|08004|08006|57P0[1-3]|53300)$/;
 /** What a socket says when the other end is not there, or not answering. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
 /** The `pg` driver's own words for a lost or unreachable server (it gives these no code). */
@@ -38,4 +43,9 @@ export function unavailableDependency(error: unknown): Dependency | undefined {
   if (typeof message === 'string' && PG_MESSAGES.test(message)) return 'database';
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error ? unavailableDependency(cause) : undefined;
+}
+
+/** `error` as the outage of `dependency` when it is one (named after whoever made the call), else unchanged. */
+export function asOutageOf(dependency: Dependency, error: unknown): unknown {
+  return unavailableDependency(error) && !(error instanceof DependencyUnavailable) ? new DependencyUnavailable(dependency, error) : error;
 }

@@ -42,6 +42,8 @@ export class JobWorker<T> {
   private readonly inFlight = new Set<Promise<void>>();
   /** Receives under way: drain() must not conclude "idle" while one may still bring a job. */
   private readonly receiving = new Set<Promise<unknown>>();
+  /** Jobs waiting out a dependency's outage: while there are any, no job is received (see outlastingOutages). */
+  private outages = 0;
   /** Ends a receive that is waiting for jobs (a long poll) when the worker stops. */
   private readonly stopping = new AbortController();
 
@@ -99,7 +101,7 @@ export class JobWorker<T> {
   /** Receives as many jobs as there are free slots and starts them; answers how many. `wait`: may long-poll. */
   private async fill(wait = true): Promise<number> {
     const free = (this.options.concurrency ?? 1) - this.running;
-    if (free <= 0 || this.stopped) return 0;
+    if (free <= 0 || this.stopped || this.outages > 0) return 0;
     this.running += free; // reserve the slots while receiving
     let jobs: Job<T>[] = [];
     const receive = this.queue.receive<T>(this.name, { max: free, visibilityMs: this.options.visibilityMs, wait, signal: this.stopping.signal });
@@ -153,18 +155,27 @@ export class JobWorker<T> {
    * exist to stop a file that fails, or kills its worker, by itself.
    */
   private async outlastingOutages(job: Job<T>, heartbeat: () => Promise<void>): Promise<void | Again> {
-    for (let tries = 0; ; tries++) {
-      try {
-        return await this.handler(job, heartbeat);
-      } catch (error) {
-        if (this.stopped || !unavailableDependency(error)) throw error;
-        if (tries % 10 === 0) this.options.onError?.(error, job);
-        await sleep(Math.min(250 * 2 ** tries, 5_000), undefined, { signal: this.stopping.signal }).catch(() => undefined);
-        // Keep the job ours meanwhile; a heartbeat that cannot reach the queue is tried again next time round.
-        await heartbeat().catch((lost: unknown) => {
-          if (lost instanceof JobLostError) throw lost;
-        });
+    // While this job waits, nothing is received: back in the queue when its lease lapses during
+    // a long outage, it would be received again (its attempts counted) before it is extended here.
+    let waiting = false;
+    try {
+      for (let tries = 0; ; tries++) {
+        try {
+          return await this.handler(job, heartbeat);
+        } catch (error) {
+          if (this.stopped || !unavailableDependency(error)) throw error;
+          if (!waiting) this.outages++;
+          waiting = true;
+          if (tries % 10 === 0) this.options.onError?.(error, job);
+          await sleep(Math.min(250 * 2 ** tries, 5_000), undefined, { signal: this.stopping.signal }).catch(() => undefined);
+          // Keep the job ours; a heartbeat that cannot reach the queue is tried again next time round.
+          await heartbeat().catch((lost: unknown) => {
+            if (lost instanceof JobLostError) throw lost;
+          });
+        }
       }
+    } finally {
+      if (waiting) this.outages--;
     }
   }
 

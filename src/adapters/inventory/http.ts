@@ -9,6 +9,7 @@ import { Pool } from 'undici';
 import type { CatalogRef } from '../../ims/catalog/resources';
 import type { Reservation, ReserveInput, ReserveResult, SettleInput } from '../../ims/reservations/service';
 import type { TenantSettings } from '../../ims/tenants/repository';
+import { DependencyUnavailable } from '../../shared/dependency';
 import { AppError } from '../../shared/errors';
 import { isMessageCode } from '../../shared/messages';
 import { isUuid } from '../../shared/cursor';
@@ -115,16 +116,19 @@ export class HttpInventoryClient implements InventoryClient {
     if (tenantId) headers['x-tenant-id'] = tenantId;
     if (body !== undefined) headers['content-type'] = 'application/json';
     for (let attempt = 1; ; attempt++) {
-      let answer: Answer;
+      let status: number;
+      let text: string;
       try {
         const res = await this.pool.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-        const text = await res.body.text();
-        answer = { status: res.statusCode, body: text === '' ? undefined : JSON.parse(text) };
+        status = res.statusCode;
+        text = await res.body.text();
       } catch (error) {
-        if (attempt >= this.attempts) throw error;
+        // No answer at all (refused, reset, timed out): the IMS is away.
+        if (attempt >= this.attempts) throw new DependencyUnavailable('inventory', error);
         await sleep(50 * 2 ** attempt);
         continue;
       }
+      const answer: Answer = { status, body: text === '' ? undefined : JSON.parse(text) };
       if (RETRYABLE_STATUS.has(answer.status) && attempt < this.attempts) {
         await sleep(50 * 2 ** attempt);
         continue;
@@ -144,5 +148,6 @@ function toAppError(answer: Answer): Error {
   if (answer.status >= 400 && answer.status < 500) {
     return new AppError(answer.status, isMessageCode(code) ? code : 'request.bad');
   }
-  return new Error(`IMS answered ${answer.status}`);
+  const failure = new Error(`IMS answered ${answer.status}`);
+  return RETRYABLE_STATUS.has(answer.status) ? new DependencyUnavailable('inventory', failure) : failure;
 }

@@ -230,7 +230,8 @@ class KafkaGroupConsumer implements Subscription {
         const { batch } = payload;
         if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
         const events = batch.messages.filter((m) => this.settings.types.has(typeOf(m) ?? '')).map(fromMessage);
-        if (events.length > 0) await handleWithRetries(this.db, this.settings.group, this.settings.handler, events, this.settings.retry);
+        if (events.length > 0)
+          await handleWithRetries(this.db, this.settings.group, this.settings.handler, events, { ...this.settings.retry, isStopping: () => this.stopped });
         const last = batch.messages[batch.messages.length - 1]!;
         const next = BigInt(last.offset) + 1n;
         // Committed only now: the handler's transaction is done, so a crash before this line re-delivers, never skips.

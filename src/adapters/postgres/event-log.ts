@@ -78,7 +78,12 @@ class GroupConsumer implements Subscription {
     this.dataAsText = options.dataAsText ?? false;
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.onError = options.onError ?? (() => {});
-    this.retry = { maxAttempts: options.maxAttempts ?? 5, backoffMs: options.backoffMs ?? defaultBackoffMs, onError: this.onError };
+    this.retry = {
+      maxAttempts: options.maxAttempts ?? 5,
+      backoffMs: options.backoffMs ?? defaultBackoffMs,
+      onError: this.onError,
+      isStopping: () => this.wakeup.isClosed,
+    };
     const idleCheckMs = options.idleCheckMs ?? 1000;
     this.loop = this.run(idleCheckMs);
   }

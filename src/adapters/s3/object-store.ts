@@ -5,7 +5,7 @@
  * streams the body. Keys go through the same `assertObjectKey` rule as the local store, under
  * an optional prefix so one bucket can serve several deployments.
  */
-import { DependencyUnavailable } from '../../shared/dependency';
+import { asOutageOf, DependencyUnavailable } from '../../shared/dependency';
 import { Transform, type Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -137,8 +137,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 }
 
-/** An S3 error that is not about the request (the service away, a 5xx) means the object store is unavailable. */
+/** An S3 error that says the service is away (no connection, a 5xx) is the object store's outage; any other (a 4xx, missing credentials) stays what it is. */
 function storeError(error: unknown): unknown {
   const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  return typeof status === 'number' && status >= 400 && status < 500 ? error : new DependencyUnavailable('object_store', error);
+  return typeof status === 'number' && status >= 500 ? new DependencyUnavailable('object_store', error) : asOutageOf('object_store', error);
 }

@@ -8,6 +8,7 @@
  * events are written in the same transaction. Stock moves in IMS after the commit, idempotently
  * (settlements.ts).
  */
+import { afterRequestCommit } from '../../db/request-transaction';
 import type { Db } from '../../db/handle';
 import { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { appendEvents, type NewEvent } from '../../events/outbox';
@@ -257,7 +258,8 @@ export class FulfilmentService {
       await appendEvents(scope, events);
       return change;
     });
-    await this.settler.applyNow(tenantId, orderId, outcome.settlements);
+    // Inside a request's own transaction (an Idempotency-Key), once that commits.
+    await afterRequestCommit(() => this.settler.applyNow(tenantId, orderId, outcome.settlements));
     return outcome.result;
   }
 

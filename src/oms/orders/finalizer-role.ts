@@ -28,6 +28,8 @@ export async function startFinalizer(ctx: AppContext, options: { sweepMs?: numbe
   const unlisten = await ctx.db.listen(STOCK_RAISED_CHANNEL, (payload) => {
     const notice = parseStockRaised(payload);
     if (notice) enqueue(() => finalizer.retryHeld(notice.tenant_id, notice.hub_id, notice.sku_ids));
+    // An empty payload: the LISTEN session was lost and is back, and what it missed is unknown.
+    else if (payload === '') enqueue(() => finalizer.sweep());
   });
   // The sweep catches held orders whose stock signal was missed while no finalizer ran. It
   // waits until the event backlog is handled, so a backlog is reserved in batches, not one by one.

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { newId } from '../../shared/ids';
-import { DependencyUnavailable } from '../../shared/dependency';
-import { outsideRequestTransaction } from '../../db/request-transaction';
+import { asOutageOf } from '../../shared/dependency';
+import { inRequestTransaction, outsideRequestTransaction } from '../../db/request-transaction';
 import type { Db } from '../../db/handle';
 import { assertObjectKey, InvalidObjectKeyError, safeFileName, type ObjectStore } from '../../ports/object-store';
 import type { WorkQueue } from '../../ports/work-queue';
@@ -134,6 +134,13 @@ export class UploadService {
 
   /** Ingests an object already in the store. A tenant may name its own uploads' objects or keys under imports/{tenant id}/. */
   async import(actor: Actor, objectKey: string, format: CsvFormat = {}) {
+    // The checks (one of them a call to the object store) run outside the request's transaction: it opens with the record.
+    const size = await outsideRequestTransaction(() => this.checkImport(actor, objectKey));
+    return this.record(actor, { id: newId(), filename: objectKey.split('/').pop()!, objectKey, format, size });
+  }
+
+  /** The tenant's room, the key's form and ownership, and the object's size (404 when absent). */
+  private async checkImport(actor: Actor, objectKey: string): Promise<number> {
     await this.assertRoom(actor);
     try {
       assertObjectKey(objectKey);
@@ -148,11 +155,11 @@ export class UploadService {
     }
     const info = await this.store.head(objectKey);
     if (!info) throw new AppError(404, 'upload.object_not_found', { key: objectKey });
-    return this.record(actor, { id: newId(), filename: objectKey.split('/').pop()!, objectKey, format, size: info.size });
+    return info.size;
   }
 
   private async record(actor: Actor, upload: { id: string; filename: string; objectKey: string; format: CsvFormat; size: number; sha256?: string }) {
-    await insertUpload(this.db, {
+    const row = {
       id: upload.id,
       tenant_id: actor.tenantId ?? null,
       filename: upload.filename,
@@ -161,17 +168,33 @@ export class UploadService {
       decimal_separator: upload.format.decimalSeparator ?? null,
       size_bytes: upload.size,
       content_sha256: upload.sha256 ?? null,
-    });
+    };
+    const answer = { upload_id: upload.id, status: 'queued' as const, object_key: upload.objectKey };
+    if (inRequestTransaction()) {
+      // A request with an Idempotency-Key: the upload commits with the key's answer, and its job
+      // is sent after that commit (never before: a worker would not find the upload). A send
+      // that fails then is sent again by resendLost().
+      await this.db.transaction(async (tx) => {
+        await insertUpload(tx, row);
+        tx.onCommit(() => void this.sendJob(upload.id).catch(() => undefined));
+      });
+      return answer;
+    }
+    await insertUpload(this.db, row);
     // Sent after the upload is recorded; if this process dies in between, resendLost() sends it.
     // A queue that cannot take it: the upload is taken back and the client told 503, so nothing
     // waits unseen for a job that was never sent (and if even that fails, resendLost() sends it).
     try {
-      await this.queue.send(INGEST_QUEUE, { upload_id: upload.id } satisfies IngestJob, { dedupeKey: upload.id, maxAttempts: INGEST_ATTEMPTS });
+      await this.sendJob(upload.id);
     } catch (error) {
       await deleteQueuedUpload(this.db, upload.id).catch(() => undefined);
-      throw new DependencyUnavailable('queue', error);
+      throw asOutageOf('queue', error);
     }
-    return { upload_id: upload.id, status: 'queued' as const, object_key: upload.objectKey };
+    return answer;
+  }
+
+  private sendJob(uploadId: string): Promise<void> {
+    return this.queue.send(INGEST_QUEUE, { upload_id: uploadId } satisfies IngestJob, { dedupeKey: uploadId, maxAttempts: INGEST_ATTEMPTS });
   }
 
   async get(actor: Actor, id: string) {
@@ -196,7 +219,7 @@ export class UploadService {
   /** Sends again the jobs of uploads left unfinished and untouched (a send lost to a crash, a dead worker). */
   async resendLost(olderThanMs: number): Promise<number> {
     const stale = await staleUploads(this.db, olderThanMs);
-    for (const { id } of stale) await this.queue.send(INGEST_QUEUE, { upload_id: id } satisfies IngestJob, { dedupeKey: id, maxAttempts: INGEST_ATTEMPTS });
+    for (const { id } of stale) await this.sendJob(id);
     return stale.length;
   }
 
