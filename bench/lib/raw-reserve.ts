@@ -14,8 +14,8 @@ export async function rawReserveInTransaction(
 ): Promise<boolean> {
   await client.query(
     `WITH c AS (INSERT INTO ims.reservations (tenant_id, order_id, hub_id, status) VALUES ($1, $2, $3, 'reserved') RETURNING order_id)
-     INSERT INTO ims.reservation_lines (tenant_id, order_id, sku_id, quantity)
-     SELECT $1, c.order_id, l.sku_id, l.q FROM c, unnest($4::uuid[], $5::int8[]) AS l(sku_id, q)`,
+     INSERT INTO ims.reservation_lines (tenant_id, order_id, hub_id, sku_id, quantity, allocation)
+     SELECT $1, c.order_id, $3, l.sku_id, l.q, 'requested' FROM c, unnest($4::uuid[], $5::int8[]) AS l(sku_id, q)`,
     [tenantId, orderId, hubId, lines.map((l) => l.sku_id), lines.map((l) => l.quantity)],
   );
   for (const line of lines) {
