@@ -145,7 +145,7 @@ export class IdempotencyStore {
     else done();
   };
 
-  /** The key, claimed by the first statement of the request's transaction (a concurrent claim waits for it, then finds it taken). */
+  /** The key, claimed by the first statement of the request's transaction (a concurrent request with the key is refused at once: CLAIM). */
   private async claim(tx: Tx, claim: IdempotencyClaim): Promise<void> {
     const claimed = await tx.query(CLAIM, [claim.principal, claim.key, claim.fingerprint, KEEP_HOURS, RUNNING_TAKEOVER_SECONDS]);
     if (claimed.length === 0) throw new AppError(409, 'idempotency.in_progress');

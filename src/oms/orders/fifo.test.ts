@@ -61,8 +61,10 @@ describe('waiting orders, oldest first', () => {
     await t.ctx.oms.finalizer.handle(events.slice(0, 113));
     expect(await reservedPositions(own, ids)).toEqual(range(1, 100));
 
-    // 20 units arrive; before any retry of the waiting ones, the batch of orders 114–150 runs.
+    // 20 units arrive and their notice is heard; before its retry of the waiting ones, the batch of orders 114–150 runs.
     await expectStatus(own.as('PUT', '/inventory', { body: { hub: 'H', sku: 'S', delta: 20 } }), 200);
+    const [sku] = await t.ctx.db.query<{ id: string }>(`SELECT id FROM ims.skus WHERE tenant_id = $1 AND code = 'S'`, [own.id]);
+    t.ctx.oms.finalizer.stockRaised(own.id, [sku!.id]);
     await t.ctx.oms.finalizer.handle(events.slice(113));
     expect(await reservedPositions(own, ids)).toEqual(range(1, 120));
 

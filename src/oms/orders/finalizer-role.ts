@@ -27,7 +27,10 @@ export async function startFinalizer(ctx: AppContext, options: { sweepMs?: numbe
   };
   const unlisten = await ctx.db.listen(STOCK_RAISED_CHANNEL, (payload) => {
     const notice = parseStockRaised(payload);
-    if (notice) enqueue(() => finalizer.retryHeld(notice.tenant_id, notice.hub_id, notice.sku_ids));
+    if (notice) {
+      finalizer.stockRaised(notice.tenant_id, notice.sku_ids);
+      enqueue(() => finalizer.retryHeld(notice.tenant_id, notice.hub_id, notice.sku_ids));
+    }
     // An empty payload: the LISTEN session was lost and is back, and what it missed is unknown.
     else if (payload === '') enqueue(() => finalizer.sweep());
   });

@@ -48,6 +48,9 @@ const toReserveInput = (order: HeldOrder) => ({
 });
 
 export class OrderFinalizer {
+  /** Per tenant, the SKUs whose stock rose (a stock-raised notice) since a batch last put their waiting orders first. */
+  private readonly raised = new Map<string, Set<string> | 'all'>();
+
   constructor(
     private readonly db: Db,
     private readonly inventory: InventoryClient,
@@ -83,8 +86,13 @@ export class OrderFinalizer {
     if (held.length === 0) return;
     // First come, first served: orders already waiting for the same SKUs are older, and go
     // first in the same reservation, so stock that rose a moment ago cannot pass them by.
-    const skuIds = [...new Set(held.flatMap((o) => o.items.map((i) => i.sku_id)))];
-    const waiting = await findWaitingOrders(new TenantScope(this.db, tenantId), { skuIds, exceptIds: ids, limit: WAITING_AHEAD });
+    // Only SKUs whose stock rose since their waiting orders were last tried: for the others they
+    // would only fail again (a backlog of them made every batch slow).
+    const raised = this.raised.get(tenantId);
+    const skuIds = [...new Set(held.flatMap((o) => o.items.map((i) => i.sku_id)))].filter((sku) => raised === 'all' || raised?.has(sku));
+    if (raised === 'all') this.raised.delete(tenantId);
+    else for (const sku of skuIds) raised!.delete(sku);
+    const waiting = skuIds.length === 0 ? [] : await findWaitingOrders(new TenantScope(this.db, tenantId), { skuIds, exceptIds: ids, limit: WAITING_AHEAD });
     await this.reserveInTurn(tenantId, [...waiting, ...held], new Set(held.map((o) => o.id)));
   }
 
@@ -144,6 +152,15 @@ export class OrderFinalizer {
     const held = await findWaitingOrders(new TenantScope(this.db, tenantId), { hubId, skuIds, limit: WAITING_AHEAD });
     if (held.length === 0) return 0;
     return this.reserveInTurn(tenantId, held, new Set());
+  }
+
+  /** A stock-raised notice: the next batch needing these SKUs serves their waiting orders first. Without SKUs: all of the tenant's. */
+  stockRaised(tenantId: string, skuIds: readonly string[] | undefined): void {
+    const set = this.raised.get(tenantId) ?? new Set<string>();
+    if (set === 'all') return;
+    if (!skuIds || set.size + skuIds.length > 10_000) return void this.raised.set(tenantId, 'all');
+    for (const sku of skuIds) set.add(sku);
+    this.raised.set(tenantId, set);
   }
 
   /** Every tenant's held orders (the sweep after a restart or a missed signal). */
