@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../db/handle';
 import type { BatchHandler } from '../ports/event-log';
-import { unavailableDependency } from '../shared/dependency';
+import { outageBackoffMs, unavailableDependency } from '../shared/dependency';
 import type { LoggedEvent } from './envelope';
 
 export interface RetryOptions {
@@ -22,9 +22,6 @@ export interface RetryOptions {
 /** An event's own failures back off 1 s, 2 s, 4 s…: with 5 attempts it is parked after about 15 s of trying. */
 export const defaultBackoffMs = (attempt: number) => Math.min(1_000 * 2 ** (attempt - 1), 60_000);
 
-/** While a dependency is away, the handler is tried again after this long (doubling, capped): never counted, never parked. */
-const outageBackoffMs = (tries: number) => Math.min(250 * 2 ** tries, 10_000);
-
 /**
  * Runs `handler` on `events` until it succeeds or fails for a reason of its own. A dependency
  * that is away (the database restarting) is waited out: such failures are not the events'
@@ -38,7 +35,7 @@ async function outlastingOutages(group: string, events: LoggedEvent[], run: () =
       const dependency = unavailableDependency(error);
       if (!dependency || options.isStopping?.()) throw error;
       if (tries % 10 === 0) options.onError(error, { group, events: events.length, dependency, waiting: true });
-      await sleep(outageBackoffMs(tries));
+      await sleep(outageBackoffMs(tries, 10_000)); // never counted, never parked
     }
   }
 }

@@ -162,7 +162,8 @@ export class IdempotencyStore {
     request.idempotency = undefined;
     const status = reply.statusCode;
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
-    const answer = [claim.principal, claim.key, status, String(reply.getHeader('content-type') ?? ''), body];
+    const contentType = String(reply.getHeader('content-type') ?? '');
+    const answer = [claim.principal, claim.key, status, contentType, body];
     const { transaction } = claim;
     try {
       if (status < 400 && transaction?.isOpen) {
@@ -178,7 +179,7 @@ export class IdempotencyStore {
       // A 5xx is not stored; a success of a route whose work stores its answer was stored by it.
       if (status >= 500 || (status < 400 && !transaction)) return payload;
       // A 4xx (its work rolled back), or a success that ran no statement at all.
-      await storeAnswers(this.db, [{ claim, status, contentType: String(answer[3]), body }]).catch((error: unknown) => {
+      await storeAnswers(this.db, [{ claim, status, contentType, body }]).catch((error: unknown) => {
         if (!(error instanceof IdempotencyKeyTaken)) throw error; // taken meanwhile: the first answer stands
       });
       return payload;

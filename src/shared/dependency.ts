@@ -49,3 +49,6 @@ export function unavailableDependency(error: unknown): Dependency | undefined {
 export function asOutageOf(dependency: Dependency, error: unknown): unknown {
   return unavailableDependency(error) && !(error instanceof DependencyUnavailable) ? new DependencyUnavailable(dependency, error) : error;
 }
+
+/** How long to wait before trying again while a dependency is away: 250 ms, doubling, capped. */
+export const outageBackoffMs = (tries: number, capMs: number): number => Math.min(250 * 2 ** tries, capMs);

@@ -5,7 +5,7 @@
  * it on success and failing it (retry with backoff, then dead) on error.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { unavailableDependency } from './dependency';
+import { outageBackoffMs, unavailableDependency } from './dependency';
 import { Wakeable } from './wakeable';
 import type { Job, WorkQueue } from '../ports/work-queue';
 
@@ -167,7 +167,7 @@ export class JobWorker<T> {
           if (!waiting) this.outages++;
           waiting = true;
           if (tries % 10 === 0) this.options.onError?.(error, job);
-          await sleep(Math.min(250 * 2 ** tries, 5_000), undefined, { signal: this.stopping.signal }).catch(() => undefined);
+          await sleep(outageBackoffMs(tries, 5_000), undefined, { signal: this.stopping.signal }).catch(() => undefined);
           // Keep the job ours; a heartbeat that cannot reach the queue is tried again next time round.
           await heartbeat().catch((lost: unknown) => {
             if (lost instanceof JobLostError) throw lost;
