@@ -92,7 +92,7 @@ class Client {
     for (let tries = 0; ; tries++) {
       const res = await this.send(method, url, body, headers);
       if (res && res.status !== 503 && !(res.status === 409 && res.body?.code === 'idempotency.in_progress')) return res;
-      if (tries > 400) throw new Error(`${method} ${url} never got a final answer`);
+      if (tries > 400) throw new Error(`${method} ${url} never got a final answer; the last: ${res?.status} ${JSON.stringify(res?.body)}`);
       await sleep(250);
     }
   }

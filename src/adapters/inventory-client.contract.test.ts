@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../test/helpers/app';
 import { AppError } from '../shared/errors';
 import { HttpInventoryClient } from './inventory/http';
+import { MAX_RESERVATIONS_PER_BATCH } from '../ims/reservations/service';
 import type { InventoryClient } from '../ports/inventory-client';
 
 let t: TestApp;
@@ -89,6 +90,19 @@ describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
     ]);
     expect(results.map((r) => r.outcome)).toEqual(['reserved', 'insufficient']);
     expect(await levelOf('B')).toEqual({ on_hand: before.on_hand, reserved: before.reserved + 1 });
+  });
+
+  it('reserves more orders than one IMS batch takes, oldest first, in request order', async () => {
+    const before = await levelOf('A');
+    const count = MAX_RESERVATIONS_PER_BATCH + 2;
+    const inputs = Array.from({ length: count }, (_, n) => ({ order_id: order(`many-${n}`), hub: 'H', items: [{ sku: 'A', quantity: 1 }] }));
+    const results = await client().reserveMany(own.id, inputs);
+    // Only the oldest `before.on_hand - before.reserved` fit; the answers come back one per input, in its order.
+    const free = before.on_hand - before.reserved;
+    expect(results.map((r) => (r.outcome === 'insufficient' ? r.order_id : r.reservation.order_id))).toEqual(inputs.map((i) => i.order_id));
+    expect(results.map((r) => r.outcome)).toEqual(inputs.map((_, n) => (n < free ? 'reserved' : 'insufficient')));
+    expect(await levelOf('A')).toEqual({ on_hand: before.on_hand, reserved: before.on_hand });
+    for (const { order_id } of inputs.slice(0, free)) await client().release(own.id, order_id);
   });
 
   it('releases and commits idempotently', async () => {

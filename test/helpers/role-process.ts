@@ -14,8 +14,9 @@ export interface RoleProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** E2E_NODE_ARGS: node flags for every role process (say `--cpu-prof --cpu-prof-dir=/tmp/prof`, which NODE_OPTIONS refuses). */
 export async function startRole(name: string, roles: string, env: NodeJS.ProcessEnv, port?: number): Promise<RoleProcess> {
-  const child = spawn(process.execPath, ['bin/oms.mjs', 'start', '--roles', roles], {
+  const child = spawn(process.execPath, [...(process.env.E2E_NODE_ARGS?.split(' ') ?? []), 'bin/oms.mjs', 'start', '--roles', roles], {
     env: { ...process.env, ...env, PORT: String(port ?? 0), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

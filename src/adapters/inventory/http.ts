@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { CatalogRef } from '../../ims/catalog/resources';
-import type { Reservation, ReserveInput, ReserveResult, SettleInput } from '../../ims/reservations/service';
+import { MAX_RESERVATIONS_PER_BATCH, type Reservation, type ReserveInput, type ReserveResult, type SettleInput } from '../../ims/reservations/service';
 import type { TenantSettings } from '../../ims/tenants/repository';
 import { DependencyUnavailable } from '../../shared/dependency';
 import { AppError } from '../../shared/errors';
@@ -77,8 +77,15 @@ export class HttpInventoryClient implements InventoryClient {
     throw toAppError(answer);
   }
 
+  /** In turns of at most the IMS's batch limit, oldest first, so a long backlog is never refused as too large. */
   async reserveMany(tenantId: string, inputs: readonly ReserveInput[]): Promise<ReserveResult[]> {
-    if (inputs.length === 0) return [];
+    const results: ReserveResult[] = [];
+    for (let i = 0; i < inputs.length; i += MAX_RESERVATIONS_PER_BATCH)
+      results.push(...(await this.reserveBatch(tenantId, inputs.slice(i, i + MAX_RESERVATIONS_PER_BATCH))));
+    return results;
+  }
+
+  private async reserveBatch(tenantId: string, inputs: readonly ReserveInput[]): Promise<ReserveResult[]> {
     const answer = await this.call(tenantId, 'POST', '/reservations/batch', { reservations: inputs });
     return (answer.body.results as any[]).map((r): ReserveResult =>
       r.status === 'insufficient'

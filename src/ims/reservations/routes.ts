@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
 import { problemResponses, CodeOrId, Timestamp, Nullable } from '../../http/schemas';
-import { SETTLE_ACTIONS } from './service';
+import { MAX_RESERVATIONS_PER_BATCH, SETTLE_ACTIONS } from './service';
 import type { Api } from '../../http/types';
 
 const OrderId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'The order the stock is held for' });
@@ -96,7 +96,7 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Reserve many orders at once, oldest (first) first, each all lines or none',
-        body: Type.Object({ reservations: Type.Array(ReserveRequest, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+        body: Type.Object({ reservations: Type.Array(ReserveRequest, { minItems: 1, maxItems: MAX_RESERVATIONS_PER_BATCH }) }, { additionalProperties: false }),
         response: {
           200: Type.Object({
             results: Type.Array(

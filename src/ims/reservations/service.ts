@@ -34,6 +34,9 @@ import {
   type ReservationStatus,
 } from './repository';
 
+/** Orders in one POST /reservations/batch at most: a client with more sends them in turns, oldest first. */
+export const MAX_RESERVATIONS_PER_BATCH = 1000;
+
 export interface ReserveInput {
   order_id: string;
   /** The hub of every item that names none; absent: those items are allocated. */
