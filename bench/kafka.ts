@@ -24,6 +24,7 @@ import { createdToNewOrder, seedShop } from './reservations';
 import { createBenchDatabase, percentile } from './lib/server-db';
 import { startService } from './lib/service';
 import { record } from './lib/summary';
+import { rawEvent } from '../test/helpers/raw-event';
 
 const BROKERS = process.env.TEST_KAFKA_BROKERS || process.env.KAFKA_BROKERS || '127.0.0.1:9092';
 const EVENTS = Number(process.env.BENCH_RELAY_EVENTS || 50_000);
@@ -51,7 +52,7 @@ async function outboxOfEvents() {
         new TenantTx(tx, tenant.id),
         Array.from({ length: Math.min(1000, EVENTS - i) }, (_, j) => {
           const id = randomUUID();
-          return { type: 'order.updated' as const, key: id, data: { order: { id, n: i + j, filler } } };
+          return rawEvent('order.updated', id, { order: { id, n: i + j, filler } });
         }),
       ),
     );

@@ -151,6 +151,7 @@ export function createContext({ config, logger, db: database, processMetrics }: 
       ? new KafkaEventLog(db, {
           brokers: config.kafkaBrokers,
           topic: config.kafkaTopic,
+          inventoryTopic: config.kafkaInventoryTopic,
           onError: onEventError,
           logger,
         })

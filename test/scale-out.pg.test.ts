@@ -49,16 +49,18 @@ async function restartKafka(): Promise<void> {
   await run(process.execPath, ['scripts/engines.mjs', 'up', 'kafka']);
 }
 
-/** On Kafka: how many messages of the topic the finalizer's and the webhooks' groups have yet to commit (Infinity while unknown). */
-async function kafkaLag(topic: string): Promise<number> {
+/** On Kafka: how many messages of the topics the finalizer's and the webhooks' groups (named after `topic`) have yet to commit (Infinity while unknown). */
+async function kafkaLag(topic: string, topics: readonly string[]): Promise<number> {
   const admin = new Kafka({ clientId: 'e2e-check', brokers: KAFKA!.split(','), logLevel: logLevel.NOTHING }).admin();
   try {
     await admin.connect();
-    const ends = await admin.fetchTopicOffsets(topic);
     let lag = 0;
     for (const group of ['finalizer', 'webhooks']) {
-      const [committed] = await admin.fetchOffsets({ groupId: `${topic}.${group}`, topics: [topic] });
-      for (const end of ends) lag += Number(end.high) - Math.max(0, Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? 0));
+      for (const read of group === 'finalizer' ? [topic] : topics) {
+        const ends = await admin.fetchTopicOffsets(read);
+        const [committed] = await admin.fetchOffsets({ groupId: `${topic}.${group}`, topics: [read] });
+        for (const end of ends) lag += Number(end.high) - Math.max(0, Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? 0));
+      }
     }
     return lag;
   } catch {
@@ -169,10 +171,12 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           };
           // On the real engines, each run its own topic (and so its own consumer groups) and its own queue.
           const topic = `orders-e2e-${randomBytes(4).toString('hex')}`;
+          const inventoryTopic = `inventory-e2e-${randomBytes(4).toString('hex')}`;
           if (REAL_ENGINES) {
             Object.assign(common, {
               KAFKA_BROKERS: KAFKA,
               KAFKA_TOPIC: topic,
+              KAFKA_INVENTORY_TOPIC: inventoryTopic,
               SQS_QUEUE_URL: await sqs!.createQueue('oms-e2e', 5),
               SQS_ENDPOINT: sqs!.endpoint,
             });
@@ -195,18 +199,24 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           await start('webhooks', 'webhooks', oms);
           const relay = REAL_ENGINES ? await start('relay', 'relay', oms) : undefined;
 
-          // A tenant with hubs, SKUs and stock, through the IMS; a webhook endpoint through the OMS.
+          // A tenant with hubs, SKUs and stock, through the IMS; a webhook endpoint (order and inventory events) through the OMS.
           const code = `e2e${crash ? 'k' : 'n'}${randomBytes(3).toString('hex')}`;
           const tenant = await api(apiA, ADMIN_KEY, 'POST', '/tenants', { code, name: 'E2E' });
           const key = (await api(apiA, ADMIN_KEY, 'POST', `/tenants/${tenant.body.id}/api-keys`)).body.key as string;
           const ims = `http://127.0.0.1:${imsPort}`;
           for (const hub of HUBS) expect((await api(ims, key, 'POST', '/hubs', { code: hub, name: hub })).status).toBe(201);
           for (const sku of SKUS) expect((await api(ims, key, 'POST', '/skus', { code: sku, name: sku })).status).toBe(201);
+          // The endpoint first: every event from here on is the tenant's, stock counts included.
+          expect(
+            (
+              await api(apiA, key, 'POST', '/webhooks', {
+                url: receiver.url,
+                events: ['order.created', 'order.updated', 'order.deleted', 'inventory.level_changed', 'reservation.released'],
+              })
+            ).status,
+          ).toBe(201);
           const stock = HUBS.flatMap((hub) => SKUS.map((sku) => ({ hub, sku, on_hand: STOCK_PER_ITEM })));
           expect((await api(ims, key, 'PUT', '/inventory', stock)).status).toBe(200);
-          expect((await api(apiA, key, 'POST', '/webhooks', { url: receiver.url, events: ['order.created', 'order.updated', 'order.deleted'] })).status).toBe(
-            201,
-          );
 
           // Two files (one per ingest process) through api A; single orders through api B meanwhile.
           const files = [makeCsv(`${code}-A-`, rows / 2), makeCsv(`${code}-B-`, rows / 2)];
@@ -289,7 +299,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
               [code, consumers],
             );
             const settled = row!.pending === 0 && row!.behind === 0 && receiver.ids.size >= row!.events;
-            return settled && (!REAL_ENGINES || (await kafkaLag(topic)) === 0);
+            return settled && (!REAL_ENGINES || (await kafkaLag(topic, [topic, inventoryTopic])) === 0);
           };
           await waitFor('every event to be handled and delivered', quiet, 600_000, processes);
           console.log(`scale-out${crash ? ' (with SIGKILL)' : ''}: quiet ${((Date.now() - began) / 1000).toFixed(1)} s after the uploads were accepted`);

@@ -16,6 +16,7 @@ import type { RunningRole } from '../shared/running-role';
 import type { EventLog } from '../ports/event-log';
 import { fromMessage, KafkaEventLog, toMessage } from './kafka/event-log';
 import { DbEventLog } from './postgres/event-log';
+import { rawEvent } from '../../test/helpers/raw-event';
 
 const KAFKA_BROKERS = process.env.TEST_KAFKA_BROKERS;
 if (!KAFKA_BROKERS) console.log('Kafka event log contract SKIPPED: TEST_KAFKA_BROKERS is not set (start a broker: npm run engines -- up kafka)');
@@ -56,7 +57,7 @@ async function publish(prefix: string, names: string[], type: EventType = 'order
   await t.ctx.db.transaction((tx) =>
     appendEvents(
       new TenantTx(tx, tenantId),
-      names.map((name) => ({ type, key: `${prefix}${name[0]}`, data: { n: name } })),
+      names.map((name) => rawEvent(type, `${prefix}${name[0]}`, { n: name })),
     ),
   );
   await relay?.drain(); // on Kafka, the relay publishes what the outbox holds
@@ -105,7 +106,7 @@ for (const [engine, open, available] of implementations) {
         Array.from({ length: 60 }, async (_, i) => {
           const key = `${prefix}o${i}`;
           for (const type of ['order.created', 'order.updated'] as const)
-            await t.ctx.db.transaction((tx) => appendEvents(new TenantTx(tx, tenantId), [{ type, key, data: { n: `o${i}` } }]));
+            await t.ctx.db.transaction((tx) => appendEvents(new TenantTx(tx, tenantId), [rawEvent(type, key, { n: `o${i}` })]));
         }),
       );
       await relay?.drain();

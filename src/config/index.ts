@@ -51,6 +51,8 @@ export interface Config {
   readonly kafkaBrokers: readonly string[] | undefined;
   /** The orders topic (KAFKA_TOPIC, default `orders`); consumer groups are named after it, so deployments sharing a cluster name one each. */
   readonly kafkaTopic: string;
+  /** The inventory's topic (KAFKA_INVENTORY_TOPIC, default `inventory`): level changes keyed by `hub_id:sku_id`, reservation events by order id. */
+  readonly kafkaInventoryTopic: string;
   /** What one tenant (or one client) may take of the service: see the README's Limits. */
   readonly limits: Limits;
 }
@@ -113,7 +115,8 @@ export function loadConfig(raw: RawEnv = readEnv()): Config {
     s3: readS3(env),
     sqs: readSqs(env),
     kafkaBrokers: readKafkaBrokers(env),
-    kafkaTopic: readKafkaTopic(env),
+    kafkaTopic: readKafkaTopic(env, 'KAFKA_TOPIC', 'orders'),
+    kafkaInventoryTopic: readKafkaTopic(env, 'KAFKA_INVENTORY_TOPIC', 'inventory'),
     limits: Object.freeze(readLimits(env)),
   };
   if (env.problems.length > 0) throw new ConfigError(env.problems);
@@ -188,11 +191,11 @@ function readKafkaBrokers(env: EnvReader): string[] | undefined {
   return brokers;
 }
 
-function readKafkaTopic(env: EnvReader): string {
-  const topic = env.raw.KAFKA_TOPIC ?? 'orders';
+function readKafkaTopic(env: EnvReader, name: 'KAFKA_TOPIC' | 'KAFKA_INVENTORY_TOPIC', fallback: string): string {
+  const topic = env.raw[name] ?? fallback;
   // Kafka's own rule for topic names.
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..')
-    env.problem(`KAFKA_TOPIC must be 1–249 of letters, digits, '.', '_' and '-' (got "${topic}")`);
+    env.problem(`${name} must be 1–249 of letters, digits, '.', '_' and '-' (got "${topic}")`);
   return topic;
 }
 

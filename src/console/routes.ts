@@ -9,6 +9,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { Api } from '../http/types';
+import { EVENT_TYPES } from '../contracts/events';
+import { ORDER_STATUSES, TRANSITIONS } from '../oms/orders/lifecycle';
+
+/**
+ * The facts the console shows that the service owns (statuses, what a person may do in each,
+ * the event types an endpoint may subscribe to), as an ES module written from the same
+ * constants the API checks against: the browser never keeps a copy of its own.
+ */
+export const CATALOGUE_MODULE = [
+  '// Written by the service from its own definitions (src/console/routes.ts): do not copy.',
+  `export const ORDER_STATUSES = ${JSON.stringify(ORDER_STATUSES)};`,
+  `export const ACTIONS = ${JSON.stringify(TRANSITIONS)};`,
+  `export const EVENT_TYPES = ${JSON.stringify(EVENT_TYPES)};`,
+  '',
+].join('\n');
 
 // Their ES module builds, as Node resolves them for `import` (plain browser-ready modules).
 const resolveModule = (specifier: string) => fileURLToPath(import.meta.resolve(specifier));
@@ -50,6 +65,9 @@ export async function consoleRoutes(app: Api): Promise<void> {
       redirect: true,
       schemaHide: true,
     });
+    scope.get('/console/catalogue.js', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(CATALOGUE_MODULE),
+    );
     scope.get('/console/vendor/:name', { schema: { hide: true } }, async (request, reply) => {
       const body = (await vendor()).get((request.params as { name: string }).name);
       if (!body) return reply.callNotFound();

@@ -1,14 +1,7 @@
 /** The event envelope, as delivered to consumers, webhooks and Kafka. */
-export const EVENT_TYPES = [
-  'order.created',
-  'order.updated',
-  'order.deleted',
-  'delivery.shipped',
-  'delivery.delivered',
-  'delivery.cancelled',
-  'return.received',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+import type { EventType } from '../contracts/events';
+
+export { EVENT_TYPES, type EventType } from '../contracts/events';
 
 export interface EventEnvelope<D = Record<string, unknown>> {
   id: string;
@@ -22,7 +15,7 @@ export interface EventEnvelope<D = Record<string, unknown>> {
 export interface LoggedEvent extends EventEnvelope {
   seq: number;
   tx_id: string;
-  /** Ordering key (the order id): events of one key are handled in order. */
+  /** Ordering key (an order id, or `hub_id:sku_id` for a stock level): events of one key are handled in order. */
   key: string;
   /** The data as the outbox stores it (JSON text), when the reader was asked not to parse it (then `data` is empty). */
   data_json?: string;

@@ -4,16 +4,11 @@
  * process are woken once the transaction commits.
  */
 import type { TenantTx } from '../db/tenant-scope';
-import type { EventType } from './envelope';
+import type { NewEvent } from '../contracts/events';
+
+export type { NewEvent };
 
 export const EVENTS_CHANNEL = 'oms_events';
-
-export interface NewEvent {
-  type: EventType;
-  /** Ordering key: the order id. */
-  key: string;
-  data: Record<string, unknown>;
-}
 
 export async function appendEvents(scope: TenantTx, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;

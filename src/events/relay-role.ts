@@ -23,7 +23,7 @@ export async function startRelay(ctx: AppContext): Promise<RunningRole> {
     return { drain: async () => {}, stop: async () => {} };
   }
   const kafka = createKafka({ brokers, logger: ctx.logger });
-  const publisher = new KafkaPublisher(kafka, ctx.config.kafkaTopic);
+  const publisher = new KafkaPublisher(kafka, { orders: ctx.config.kafkaTopic, inventory: ctx.config.kafkaInventoryTopic });
   await publisher.connect();
   const outbox = new DbEventLog(ctx.db, {
     batchSize: 500,

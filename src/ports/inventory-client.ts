@@ -3,15 +3,9 @@
  * through this interface, served in-process by default (adapters/inventory/in-process.ts) and
  * over HTTP when IMS_URL is set (adapters/inventory/http.ts). Keep it small.
  */
-import type { CatalogKind, CatalogRef } from '../ims/catalog/resources';
-import type { ReserveInput, ReserveResult, Reservation, SettleInput } from '../ims/reservations/service';
-import type { TenantSettings } from '../ims/tenants/repository';
+import type { CatalogKind, CatalogRef, InventoryStats, Reservation, ReserveInput, ReserveResult, SettleInput, TenantSettings } from '../contracts/inventory';
 
-export interface InventoryStats {
-  skus: number;
-  units_on_hand: number;
-  units_reserved: number;
-}
+export type { InventoryStats };
 
 export interface InventoryClient {
   /** Resolves codes or ids of one kind; refs naming nothing are absent from the map. */

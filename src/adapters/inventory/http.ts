@@ -6,9 +6,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import type { CatalogRef } from '../../ims/catalog/resources';
-import { MAX_RESERVATIONS_PER_BATCH, type Reservation, type ReserveInput, type ReserveResult, type SettleInput } from '../../ims/reservations/service';
-import type { TenantSettings } from '../../ims/tenants/repository';
+import {
+  MAX_RESERVATIONS_PER_BATCH,
+  type CatalogRef,
+  type Reservation,
+  type ReserveInput,
+  type ReserveResult,
+  type SettleInput,
+  type TenantSettings,
+} from '../../contracts/inventory';
 import { DependencyUnavailable } from '../../shared/dependency';
 import { AppError } from '../../shared/errors';
 import { isMessageCode } from '../../shared/messages';

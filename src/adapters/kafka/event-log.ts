@@ -1,9 +1,11 @@
 /**
  * EventLog on Apache Kafka (kafkajs, pure JS). The outbox stays the source of truth: the relay
  * role (events/relay-role.ts) publishes it here in order, and consumers read Kafka as consumer
- * groups. One topic per aggregate (`orders`), key = order id, the event type in a header: every
+ * groups. One topic per aggregate, the event type in a header: `orders` keyed by order id (every
  * event of one order lands in one partition, so a consumer sees an order's events in the order
- * they were written (its creation before its updates), whatever their types.
+ * they were written, its creation before its updates, whatever their types), and `inventory`
+ * keyed by `hub_id:sku_id` for level changes (one stock row's changes in order) and by order id
+ * for reservation events. A consumer group reads the topics that carry the types it asked for.
  *
  * A consumer handles a fetched batch with the same retry-then-park rule as the database log
  * (events/handle-batch.ts), and commits the batch's offset only after the handler's own
@@ -14,6 +16,7 @@ import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type Kafka
 import type { Logger } from 'pino';
 import type { Db } from '../../db/handle';
 import { EVENT_TYPES, type EventType, type LoggedEvent } from '../../events/envelope';
+import { isInventoryEvent } from '../../contracts/events';
 import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
 import type { BatchHandler, EventLog, SubscribeOptions, Subscription } from '../../ports/event-log';
 
@@ -22,6 +25,8 @@ export interface KafkaOptions {
   clientId?: string;
   /** The orders topic (default ORDERS_TOPIC). */
   topic?: string;
+  /** The inventory topic (default INVENTORY_TOPIC). */
+  inventoryTopic?: string;
   /** Consumer group ids are `${groupPrefix}${group}` (default: the topic and a dot). */
   groupPrefix?: string;
   /** Partitions of each topic when this process creates it. */
@@ -49,6 +54,16 @@ export function createKafka(options: KafkaOptions): Kafka {
 
 /** The orders aggregate's topic by default (KAFKA_TOPIC): every order event, keyed by order id. */
 export const ORDERS_TOPIC = 'orders';
+/** The inventory's topic by default (KAFKA_INVENTORY_TOPIC). */
+export const INVENTORY_TOPIC = 'inventory';
+
+/** Where each aggregate's events go. */
+export interface Topics {
+  orders: string;
+  inventory: string;
+}
+
+const topicOf = (topics: Topics, type: string) => (isInventoryEvent(type) ? topics.inventory : topics.orders);
 
 /** The topic, created if missing (idempotent; several processes may race). */
 export async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
@@ -97,7 +112,7 @@ export class KafkaPublisher {
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly topic = ORDERS_TOPIC,
+    private readonly topics: Topics = { orders: ORDERS_TOPIC, inventory: INVENTORY_TOPIC },
     private readonly partitions = 6,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -107,16 +122,21 @@ export class KafkaPublisher {
   connect(): Promise<void> {
     this.ready ??= (async () => {
       await this.admin.connect();
-      await ensureTopic(this.admin, this.topic, this.partitions);
+      for (const topic of [this.topics.orders, this.topics.inventory]) await ensureTopic(this.admin, topic, this.partitions);
       await this.producer.connect();
     })();
     return this.ready;
   }
 
-  /** Resolves once every broker in the in-sync set has the batch (acks = all). */
+  /** Resolves once every broker in the in-sync set has the batch (acks = all); each event in its aggregate's topic. */
   async publish(events: readonly LoggedEvent[]): Promise<void> {
     await this.connect();
-    await this.producer.send({ topic: this.topic, acks: -1, messages: events.map(toMessage) });
+    const byTopic = new Map<string, ReturnType<typeof toMessage>[]>();
+    for (const event of events) {
+      const topic = topicOf(this.topics, event.type);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), toMessage(event)]);
+    }
+    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
   }
 
   async close(): Promise<void> {
@@ -137,8 +157,10 @@ export class KafkaEventLog implements EventLog {
 
   subscribe(group: string, handler: BatchHandler, subscribed: SubscribeOptions = {}): Subscription {
     const topic = this.options.topic ?? ORDERS_TOPIC;
+    const topics = { orders: topic, inventory: this.options.inventoryTopic ?? INVENTORY_TOPIC };
+    const types = new Set<string>(subscribed.types ?? EVENT_TYPES);
     return new KafkaGroupConsumer(this.kafka, this.db, {
-      topic,
+      topics: [...new Set([...types].map((type) => topicOf(topics, type)))],
       partitions: this.options.partitions ?? 6,
       groupId: `${this.options.groupPrefix ?? `${topic}.`}${group}`,
       group,
@@ -148,13 +170,14 @@ export class KafkaEventLog implements EventLog {
         backoffMs: this.options.backoffMs ?? defaultBackoffMs,
         onError: this.options.onError ?? (() => {}),
       },
-      types: new Set(subscribed.types ?? EVENT_TYPES),
+      types,
     });
   }
 }
 
 interface GroupSettings {
-  topic: string;
+  /** The topics carrying the types the group asked for. */
+  topics: string[];
   partitions: number;
   groupId: string;
   /** The group's name in the dead letters and in logs. */
@@ -185,7 +208,7 @@ class KafkaGroupConsumer implements Subscription {
 
   private async start(): Promise<void> {
     await this.admin.connect();
-    await ensureTopic(this.admin, this.settings.topic, this.settings.partitions);
+    for (const topic of this.settings.topics) await ensureTopic(this.admin, topic, this.settings.partitions);
     await this.run(this.consumer);
   }
 
@@ -222,7 +245,7 @@ class KafkaGroupConsumer implements Subscription {
 
   private async run(consumer: Consumer): Promise<void> {
     await consumer.connect();
-    await consumer.subscribe({ topics: [this.settings.topic], fromBeginning: true });
+    await consumer.subscribe({ topics: this.settings.topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -247,10 +270,10 @@ class KafkaGroupConsumer implements Subscription {
     await this.started;
     const deadline = Date.now() + timeoutMs;
     const ends = new Map<string, bigint>();
-    const { topic, groupId } = this.settings;
-    for (const { partition, high } of await this.admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${partition}`, BigInt(high));
+    const { topics, groupId } = this.settings;
+    for (const topic of topics) for (const { partition, high } of await this.admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${partition}`, BigInt(high));
     for (;;) {
-      const offsets = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+      const offsets = await this.admin.fetchOffsets({ groupId, topics });
       const done = [...ends].every(([at, high]) => {
         const [topic, partition] = at.split(':') as [string, string];
         const group = offsets.find((o) => o.topic === topic)?.partitions.find((p) => p.partition === Number(partition));

@@ -7,6 +7,7 @@ import { buildTestApp, type TestApp } from '../../../test/helpers/app';
 import { TenantTx } from '../../db/tenant-scope';
 import { appendEvents } from '../../events/outbox';
 import { DbEventLog } from './event-log';
+import { rawEvent } from '../../../test/helpers/raw-event';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -26,12 +27,12 @@ it('waits for an older transaction instead of skipping its event', async () => {
   let slowWrote!: () => void;
   const wrote = new Promise<void>((resolve) => (slowWrote = resolve));
   const slow = t.ctx.db.transaction(async (tx) => {
-    await appendEvents(new TenantTx(tx, tenantId), [{ type: 'order.updated', key: 'slow', data: {} }]);
+    await appendEvents(new TenantTx(tx, tenantId), [rawEvent('order.updated', 'slow', {})]);
     slowWrote();
     await slowMayCommit; // holds the transaction open (an older xid) while a newer one commits
   });
   await wrote;
-  await t.ctx.db.transaction((tx) => appendEvents(new TenantTx(tx, tenantId), [{ type: 'order.updated', key: 'fast', data: {} }]));
+  await t.ctx.db.transaction((tx) => appendEvents(new TenantTx(tx, tenantId), [rawEvent('order.updated', 'fast', {})]));
 
   await sub.drain();
   expect(seen).toEqual([]); // "fast" is held back: "slow" may still commit before it in log order

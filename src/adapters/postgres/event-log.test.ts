@@ -6,6 +6,7 @@ import type { LoggedEvent } from '../../events/envelope';
 import { appendEvents } from '../../events/outbox';
 import { DeadLetters } from '../../events/dead-letters';
 import { DbEventLog } from './event-log';
+import { rawEvent } from '../../../test/helpers/raw-event';
 
 let t: TestApp;
 let tenantId: string;
@@ -19,7 +20,7 @@ async function publish(keys: string[]): Promise<void> {
   await t.ctx.db.transaction((tx) =>
     appendEvents(
       new TenantTx(tx, tenantId),
-      keys.map((key) => ({ type: 'order.updated' as const, key, data: { n: key } })),
+      keys.map((key) => rawEvent('order.updated', key, { n: key })),
     ),
   );
 }

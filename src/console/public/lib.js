@@ -80,17 +80,8 @@ export const customerLabel = (c) => (!c ? '—' : c.name && c.name !== c.email ?
 /** An order on hold because stock is short: it moves on by itself when stock arrives. */
 export const isWaiting = (order) => order.status === 'on_hold' && order.status_reason === 'insufficient_stock';
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** What a person may do with an order in each status (the finalizer alone moves on_hold → new_order). */
-export const ACTIONS = {
-  on_hold: ['cancelled'],
-  new_order: ['shipped', 'cancelled'],
-  partially_shipped: ['shipped', 'cancelled'],
-  shipped: ['delivered'],
-  delivered: [],
-  partially_returned: [],
-  returned: [],
-  cancelled: [],
-};
+/** What a person may do with an order in each status (the finalizer alone moves on_hold → new_order): the service's own table. */
+export { ACTIONS, EVENT_TYPES, ORDER_STATUSES } from '/console/catalogue.js';
 export const ACTION_LABELS = { cancelled: 'Cancel order', shipped: 'Mark shipped', delivered: 'Mark delivered' };
 
 export const Status = ({ status, order }) =>

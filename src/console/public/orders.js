@@ -1,7 +1,22 @@
 // Orders: the list with the API's filters and cursor paging, and one order with its history and actions.
 import { useEffect, useState } from '/console/vendor/hooks.js';
 import { Deliveries, ReturnForm } from '/console/deliveries.js';
-import { ACTION_LABELS, ACTIONS, api, customerLabel, ErrorNote, html, isWaiting, money, Pager, STATUS_LABELS, Status, usePager, when } from '/console/lib.js';
+import {
+  ACTION_LABELS,
+  ACTIONS,
+  api,
+  customerLabel,
+  ErrorNote,
+  html,
+  isWaiting,
+  money,
+  ORDER_STATUSES,
+  Pager,
+  STATUS_LABELS,
+  Status,
+  usePager,
+  when,
+} from '/console/lib.js';
 
 const EMPTY = { status: '', hub: '', seller: '', customer_id: '', reference: '', from: '', to: '' };
 
@@ -38,7 +53,7 @@ export function Orders() {
     <form class="filters" onSubmit=${apply} aria-label="Filter orders">
       <label>Status <select value=${filters.status} onChange=${field('status')}>
         <option value="">Any</option>
-        ${Object.entries(STATUS_LABELS).map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+        ${ORDER_STATUSES.map((value) => html`<option value=${value}>${STATUS_LABELS[value] ?? value}</option>`)}
       </select></label>
       <label>Hub <input value=${filters.hub} onInput=${field('hub')} placeholder="code" /></label>
       <label>Seller <input value=${filters.seller} onInput=${field('seller')} placeholder="code" /></label>

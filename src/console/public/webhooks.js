@@ -1,7 +1,7 @@
 // Webhooks: the endpoints (add, edit, disable or enable, rotate the secret, delete), each one's
 // deliveries with every attempt, and a manual retry.
 import { useEffect, useState } from '/console/vendor/hooks.js';
-import { api, ErrorNote, html, when } from '/console/lib.js';
+import { api, ErrorNote, EVENT_TYPES, html, when } from '/console/lib.js';
 
 function Delivery({ endpoint, id, onChanged }) {
   const [delivery, setDelivery] = useState(null);
@@ -42,7 +42,9 @@ function Delivery({ endpoint, id, onChanged }) {
   </section>`;
 }
 
-const EVENTS = ['order.created', 'order.updated', 'order.deleted'];
+/** Offered: every type the service has; ticked for a new endpoint: the order events. */
+const EVENTS = EVENT_TYPES;
+const DEFAULT_EVENTS = EVENT_TYPES.filter((type) => type.startsWith('order.'));
 
 /** A secret is shown once, by the API's answer that made it: say so, and make it easy to copy. */
 const Secret = ({ secret }) => html`<div class="notice" role="status">
@@ -53,7 +55,7 @@ const Secret = ({ secret }) => html`<div class="notice" role="status">
 /** Adds an endpoint, or edits one (its URL, events and description). */
 function EndpointForm({ endpoint, onSaved, onCancel }) {
   const [url, setUrl] = useState(endpoint?.url ?? '');
-  const [events, setEvents] = useState(endpoint?.events ?? EVENTS);
+  const [events, setEvents] = useState(endpoint?.events ?? DEFAULT_EVENTS);
   const [description, setDescription] = useState(endpoint?.description ?? '');
   const [error, setError] = useState(null);
   const toggle = (event) => setEvents(events.includes(event) ? events.filter((e) => e !== event) : [...events, event]);

@@ -2,8 +2,9 @@
  * The four catalog resources share one shape (id, code, name, timestamps) and one
  * implementation; a SKU adds seller, category and free-form attributes.
  */
-export const CATALOG_KINDS = ['seller', 'category', 'hub', 'sku'] as const;
-export type CatalogKind = (typeof CATALOG_KINDS)[number];
+import { CATALOG_KINDS, type CatalogKind, type CatalogRef } from '../../contracts/inventory';
+
+export { CATALOG_KINDS, type CatalogKind, type CatalogRef };
 
 export interface CatalogResource {
   kind: CatalogKind;
@@ -51,15 +52,6 @@ export function columnsOf(kind: CatalogKind): string {
   const base = 'id, code, name, created_at, updated_at';
   if (kind === 'hub') return `${base}, priority`;
   return kind === 'sku' ? `${base}, seller_id, category_id, attributes` : base;
-}
-
-/** What look-ups return and cache: enough to validate and to name a row. */
-export interface CatalogRef {
-  id: string;
-  code: string;
-  name: string;
-  seller_id?: string | null;
-  category_id?: string | null;
 }
 
 export const toRef = (row: CatalogRow): CatalogRef => ({

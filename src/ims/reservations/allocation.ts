@@ -14,7 +14,9 @@ export interface HubChoice {
 }
 
 /** Why a line ships from its hub: the request named it, one hub could ship every open line, or the hubs' priority. */
-export type AllocationReason = 'requested' | 'single_hub' | 'priority';
+import type { AllocationReason } from '../../contracts/inventory';
+
+export type { AllocationReason };
 
 export interface AllocatedLine {
   hub_id: string;

@@ -1,6 +1,8 @@
 /** Turning a request's items into reservation lines, shared by the batch and replay paths. */
 import type { FieldErrors } from '../../shared/errors';
-import type { CatalogRef } from '../catalog/resources';
+import type { CatalogRef, RequestedItem, Shortage } from '../../contracts/inventory';
+
+export type { RequestedItem, Shortage };
 
 export interface PlannedLine {
   sku_id: string;
@@ -8,22 +10,6 @@ export interface PlannedLine {
   quantity: number;
   /** The hub the line must ship from; absent: allocation chooses. */
   hub?: { id: string; code: string };
-}
-
-/** A line stock could not cover. */
-export interface Shortage {
-  sku: string;
-  /** The hub the line named; absent for a line allocation could not place (available: at every hub together). */
-  hub?: string;
-  requested: number;
-  available: number;
-}
-
-/** One item of a reservation request: a SKU, how many, and optionally its own hub. */
-export interface RequestedItem {
-  sku: string;
-  quantity: number;
-  hub?: string;
 }
 
 /**

@@ -1,7 +1,9 @@
 /** SQL of reservations. Stock movements go through ../stock/ledger.ts. */
 import type { TenantScope } from '../../db/tenant-scope';
 
-export type ReservationStatus = 'reserved' | 'released' | 'committed';
+import type { ReservationStatus } from '../../contracts/inventory';
+
+export type { ReservationStatus };
 
 export interface ReservationRow {
   order_id: string;
@@ -131,16 +133,19 @@ export async function settleLines(scope: TenantScope, orderId: string, action: '
 }
 
 /** Once no unit is held any more, the reservation is closed: committed if any unit shipped, else released. */
-export async function closeIfSettled(scope: TenantScope, orderId: string): Promise<void> {
-  await scope.query(
+/** Closes a reservation none of whose units are held any more; answers its new status, or undefined when it stays open. */
+export async function closeIfSettled(scope: TenantScope, orderId: string): Promise<ReservationStatus | undefined> {
+  const [row] = await scope.query<{ status: ReservationStatus }>(
     `UPDATE ims.reservations r
      SET status = CASE WHEN EXISTS (SELECT 1 FROM ims.reservation_lines l WHERE l.tenant_id = $1 AND l.order_id = $2 AND l.committed > 0)
                        THEN 'committed' ELSE 'released' END,
          updated_at = now()
      WHERE r.tenant_id = $1 AND r.order_id = $2 AND r.status = 'reserved'
-       AND NOT EXISTS (SELECT 1 FROM ims.reservation_lines l WHERE l.tenant_id = $1 AND l.order_id = $2 AND l.committed + l.released < l.quantity)`,
+       AND NOT EXISTS (SELECT 1 FROM ims.reservation_lines l WHERE l.tenant_id = $1 AND l.order_id = $2 AND l.committed + l.released < l.quantity)
+     RETURNING r.status`,
     [orderId],
   );
+  return row?.status;
 }
 
 /** SKU and hub codes for ids (responses name them by code; deleted ones by id). */

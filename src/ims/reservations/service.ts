@@ -20,7 +20,9 @@ import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, ensureStockRows, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
 import type { AllocationReason } from './allocation';
-import type { PlannedLine, RequestedItem, Shortage } from './lines';
+import type { PlannedLine } from './lines';
+import { appendEvents } from '../../events/outbox';
+import type { Reservation, SettleAction, SettleInput } from '../../contracts/inventory';
 import {
   claimOperation,
   closeIfSettled,
@@ -31,56 +33,19 @@ import {
   OperationMismatch,
   settleLines,
   type LineUnits,
-  type ReservationStatus,
 } from './repository';
 
-/** Orders in one POST /reservations/batch at most: a client with more sends them in turns, oldest first. */
-export const MAX_RESERVATIONS_PER_BATCH = 1000;
-
-export interface ReserveInput {
-  order_id: string;
-  /** The hub of every item that names none; absent: those items are allocated. */
-  hub?: string;
-  items: RequestedItem[];
-}
-
-export interface ReservationItem {
-  sku: string;
-  sku_id: string;
-  hub: string;
-  hub_id: string;
-  quantity: number;
-  /** Why the units are held at this hub (allocation.ts); null on reservations older than allocation. */
-  allocation: AllocationReason | null;
-  /** Units of this line shipped, and given back. */
-  committed: number;
-  released: number;
-}
-
-export interface Reservation {
-  order_id: string;
-  /** Present when every line is at one hub. */
-  hub?: string;
-  status: ReservationStatus;
-  items: ReservationItem[];
-  created_at: Date;
-  updated_at: Date;
-}
-
-export type { Shortage } from './lines';
-
-export type ReserveResult =
-  { outcome: 'reserved' | 'replayed'; reservation: Reservation } | { outcome: 'insufficient'; order_id: string; shortages: Shortage[] };
-
-export const SETTLE_ACTIONS = ['commit', 'release', 'restock'] as const;
-export type SettleAction = (typeof SETTLE_ACTIONS)[number];
-
-/** Units of a reservation to settle as one operation; hubs and SKUs by code or id. */
-export interface SettleInput {
-  operation_id: string;
-  action: SettleAction;
-  items: { hub: string; sku: string; quantity: number }[];
-}
+export {
+  MAX_RESERVATIONS_PER_BATCH,
+  SETTLE_ACTIONS,
+  type Reservation,
+  type ReservationItem,
+  type ReserveInput,
+  type ReserveResult,
+  type SettleAction,
+  type SettleInput,
+  type Shortage,
+} from '../../contracts/inventory';
 
 const LEDGER_REASON: Record<SettleAction, string> = { commit: 'commit', release: 'release', restock: 'return' };
 
@@ -97,8 +62,12 @@ export class ReservationService {
     return reservation;
   }
 
-  async find(tenantId: string, orderId: string): Promise<Reservation | undefined> {
-    const scope = new TenantScope(this.db, tenantId);
+  find(tenantId: string, orderId: string): Promise<Reservation | undefined> {
+    return this.read(new TenantScope(this.db, tenantId), orderId);
+  }
+
+  /** The reservation as `scope` sees it (inside a transaction: as that transaction left it). */
+  private async read(scope: TenantScope, orderId: string): Promise<Reservation | undefined> {
     const row = await findReservation(scope, orderId);
     if (!row) return undefined;
     const codes = await codesOf(
@@ -156,6 +125,7 @@ export class ReservationService {
       const settled = await closeReservation(scope, orderId, target);
       if (!settled) return;
       await this.moveStock(scope, orderId, target === 'committed' ? 'commit' : 'release', settled, null);
+      if (target === 'released') await this.announceReleased(scope, orderId);
       tx.onCommit(() => this.metrics.reservations.inc({ outcome: target }));
     });
   }
@@ -182,7 +152,7 @@ export class ReservationService {
           if ((await settleLines(scope, orderId, input.action, units)) !== units.length) {
             throw new AppError(409, 'reservation.exceeds_held', { order_id: orderId });
           }
-          await closeIfSettled(scope, orderId);
+          if ((await closeIfSettled(scope, orderId)) === 'released') await this.announceReleased(scope, orderId);
         } else {
           if (!(await claimOperation(scope, { operation_id: input.operation_id, order_id: orderId, action: input.action }))) return;
           await ensureStockRows(scope, units);
@@ -196,6 +166,12 @@ export class ReservationService {
       throw error;
     }
     return this.find(tenantId, orderId);
+  }
+
+  /** reservation.released, in the transaction that gave the last held unit back. */
+  private async announceReleased(scope: TenantTx, orderId: string): Promise<void> {
+    const reservation = (await this.read(scope, orderId))!;
+    await appendEvents(scope, [{ type: 'reservation.released', key: orderId, data: { order_id: orderId, reservation } }]);
   }
 
   /** Hubs and SKUs by code or id, to ids: a 422 naming every unknown one. Lines of one (hub, sku) are summed. */

@@ -10,6 +10,8 @@
  */
 import type { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { STOCK_RAISED_CHANNEL, type StockRaised } from '../../shared/stock-raised';
+import { SqlParams } from '../../db/sql-params';
+import { EVENTS_CHANNEL } from '../../events/outbox';
 
 export interface StockKey {
   hub_id: string;
@@ -72,54 +74,85 @@ export async function lockStockRows(scope: TenantScope, keys: readonly StockKey[
   return new Map(rows.map((r) => [stockKey(r), r]));
 }
 
-/** More writes for the statement that applies stock changes: data-modifying CTEs whose parameters start at $11. */
-export interface AlongsideWrites {
-  ctes: string;
-  params: unknown[];
-}
+/**
+ * More writes for the statement that applies stock changes: data-modifying CTEs (named, comma
+ * separated) whose values come from `params`, so they never count the statement's placeholders.
+ */
+export type AlongsideWrites = (params: SqlParams) => string;
+
+/** The ledger's columns, in one place: the changes' unnest and the ledger row both read this list. */
+const CHANGE_COLUMNS = [
+  ['hub_id', 'uuid'],
+  ['sku_id', 'uuid'],
+  ['delta_on_hand', 'int8'],
+  ['delta_reserved', 'int8'],
+  ['on_hand_after', 'int8'],
+  ['reserved_after', 'int8'],
+  ['reason', 'text'],
+  ['order_id', 'text'],
+  ['operation_id', 'text'],
+] as const satisfies readonly (readonly [keyof StockChange, string])[];
 
 /**
- * Writes the levels after `changes` (in order; the last change of a row holds its final level)
- * and appends their ledger rows, in one statement. The rows must be locked by the caller.
- * `alongside` rides in the same statement (one round trip for the step, not one per table).
+ * Writes the levels after `changes` (in order; the last change of a row holds its final level),
+ * appends their ledger rows, and records one `inventory.level_changed` event per row whose level
+ * moved (its figures before the first change and after the last, and every change behind it), in
+ * one statement. The rows must be locked by the caller. `alongside` rides in the same statement
+ * (one round trip for the step, not one per table).
  */
 export async function applyStockChanges(scope: TenantTx, changes: readonly StockChange[], alongside?: AlongsideWrites): Promise<void> {
   if (changes.length === 0 && !alongside) return;
-  const column = <K extends keyof StockChange>(key: K) => changes.map((c) => c[key]);
+  const params = new SqlParams(2); // $1: the tenant
+  const unnest = CHANGE_COLUMNS.map(([name, type]) =>
+    params.add(
+      changes.map((c) => c[name] ?? null),
+      `${type}[]`,
+    ),
+  ).join(', ');
+  const names = CHANGE_COLUMNS.map(([name]) => name).join(', ');
+  const more = alongside ? `, ${alongside(params)}` : '';
   await scope.query(
     `WITH changes AS (
-       SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::text[], $9::text[], $10::text[])
-         WITH ORDINALITY AS c(hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id, operation_id, n)
-     ), final AS (
-       SELECT DISTINCT ON (hub_id, sku_id) hub_id, sku_id, on_hand_after, reserved_after
-       FROM changes ORDER BY hub_id, sku_id, n DESC
+       SELECT * FROM unnest(${unnest}) WITH ORDINALITY AS c(${names}, n)
+     ), per_row AS (
+       SELECT hub_id, sku_id,
+              (array_agg(on_hand_after - delta_on_hand ORDER BY n))[1] AS on_hand_before,
+              (array_agg(reserved_after - delta_reserved ORDER BY n))[1] AS reserved_before,
+              (array_agg(on_hand_after ORDER BY n DESC))[1] AS on_hand_after,
+              (array_agg(reserved_after ORDER BY n DESC))[1] AS reserved_after,
+              CASE WHEN count(DISTINCT reason) = 1 THEN min(reason) ELSE 'mixed' END AS reason,
+              jsonb_agg(jsonb_build_object('reason', reason, 'order_id', order_id, 'operation_id', operation_id,
+                                           'on_hand', delta_on_hand, 'reserved', delta_reserved) ORDER BY n) AS causes
+       FROM changes GROUP BY hub_id, sku_id
      ), updated AS (
        UPDATE ims.stock_levels s
        SET on_hand = f.on_hand_after, reserved = f.reserved_after, updated_at = now()
-       FROM final f
+       FROM per_row f
        WHERE s.tenant_id = $1 AND s.hub_id = f.hub_id AND s.sku_id = f.sku_id
        RETURNING 1
      ), ledger AS (
-       INSERT INTO ims.inventory_transactions
-         (tenant_id, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id, operation_id)
-       SELECT $1, hub_id, sku_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, reason, order_id, operation_id
-       FROM changes ORDER BY n
+       INSERT INTO ims.inventory_transactions (tenant_id, ${names})
+       SELECT $1, ${names} FROM changes ORDER BY n
        RETURNING 1
-     )${alongside ? `, ${alongside.ctes}` : ''}
-     SELECT 1`,
-    [
-      column('hub_id'),
-      column('sku_id'),
-      column('delta_on_hand'),
-      column('delta_reserved'),
-      column('on_hand_after'),
-      column('reserved_after'),
-      column('reason'),
-      column('order_id'),
-      changes.map((c) => c.operation_id ?? null),
-      ...(alongside?.params ?? []),
-    ],
+     ), level_events AS (
+       INSERT INTO oms.events (tenant_id, type, key, data)
+       SELECT $1, 'inventory.level_changed', f.hub_id || ':' || f.sku_id,
+              jsonb_build_object(
+                'hub_id', f.hub_id, 'hub', h.code, 'sku_id', f.sku_id, 'sku', k.code,
+                'before', jsonb_build_object('on_hand', f.on_hand_before, 'reserved', f.reserved_before, 'available', f.on_hand_before - f.reserved_before),
+                'after', jsonb_build_object('on_hand', f.on_hand_after, 'reserved', f.reserved_after, 'available', f.on_hand_after - f.reserved_after),
+                'reason', f.reason, 'changes', f.causes)
+       FROM per_row f
+       JOIN ims.hubs h ON h.tenant_id = $1 AND h.id = f.hub_id
+       JOIN ims.skus k ON k.tenant_id = $1 AND k.id = f.sku_id
+       WHERE (f.on_hand_before, f.reserved_before) IS DISTINCT FROM (f.on_hand_after, f.reserved_after)
+       ORDER BY f.hub_id, f.sku_id
+       RETURNING 1
+     )${more}
+     SELECT count(*)::int AS events FROM level_events`,
+    params.values,
   );
+  if (changes.length > 0) scope.tx.notify(EVENTS_CHANNEL);
   announceRaisedStock(scope, changes);
 }
 

@@ -9,14 +9,8 @@ import { isUuid } from '../../shared/cursor';
  * - priority: each line from the hubs in priority order, straight away;
  * - single_hub_only: one hub for all of them, or the order waits (never split).
  */
-export const ALLOCATION_POLICIES = ['single_hub_first', 'priority', 'single_hub_only'] as const;
-export type AllocationPolicy = (typeof ALLOCATION_POLICIES)[number];
-
-export interface TenantSettings {
-  backorder_policy: 'hold' | 'cancel';
-  currency: string;
-  allocation: AllocationPolicy;
-}
+export { ALLOCATION_POLICIES, type AllocationPolicy, type TenantSettings } from '../../contracts/inventory';
+import type { TenantSettings } from '../../contracts/inventory';
 
 export interface TenantRow {
   id: string;

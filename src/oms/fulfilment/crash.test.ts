@@ -15,6 +15,7 @@ import { createContext, type AppContext } from '../../context';
 import type { Db } from '../../db/handle';
 import { startFinalizer } from '../orders/finalizer-role';
 import { createDeliveries, WEBHOOKS_GROUP } from '../webhooks/deliveries';
+import type { InventoryLevelChanged } from '../../contracts/events';
 
 const run = promisify(execFile);
 let shared: SharedDatabase;
@@ -53,7 +54,7 @@ beforeAll(async () => {
       ],
       true,
     );
-    await ctx.oms.endpoints.create(tenant.id, { url: 'https://hooks.example.com/oms', events: ['delivery.shipped'] });
+    await ctx.oms.endpoints.create(tenant.id, { url: 'https://hooks.example.com/oms', events: ['delivery.shipped', 'inventory.level_changed'] });
     return tenant.id;
   });
 });
@@ -109,6 +110,19 @@ it.each(['after-commit', 'after-settle'])('killed %s: after a restart the shipme
       [tenantId, orderId],
     );
     expect(commits).toEqual([{ delta_on_hand: -2, operation_id: deliveryId }]);
+    // The IMS's own event of the shipment: one level change of X at A, committed with the stock, handed to the webhooks group once.
+    const levels = await ctx.db.query<{ data: InventoryLevelChanged; queued: number }>(
+      `SELECT e.data, (SELECT count(*)::int FROM oms.webhook_deliveries w WHERE w.event_id = e.id) AS queued
+       FROM oms.events e WHERE e.tenant_id = $1 AND e.type = 'inventory.level_changed' AND e.data->'changes' @> $2::jsonb`,
+      [tenantId, JSON.stringify([{ operation_id: deliveryId }])],
+    );
+    expect(levels).toHaveLength(1);
+    expect(levels[0]).toMatchObject({
+      queued: 1,
+      data: { hub: 'A', sku: 'X', reason: 'commit', changes: [{ reason: 'commit', order_id: orderId, on_hand: -2, reserved: -2 }] },
+    });
+    const { before, after } = levels[0]!.data;
+    expect([after.on_hand - before.on_hand, after.reserved - before.reserved, after.available]).toEqual([-2, -2, after.on_hand - after.reserved]);
     const reservation = await ctx.ims.reservations.get(tenantId, orderId);
     expect(reservation.items.find((i) => i.sku === 'X')).toMatchObject({ quantity: 2, committed: 2 });
     expect((await ctx.ims.stock.reconcile(tenantId)).mismatches).toEqual([]);

@@ -1,6 +1,6 @@
 /** An order's deliveries and allocation record, as its reservation in IMS placed the units. */
 import { newId } from '../../shared/ids';
-import type { Reservation } from '../../ims/reservations/service';
+import type { Reservation } from '../../contracts/inventory';
 import type { NewDelivery } from './repository';
 
 /** One pending delivery per hub the reservation holds units at. */

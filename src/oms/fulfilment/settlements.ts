@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { LoggedEvent } from '../../events/envelope';
-import type { SettleAction } from '../../ims/reservations/service';
+import type { SettleAction } from '../../contracts/inventory';
 import type { InventoryClient } from '../../ports/inventory-client';
 
 export const SETTLING_EVENTS = ['delivery.shipped', 'delivery.cancelled', 'return.received'] as const;

@@ -16,7 +16,7 @@ import { TenantScope } from '../../db/tenant-scope';
 import type { LoggedEvent } from '../../events/envelope';
 import { AppError } from '../../shared/errors';
 import type { InventoryClient } from '../../ports/inventory-client';
-import type { Shortage } from '../../ims/reservations/service';
+import type { Shortage } from '../../contracts/inventory';
 import type { Order, OrderShortage } from './model';
 import { findOrderLines, findWaitingOrders, tenantsWithWaitingOrders, type HeldOrder } from './repository';
 import type { OrderService } from './service';

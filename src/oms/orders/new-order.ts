@@ -3,7 +3,7 @@
  * stores: the row, its customer reference, and the order.created event's data.
  */
 import { newId } from '../../shared/ids';
-import type { CatalogRef } from '../../ims/catalog/resources';
+import type { CatalogRef } from '../../contracts/inventory';
 import { formatCents } from '../money';
 import { toOrder, type Order, type OrderItem } from './model';
 import type { CustomerRef, OrderToInsert } from './create-repository';

@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/handle';
 import type { TenantScope } from '../../db/tenant-scope';
 import type { OrderStatus } from './lifecycle';
 import { WAITING_FOR_STOCK, type Delivery, type OrderItem, type OrderReturn, type OrderRow, type OrderShortage } from './model';
+import { ORDER_EVENT_TYPES } from '../../contracts/events';
 
 const SELECT_ORDER = `
   SELECT o.id, o.reference, o.tenant_id, o.hub, o.hub_id, o.seller, o.seller_id, o.items,
@@ -154,14 +155,14 @@ export interface HistoryEntry {
   return: OrderReturn | null;
 }
 
-/** An order's events in the order they happened: its status changes, deliveries and returns. */
+/** An order's events in the order they happened: its status changes, deliveries and returns (not the inventory's events under its id). */
 export async function orderHistory(scope: TenantScope, orderId: string): Promise<HistoryEntry[]> {
   return scope.query<HistoryEntry>(
     `SELECT id AS event_id, type, occurred_at, data->'order'->>'status' AS status, data->>'previous_status' AS previous_status,
             data->'order'->>'status_reason' AS status_reason, data->'order'->'shortages' AS shortages,
             data->'allocation' AS allocation, data->'delivery' AS delivery, data->'return' AS return
-     FROM oms.events WHERE tenant_id = $1 AND key = $2 ORDER BY seq`,
-    [orderId],
+     FROM oms.events WHERE tenant_id = $1 AND key = $2 AND type = ANY($3::text[]) ORDER BY seq`,
+    [orderId, ORDER_EVENT_TYPES],
   );
 }
 

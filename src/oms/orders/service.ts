@@ -19,7 +19,7 @@ import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents, toCents } from '../money';
 import { prepareOrder } from './new-order';
 import { allowedFor, DELETABLE, ORDER_STATUSES, type OrderStatus } from './lifecycle';
-import type { Reservation } from '../../ims/reservations/service';
+import type { Reservation } from '../../contracts/inventory';
 import type { FulfilmentService } from '../fulfilment/service';
 import { deliveriesOf, insertDeliveries } from '../fulfilment/repository';
 import { toDelivery } from '../fulfilment/service';

@@ -6,7 +6,7 @@
  */
 import type { Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
-import type { CatalogRef } from '../../ims/catalog/resources';
+import type { CatalogRef } from '../../contracts/inventory';
 import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents } from '../money';
 import type { OrderItem } from '../orders/model';

@@ -1,0 +1,85 @@
+/**
+ * The event catalogue: every event type the log carries and the data each one holds, owned by
+ * neither side. The outbox writer takes only these shapes (events/outbox.ts), consumers read
+ * them, and the webhook catalogue offers exactly these types.
+ *
+ * Order events are keyed by order id; inventory events by `hub_id:sku_id` (levels) or order id
+ * (reservations), so each key's events are handled in the order they were written.
+ */
+import type { Reservation } from './inventory';
+
+export const ORDER_EVENT_TYPES = [
+  'order.created',
+  'order.updated',
+  'order.deleted',
+  'delivery.shipped',
+  'delivery.delivered',
+  'delivery.cancelled',
+  'return.received',
+] as const;
+export const INVENTORY_EVENT_TYPES = ['inventory.level_changed', 'reservation.released'] as const;
+export const EVENT_TYPES = [...ORDER_EVENT_TYPES, ...INVENTORY_EVENT_TYPES] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+export type InventoryEventType = (typeof INVENTORY_EVENT_TYPES)[number];
+
+export const isInventoryEvent = (type: string): type is InventoryEventType => (INVENTORY_EVENT_TYPES as readonly string[]).includes(type);
+
+/** An order as events carry it (the OMS's GET /orders/:id shape; only what consumers rely on is named). */
+export interface OrderSnapshot {
+  id: string;
+  status: string;
+}
+
+/** A delivery (a shipment of an order's lines from one hub) or a return, as events carry it. */
+export interface DeliverySnapshot {
+  id: string;
+  status: string;
+}
+
+/** One stock row's figures. */
+export interface LevelFigures {
+  on_hand: number;
+  reserved: number;
+  available: number;
+}
+
+/** One ledger row behind a level change. */
+export interface LevelChangeCause {
+  reason: string;
+  order_id: string | null;
+  operation_id: string | null;
+  /** The change of on_hand and of reserved. */
+  on_hand: number;
+  reserved: number;
+}
+
+/** A stock row's level moved: its figures before and after one transaction, and the ledger rows that moved it. */
+export interface InventoryLevelChanged {
+  hub_id: string;
+  hub: string;
+  sku_id: string;
+  sku: string;
+  before: LevelFigures;
+  after: LevelFigures;
+  /** The ledger reason (reservation, release, commit, return, count, …); `mixed` when the transaction had several. */
+  reason: string;
+  changes: LevelChangeCause[];
+}
+
+/** The data each event type carries. */
+export interface EventDataMap {
+  'order.created': { order: OrderSnapshot };
+  /** `allocation`: the hub each line was reserved at, and why, when the order was just reserved. */
+  'order.updated': { order: OrderSnapshot; previous_status: string; allocation?: unknown[] };
+  'order.deleted': { order: OrderSnapshot };
+  'delivery.shipped': { order_id: string; delivery: DeliverySnapshot; stock?: unknown };
+  'delivery.delivered': { order_id: string; delivery: DeliverySnapshot };
+  'delivery.cancelled': { order_id: string; delivery: DeliverySnapshot; stock?: unknown };
+  'return.received': { order_id: string; return: { id: string }; stock?: unknown };
+  'inventory.level_changed': InventoryLevelChanged;
+  /** Every unit the reservation still held went back to stock; `reservation` is as it is after. */
+  'reservation.released': { order_id: string; reservation: Reservation };
+}
+
+/** An event to append: its type, its ordering key and the data its type carries. */
+export type NewEvent = { [T in EventType]: { type: T; key: string; data: EventDataMap[T] } }[EventType];

@@ -1,0 +1,99 @@
+/**
+ * The inventory port's contract: what the OMS may ask the IMS and what it gets back, owned by
+ * neither side. The IMS implements it (in-process or over HTTP); the OMS only ever sees these
+ * types, never the IMS's own modules (the lint rule in .oxlintrc.json keeps it so).
+ */
+
+export const CATALOG_KINDS = ['seller', 'category', 'hub', 'sku'] as const;
+export type CatalogKind = (typeof CATALOG_KINDS)[number];
+
+/** What look-ups return and cache: enough to validate and to name a row. */
+export interface CatalogRef {
+  id: string;
+  code: string;
+  name: string;
+  seller_id?: string | null;
+  category_id?: string | null;
+}
+
+export const ALLOCATION_POLICIES = ['single_hub_first', 'priority', 'single_hub_only'] as const;
+export type AllocationPolicy = (typeof ALLOCATION_POLICIES)[number];
+
+export interface TenantSettings {
+  backorder_policy: 'hold' | 'cancel';
+  currency: string;
+  allocation: AllocationPolicy;
+}
+
+/** Orders in one POST /reservations/batch at most: a client with more sends them in turns, oldest first. */
+export const MAX_RESERVATIONS_PER_BATCH = 1000;
+
+/** One item of a reservation request: a SKU, how many, and optionally its own hub. */
+export interface RequestedItem {
+  sku: string;
+  quantity: number;
+  hub?: string;
+}
+
+export interface ReserveInput {
+  order_id: string;
+  /** The hub of every item that names none; absent: those items are allocated. */
+  hub?: string;
+  items: RequestedItem[];
+}
+
+/** Why a line's units are held at its hub: the request named it, one hub could ship it all, or hub priority. */
+export type AllocationReason = 'requested' | 'single_hub' | 'priority';
+
+export type ReservationStatus = 'reserved' | 'released' | 'committed';
+
+export interface ReservationItem {
+  sku: string;
+  sku_id: string;
+  hub: string;
+  hub_id: string;
+  quantity: number;
+  /** Why the units are held at this hub; null on reservations older than allocation. */
+  allocation: AllocationReason | null;
+  /** Units of this line shipped, and given back. */
+  committed: number;
+  released: number;
+}
+
+export interface Reservation {
+  order_id: string;
+  /** Present when every line is at one hub. */
+  hub?: string;
+  status: ReservationStatus;
+  items: ReservationItem[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A line stock could not cover. */
+export interface Shortage {
+  sku: string;
+  /** The hub the line named; absent for a line allocation could not place (available: at every hub together). */
+  hub?: string;
+  requested: number;
+  available: number;
+}
+
+export type ReserveResult =
+  { outcome: 'reserved' | 'replayed'; reservation: Reservation } | { outcome: 'insufficient'; order_id: string; shortages: Shortage[] };
+
+export const SETTLE_ACTIONS = ['commit', 'release', 'restock'] as const;
+export type SettleAction = (typeof SETTLE_ACTIONS)[number];
+
+/** Units of a reservation to settle as one operation; hubs and SKUs by code or id. */
+export interface SettleInput {
+  operation_id: string;
+  action: SettleAction;
+  items: { hub: string; sku: string; quantity: number }[];
+}
+
+export interface InventoryStats {
+  skus: number;
+  units_on_hand: number;
+  units_reserved: number;
+}
