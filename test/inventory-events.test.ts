@@ -5,10 +5,10 @@
  * given back whole also appends reservation.released. Both are subscribable by webhook endpoints.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, expectStatus, stockedTenant, type TestApp, type TestTenant } from '../../../test/helpers/app';
-import type { InventoryLevelChanged } from '../../contracts/events';
-import { createDeliveries } from '../../oms/webhooks/deliveries';
-import type { LoggedEvent } from '../../events/envelope';
+import { buildTestApp, expectStatus, stockedTenant, type TestApp, type TestTenant } from './helpers/app';
+import type { InventoryLevelChanged } from '../src/contracts/events';
+import { createDeliveries } from '../src/oms/webhooks/deliveries';
+import type { LoggedEvent } from '../src/events/envelope';
 
 let t: TestApp;
 let own: TestTenant;
