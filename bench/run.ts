@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   idempotency: async () => (await import('./idempotency')).runIdempotencyBench(),
   kafka: async () => (await import('./kafka')).runKafkaBench(),
   'kafka-clients': async () => (await import('./kafka-clients')).runKafkaClientsBench(),
+  compare: async () => (await import('./compare')).runCompareBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -31,26 +31,28 @@ async function freePort(): Promise<number> {
  * Starts the service (all roles unless `env.OMS_ROLES` says otherwise) and waits until it is
  * ready; once more on another port if its port was taken in between.
  */
-export async function startService(env: Record<string, string>): Promise<Service> {
+export async function startService(env: Record<string, string>, dir = '.'): Promise<Service> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startServiceOnce(env, await freePort());
+      return await startServiceOnce(env, await freePort(), dir);
     } catch (error) {
       if (attempt === 3) throw error;
     }
   }
 }
 
-async function startServiceOnce(env: Record<string, string>, port: number): Promise<Service> {
+/** `dir`: the checkout to run (another revision's worktree, for a side-by-side comparison). */
+async function startServiceOnce(env: Record<string, string>, port: number, dir: string): Promise<Service> {
   // Started as `npm start` starts it (with its node flags: the heap cap), without npm's own
   // process in between, so that the RSS read is the service's. BENCH_SERVICE_NODE_ARGS replaces
   // the flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "" for none.
-  const startScript: string = JSON.parse(await readFile('package.json', 'utf8')).scripts.start;
+  const startScript: string = JSON.parse(await readFile(`${dir}/package.json`, 'utf8')).scripts.start;
   const startFlags = startScript.split(' ').filter((word) => word.startsWith('--'));
   const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS === undefined ? startFlags : process.env.BENCH_SERVICE_NODE_ARGS.split(' ').filter(Boolean);
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port), OMS_ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn' };
   if (env.OMS_ROLES === undefined) delete childEnv.OMS_ROLES; // the default: every role
   const child = spawn(process.execPath, [...nodeArgs, 'bin/oms.mjs', 'start'], {
+    cwd: dir,
     env: childEnv,
     stdio: ['ignore', process.env.BENCH_SERVICE_LOG ? 'inherit' : 'ignore', 'inherit'],
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
 import { generatedReference } from './new-order';
+import { ORDER_EVENT_TYPES } from '../../contracts/events';
 
 let t: TestApp;
 let own: TestTenant;
@@ -31,8 +32,9 @@ const order = (extra: Record<string, unknown> = {}) => ({
 
 async function events(type?: string) {
   return t.ctx.db.query<{ type: string; key: string; data: any }>(
-    'SELECT type, key, data FROM oms.events WHERE tenant_id = $1 AND ($2::text IS NULL OR type = $2) ORDER BY seq',
-    [own.id, type ?? null],
+    // The order's own events (the inventory's, keyed by stock row or order id, are not the OMS's).
+    'SELECT type, key, data FROM oms.events WHERE tenant_id = $1 AND ($2::text IS NULL OR type = $2) AND type = ANY($3::text[]) ORDER BY seq',
+    [own.id, type ?? null, ORDER_EVENT_TYPES],
   );
 }
 
