@@ -15,7 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../db/handle';
 import type { LoggedEvent } from '../../events/envelope';
-import { EVENTS_CHANNEL } from '../../events/outbox';
+import { EVENTS_CHANNEL, INVENTORY_EVENTS_CHANNEL, INVENTORY_WAKE_MS } from '../../events/outbox';
+import { isInventoryEvent } from '../../contracts/events';
 import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
 import type { BatchHandler, EventLog, SubscribeOptions, Subscription } from '../../ports/event-log';
 import { Wakeable } from '../../shared/wakeable';
@@ -96,6 +97,7 @@ class GroupConsumer implements Subscription {
     let blockedSince: number | undefined;
     for (;;) {
       const result = await this.exclusive(() => this.pass());
+      if (result === 'idle' && this.skipped) await this.exclusive(() => this.flush());
       if (result === 'idle' || result === 'not-leader') return;
       if (result === 'busy') {
         blockedSince = undefined;
@@ -107,9 +109,20 @@ class GroupConsumer implements Subscription {
     }
   }
 
+  /** A wake-up gathered with any others in the next INVENTORY_WAKE_MS (see INVENTORY_EVENTS_CHANNEL). */
+  private soon: NodeJS.Timeout | undefined;
+  private wakeSoon(): void {
+    this.soon ??= setTimeout(() => {
+      this.soon = undefined;
+      this.wakeup.wake();
+    }, INVENTORY_WAKE_MS);
+  }
+
   async stop(): Promise<void> {
+    clearTimeout(this.soon);
     this.wakeup.close();
     await this.loop;
+    await this.exclusive(() => this.flush()).catch(() => undefined);
     this.held = undefined;
     await this.unlisten?.();
     await this.db
@@ -125,7 +138,9 @@ class GroupConsumer implements Subscription {
 
   private async run(idleCheckMs: number): Promise<void> {
     try {
-      this.unlisten = await this.db.listen(EVENTS_CHANNEL, () => this.wakeup.wake());
+      const unlisten = [await this.db.listen(EVENTS_CHANNEL, () => this.wakeup.wake())];
+      if (!this.types || this.types.some(isInventoryEvent)) unlisten.push(await this.db.listen(INVENTORY_EVENTS_CHANNEL, () => this.wakeSoon()));
+      this.unlisten = async () => void (await Promise.all(unlisten.map((stop) => stop())));
     } catch (error) {
       this.onError(error, { group: this.group, phase: 'listen' });
     }
@@ -153,7 +168,11 @@ class GroupConsumer implements Subscription {
     const ahead = this.readAhead;
     this.readAhead = undefined;
     const events = await (ahead && samePosition(ahead.after, position) ? ahead.events : this.read(position));
-    if (events.length === 0) return (await this.hasInvisible(position)) ? 'blocked' : 'idle';
+    if (events.length === 0) {
+      // A position moved past skipped events is written once it is due (the idle timer comes by every second).
+      if (this.skipped && this.commitDue() && !(await this.commit(position))) return 'not-leader';
+      return (await this.hasInvisible(position)) ? 'blocked' : 'idle';
+    }
     const last = events[events.length - 1]!;
     const next = { tx_id: last.tx_id, seq: last.seq };
     if (events.length === this.batchSize) {
@@ -164,7 +183,10 @@ class GroupConsumer implements Subscription {
     }
     const wanted = this.types ? events.filter((e) => this.types!.includes(e.type)) : events;
     if (wanted.length > 0) await handleWithRetries(this.db, this.group, this.handler, wanted, this.retry);
-    const kept = await this.commit(next);
+    // Nothing for this group in a small batch (the finalizer passing the inventory's events): the
+    // position moves in memory and is written with the next batch that matters, or a second
+    // later. Lost in a crash, it only means these events are passed over again.
+    const kept = wanted.length === 0 && events.length < this.batchSize && !this.commitDue() ? this.skip(next) : await this.commit(next);
     if (!kept) return 'not-leader';
     if (events.length === this.batchSize) return 'busy';
     return (await this.hasInvisible(next)) ? 'blocked' : 'idle';
@@ -186,6 +208,7 @@ class GroupConsumer implements Subscription {
     );
     // Our clock may run ahead of the server's: count the lease from before we asked.
     if (rows[0]) this.held = { position: rows[0], until: Date.now() + this.leaseSeconds * 1000 - 1000 };
+    this.skipped = false; // the written position is the one held now
     return rows[0];
   }
 
@@ -214,6 +237,28 @@ class GroupConsumer implements Subscription {
     return rows.length > 0;
   }
 
+  /** Writes a position moved by skip(). */
+  private async flush(): Promise<void> {
+    if (this.skipped && this.held) await this.commit(this.held.position);
+  }
+
+  /** When the position was last written, for skip(). */
+  private committedAt = 0;
+
+  private commitDue(): boolean {
+    return Date.now() - this.committedAt > 1000 || !this.held;
+  }
+
+  /** Moves the position past events this group does not read, without writing it (see pass()). */
+  private skip(position: Position): boolean {
+    this.held = { ...this.held!, position };
+    this.skipped = true;
+    return true;
+  }
+
+  /** The held position is ahead of the written one (skip()). */
+  private skipped = false;
+
   /** Not durable: an offset lost in a crash only means the batch is delivered again. */
   private async commit(position: Position): Promise<boolean> {
     const rows = await this.db.transaction(
@@ -230,6 +275,8 @@ class GroupConsumer implements Subscription {
       return false;
     }
     this.held = { position, until: Date.now() + this.leaseSeconds * 1000 - 1000 };
+    this.committedAt = Date.now();
+    this.skipped = false;
     return true;
   }
 }

@@ -6,6 +6,7 @@
 import type { AllocationPolicy } from '../tenants/repository';
 import { stockKey, type LockedLevel } from '../stock/ledger';
 import type { PlannedLine, Shortage } from './lines';
+import type { AllocationReason } from '../../contracts/inventory';
 
 export interface HubChoice {
   id: string;
@@ -14,8 +15,6 @@ export interface HubChoice {
 }
 
 /** Why a line ships from its hub: the request named it, one hub could ship every open line, or the hubs' priority. */
-import type { AllocationReason } from '../../contracts/inventory';
-
 export type { AllocationReason };
 
 export interface AllocatedLine {

@@ -55,7 +55,22 @@ describe('POST /reservations/batch', () => {
   it('a hot SKU is written once per batch, with one ledger row per order', async () => {
     const own = await stocked([['H1', 'A', 1000]]);
     const reservations = Array.from({ length: 200 }, (_, i) => req(`h${i}`, [['A', 1]]));
-    const res = await own.as('POST', '/reservations/batch', { body: { reservations } });
+    // Every row version the batch writes to ims.stock_levels is counted by a trigger of the test's own.
+    await t.ctx.db.query('CREATE TABLE public.stock_writes (n int8 NOT NULL)');
+    await t.ctx.db.query('INSERT INTO public.stock_writes VALUES (0)');
+    await t.ctx.db.query(
+      `CREATE FUNCTION public.count_stock_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE public.stock_writes SET n = n + 1; RETURN NEW; END $$`,
+    );
+    await t.ctx.db.query('CREATE TRIGGER count_stock_writes AFTER UPDATE ON ims.stock_levels FOR EACH ROW EXECUTE FUNCTION public.count_stock_write()');
+    const res = await own
+      .as('POST', '/reservations/batch', { body: { reservations } })
+      .finally(() => t.ctx.db.query('DROP TRIGGER count_stock_writes ON ims.stock_levels'));
+    expect((await t.ctx.db.query<{ n: number }>('SELECT n::int AS n FROM public.stock_writes'))[0]!.n).toBe(1);
+    const levelEvents = await t.ctx.db.query(
+      `SELECT 1 FROM oms.events WHERE tenant_id = $1 AND type = 'inventory.level_changed' AND data->>'reason' = 'reserve'`,
+      [own.id],
+    );
+    expect(levelEvents).toHaveLength(1);
     expect(res.body.results.every((r: { status: string }) => r.status === 'reserved')).toBe(true);
     const trail = (await own.as('GET', '/inventory/transactions?sku=A&limit=500')).body.data;
     const reserves = trail.filter((x: { reason: string }) => x.reason === 'reserve');

@@ -11,7 +11,7 @@
 import type { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { STOCK_RAISED_CHANNEL, type StockRaised } from '../../shared/stock-raised';
 import { SqlParams } from '../../db/sql-params';
-import { EVENTS_CHANNEL } from '../../events/outbox';
+import { INVENTORY_EVENTS_CHANNEL } from '../../events/outbox';
 
 export interface StockKey {
   hub_id: string;
@@ -152,7 +152,7 @@ export async function applyStockChanges(scope: TenantTx, changes: readonly Stock
      SELECT count(*)::int AS events FROM level_events`,
     params.values,
   );
-  if (changes.length > 0) scope.tx.notify(EVENTS_CHANNEL);
+  if (changes.length > 0) scope.tx.notify(INVENTORY_EVENTS_CHANNEL);
   announceRaisedStock(scope, changes);
 }
 
