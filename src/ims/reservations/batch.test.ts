@@ -62,9 +62,12 @@ describe('POST /reservations/batch', () => {
       `CREATE FUNCTION public.count_stock_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE public.stock_writes SET n = n + 1; RETURN NEW; END $$`,
     );
     await t.ctx.db.query('CREATE TRIGGER count_stock_writes AFTER UPDATE ON ims.stock_levels FOR EACH ROW EXECUTE FUNCTION public.count_stock_write()');
-    const res = await own
-      .as('POST', '/reservations/batch', { body: { reservations } })
-      .finally(() => t.ctx.db.query('DROP TRIGGER count_stock_writes ON ims.stock_levels'));
+    let res;
+    try {
+      res = await own.as('POST', '/reservations/batch', { body: { reservations } });
+    } finally {
+      await t.ctx.db.query('DROP TRIGGER count_stock_writes ON ims.stock_levels');
+    }
     expect((await t.ctx.db.query<{ n: number }>('SELECT n::int AS n FROM public.stock_writes'))[0]!.n).toBe(1);
     const levelEvents = await t.ctx.db.query(
       `SELECT 1 FROM oms.events WHERE tenant_id = $1 AND type = 'inventory.level_changed' AND data->>'reason' = 'reserve'`,
