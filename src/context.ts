@@ -23,6 +23,8 @@ import { Metrics } from './shared/metrics';
 import { IdempotencyStore } from './http/idempotency';
 import { CustomerService } from './oms/customers/service';
 import { OrderService } from './oms/orders/service';
+import { LoopRegistry } from './shared/loop-status';
+import { HeldOrderService } from './oms/orders/held-orders';
 import { DbEventLog } from './adapters/postgres/event-log';
 import { KafkaEventLog } from './adapters/kafka/event-log';
 import type { BatchHandler, EventLog } from './ports/event-log';
@@ -49,6 +51,8 @@ export interface AppContext {
   db: Db;
   cache: Cache;
   metrics: Metrics;
+  /** What each background loop of this process is doing (on /metrics). */
+  loops: LoopRegistry;
   auth: ApiKeyAuthenticator;
   idempotency: IdempotencyStore;
   events: EventLog;
@@ -61,13 +65,17 @@ export interface AppContext {
     lookup: CatalogLookup;
     catalog: CatalogService;
     stock: StockService;
-    reservations: ReservationService;
-    batchReservations: BatchReserver;
+    /** What reserves: one order (grouped with others arriving at once) or a batch, oldest first. */
+    reservations: BatchReserver;
+    /** Reservations once made: read, released, shipped (commit) or settled in part. */
+    settlements: ReservationService;
   };
   oms: {
     inventory: InventoryClient;
     customers: CustomerService;
     orders: OrderService;
+    /** What the finalizer does to held orders (reserved, waiting, cancelled), apart from the API's use cases. */
+    heldOrders: HeldOrderService;
     finalizer: OrderFinalizer;
     /** The finalizer group's handler: reserves created orders, settles shipped, cancelled and returned units. */
     finalizerHandler: BatchHandler;
@@ -90,16 +98,33 @@ export interface ContextOptions {
 /** The IMS services (tenants, catalog, stock, reservations) on one database. */
 function createIms(config: Config, db: Db, cache: Cache, metrics: Metrics): AppContext['ims'] {
   const lookup = new CatalogLookup(db, cache, config.cacheTtlSeconds);
-  const reservations = new ReservationService(db, lookup, metrics);
+  const settlements = new ReservationService(db, lookup, metrics);
   const tenants = new TenantService(db);
   return {
     tenants,
     lookup,
     catalog: new CatalogService(db, lookup),
     stock: new StockService(db, lookup),
-    reservations,
-    batchReservations: new BatchReserver(db, lookup, reservations, metrics, (tenantId) => tenants.settings(tenantId), config.limits.tenantQueuedRequests),
+    settlements,
+    reservations: new BatchReserver(db, lookup, settlements, metrics, (tenantId) => tenants.settings(tenantId), config.limits.tenantQueuedRequests),
   };
+}
+
+/** The event log the configuration names: Kafka (fed by the relay role), or the outbox table itself. */
+function createEventLog(config: Config, db: Db, logger: Logger, loops: LoopRegistry): EventLog {
+  const onError = (error: unknown, context: Record<string, unknown>) => logger.warn({ err: error, ...context }, 'event handler failed');
+  if (config.kafkaBrokers) {
+    return new KafkaEventLog(db, {
+      brokers: config.kafkaBrokers,
+      topic: config.kafkaTopic,
+      inventoryTopic: config.kafkaInventoryTopic,
+      onError,
+      logger,
+      loops,
+    });
+  }
+  // Smaller batches on the embedded database, whose one connection a batch holds (db/pglite.ts).
+  return new DbEventLog(db, { onError, batchSize: db.kind === 'pglite' ? 250 : 500, loops });
 }
 
 /** The object store and the work queue the configuration names: the engines, or the embedded ones. */
@@ -116,16 +141,17 @@ export function createContext({ config, logger, db: database, processMetrics }: 
   const db = joinRequestTransactions(database);
   const cache: Cache = config.redisUrl ? new RedisCache({ url: config.redisUrl }) : new MemoryCache();
   const metrics = new Metrics({ processMetrics });
+  const loops = new LoopRegistry(metrics.registry);
   const ims = createIms(config, db, cache, metrics);
   const inventory: InventoryClient = config.imsUrl
     ? new HttpInventoryClient({ url: config.imsUrl, apiKey: config.imsApiKey! })
     : new InProcessInventoryClient(ims);
-  const customers = new CustomerService(db);
   const settler = new StockSettler(inventory, logger);
   const fulfilment = new FulfilmentService(db, settler);
   const orders = new OrderService(db, inventory, fulfilment, config.limits.pageBytes);
-  const finalizer = new OrderFinalizer(db, inventory, orders);
+  const heldOrders = new HeldOrderService(db);
   // Orders are created before their deliveries ship: finalize first, then settle.
+  const finalizer = new OrderFinalizer(db, inventory, heldOrders);
   const finalizerHandler: BatchHandler = async (events) => {
     await finalizer.handle(events);
     await settler.handle(events);
@@ -137,7 +163,6 @@ export function createContext({ config, logger, db: database, processMetrics }: 
     [FINALIZER_GROUP, finalizerHandler],
     [WEBHOOKS_GROUP, async (events) => void (await createDeliveries(db, events))],
   ]);
-  const onEventError = (error: unknown, context: Record<string, unknown>) => logger.warn({ err: error, ...context }, 'event handler failed');
   const { objectStore, queue } = createStorage(config, db);
   return {
     config,
@@ -145,26 +170,19 @@ export function createContext({ config, logger, db: database, processMetrics }: 
     db,
     cache,
     metrics,
+    loops,
     auth: new ApiKeyAuthenticator(db, config.adminApiKey),
     idempotency: new IdempotencyStore(db),
-    events: config.kafkaBrokers
-      ? new KafkaEventLog(db, {
-          brokers: config.kafkaBrokers,
-          topic: config.kafkaTopic,
-          inventoryTopic: config.kafkaInventoryTopic,
-          onError: onEventError,
-          logger,
-        })
-      : // Smaller batches on the embedded database, whose one connection a batch holds (db/pglite.ts).
-        new DbEventLog(db, { onError: onEventError, batchSize: db.kind === 'pglite' ? 250 : 500 }),
+    events: createEventLog(config, db, logger, loops),
     objectStore,
     queue,
     deadLetters: new DeadLetters(db, handlers),
     ims,
     oms: {
       inventory,
-      customers,
+      customers: new CustomerService(db),
       orders,
+      heldOrders,
       finalizer,
       finalizerHandler,
       fulfilment,

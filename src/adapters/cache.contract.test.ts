@@ -20,9 +20,10 @@ afterAll(async () => {
   for (const cache of opened) await cache.close();
 });
 
-const implementations: [string, () => Promise<Cache[]>, boolean][] = [
-  // Two handles on one store: what two processes see. The LRU is per process, so it gets one.
-  ['memory', async () => [new MemoryCache()], true],
+/** [name, open two handles (two processes' view), available here, shared by the handles]. */
+const implementations: [string, () => Promise<[Cache, Cache]>, boolean, boolean][] = [
+  // The LRU lives in one process: its two handles are two processes' separate caches.
+  ['memory', async () => [new MemoryCache(), new MemoryCache()], true, false],
   [
     'redis',
     async () => {
@@ -34,10 +35,11 @@ const implementations: [string, () => Promise<Cache[]>, boolean][] = [
       return [a, b];
     },
     hasRedis,
+    true,
   ],
 ];
 
-for (const [name, open, available] of implementations) {
+for (const [name, open, available, shared] of implementations) {
   describe.skipIf(!available)(`Cache contract: ${name}`, () => {
     it('gets what was set, in key order, undefined for the rest', async () => {
       const [cache] = await open();
@@ -67,14 +69,21 @@ for (const [name, open, available] of implementations) {
       await eventually(async () => expect(await cache!.getMany(['short'])).toEqual([undefined]));
     });
 
-    it('an invalidation by one handle is seen by every other at once (shared stores)', async () => {
-      const handles = await open();
-      if (handles.length < 2) return; // a per-process cache has no other handle to tell
-      const [a, b] = handles as [Cache, Cache];
+    it.runIf(shared)('an invalidation by one handle is seen by every other at once (shared stores)', async () => {
+      const [a, b] = await open();
       await a.setMany([['hub:H1', 'v1']], 60);
       expect(await b.getMany(['hub:H1'])).toEqual(['v1']);
       await b.delete(['hub:H1']);
       expect(await a.getMany(['hub:H1'])).toEqual([undefined]);
+    });
+
+    it.runIf(!shared)("a per-process cache is its process's own: another sees none of it, and its deletes touch only its own", async () => {
+      const [a, b] = await open();
+      await a.setMany([['hub:H1', 'v1']], 60);
+      expect(await b.getMany(['hub:H1'])).toEqual([undefined]);
+      await b.setMany([['hub:H1', 'v2']], 60);
+      await b.delete(['hub:H1']);
+      expect(await a.getMany(['hub:H1'])).toEqual(['v1']);
     });
   });
 }

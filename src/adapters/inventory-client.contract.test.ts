@@ -2,6 +2,9 @@
  * The InventoryClient contract, run against both implementations: in-process, and HTTP against
  * a real IMS listening on a loopback port.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, buildTestApp, seedCatalog, type TestApp, type TestTenant } from '../../test/helpers/app';
 import { AppError } from '../shared/errors';
@@ -121,5 +124,25 @@ describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AppError);
     expect(refused).toMatchObject({ status: 409, code: 'reservation.closed' });
+  });
+});
+
+describe('InventoryClient (http) against an IMS answering another shape', () => {
+  it('names the route and the field instead of passing the answer on', async () => {
+    const server = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ results: [{ order_id: 'x', status: 'reserved', replayed: 'no' }] }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const odd = new HttpInventoryClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: ADMIN_KEY });
+    try {
+      await expect(odd.reserveMany(own.id, [{ order_id: 'x', hub: 'H', items: [{ sku: 'A', quantity: 1 }] }])).rejects.toThrow(
+        /POST \/reservations\/batch with an unexpected body: \/results\/0\/replayed must be boolean/,
+      );
+    } finally {
+      await odd.close();
+      server.close();
+    }
   });
 });

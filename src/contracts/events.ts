@@ -6,7 +6,7 @@
  * Order events are keyed by order id; inventory events by `hub_id:sku_id` (levels) or order id
  * (reservations), so each key's events are handled in the order they were written.
  */
-import type { Reservation } from './inventory';
+import type { Reservation, SettleAction } from './inventory';
 
 export const ORDER_EVENT_TYPES = [
   'order.created',
@@ -34,6 +34,13 @@ export interface OrderSnapshot {
 export interface DeliverySnapshot {
   id: string;
   status: string;
+}
+
+/** Units of an order's reservation an event asks IMS to settle as one operation (hubs and SKUs by id). */
+export interface StockSettlement {
+  operation_id: string;
+  action: SettleAction;
+  items: { hub_id: string; sku_id: string; quantity: number }[];
 }
 
 /** One stock row's figures. */
@@ -72,13 +79,21 @@ export interface EventDataMap {
   /** `allocation`: the hub each line was reserved at, and why, when the order was just reserved. */
   'order.updated': { order: OrderSnapshot; previous_status: string; allocation?: unknown[] };
   'order.deleted': { order: OrderSnapshot };
-  'delivery.shipped': { order_id: string; delivery: DeliverySnapshot; stock?: unknown };
+  'delivery.shipped': { order_id: string; delivery: DeliverySnapshot; stock?: StockSettlement };
   'delivery.delivered': { order_id: string; delivery: DeliverySnapshot };
-  'delivery.cancelled': { order_id: string; delivery: DeliverySnapshot; stock?: unknown };
-  'return.received': { order_id: string; return: { id: string }; stock?: unknown };
+  'delivery.cancelled': { order_id: string; delivery: DeliverySnapshot; stock?: StockSettlement };
+  'return.received': { order_id: string; return: { id: string }; stock?: StockSettlement };
   'inventory.level_changed': InventoryLevelChanged;
   /** Every unit the reservation still held went back to stock; `reservation` is as it is after. */
   'reservation.released': { order_id: string; reservation: Reservation };
+}
+
+/** An event of one of `types`, with its data typed by the catalogue (a consumer's way in). */
+export function isOfType<T extends EventType>(
+  event: { type: string; data: unknown },
+  types: readonly T[],
+): event is { type: T; data: EventDataMap[T] } & typeof event {
+  return (types as readonly string[]).includes(event.type);
 }
 
 /** An event to append: its type, its ordering key and the data its type carries. */

@@ -28,6 +28,7 @@ export async function startRelay(ctx: AppContext): Promise<RunningRole> {
   const outbox = new DbEventLog(ctx.db, {
     batchSize: 500,
     dataAsText: true, // passed on to Kafka as stored, never parsed here
+    loops: ctx.loops,
     maxAttempts: Number.POSITIVE_INFINITY,
     onError: (error, context) => ctx.logger.warn({ err: error, ...context }, 'relay: publishing to Kafka failed; retrying'),
   });

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { outageBackoffMs, unavailableDependency } from './dependency';
 import { Wakeable } from './wakeable';
+import { LoopStatus } from './loop-status';
 import type { Job, WorkQueue } from '../ports/work-queue';
 
 /** "Not now": the job is acknowledged, and the same payload sent again after `afterMs`. */
@@ -22,6 +23,8 @@ export interface JobWorkerOptions<T> {
   /** Called once a job is dead (attempts used up): the place to mark its work failed. */
   onDead?: (job: Job<T>, error: string) => Promise<void>;
   onError?: (error: unknown, job?: Job<T>) => void;
+  /** Where the worker reports its state (loop-status.ts). */
+  status?: LoopStatus;
 }
 
 /** The job is no longer this worker's (its visibility ran out and another worker took it). */
@@ -52,7 +55,16 @@ export class JobWorker<T> {
     private readonly name: string,
     private readonly handler: JobHandler<T>,
     private readonly options: JobWorkerOptions<T>,
-  ) {}
+  ) {
+    this.status = options.status ?? new LoopStatus(name);
+  }
+
+  private readonly status: LoopStatus;
+
+  /** Working while a job is in hand; waiting while one waits out an outage. */
+  private report(): void {
+    this.status.set(this.stopped ? 'stopped' : this.outages > 0 ? 'waiting' : this.running > 0 ? 'working' : 'idle');
+  }
 
   async start(): Promise<void> {
     this.unsubscribe = await this.queue.subscribe(this.name, () => this.wakeup.wake());
@@ -76,6 +88,7 @@ export class JobWorker<T> {
     await this.loop;
     await Promise.allSettled(this.inFlight);
     await this.unsubscribe?.();
+    this.report();
   }
 
   private async run(): Promise<void> {
@@ -85,7 +98,9 @@ export class JobWorker<T> {
       let failed = false;
       try {
         started = await this.fill();
+        this.report();
       } catch (error) {
+        this.status.failed(error);
         this.options.onError?.(error);
         failed = true;
       }
@@ -116,6 +131,7 @@ export class JobWorker<T> {
       const work = this.process(job).finally(() => {
         this.running--;
         this.inFlight.delete(work);
+        this.report();
         this.wakeup.wake();
       });
       this.inFlight.add(work);
@@ -166,6 +182,7 @@ export class JobWorker<T> {
           if (this.stopped || !unavailableDependency(error)) throw error;
           if (!waiting) this.outages++;
           waiting = true;
+          this.report();
           if (tries % 10 === 0) this.options.onError?.(error, job);
           await sleep(outageBackoffMs(tries, 5_000), undefined, { signal: this.stopping.signal }).catch(() => undefined);
           // Keep the job ours; a heartbeat that cannot reach the queue is tried again next time round.

@@ -31,9 +31,9 @@ if (point === 'after-reserve') {
     return result;
   };
 } else {
-  const orders = ctx.oms.orders;
-  const markReserved = orders.markReserved.bind(orders);
-  orders.markReserved = async (...args) => {
+  const held = ctx.oms.heldOrders;
+  const markReserved = held.markReserved.bind(held);
+  held.markReserved = async (...args) => {
     const result = await markReserved(...args);
     die();
     return result;

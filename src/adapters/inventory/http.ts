@@ -6,6 +6,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import type { Static, TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { BatchResultsWire, CatalogPageWire, ReservationWire, StatsWire, TenantWire } from '../../contracts/inventory-wire';
 import {
   MAX_RESERVATIONS_PER_BATCH,
   type CatalogRef,
@@ -55,8 +58,9 @@ export class HttpInventoryClient implements InventoryClient {
       const chunk = unique.slice(i, i + PAGE);
       const ids = chunk.filter(isUuid);
       const byCode = await this.call(tenantId, 'GET', `${path}?limit=500&codes=${chunk.map(encodeURIComponent).join(',')}`);
-      rows.push(...(byCode.body.data as CatalogRef[]));
-      if (ids.length > 0) rows.push(...((await this.call(tenantId, 'GET', `${path}?limit=500&ids=${ids.join(',')}`)).body.data as CatalogRef[]));
+      rows.push(...decoded(CatalogPageWire, byCode, `GET ${path}`).data);
+      if (ids.length > 0)
+        rows.push(...decoded(CatalogPageWire, await this.call(tenantId, 'GET', `${path}?limit=500&ids=${ids.join(',')}`), `GET ${path}`).data);
     }
     const byId = new Map(rows.map((r) => [r.id, r]));
     const byCode = new Map(rows.map((r) => [r.code, r]));
@@ -68,17 +72,19 @@ export class HttpInventoryClient implements InventoryClient {
   }
 
   async tenantSettings(tenantId: string): Promise<TenantSettings> {
-    return (await this.call(undefined, 'GET', `/tenants/${tenantId}`)).body.settings as TenantSettings;
+    return decoded(TenantWire, await this.call(undefined, 'GET', `/tenants/${tenantId}`), 'GET /tenants/:id').settings;
   }
 
   async findTenant(ref: string): Promise<{ id: string; code: string } | undefined> {
     const answer = await this.call(undefined, 'GET', `/tenants/${encodeURIComponent(ref)}`, undefined, [404]);
-    return answer.status === 404 ? undefined : { id: answer.body.id as string, code: answer.body.code as string };
+    if (answer.status === 404) return undefined;
+    const tenant = decoded(TenantWire, answer, 'GET /tenants/:id');
+    return { id: tenant.id, code: tenant.code };
   }
 
   async reserve(tenantId: string, input: ReserveInput): Promise<ReserveResult> {
     const answer = await this.call(tenantId, 'POST', '/reservations', input, [409]);
-    if (answer.status === 200) return { outcome: 'reserved', reservation: revive(answer.body) };
+    if (answer.status === 200) return { outcome: 'reserved', reservation: revive(decoded(ReservationWire, answer, 'POST /reservations')) };
     if (answer.body?.status === 'insufficient') return { outcome: 'insufficient', order_id: input.order_id, shortages: answer.body.shortages };
     throw toAppError(answer);
   }
@@ -93,9 +99,9 @@ export class HttpInventoryClient implements InventoryClient {
 
   private async reserveBatch(tenantId: string, inputs: readonly ReserveInput[]): Promise<ReserveResult[]> {
     const answer = await this.call(tenantId, 'POST', '/reservations/batch', { reservations: inputs });
-    return (answer.body.results as any[]).map((r): ReserveResult =>
-      r.status === 'insufficient'
-        ? { outcome: 'insufficient', order_id: r.order_id, shortages: r.shortages }
+    return decoded(BatchResultsWire, answer, 'POST /reservations/batch').results.map((r): ReserveResult =>
+      r.status === 'insufficient' || !r.reservation
+        ? { outcome: 'insufficient', order_id: r.order_id, shortages: r.shortages ?? [] }
         : { outcome: r.replayed ? 'replayed' : 'reserved', reservation: revive(r.reservation) },
     );
   }
@@ -103,20 +109,22 @@ export class HttpInventoryClient implements InventoryClient {
   async release(tenantId: string, orderId: string): Promise<Reservation | undefined> {
     const answer = await this.call(tenantId, 'DELETE', `/reservations/${encodeURIComponent(orderId)}`, undefined, [404]);
     if (answer.status === 404) return undefined;
-    return revive((await this.call(tenantId, 'GET', `/reservations/${encodeURIComponent(orderId)}`)).body);
+    return revive(decoded(ReservationWire, await this.call(tenantId, 'GET', `/reservations/${encodeURIComponent(orderId)}`), 'GET /reservations/:id'));
   }
 
   async commit(tenantId: string, orderId: string): Promise<Reservation> {
-    return revive((await this.call(tenantId, 'POST', `/reservations/${encodeURIComponent(orderId)}/commit`)).body);
+    return revive(
+      decoded(ReservationWire, await this.call(tenantId, 'POST', `/reservations/${encodeURIComponent(orderId)}/commit`), 'POST /reservations/:id/commit'),
+    );
   }
 
   async settle(tenantId: string, orderId: string, input: SettleInput): Promise<Reservation | undefined> {
     const answer = await this.call(tenantId, 'POST', `/reservations/${encodeURIComponent(orderId)}/settlements`, input);
-    return answer.body === undefined ? undefined : revive(answer.body);
+    return answer.body === undefined ? undefined : revive(decoded(ReservationWire, answer, 'POST /reservations/:id/settlements'));
   }
 
   async stats(tenantId: string): Promise<InventoryStats> {
-    return (await this.call(tenantId, 'GET', '/inventory/summary')).body as InventoryStats;
+    return decoded(StatsWire, await this.call(tenantId, 'GET', '/inventory/summary'), 'GET /inventory/summary');
   }
 
   async close(): Promise<void> {
@@ -152,8 +160,20 @@ export class HttpInventoryClient implements InventoryClient {
   }
 }
 
-function revive(reservation: any): Reservation {
+/** The wire's timestamps (JSON strings) as dates. */
+function revive(reservation: Static<typeof ReservationWire>): Reservation {
   return { ...reservation, created_at: new Date(reservation.created_at), updated_at: new Date(reservation.updated_at) };
+}
+
+const validators = new Map<TSchema, ReturnType<typeof Compile>>();
+
+/** The answer's body, checked against the contract's schema: an IMS answering another shape is named, not passed on. */
+function decoded<T extends TSchema>(schema: T, answer: Answer, what: string): Static<T> {
+  let validator = validators.get(schema);
+  if (!validator) validators.set(schema, (validator = Compile(schema)));
+  if (validator.Check(answer.body)) return answer.body as Static<T>;
+  const [first] = validator.Errors(answer.body);
+  throw new Error(`the IMS answered ${what} with an unexpected body: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
 }
 
 function toAppError(answer: Answer): Error {

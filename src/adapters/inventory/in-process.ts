@@ -12,8 +12,8 @@ export interface ImsServices {
   tenants: TenantService;
   lookup: CatalogLookup;
   stock: StockService;
-  reservations: ReservationService;
-  batchReservations: BatchReserver;
+  reservations: BatchReserver;
+  settlements: ReservationService;
 }
 
 export class InProcessInventoryClient implements InventoryClient {
@@ -33,16 +33,16 @@ export class InProcessInventoryClient implements InventoryClient {
   }
 
   reserve(tenantId: string, input: ReserveInput) {
-    return this.ims.batchReservations.reserve(tenantId, input);
+    return this.ims.reservations.reserve(tenantId, input);
   }
 
   reserveMany(tenantId: string, inputs: readonly ReserveInput[]) {
-    return this.ims.batchReservations.reserveMany(tenantId, inputs);
+    return this.ims.reservations.reserveMany(tenantId, inputs);
   }
 
   async release(tenantId: string, orderId: string) {
     try {
-      return await this.ims.reservations.release(tenantId, orderId);
+      return await this.ims.settlements.release(tenantId, orderId);
     } catch (error) {
       if (error instanceof AppError && error.code === 'resource.not_found') return undefined;
       throw error;
@@ -50,11 +50,11 @@ export class InProcessInventoryClient implements InventoryClient {
   }
 
   commit(tenantId: string, orderId: string) {
-    return this.ims.reservations.commit(tenantId, orderId);
+    return this.ims.settlements.commit(tenantId, orderId);
   }
 
   settle(tenantId: string, orderId: string, input: SettleInput) {
-    return this.ims.reservations.settle(tenantId, orderId, input);
+    return this.ims.settlements.settle(tenantId, orderId, input);
   }
 
   stats(tenantId: string) {

@@ -19,6 +19,7 @@ import { EVENT_TYPES, type EventType, type LoggedEvent } from '../../events/enve
 import { isInventoryEvent } from '../../contracts/events';
 import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
 import type { BatchHandler, EventLog, SubscribeOptions, Subscription } from '../../ports/event-log';
+import { LoopRegistry, type LoopStatus } from '../../shared/loop-status';
 
 export interface KafkaOptions {
   brokers: readonly string[];
@@ -36,6 +37,8 @@ export interface KafkaOptions {
   onError?: (error: unknown, context: Record<string, unknown>) => void;
   /** Where kafkajs's own warnings and errors go. */
   logger?: Logger;
+  /** Where each consumer group reports its state (`event-log:<group>`). */
+  loops?: LoopRegistry;
 }
 
 export function createKafka(options: KafkaOptions): Kafka {
@@ -164,6 +167,7 @@ export class KafkaEventLog implements EventLog {
       partitions: this.options.partitions ?? 6,
       groupId: `${this.options.groupPrefix ?? `${topic}.`}${group}`,
       group,
+      status: (this.options.loops ?? new LoopRegistry()).loop(`event-log:${group}`),
       handler,
       retry: {
         maxAttempts: this.options.maxAttempts ?? 5,
@@ -182,6 +186,7 @@ interface GroupSettings {
   groupId: string;
   /** The group's name in the dead letters and in logs. */
   group: string;
+  status: LoopStatus;
   handler: BatchHandler;
   retry: RetryOptions;
   /** The types handed to the handler; the group's position moves past the others, whose values are never parsed. */
@@ -221,6 +226,7 @@ class KafkaGroupConsumer implements Subscription {
     const consumer = this.kafka.consumer({ groupId: this.settings.groupId });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || this.stopped) return;
+      this.settings.status.failed(payload.error);
       this.settings.retry.onError(payload.error, { group: this.settings.group, phase: 'crashed; rejoining' });
       this.rejoinLater();
     });
@@ -252,6 +258,7 @@ class KafkaGroupConsumer implements Subscription {
       eachBatch: async (payload) => {
         const { batch } = payload;
         if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
+        this.settings.status.set('working');
         const events = batch.messages.filter((m) => this.settings.types.has(typeOf(m) ?? '')).map(fromMessage);
         if (events.length > 0)
           await handleWithRetries(this.db, this.settings.group, this.settings.handler, events, { ...this.settings.retry, isStopping: () => this.stopped });
@@ -261,6 +268,7 @@ class KafkaGroupConsumer implements Subscription {
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
         payload.resolveOffset(last.offset);
         await payload.heartbeat();
+        this.settings.status.set('idle');
       },
     });
   }
@@ -288,6 +296,7 @@ class KafkaGroupConsumer implements Subscription {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.settings.status.set('stopped');
     await this.started.catch(() => undefined);
     await this.consumer.disconnect().catch(() => undefined); // finishes the batch in hand first
     await this.admin.disconnect().catch(() => undefined);

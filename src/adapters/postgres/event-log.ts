@@ -20,6 +20,7 @@ import { isInventoryEvent } from '../../contracts/events';
 import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
 import type { BatchHandler, EventLog, SubscribeOptions, Subscription } from '../../ports/event-log';
 import { Wakeable } from '../../shared/wakeable';
+import { LoopRegistry, type LoopStatus } from '../../shared/loop-status';
 
 export interface DbEventLogOptions {
   batchSize?: number;
@@ -35,6 +36,8 @@ export interface DbEventLogOptions {
    * parsing it here and serializing it again there was a tenth of its time.
    */
   dataAsText?: boolean;
+  /** Where each consumer group reports its state (`event-log:<group>`). */
+  loops?: LoopRegistry;
 }
 
 interface Position {
@@ -53,8 +56,17 @@ export class DbEventLog implements EventLog {
   }
 }
 
+/** What a pass's outcome says about the loop (events waiting for older transactions: 'idle' too, briefly). */
+const PASS_STATE: Record<'busy' | 'idle' | 'blocked' | 'not-leader', LoopStatus['state']> = {
+  busy: 'working',
+  idle: 'idle',
+  blocked: 'idle',
+  'not-leader': 'standby',
+};
+
 class GroupConsumer implements Subscription {
   private readonly owner = randomUUID();
+  private readonly status: LoopStatus;
   private readonly batchSize: number;
   private readonly dataAsText: boolean;
   private readonly leaseSeconds: number;
@@ -86,6 +98,7 @@ class GroupConsumer implements Subscription {
       isStopping: () => this.wakeup.isClosed,
     };
     const idleCheckMs = options.idleCheckMs ?? 1000;
+    this.status = (options.loops ?? new LoopRegistry()).loop(`event-log:${group}`);
     this.loop = this.run(idleCheckMs);
   }
 
@@ -122,6 +135,7 @@ class GroupConsumer implements Subscription {
     clearTimeout(this.soon);
     this.wakeup.close();
     await this.loop;
+    this.status.set('stopped');
     await this.exclusive(() => this.flush()).catch(() => undefined);
     this.held = undefined;
     await this.unlisten?.();
@@ -147,8 +161,11 @@ class GroupConsumer implements Subscription {
     while (!this.wakeup.isClosed) {
       let result: Awaited<ReturnType<GroupConsumer['pass']>> = 'idle';
       try {
+        this.status.set('working');
         result = await this.exclusive(() => this.pass());
+        this.status.set(PASS_STATE[result]);
       } catch (error) {
+        this.status.failed(error);
         this.onError(error, { group: this.group, phase: 'consume' });
         await sleep(this.retry.backoffMs(1));
       }

@@ -1,49 +1,21 @@
 /** Reservation routes: reserve all lines or none, read, release, commit. */
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
-import { problemResponses, CodeOrId, Timestamp, Nullable } from '../../http/schemas';
+import { problemResponses, CodeOrId } from '../../http/schemas';
 import { MAX_RESERVATIONS_PER_BATCH, SETTLE_ACTIONS } from './service';
+import { BatchResultsWire, ReservationWire, ShortagesWire } from '../../contracts/inventory-wire';
 import type { Api } from '../../http/types';
 
 const OrderId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'The order the stock is held for' });
 const Quantity = Type.Integer({ minimum: 1, maximum: 1_000_000_000 });
 
-const Reservation = Type.Object({
-  order_id: Type.String(),
-  hub: Type.Optional(Type.String({ description: 'Present when every line is held at one hub' })),
-  status: Type.Enum(['reserved', 'released', 'committed'], { description: 'reserved while any unit is held' }),
-  items: Type.Array(
-    Type.Object({
-      sku: Type.String(),
-      sku_id: Type.String(),
-      hub: Type.String(),
-      hub_id: Type.String(),
-      quantity: Type.Integer({ description: 'Units reserved' }),
-      allocation: Nullable(
-        Type.Enum(['requested', 'single_hub', 'priority'], {
-          description: 'Why the units are held at this hub: the request named it, one hub could ship every line without a hub, or the hubs by priority',
-        }),
-      ),
-      committed: Type.Integer({ description: 'Units shipped' }),
-      released: Type.Integer({ description: 'Units given back' }),
-    }),
-  ),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
+const Reservation = ReservationWire;
 
 const Insufficient = Type.Object({
   status: Type.Literal('insufficient'),
   code: Type.Literal('inventory.insufficient_stock'),
   order_id: Type.String(),
-  shortages: Type.Array(
-    Type.Object({
-      sku: Type.String(),
-      hub: Type.Optional(Type.String({ description: 'Absent for a line without a hub: available counts every hub' })),
-      requested: Type.Integer(),
-      available: Type.Integer(),
-    }),
-  ),
+  shortages: ShortagesWire,
 });
 
 const OrderParams = Type.Object({ order_id: OrderId }, { additionalProperties: false });
@@ -63,7 +35,7 @@ const ReserveRequest = Type.Object(
 
 export function reservationRoutes(app: Api, ctx: AppContext): void {
   const tags = ['reservations'];
-  const reservations = ctx.ims.reservations;
+  const reservations = ctx.ims.settlements;
 
   app.post(
     '/reservations',
@@ -77,7 +49,7 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const result = await ctx.ims.batchReservations.reserve(request.tenantId, request.body);
+      const result = await ctx.ims.reservations.reserve(request.tenantId, request.body);
       if (result.outcome === 'insufficient') {
         return reply.code(409).send({
           status: 'insufficient',
@@ -98,23 +70,13 @@ export function reservationRoutes(app: Api, ctx: AppContext): void {
         summary: 'Reserve many orders at once, oldest (first) first, each all lines or none',
         body: Type.Object({ reservations: Type.Array(ReserveRequest, { minItems: 1, maxItems: MAX_RESERVATIONS_PER_BATCH }) }, { additionalProperties: false }),
         response: {
-          200: Type.Object({
-            results: Type.Array(
-              Type.Object({
-                order_id: Type.String(),
-                status: Type.Enum(['reserved', 'insufficient']),
-                replayed: Type.Boolean(),
-                reservation: Type.Optional(Reservation),
-                shortages: Type.Optional(Insufficient.properties.shortages),
-              }),
-            ),
-          }),
+          200: BatchResultsWire,
           ...problemResponses(),
         },
       },
     },
     async (request) => {
-      const results = await ctx.ims.batchReservations.reserveMany(request.tenantId, request.body.reservations);
+      const results = await ctx.ims.reservations.reserveMany(request.tenantId, request.body.reservations);
       return {
         results: results.map((r) =>
           r.outcome === 'insufficient'

@@ -81,7 +81,7 @@ export async function lockStockRows(scope: TenantScope, keys: readonly StockKey[
 export type AlongsideWrites = (params: SqlParams) => string;
 
 /** The ledger's columns, in one place: the changes' unnest and the ledger row both read this list. */
-const CHANGE_COLUMNS = [
+export const CHANGE_COLUMNS = [
   ['hub_id', 'uuid'],
   ['sku_id', 'uuid'],
   ['delta_on_hand', 'int8'],

@@ -123,7 +123,7 @@ it.each(['after-commit', 'after-settle'])('killed %s: after a restart the shipme
     });
     const { before, after } = levels[0]!.data;
     expect([after.on_hand - before.on_hand, after.reserved - before.reserved, after.available]).toEqual([-2, -2, after.on_hand - after.reserved]);
-    const reservation = await ctx.ims.reservations.get(tenantId, orderId);
+    const reservation = await ctx.ims.settlements.get(tenantId, orderId);
     expect(reservation.items.find((i) => i.sku === 'X')).toMatchObject({ quantity: 2, committed: 2 });
     expect((await ctx.ims.stock.reconcile(tenantId)).mismatches).toEqual([]);
   });

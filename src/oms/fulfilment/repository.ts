@@ -104,12 +104,3 @@ export async function insertReturn(
   );
   return rows[0]!;
 }
-
-/** The order's new status; the reason is kept unless given. */
-export async function setOrderStatus(scope: TenantScope, orderId: string, status: OrderStatus, reason?: string | null): Promise<void> {
-  await scope.query(
-    `UPDATE oms.orders SET status = $3, status_reason = CASE WHEN $4::boolean THEN $5 ELSE status_reason END, shortages = NULL, updated_at = now()
-     WHERE tenant_id = $1 AND id = $2`,
-    [orderId, status, reason !== undefined, reason ?? null],
-  );
-}

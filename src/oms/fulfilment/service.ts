@@ -16,7 +16,7 @@ import { isUuid } from '../../shared/cursor';
 import { conflict, notFound } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { OPEN_STATUSES, type OrderStatus } from '../orders/lifecycle';
-import { toOrder, type Delivery, type OrderReturn, type ReturnDisposition } from '../orders/model';
+import type { Delivery, OrderReturn, ReturnDisposition } from '../orders/model';
 import { getOrder } from '../orders/repository';
 import { planReturn, planShipment, type RequestedUnits } from './plans';
 import {
@@ -25,7 +25,6 @@ import {
   insertReturn,
   lockOrder,
   returnsOf,
-  setOrderStatus,
   updateDeliveries,
   type DeliveryRow,
   type ReturnRow,
@@ -33,6 +32,7 @@ import {
 } from './repository';
 import type { Settlement, StockSettler } from './settlements';
 import { statusFrom } from './status';
+import { changeStatuses } from '../orders/status-changes';
 
 /**
  * Deliveries and returns one order may have: each partial shipment adds a delivery and each
@@ -249,13 +249,16 @@ export class FulfilmentService {
       const state: OrderState = { status, deliveries: await deliveriesOf(scope, orderId), returns: await returnsOf(scope, orderId) };
       const change = await work(scope, state);
       const next = state.deliveries.length === 0 ? status : statusFrom(state.deliveries, state.returns);
-      const events = [...change.events];
-      if (next !== status) {
-        await setOrderStatus(scope, orderId, next, next === 'cancelled' ? (change.reason ?? null) : undefined);
-        const order = toOrder((await getOrder(scope, orderId))!);
-        events.push({ type: 'order.updated', key: orderId, data: { order, previous_status: status } });
-      }
-      await appendEvents(scope, events);
+      // The change's own events, then the status's (the order row is locked: it is still `status`).
+      if (next === status) await appendEvents(scope, change.events);
+      else
+        await changeStatuses(scope, {
+          ids: [orderId],
+          from: status,
+          to: next,
+          reason: next === 'cancelled' ? (change.reason ?? null) : undefined,
+          after: change.events,
+        });
       return change;
     });
     // Inside a request's own transaction (an Idempotency-Key), once that commits.

@@ -8,17 +8,13 @@
  */
 import type { Logger } from 'pino';
 import type { LoggedEvent } from '../../events/envelope';
-import type { SettleAction } from '../../contracts/inventory';
+import { isOfType, type StockSettlement } from '../../contracts/events';
 import type { InventoryClient } from '../../ports/inventory-client';
 
 export const SETTLING_EVENTS = ['delivery.shipped', 'delivery.cancelled', 'return.received'] as const;
 
-/** Units to settle in IMS as one operation; hubs and SKUs by id. */
-export interface Settlement {
-  operation_id: string;
-  action: SettleAction;
-  items: { hub_id: string; sku_id: string; quantity: number }[];
-}
+/** Units to settle in IMS as one operation; hubs and SKUs by id (carried by the event as `data.stock`). */
+export type Settlement = StockSettlement;
 
 export class StockSettler {
   constructor(
@@ -46,9 +42,8 @@ export class StockSettler {
   /** Part of the finalizer group's handler. */
   handle = async (events: LoggedEvent[]): Promise<void> => {
     for (const event of events) {
-      const data = event.data as { order_id?: string; stock?: Settlement };
-      if (!data.stock || !data.order_id) continue;
-      await this.apply(event.tenant_id, data.order_id, data.stock);
+      if (!isOfType(event, SETTLING_EVENTS) || !event.data.stock) continue;
+      await this.apply(event.tenant_id, event.data.order_id, event.data.stock);
     }
   };
 }

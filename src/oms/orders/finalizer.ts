@@ -14,12 +14,13 @@
 import type { Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
 import type { LoggedEvent } from '../../events/envelope';
+import { isOfType } from '../../contracts/events';
 import { AppError } from '../../shared/errors';
 import type { InventoryClient } from '../../ports/inventory-client';
 import type { Shortage } from '../../contracts/inventory';
-import type { Order, OrderShortage } from './model';
+import type { OrderShortage } from './model';
 import { findOrderLines, findWaitingOrders, tenantsWithWaitingOrders, type HeldOrder } from './repository';
-import type { OrderService } from './service';
+import type { HeldOrderService } from './held-orders';
 import { SETTLING_EVENTS } from '../fulfilment/settlements';
 
 export const FINALIZER_GROUP = 'finalizer';
@@ -54,7 +55,7 @@ export class OrderFinalizer {
   constructor(
     private readonly db: Db,
     private readonly inventory: InventoryClient,
-    private readonly orders: OrderService,
+    private readonly held: HeldOrderService,
   ) {}
 
   /**
@@ -65,8 +66,8 @@ export class OrderFinalizer {
   handle = async (events: LoggedEvent[]): Promise<void> => {
     const byTenant = new Map<string, string[]>();
     for (const event of events) {
-      if (event.type !== 'order.created') continue;
-      const id = (event.data as { order: Order }).order.id;
+      if (!isOfType(event, ['order.created'])) continue;
+      const id = event.data.order.id;
       byTenant.set(event.tenant_id, [...(byTenant.get(event.tenant_id) ?? []), id]);
     }
     for (const [tenantId, ids] of byTenant) await this.finalizeBatch(tenantId, ids);
@@ -116,24 +117,22 @@ export class OrderFinalizer {
     const reserved = results.flatMap((r) => (r.outcome === 'insufficient' ? [] : [r.reservation]));
     const short = results.flatMap((r) => (r.outcome === 'insufficient' ? [r] : []));
     // Not durable: after a crash the event is delivered again and the move redone (IMS replays).
-    const moved = await this.orders.markReserved(tenantId, reserved, { durable: false });
+    const moved = await this.held.markReserved(tenantId, reserved, { durable: false });
     for (const { order_id } of reserved) if (!moved.has(order_id)) await this.settleUnmoved(tenantId, order_id);
     if (short.length === 0) return moved.size;
     const cancel = short.some((r) => fresh.has(r.order_id)) && (await this.inventory.tenantSettings(tenantId)).backorder_policy === 'cancel';
     const toCancel = cancel ? short.filter((r) => fresh.has(r.order_id)) : [];
     const toWait = cancel ? short.filter((r) => !fresh.has(r.order_id)) : short;
     if (toCancel.length > 0) {
-      await this.orders.move(
+      await this.held.cancel(
         tenantId,
         toCancel.map((r) => r.order_id),
-        'on_hold',
-        'cancelled',
         'insufficient_stock',
       );
     }
     if (toWait.length > 0) {
       const byId = new Map(orders.map((o) => [o.id, o]));
-      await this.orders.markWaiting(
+      await this.held.markWaiting(
         tenantId,
         toWait.map((r) => ({ id: r.order_id, shortages: shortagesOf(byId.get(r.order_id)!, r.shortages) })),
       );
@@ -178,7 +177,7 @@ export class OrderFinalizer {
     } catch (error) {
       // A hub or SKU deleted since the order was taken: it can never be reserved.
       if (namesUnknownItem(error)) {
-        await this.orders.move(tenantId, [order.id], 'on_hold', 'cancelled', 'unknown_item');
+        await this.held.cancel(tenantId, [order.id], 'unknown_item');
         return false;
       }
       throw error;
@@ -187,14 +186,14 @@ export class OrderFinalizer {
     if (result.outcome === 'insufficient') {
       const { backorder_policy } = firstAttempt ? await this.inventory.tenantSettings(tenantId) : { backorder_policy: 'hold' };
       if (backorder_policy === 'cancel') {
-        await this.orders.move(tenantId, [order.id], 'on_hold', 'cancelled', 'insufficient_stock');
+        await this.held.cancel(tenantId, [order.id], 'insufficient_stock');
       } else {
-        await this.orders.markWaiting(tenantId, [{ id: order.id, shortages: shortagesOf(order, result.shortages) }]);
+        await this.held.markWaiting(tenantId, [{ id: order.id, shortages: shortagesOf(order, result.shortages) }]);
       }
       return false;
     }
 
-    if ((await this.orders.markReserved(tenantId, [result.reservation])).has(order.id)) return true;
+    if ((await this.held.markReserved(tenantId, [result.reservation])).has(order.id)) return true;
     await this.settleUnmoved(tenantId, order.id);
     return false;
   }

@@ -240,7 +240,7 @@ describe('lifecycle', () => {
     const created = (await own.as('POST', '/orders', { body: order({ items: [{ sku: 'A', quantity: 2 }] }) })).body;
     // what the finalizer does: reserve, then move on_hold → new_order with its deliveries
     const reserved = await own.as('POST', '/reservations', { body: { order_id: created.id, hub: 'H1', items: [{ sku: 'A', quantity: 2 }] } });
-    await t.ctx.oms.orders.markReserved(own.id, [reserved.body]);
+    await t.ctx.oms.heldOrders.markReserved(own.id, [reserved.body]);
     const shipped = await own.as('PUT', `/orders/${created.id}/status`, { body: { status: 'shipped' } });
     expect(shipped.body.status).toBe('shipped');
     expect((await own.as('GET', `/reservations/${created.id}`)).body.status).toBe('committed');
@@ -263,7 +263,7 @@ describe('lifecycle', () => {
   it('cancelling a new_order releases its stock exactly once', async () => {
     const created = (await own.as('POST', '/orders', { body: order({ items: [{ sku: 'B', quantity: 4 }] }) })).body;
     const reserved = await own.as('POST', '/reservations', { body: { order_id: created.id, hub: 'H1', items: [{ sku: 'B', quantity: 4 }] } });
-    await t.ctx.oms.orders.markReserved(own.id, [reserved.body]);
+    await t.ctx.oms.heldOrders.markReserved(own.id, [reserved.body]);
     const before = (await own.as('GET', '/inventory?hub=H1&skus=B')).body.data[0].reserved;
     const results = await Promise.all([1, 2, 3].map(() => own.as('POST', `/orders/${created.id}/cancel`)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);

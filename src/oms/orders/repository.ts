@@ -5,12 +5,17 @@ import type { OrderStatus } from './lifecycle';
 import { WAITING_FOR_STOCK, type Delivery, type OrderItem, type OrderReturn, type OrderRow, type OrderShortage } from './model';
 import { ORDER_EVENT_TYPES } from '../../contracts/events';
 
-const SELECT_ORDER = `
+/**
+ * An order as the API shows it, with its customer, read from `from` (the table, or a CTE named
+ * `o` holding rows an UPDATE or DELETE returned), with any more columns of it named in `more`.
+ */
+const selectOrder = (from: 'oms.orders o' | 'o' = 'oms.orders o', more: readonly string[] = []) => `
   SELECT o.id, o.reference, o.tenant_id, o.hub, o.hub_id, o.seller, o.seller_id, o.items,
          o.total_amount::text AS total_amount, o.currency, o.shipping_address, o.order_date, o.status,
-         o.status_reason, o.shortages, o.source, o.upload_id, o.created_at, o.updated_at,
+         o.status_reason, o.shortages, o.source, o.upload_id, o.created_at, o.updated_at,${more.map((column) => ` o.${column},`).join('')}
          c.id AS customer_id, c.name AS customer_name, c.email AS customer_email
-  FROM oms.orders o LEFT JOIN oms.customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id`;
+  FROM ${from} LEFT JOIN oms.customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id`;
+const SELECT_ORDER = selectOrder();
 
 export async function getOrder(scope: TenantScope, id: string): Promise<OrderRow | undefined> {
   const rows = await scope.query<OrderRow>(`${SELECT_ORDER} WHERE o.tenant_id = $1 AND o.id = $2`, [id]);
@@ -73,24 +78,28 @@ export function getOrders(scope: TenantScope, ids: readonly string[]): Promise<O
   return scope.query<OrderRow>(`${SELECT_ORDER} WHERE o.tenant_id = $1 AND o.id = ANY($2::uuid[]) ORDER BY o.id DESC`, [ids]);
 }
 
-/** Moves every listed order still in `from` to `to`; answers the moved ones. */
+/**
+ * Moves every listed order still in `from` to `to`; answers the moved ones. `reason` replaces
+ * the status reason; undefined keeps it. The only statement that writes an order's status
+ * (status-changes.ts is its only caller).
+ */
 export async function updateStatuses(
   scope: TenantScope,
   ids: readonly string[],
   from: OrderStatus,
   to: OrderStatus,
-  reason: string | null,
+  reason: string | null | undefined,
 ): Promise<OrderRow[]> {
   return scope.query<OrderRow>(
     `WITH o AS (
-       UPDATE oms.orders o SET status = $4, status_reason = $5, shortages = NULL, updated_at = now()
+       UPDATE oms.orders o SET status = $4, status_reason = CASE WHEN $6::boolean THEN o.status_reason ELSE $5 END, shortages = NULL, updated_at = now()
        FROM unnest($2::uuid[]) AS wanted(id)
        WHERE o.tenant_id = $1 AND o.id = wanted.id AND o.status = $3
        RETURNING o.*
      )
-     ${SELECT_ORDER.replace('FROM oms.orders o', 'FROM o')}
+     ${selectOrder('o')}
      ORDER BY o.id`,
-    [ids, from, to, reason],
+    [ids, from, to, reason ?? null, reason === undefined],
   );
 }
 
@@ -114,7 +123,7 @@ export async function markWaiting(
          AND p.tenant_id = o.tenant_id AND p.id = o.id
        RETURNING o.*, p.status_reason IS NOT DISTINCT FROM $3 AS was_waiting
      )
-     ${SELECT_ORDER.replace('FROM oms.orders o', 'FROM o').replace('o.updated_at,', 'o.updated_at, o.was_waiting,')}
+     ${selectOrder('o', ['was_waiting'])}
      ORDER BY o.id`,
     [JSON.stringify(waits), WAITING_FOR_STOCK],
   );
@@ -125,7 +134,7 @@ export async function deleteOrder(scope: TenantScope, id: string, statuses: read
     `WITH o AS (
        DELETE FROM oms.orders WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[]) RETURNING *
      )
-     ${SELECT_ORDER.replace('FROM oms.orders o', 'FROM o')}`,
+     ${selectOrder('o')}`,
     [id, statuses],
   );
   return rows[0];

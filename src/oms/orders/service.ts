@@ -1,7 +1,8 @@
 /**
- * Orders: creation (validated through the InventoryClient, stored on_hold with its
- * order.created event in one transaction), reads, and lifecycle changes (each with its
- * order.updated / order.deleted event in the same transaction).
+ * Orders, as the API asks for them: creation (validated through the InventoryClient, stored
+ * on_hold with its order.created event in one transaction), reads, user transitions and
+ * deletion. What the finalizer does to held orders is held-orders.ts; every status change goes
+ * through status-changes.ts.
  *
  * Stock side effects (release on cancel, commit on ship) are idempotent IMS calls made before
  * the order's own transaction, never inside it: a retry after a crash in between repeats the
@@ -19,26 +20,14 @@ import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents, toCents } from '../money';
 import { prepareOrder } from './new-order';
 import { allowedFor, DELETABLE, ORDER_STATUSES, type OrderStatus } from './lifecycle';
-import type { Reservation } from '../../contracts/inventory';
 import type { FulfilmentService } from '../fulfilment/service';
-import { deliveriesOf, insertDeliveries } from '../fulfilment/repository';
+import { deliveriesOf } from '../fulfilment/repository';
 import { toDelivery } from '../fulfilment/service';
-import { allocationOf, deliveriesFor } from '../fulfilment/from-reservation';
-import { toOrder, type Order, type OrderItem, type OrderRow, type OrderShortage } from './model';
+import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
 import { OrderWriter } from './order-writer';
+import { changeStatuses } from './status-changes';
 import type { IdempotencyClaim } from '../../db/idempotency-keys';
-import {
-  countByHour,
-  countByStatus,
-  deleteOrder,
-  getOrder,
-  getOrders,
-  listOrderSizes,
-  markWaiting,
-  orderHistory,
-  updateStatuses,
-  type OrderFilter,
-} from './repository';
+import { countByHour, countByStatus, deleteOrder, getOrder, getOrders, listOrderSizes, orderHistory, type OrderFilter } from './repository';
 
 export interface OrderInput {
   reference?: string;
@@ -209,7 +198,9 @@ export class OrderService {
     if (current.status === 'on_hold') {
       // The finalizer may have reserved just before a crash left the order on_hold.
       await this.inventory.release(tenantId, current.id);
-      const [moved] = await this.move(tenantId, [current.id], 'on_hold', 'cancelled', reason);
+      const [moved] = await this.db.transaction((tx) =>
+        changeStatuses(new TenantTx(tx, tenantId), { ids: [current.id], from: 'on_hold', to: 'cancelled', reason }),
+      );
       if (!moved) return this.transition(tenantId, id, to, reason); // reserved meanwhile: judge again
       return this.get(tenantId, moved.id);
     }
@@ -217,79 +208,6 @@ export class OrderService {
     else if (to === 'shipped') await this.fulfilment.shipAll(tenantId, current.id);
     else await this.fulfilment.deliverAll(tenantId, current.id);
     return this.get(tenantId, current.id);
-  }
-
-  /**
-   * Reserved orders leave on_hold: each still on_hold becomes new_order with one pending
-   * delivery per hub its reservation holds units at, and an order.updated that records where
-   * each line ships from and why; all in one transaction. Answers the ids moved (one cancelled
-   * or deleted meanwhile is not among them).
-   */
-  async markReserved(tenantId: string, reservations: readonly Reservation[], options: { durable?: boolean } = {}): Promise<Set<string>> {
-    if (reservations.length === 0) return new Set();
-    return this.db.transaction(async (tx) => {
-      const scope = new TenantTx(tx, tenantId);
-      const byId = new Map(reservations.map((r) => [r.order_id, r]));
-      const orders = (await updateStatuses(scope, [...byId.keys()], 'on_hold', 'new_order', null)).map(toOrder);
-      await insertDeliveries(
-        scope,
-        orders.flatMap((order) => deliveriesFor(order.id, byId.get(order.id)!)),
-        false,
-      );
-      await appendEvents(
-        scope,
-        orders.map((order) => ({
-          type: 'order.updated' as const,
-          key: order.id,
-          data: { order, previous_status: 'on_hold', allocation: allocationOf(byId.get(order.id)!) },
-        })),
-      );
-      return new Set(orders.map((o) => o.id));
-    }, options);
-  }
-
-  /**
-   * The status change itself, unchecked (transition() is the user's, checked against the
-   * lifecycle): moves every listed order still in `from`, with one order.updated each, in one
-   * transaction, and answers the moved ones (one that changed meanwhile is not among them).
-   * `durable: false` only for the finalizer, which redoes a lost move after a crash.
-   */
-  async move(
-    tenantId: string,
-    ids: readonly string[],
-    from: OrderStatus,
-    to: OrderStatus,
-    reason: string | null,
-    options: { durable?: boolean } = {},
-  ): Promise<Order[]> {
-    if (ids.length === 0) return [];
-    return this.db.transaction(async (tx) => {
-      const scope = new TenantTx(tx, tenantId);
-      const orders = (await updateStatuses(scope, ids, from, to, reason)).map(toOrder);
-      await appendEvents(
-        scope,
-        orders.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: from } })),
-      );
-      return orders;
-    }, options);
-  }
-
-  /**
-   * Records why held orders wait for stock (status_reason insufficient_stock, the lines short).
-   * The first time, with an order.updated (on_hold → on_hold) in the same transaction, so the
-   * history and the webhooks say why; later retries only refresh the figures.
-   */
-  async markWaiting(tenantId: string, waits: readonly { id: string; shortages: OrderShortage[] }[]): Promise<void> {
-    if (waits.length === 0) return;
-    await this.db.transaction(async (tx) => {
-      const scope = new TenantTx(tx, tenantId);
-      const changed = await markWaiting(scope, waits);
-      const first = changed.filter((row) => !row.was_waiting).map(({ was_waiting: _, ...row }) => toOrder(row));
-      await appendEvents(
-        scope,
-        first.map((order) => ({ type: 'order.updated' as const, key: order.id, data: { order, previous_status: 'on_hold' } })),
-      );
-    });
   }
 
   async remove(tenantId: string, id: string): Promise<void> {

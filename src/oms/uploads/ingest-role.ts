@@ -52,6 +52,7 @@ export async function startIngest(ctx: AppContext, options: IngestRoleOptions = 
       });
     },
     onError: (error, job) => ctx.logger.warn({ err: error, job: job?.id }, 'ingest job failed'),
+    status: ctx.loops.loop(`jobs:${INGEST_QUEUE}`),
   });
   // Seconds, not minutes: a job lost with a queue that went away costs the upload no more than this.
   const resendAfterMs = options.resendAfterMs ?? Math.max(30_000, ctx.config.ingestVisibilitySeconds * 1000);

@@ -10,6 +10,7 @@ import type { Db } from '../../db/handle';
 import type { LoggedEvent } from '../../events/envelope';
 import { forEachConcurrently } from '../../shared/concurrently';
 import { Wakeable } from '../../shared/wakeable';
+import { LoopStatus } from '../../shared/loop-status';
 import { claimDue, createDeliveries, nextDueInMs, recordAttempts, type AttemptOutcome, type ClaimedDelivery } from './deliveries';
 import type { SendResult, WebhookSender } from './sender';
 import { signedHeaders } from './signature';
@@ -23,6 +24,8 @@ export interface DispatcherOptions {
   leaseMs?: number;
   logger?: Logger;
   random?: () => number;
+  /** Where the send loop reports its state (loop-status.ts). */
+  status?: LoopStatus;
 }
 
 /** Retry-After is honoured up to a day. */
@@ -115,17 +118,22 @@ export class WebhookDispatcher {
   }
 
   private async loop(): Promise<void> {
+    const status = this.options.status ?? new LoopStatus('webhooks:dispatch');
     while (!this.wakeup.isClosed) {
       try {
+        status.set('working');
         await this.drainDue();
         const due = await nextDueInMs(this.db);
+        status.set('idle');
         await this.wakeup.wait(Math.min(due ?? 1000, 1000));
       } catch (error) {
+        status.failed(error);
         this.options.logger?.warn({ err: error }, 'webhook delivery round failed');
         this.wakeup.clear();
         await this.wakeup.wait(1000);
       }
     }
+    status.set('stopped');
   }
 
   /** Sends one claimed delivery and decides what its result means. */

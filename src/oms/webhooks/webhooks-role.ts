@@ -26,6 +26,7 @@ export async function startWebhooks(ctx: AppContext, options: WebhooksRoleOption
     concurrency,
     leaseMs: options.leaseMs ?? timeoutMs + 30_000,
     logger: ctx.logger,
+    status: ctx.loops.loop('webhooks:dispatch'),
   });
   const subscription = ctx.events.subscribe(WEBHOOKS_GROUP, dispatcher.handle);
   dispatcher.start();
