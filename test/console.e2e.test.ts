@@ -18,6 +18,7 @@ import { startFinalizer } from '../src/oms/orders/finalizer-role';
 import type { RunningRole } from '../src/shared/running-role';
 import { startWebhooks } from '../src/oms/webhooks/webhooks-role';
 import { testEngine } from './helpers/db';
+import { EVENT_TYPES } from '../src/contracts/events';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -382,6 +383,10 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     await page.goto(`${base}/console/#/webhooks`);
     await page.getByRole('button', { name: 'Add an endpoint' }).click();
     await page.getByLabel('URL').fill('http://127.0.0.1:9/hooks');
+    // Every event type the service has is offered (the list comes from the service, not a copy), the order events ticked.
+    const offered = await page.locator('fieldset label.check').allTextContents();
+    expect(offered.map((label) => label.trim())).toEqual([...EVENT_TYPES]);
+    await shot(page, '14-webhook-form');
     await page.getByLabel('order.deleted').uncheck();
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     await expect.poll(() => page.getByTestId('secret').textContent()).toMatch(/^whsec_/);

@@ -150,7 +150,7 @@ export function Webhooks() {
   if (!endpoints) return html`<p aria-busy="true">Loading…</p>`;
   return html`<section>
     <h1>Webhooks</h1>
-    <p>Each endpoint gets a signed POST for the order events it chose, retried for about three days until it answers 2xx.</p>
+    <p>Each endpoint gets a signed POST for the events it chose (an order's, or the inventory's), retried for about three days until it answers 2xx.</p>
     ${
       adding
         ? html`<${EndpointForm}

@@ -13,6 +13,7 @@ import { uploadDecimalSeparator } from './20261130-0008-upload-decimal-separator
 import { orderJsonBytes } from './20261130-0009-order-json-bytes';
 import { ordersAcrossHubs } from './20261130-0010-orders-across-hubs';
 import { waitingOrders } from './20261203-0011-waiting-orders';
+import { orderEventsIndex } from './20261203-0012-order-events-index';
 
 import type { Migration } from './migration';
 
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   orderJsonBytes,
   ordersAcrossHubs,
   waitingOrders,
+  orderEventsIndex,
 ];

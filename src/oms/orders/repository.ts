@@ -170,7 +170,7 @@ export async function orderHistory(scope: TenantScope, orderId: string): Promise
     `SELECT id AS event_id, type, occurred_at, data->'order'->>'status' AS status, data->>'previous_status' AS previous_status,
             data->'order'->>'status_reason' AS status_reason, data->'order'->'shortages' AS shortages,
             data->'allocation' AS allocation, data->'delivery' AS delivery, data->'return' AS return
-     FROM oms.events WHERE tenant_id = $1 AND key = $2 AND type = ANY($3::text[]) ORDER BY seq`,
+     FROM oms.events WHERE tenant_id = $1 AND key = $2 AND type <> 'inventory.level_changed' AND type = ANY($3::text[]) ORDER BY seq`,
     [orderId, ORDER_EVENT_TYPES],
   );
 }
