@@ -16,6 +16,9 @@ const shared = {
   expect: { poll: { timeout: 30_000 } },
 };
 
+/** Test files that take shared engines away: run by themselves, once the rest has finished. */
+const ALONE = ['test/scale-out.pg.test.ts'];
+
 export default defineConfig({
   test: {
     maxWorkers: 2,
@@ -33,8 +36,21 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'postgres',
+          exclude: [...ALONE, '**/node_modules/**'],
           env: { TEST_DB: 'postgres' },
           globalSetup: ['test/helpers/global-setup.ts'],
+        },
+      },
+      {
+        // After everything else (a group of its own): it kills and restarts the Kafka broker that
+        // the other suites share, which a suite running meanwhile would meet as a failure.
+        test: {
+          ...shared,
+          name: 'postgres-alone',
+          include: ALONE,
+          env: { TEST_DB: 'postgres' },
+          globalSetup: ['test/helpers/global-setup.ts'],
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -45,7 +45,7 @@ if (unreachable) {
   console.log(`\nPostgreSQL server at ${url} is not reachable (${unreachable}):`);
   console.log('the suite runs on PGlite only. Set TEST_DATABASE_URL to run it on a server too.\n');
 } else {
-  projects.push('--project', 'postgres');
+  projects.push('--project', 'postgres', '--project', 'postgres-alone');
   console.log(`\nRunning the suite on PGlite and on the PostgreSQL server at ${url}\n`);
 }
 // The JSON report gives one plain closing line that any CI can read.

@@ -122,12 +122,16 @@ export class KafkaPublisher {
     this.admin = kafka.admin();
   }
 
+  /** Connects once; a failed attempt (the broker away) is forgotten, so the next publish tries again. */
   connect(): Promise<void> {
     this.ready ??= (async () => {
       await this.admin.connect();
       for (const topic of [this.topics.orders, this.topics.inventory]) await ensureTopic(this.admin, topic, this.partitions);
       await this.producer.connect();
-    })();
+    })().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
     return this.ready;
   }
 
