@@ -21,8 +21,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  if (project.name === 'postgres') {
-    const template = `oms_test_tpl_${process.pid}`;
+  // The postgres projects ('postgres', and 'postgres-alone' for the files that run by themselves) each get a template.
+  if (project.name.startsWith('postgres')) {
+    const template = `oms_test_tpl_${project.name.replace(/\W/g, '_')}_${process.pid}`;
     const admin = new pg.Client({ connectionString: serverUrl() });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${template}`);
