@@ -51,7 +51,7 @@ export interface Config {
   readonly kafkaBrokers: readonly string[] | undefined;
   /** The orders topic (KAFKA_TOPIC, default `orders`); consumer groups are named after it, so deployments sharing a cluster name one each. */
   readonly kafkaTopic: string;
-  /** The inventory's topic (KAFKA_INVENTORY_TOPIC, default `inventory`): level changes keyed by `hub_id:sku_id`, reservation events by order id. */
+  /** The stock levels' topic (KAFKA_INVENTORY_TOPIC, default `inventory`): level changes keyed by `hub_id:sku_id` (order-keyed events stay on the orders topic). */
   readonly kafkaInventoryTopic: string;
   /** What one tenant (or one client) may take of the service: see the README's Limits. */
   readonly limits: Limits;

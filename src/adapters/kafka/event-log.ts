@@ -3,9 +3,9 @@
  * role (events/relay-role.ts) publishes it here in order, and consumers read Kafka as consumer
  * groups. One topic per aggregate, the event type in a header: `orders` keyed by order id (every
  * event of one order lands in one partition, so a consumer sees an order's events in the order
- * they were written, its creation before its updates, whatever their types), and `inventory`
- * keyed by `hub_id:sku_id` for level changes (one stock row's changes in order) and by order id
- * for reservation events. A consumer group reads the topics that carry the types it asked for.
+ * they were written, its creation before its updates, whatever their types; reservation.released
+ * too), and `inventory` keyed by `hub_id:sku_id` for level changes (one stock row's changes in
+ * order). A consumer group reads the topics that carry the types it asked for.
  *
  * A consumer handles a fetched batch with the same retry-then-park rule as the database log
  * (events/handle-batch.ts), and commits the batch's offset only after the handler's own
@@ -16,7 +16,6 @@ import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type Kafka
 import type { Logger } from 'pino';
 import type { Db } from '../../db/handle';
 import { EVENT_TYPES, type EventType, type LoggedEvent } from '../../events/envelope';
-import { isInventoryEvent } from '../../contracts/events';
 import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
 import type { BatchHandler, EventLog, SubscribeOptions, Subscription } from '../../ports/event-log';
 import { LoopRegistry, type LoopStatus } from '../../shared/loop-status';
@@ -66,7 +65,12 @@ export interface Topics {
   inventory: string;
 }
 
-const topicOf = (topics: Topics, type: string) => (isInventoryEvent(type) ? topics.inventory : topics.orders);
+/**
+ * Stock levels go to the inventory topic. Everything keyed by an order id stays on the orders
+ * topic, reservation.released included: Kafka orders a key's messages within one topic only, and
+ * a release and the order's cancellation must reach a consumer of both in the order written.
+ */
+const topicOf = (topics: Topics, type: string) => (type === 'inventory.level_changed' ? topics.inventory : topics.orders);
 
 /** The topic, created if missing (idempotent; several processes may race). */
 export async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
@@ -272,7 +276,7 @@ class KafkaGroupConsumer implements Subscription {
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
         payload.resolveOffset(last.offset);
         await payload.heartbeat();
-        this.settings.status.set('idle');
+        if (!this.stopped) this.settings.status.set('idle');
       },
     });
   }

@@ -125,6 +125,7 @@ class GroupConsumer implements Subscription {
   /** A wake-up gathered with any others in the next INVENTORY_WAKE_MS (see INVENTORY_EVENTS_CHANNEL). */
   private soon: NodeJS.Timeout | undefined;
   private wakeSoon(): void {
+    if (this.wakeup.isClosed) return;
     this.soon ??= setTimeout(() => {
       this.soon = undefined;
       this.wakeup.wake();
@@ -152,9 +153,11 @@ class GroupConsumer implements Subscription {
 
   private async run(idleCheckMs: number): Promise<void> {
     try {
-      const unlisten = [await this.db.listen(EVENTS_CHANNEL, () => this.wakeup.wake())];
-      if (!this.types || this.types.some(isInventoryEvent)) unlisten.push(await this.db.listen(INVENTORY_EVENTS_CHANNEL, () => this.wakeSoon()));
+      // Kept as they are made: a second listen that fails must not leave the first one behind.
+      const unlisten: (() => Promise<void>)[] = [];
       this.unlisten = async () => void (await Promise.all(unlisten.map((stop) => stop())));
+      unlisten.push(await this.db.listen(EVENTS_CHANNEL, () => this.wakeup.wake()));
+      if (!this.types || this.types.some(isInventoryEvent)) unlisten.push(await this.db.listen(INVENTORY_EVENTS_CHANNEL, () => this.wakeSoon()));
     } catch (error) {
       this.onError(error, { group: this.group, phase: 'listen' });
     }
