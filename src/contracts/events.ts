@@ -20,9 +20,6 @@ export const ORDER_EVENT_TYPES = [
 export const INVENTORY_EVENT_TYPES = ['inventory.level_changed', 'reservation.released'] as const;
 export const EVENT_TYPES = [...ORDER_EVENT_TYPES, ...INVENTORY_EVENT_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-export type InventoryEventType = (typeof INVENTORY_EVENT_TYPES)[number];
-
-export const isInventoryEvent = (type: string): type is InventoryEventType => (INVENTORY_EVENT_TYPES as readonly string[]).includes(type);
 
 /** An order as events carry it (the OMS's GET /orders/:id shape; only what consumers rely on is named). */
 export interface OrderSnapshot {

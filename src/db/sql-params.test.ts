@@ -9,4 +9,19 @@ describe('SqlParams', () => {
     expect(params.add(null)).toBe('$4');
     expect(params.values).toEqual(['a', [1, 2], null]);
   });
+
+  it('unnests rows column by column, a missing value as NULL', () => {
+    const params = new SqlParams(2);
+    const rows = [{ id: 'a', n: 1 }, { id: 'b' }] as { id: string; n?: number }[];
+    expect(
+      params.unnest(rows, [
+        ['id', 'text'],
+        ['n', 'int8'],
+      ]),
+    ).toBe('unnest($2::text[], $3::int8[])');
+    expect(params.values).toEqual([
+      ['a', 'b'],
+      [1, null],
+    ]);
+  });
 });

@@ -14,4 +14,16 @@ export class SqlParams {
     this.values.push(value);
     return `$${this.first + this.values.length - 1}${cast ? `::${cast}` : ''}`;
   }
+
+  /** `unnest($a::t1[], $b::t2[], …)` of `rows`, one array per [column, element type] (a missing value is NULL). */
+  unnest<R>(rows: readonly R[], columns: readonly (readonly [keyof R & string, string])[]): string {
+    return `unnest(${columns
+      .map(([name, type]) =>
+        this.add(
+          rows.map((row) => row[name] ?? null),
+          `${type}[]`,
+        ),
+      )
+      .join(', ')})`;
+  }
 }

@@ -17,6 +17,8 @@ export const EVENTS_CHANNEL = 'oms_events';
  */
 export const INVENTORY_EVENTS_CHANNEL = 'oms_inventory_events';
 export const INVENTORY_WAKE_MS = 100;
+/** The one event type announced on INVENTORY_EVENTS_CHANNEL (ims/stock/ledger.ts writes it). */
+export const INVENTORY_CHANNEL_TYPE = 'inventory.level_changed';
 
 export async function appendEvents(scope: TenantTx, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;

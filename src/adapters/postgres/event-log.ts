@@ -15,8 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../db/handle';
 import type { LoggedEvent } from '../../events/envelope';
-import { EVENTS_CHANNEL, INVENTORY_EVENTS_CHANNEL, INVENTORY_WAKE_MS } from '../../events/outbox';
-import { isInventoryEvent } from '../../contracts/events';
+import { EVENTS_CHANNEL, INVENTORY_CHANNEL_TYPE, INVENTORY_EVENTS_CHANNEL, INVENTORY_WAKE_MS } from '../../events/outbox';
 import { defaultBackoffMs, handleWithRetries, type RetryOptions } from '../../events/handle-batch';
 import type { BatchHandler, EventLog, SubscribeOptions, Subscription } from '../../ports/event-log';
 import { Wakeable } from '../../shared/wakeable';
@@ -157,7 +156,7 @@ class GroupConsumer implements Subscription {
       const unlisten: (() => Promise<void>)[] = [];
       this.unlisten = async () => void (await Promise.all(unlisten.map((stop) => stop())));
       unlisten.push(await this.db.listen(EVENTS_CHANNEL, () => this.wakeup.wake()));
-      if (!this.types || this.types.some(isInventoryEvent)) unlisten.push(await this.db.listen(INVENTORY_EVENTS_CHANNEL, () => this.wakeSoon()));
+      if (!this.types || this.types.includes(INVENTORY_CHANNEL_TYPE)) unlisten.push(await this.db.listen(INVENTORY_EVENTS_CHANNEL, () => this.wakeSoon()));
     } catch (error) {
       this.onError(error, { group: this.group, phase: 'listen' });
     }

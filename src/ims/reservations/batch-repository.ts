@@ -58,34 +58,21 @@ export function hubChoices(scope: TenantScope, hubIds: readonly string[]): Promi
 }
 
 /** Step 4's own writes, to ride with the stock changes: the served orders' lines, and the claims of the others dropped. */
+/** A reservation line's columns, as the lines CTE unnests them. */
+const LINE_COLUMNS = [
+  ['order_id', 'text'],
+  ['hub_id', 'uuid'],
+  ['sku_id', 'uuid'],
+  ['quantity', 'int8'],
+  ['allocation', 'text'],
+] as const;
+
 export function linesAndUnclaims(lines: readonly (AllocatedLine & { order_id: string })[], unclaimed: readonly string[]): AlongsideWrites {
-  return (params) => {
-    const orderIds = params.add(
-      lines.map((l) => l.order_id),
-      'text[]',
-    );
-    const hubIds = params.add(
-      lines.map((l) => l.hub_id),
-      'uuid[]',
-    );
-    const skuIds = params.add(
-      lines.map((l) => l.sku_id),
-      'uuid[]',
-    );
-    const quantities = params.add(
-      lines.map((l) => l.quantity),
-      'int8[]',
-    );
-    const allocations = params.add(
-      lines.map((l) => l.allocation),
-      'text[]',
-    );
-    return `lines AS (
+  return (params) => `lines AS (
        INSERT INTO ims.reservation_lines (tenant_id, order_id, hub_id, sku_id, quantity, allocation)
        SELECT $1, l.order_id, l.hub_id, l.sku_id, l.quantity, l.allocation
-       FROM unnest(${orderIds}, ${hubIds}, ${skuIds}, ${quantities}, ${allocations}) AS l(order_id, hub_id, sku_id, quantity, allocation)
+       FROM ${params.unnest(lines, LINE_COLUMNS)} AS l(order_id, hub_id, sku_id, quantity, allocation)
      ), unclaimed AS (
        DELETE FROM ims.reservations WHERE tenant_id = $1 AND order_id = ANY(${params.add(unclaimed, 'text[]')})
      )`;
-  };
 }

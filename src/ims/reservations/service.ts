@@ -110,8 +110,7 @@ export class ReservationService {
     // A reservation committed by another transaction just after ours looked (a batch's claim
     // not yet visible) reads back as 'reserved': close it too, instead of calling it closed.
     for (let attempt = 1; ; attempt++) {
-      await this.closeOnce(tenantId, orderId, target);
-      const reservation = await this.get(tenantId, orderId);
+      const reservation = (await this.closeOnce(tenantId, orderId, target)) ?? (await this.get(tenantId, orderId));
       if (reservation.status === target) return reservation;
       if (reservation.status !== 'reserved' || attempt === 3) {
         throw conflict('reservation.closed', { order_id: orderId, status: reservation.status });
@@ -119,14 +118,15 @@ export class ReservationService {
     }
   }
 
-  private async closeOnce(tenantId: string, orderId: string, target: 'released' | 'committed'): Promise<void> {
-    await this.db.transaction(async (tx) => {
+  /** Answers the reservation as it closed it when the release announced it (read in its transaction), else undefined. */
+  private async closeOnce(tenantId: string, orderId: string, target: 'released' | 'committed'): Promise<Reservation | undefined> {
+    return this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
       const settled = await closeReservation(scope, orderId, target);
-      if (!settled) return;
+      if (!settled) return undefined;
       await this.moveStock(scope, orderId, target === 'committed' ? 'commit' : 'release', settled, null);
-      if (target === 'released') await this.announceReleased(scope, orderId);
       tx.onCommit(() => this.metrics.reservations.inc({ outcome: target }));
+      return target === 'released' ? this.announceReleased(scope, orderId) : undefined;
     });
   }
 
@@ -169,9 +169,10 @@ export class ReservationService {
   }
 
   /** reservation.released, in the transaction that gave the last held unit back. */
-  private async announceReleased(scope: TenantTx, orderId: string): Promise<void> {
+  private async announceReleased(scope: TenantTx, orderId: string): Promise<Reservation> {
     const reservation = (await this.read(scope, orderId))!;
     await appendEvents(scope, [{ type: 'reservation.released', key: orderId, data: { order_id: orderId, reservation } }]);
+    return reservation;
   }
 
   /** Hubs and SKUs by code or id, to ids: a 422 naming every unknown one. Lines of one (hub, sku) are summed. */

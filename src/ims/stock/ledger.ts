@@ -103,17 +103,12 @@ export const CHANGE_COLUMNS = [
 export async function applyStockChanges(scope: TenantTx, changes: readonly StockChange[], alongside?: AlongsideWrites): Promise<void> {
   if (changes.length === 0 && !alongside) return;
   const params = new SqlParams(2); // $1: the tenant
-  const unnest = CHANGE_COLUMNS.map(([name, type]) =>
-    params.add(
-      changes.map((c) => c[name] ?? null),
-      `${type}[]`,
-    ),
-  ).join(', ');
+  const unnest = params.unnest(changes, CHANGE_COLUMNS);
   const names = CHANGE_COLUMNS.map(([name]) => name).join(', ');
   const more = alongside ? `, ${alongside(params)}` : '';
   await scope.query(
     `WITH changes AS (
-       SELECT * FROM unnest(${unnest}) WITH ORDINALITY AS c(${names}, n)
+       SELECT * FROM ${unnest} WITH ORDINALITY AS c(${names}, n)
      ), per_row AS (
        SELECT hub_id, sku_id,
               (array_agg(on_hand_after - delta_on_hand ORDER BY n))[1] AS on_hand_before,
