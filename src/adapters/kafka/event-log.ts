@@ -75,7 +75,12 @@ const topicOf = (topics: Topics, type: string) => (type === 'inventory.level_cha
 /** The topic, created if missing (idempotent; several processes may race). */
 export async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
   if ((await admin.listTopics()).includes(topic)) return;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+  } catch (error) {
+    // Another process created it meanwhile (its leaders may still be on their way: clients wait for them).
+    if (!(await admin.listTopics()).includes(topic)) throw error;
+  }
 }
 
 /** The wire form: the envelope as JSON value, the order id as key, the type and the outbox position in headers. */
