@@ -68,11 +68,16 @@ const LINE_COLUMNS = [
 ] as const;
 
 export function linesAndUnclaims(lines: readonly (AllocatedLine & { order_id: string })[], unclaimed: readonly string[]): AlongsideWrites {
-  return (params) => `lines AS (
+  return (params) => {
+    const insertLines = `lines AS (
        INSERT INTO ims.reservation_lines (tenant_id, order_id, hub_id, sku_id, quantity, allocation)
        SELECT $1, l.order_id, l.hub_id, l.sku_id, l.quantity, l.allocation
        FROM ${params.unnest(lines, LINE_COLUMNS)} AS l(order_id, hub_id, sku_id, quantity, allocation)
-     ), unclaimed AS (
+     )`;
+    // Only when some order went short: a DELETE with nothing to delete still plans (and may scan).
+    if (unclaimed.length === 0) return insertLines;
+    return `${insertLines}, unclaimed AS (
        DELETE FROM ims.reservations WHERE tenant_id = $1 AND order_id = ANY(${params.add(unclaimed, 'text[]')})
      )`;
+  };
 }

@@ -12,6 +12,7 @@ import type { TenantScope, TenantTx } from '../../db/tenant-scope';
 import { STOCK_RAISED_CHANNEL, type StockRaised } from '../../shared/stock-raised';
 import { SqlParams } from '../../db/sql-params';
 import { INVENTORY_EVENTS_CHANNEL } from '../../events/outbox';
+import type { InventoryLevelChanged } from '../../contracts/events';
 
 export interface StockKey {
   hub_id: string;
@@ -93,55 +94,99 @@ export const CHANGE_COLUMNS = [
   ['operation_id', 'text'],
 ] as const satisfies readonly (readonly [keyof StockChange, string])[];
 
+/** One stock row's move in a transaction: its final level and, when it moved, its event's data (codes aside). */
+export interface RowMove extends StockKey {
+  on_hand: number;
+  reserved: number;
+  /** `inventory.level_changed`'s data without `hub` and `sku` (the statement looks them up); null when the level did not move. */
+  event: string | null;
+}
+
+const figures = (on_hand: number, reserved: number) => ({ on_hand, reserved, available: on_hand - reserved });
+
+/**
+ * Each stock row's move, from `changes` in order: its level before the first change and after the
+ * last, the ledger reason (`mixed` when there were several) and every change behind it. Computed
+ * here, not by aggregates in the statement: the caller already holds the figures, and the
+ * database's time is the hot path's.
+ */
+export function rowMoves(changes: readonly StockChange[]): RowMove[] {
+  const byRow = new Map<string, StockChange[]>();
+  for (const c of changes) {
+    const key = stockKey(c);
+    const row = byRow.get(key);
+    if (row) row.push(c);
+    else byRow.set(key, [c]);
+  }
+  return [...byRow.values()].map((row) => {
+    const first = row[0]!;
+    const last = row[row.length - 1]!;
+    const before = figures(first.on_hand_after - first.delta_on_hand, first.reserved_after - first.delta_reserved);
+    const after = figures(last.on_hand_after, last.reserved_after);
+    const moved = before.on_hand !== after.on_hand || before.reserved !== after.reserved;
+    const reasons = new Set(row.map((c) => c.reason));
+    const data: Omit<InventoryLevelChanged, 'hub' | 'sku'> = {
+      hub_id: first.hub_id,
+      sku_id: first.sku_id,
+      before,
+      after,
+      reason: reasons.size === 1 ? first.reason : 'mixed',
+      changes: row.map((c) => ({
+        reason: c.reason,
+        order_id: c.order_id,
+        operation_id: c.operation_id ?? null,
+        on_hand: c.delta_on_hand,
+        reserved: c.delta_reserved,
+      })),
+    };
+    return { hub_id: first.hub_id, sku_id: first.sku_id, on_hand: after.on_hand, reserved: after.reserved, event: moved ? JSON.stringify(data) : null };
+  });
+}
+
+const MOVE_COLUMNS = [
+  ['hub_id', 'uuid'],
+  ['sku_id', 'uuid'],
+  ['on_hand', 'int8'],
+  ['reserved', 'int8'],
+  ['event', 'jsonb'],
+] as const satisfies readonly (readonly [keyof RowMove, string])[];
+
 /**
  * Writes the levels after `changes` (in order; the last change of a row holds its final level),
  * appends their ledger rows, and records one `inventory.level_changed` event per row whose level
- * moved (its figures before the first change and after the last, and every change behind it), in
- * one statement. The rows must be locked by the caller. `alongside` rides in the same statement
- * (one round trip for the step, not one per table).
+ * moved (see rowMoves), in one statement. The rows must be locked by the caller. `alongside`
+ * rides in the same statement (one round trip for the step, not one per table). Hub and SKU codes
+ * are looked up one row at a time by key (scalar subqueries: never a scan of the tenant's SKUs).
  */
 export async function applyStockChanges(scope: TenantTx, changes: readonly StockChange[], alongside?: AlongsideWrites): Promise<void> {
   if (changes.length === 0 && !alongside) return;
   const params = new SqlParams(2); // $1: the tenant
-  const unnest = params.unnest(changes, CHANGE_COLUMNS);
   const names = CHANGE_COLUMNS.map(([name]) => name).join(', ');
+  const changed = params.unnest(changes, CHANGE_COLUMNS);
+  const moves = params.unnest(rowMoves(changes), MOVE_COLUMNS);
   const more = alongside ? `, ${alongside(params)}` : '';
   await scope.query(
-    `WITH changes AS (
-       SELECT * FROM ${unnest} WITH ORDINALITY AS c(${names}, n)
-     ), per_row AS (
-       SELECT hub_id, sku_id,
-              (array_agg(on_hand_after - delta_on_hand ORDER BY n))[1] AS on_hand_before,
-              (array_agg(reserved_after - delta_reserved ORDER BY n))[1] AS reserved_before,
-              (array_agg(on_hand_after ORDER BY n DESC))[1] AS on_hand_after,
-              (array_agg(reserved_after ORDER BY n DESC))[1] AS reserved_after,
-              CASE WHEN count(DISTINCT reason) = 1 THEN min(reason) ELSE 'mixed' END AS reason,
-              jsonb_agg(jsonb_build_object('reason', reason, 'order_id', order_id, 'operation_id', operation_id,
-                                           'on_hand', delta_on_hand, 'reserved', delta_reserved) ORDER BY n) AS causes
-       FROM changes GROUP BY hub_id, sku_id
+    `WITH moves AS (
+       SELECT * FROM ${moves} AS m(${MOVE_COLUMNS.map(([name]) => name).join(', ')})
      ), updated AS (
        UPDATE ims.stock_levels s
-       SET on_hand = f.on_hand_after, reserved = f.reserved_after, updated_at = now()
-       FROM per_row f
-       WHERE s.tenant_id = $1 AND s.hub_id = f.hub_id AND s.sku_id = f.sku_id
+       SET on_hand = m.on_hand, reserved = m.reserved, updated_at = now()
+       FROM moves m
+       WHERE s.tenant_id = $1 AND s.hub_id = m.hub_id AND s.sku_id = m.sku_id
        RETURNING 1
      ), ledger AS (
        INSERT INTO ims.inventory_transactions (tenant_id, ${names})
-       SELECT $1, ${names} FROM changes ORDER BY n
+       SELECT $1, ${names} FROM ${changed} WITH ORDINALITY AS c(${names}, n) ORDER BY n
        RETURNING 1
      ), level_events AS (
        INSERT INTO oms.events (tenant_id, type, key, data)
-       SELECT $1, 'inventory.level_changed', f.hub_id || ':' || f.sku_id,
-              jsonb_build_object(
-                'hub_id', f.hub_id, 'hub', h.code, 'sku_id', f.sku_id, 'sku', k.code,
-                'before', jsonb_build_object('on_hand', f.on_hand_before, 'reserved', f.reserved_before, 'available', f.on_hand_before - f.reserved_before),
-                'after', jsonb_build_object('on_hand', f.on_hand_after, 'reserved', f.reserved_after, 'available', f.on_hand_after - f.reserved_after),
-                'reason', f.reason, 'changes', f.causes)
-       FROM per_row f
-       JOIN ims.hubs h ON h.tenant_id = $1 AND h.id = f.hub_id
-       JOIN ims.skus k ON k.tenant_id = $1 AND k.id = f.sku_id
-       WHERE (f.on_hand_before, f.reserved_before) IS DISTINCT FROM (f.on_hand_after, f.reserved_after)
-       ORDER BY f.hub_id, f.sku_id
+       SELECT $1, 'inventory.level_changed', m.hub_id || ':' || m.sku_id,
+              m.event || jsonb_build_object(
+                'hub', (SELECT h.code FROM ims.hubs h WHERE h.tenant_id = $1 AND h.id = m.hub_id),
+                'sku', (SELECT k.code FROM ims.skus k WHERE k.tenant_id = $1 AND k.id = m.sku_id))
+       FROM moves m
+       WHERE m.event IS NOT NULL
+       ORDER BY m.hub_id, m.sku_id
        RETURNING 1
      )${more}
      SELECT count(*)::int AS events FROM level_events`,
