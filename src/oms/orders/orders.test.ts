@@ -236,6 +236,37 @@ describe('lifecycle', () => {
     expect((await events('order.deleted')).filter((e) => e.key === created.id)).toHaveLength(1);
   });
 
+  it('cancelling a held order that IMS already reserved (the finalizer died before moving it) gives the units back, from the event if not at once', async () => {
+    const level = async () => (await own.as('GET', '/inventory?hub=H1&skus=A')).body.data[0].reserved as number;
+    const reservedBefore = await level();
+    const heldReserved = async () => {
+      const created = (await own.as('POST', '/orders', { body: order({ items: [{ sku: 'A', quantity: 2 }] }) })).body;
+      await own.as('POST', '/reservations', { body: { order_id: created.id, hub: 'H1', items: [{ sku: 'A', quantity: 2 }] } });
+      return created.id as string;
+    };
+    const first = await heldReserved();
+    expect(await level()).toBe(reservedBefore + 2);
+    expect((await own.as('POST', `/orders/${first}/cancel`)).body.status).toBe('cancelled');
+    expect(await level()).toBe(reservedBefore);
+
+    // The release right after the commit fails (IMS away): the order is cancelled all the same, and
+    // its order.updated carries the release to the finalizer group.
+    const second = await heldReserved();
+    const inventory = t.ctx.oms.inventory;
+    const release = inventory.release.bind(inventory);
+    inventory.release = () => Promise.reject(new Error('IMS away'));
+    try {
+      expect((await own.as('POST', `/orders/${second}/cancel`)).body.status).toBe('cancelled');
+    } finally {
+      inventory.release = release;
+    }
+    expect(await level()).toBe(reservedBefore + 2);
+    const [event] = (await events('order.updated')).filter((e) => e.key === second);
+    await t.ctx.oms.finalizerHandler([{ ...event, id: crypto.randomUUID(), tenant_id: own.id } as never]);
+    expect(await level()).toBe(reservedBefore);
+    expect((await own.as('GET', `/reservations/${second}`)).body.status).toBe('released');
+  });
+
   it('ships a reserved order (commits stock), delivers it, and refuses to delete it', async () => {
     const created = (await own.as('POST', '/orders', { body: order({ items: [{ sku: 'A', quantity: 2 }] }) })).body;
     // what the finalizer does: reserve, then move on_hold → new_order with its deliveries

@@ -4,9 +4,10 @@
  * deletion. What the finalizer does to held orders is held-orders.ts; every status change goes
  * through status-changes.ts.
  *
- * Stock side effects (release on cancel, commit on ship) are idempotent IMS calls made before
- * the order's own transaction, never inside it: a retry after a crash in between repeats the
- * harmless call and then moves the order.
+ * A use case commits once: the order's change and its event in one transaction. The stock side
+ * (a release when a held order is cancelled, shipments and returns in fulfilment/) follows from
+ * the event (fulfilment/settlements.ts): told to IMS at once after the commit, and by the
+ * finalizer group from the event, so that a crash in between loses nothing.
  */
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { TenantScope, TenantTx } from '../../db/tenant-scope';
@@ -21,6 +22,8 @@ import { formatCents, toCents } from '../money';
 import { prepareOrder } from './new-order';
 import { allowedFor, DELETABLE, ORDER_STATUSES, type OrderStatus } from './lifecycle';
 import type { FulfilmentService } from '../fulfilment/service';
+import type { StockSettler } from '../fulfilment/settlements';
+import { afterRequestCommit } from '../../db/request-transaction';
 import { deliveriesOf } from '../fulfilment/repository';
 import { toDelivery } from '../fulfilment/service';
 import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
@@ -49,6 +52,7 @@ export class OrderService {
     private readonly db: Db,
     private readonly inventory: InventoryClient,
     private readonly fulfilment: FulfilmentService,
+    private readonly settler: StockSettler,
     /** A page of orders weighs at most about this much as JSON (it always holds one order). */
     private readonly pageBytes = 2 * 1024 * 1024,
   ) {
@@ -190,19 +194,17 @@ export class OrderService {
    * cancels what has not shipped and gives exactly those units back.
    */
   async transition(tenantId: string, id: string, to: OrderStatus, reason: string | null): Promise<Order> {
-    const current = await this.row(tenantId, id);
-    const allowed = allowedFor(current.status);
-    if (!allowed.includes(to)) {
-      throw conflict('order.transition_refused', { id, from: current.status, to, allowed: allowed.join(', ') || 'none' }, { allowed });
-    }
+    let current = allowedTo(await this.row(tenantId, id), to);
     if (current.status === 'on_hold') {
-      // The finalizer may have reserved just before a crash left the order on_hold.
-      await this.inventory.release(tenantId, current.id);
-      const [moved] = await this.db.transaction((tx) =>
+      const [cancelled] = await this.db.transaction((tx) =>
         changeStatuses(new TenantTx(tx, tenantId), { ids: [current.id], from: 'on_hold', to: 'cancelled', reason }),
       );
-      if (!moved) return this.transition(tenantId, id, to, reason); // reserved meanwhile: judge again
-      return this.get(tenantId, moved.id);
+      if (cancelled) {
+        await afterRequestCommit(() => this.settler.releaseNow(tenantId, cancelled.id));
+        return this.get(tenantId, cancelled.id);
+      }
+      // No longer on hold: reserved meanwhile (then cancelled below, as any reserved order), or cancelled.
+      current = allowedTo(await this.row(tenantId, id), to);
     }
     if (to === 'cancelled') await this.fulfilment.cancelOpen(tenantId, current.id, reason);
     else if (to === 'shipped') await this.fulfilment.shipAll(tenantId, current.id);
@@ -229,4 +231,13 @@ export class OrderService {
     if (!row) throw notFound('Order', id);
     return row;
   }
+}
+
+/** The order, if its status allows moving `to`; else 409 naming the targets it allows. */
+function allowedTo(order: OrderRow, to: OrderStatus): OrderRow {
+  const allowed = allowedFor(order.status);
+  if (!allowed.includes(to)) {
+    throw conflict('order.transition_refused', { id: order.id, from: order.status, to, allowed: allowed.join(', ') || 'none' }, { allowed });
+  }
+  return order;
 }
