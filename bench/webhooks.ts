@@ -1,7 +1,7 @@
 /**
  * Webhooks benchmark (`npm run bench -- webhooks`), on the PostgreSQL server, with a keep-alive
  * receiver in its own process (bench/lib/webhook-receiver.mjs):
- *  - deliveries/s: BENCH_DELIVERIES deliveries (default 5,000) of ~1 KB order events, sent and
+ *  - dispatches/s: BENCH_DISPATCHES dispatches (default 5,000) of ~1 KB order events, sent and
  *    recorded by the dispatcher (claim, sign, send, record each attempt), against a baseline in
  *    the same run: the same requests sent by a bare undici Agent with the same concurrency, with
  *    no database at all; and the same work done the simplest way (one claiming UPDATE per 128,
@@ -21,7 +21,7 @@ import type { Db } from '../src/db/handle';
 import { createContext } from '../src/context';
 import { newId } from '../src/shared/ids';
 import { forEachConcurrently } from '../src/shared/concurrently';
-import { createDeliveries } from '../src/oms/webhooks/deliveries';
+import { createDispatches } from '../src/oms/webhooks/dispatches';
 import { WebhookDispatcher } from '../src/oms/webhooks/dispatcher';
 import { WebhookSender } from '../src/oms/webhooks/sender';
 import { signedHeaders } from '../src/oms/webhooks/signature';
@@ -29,7 +29,7 @@ import { startWebhooks } from '../src/oms/webhooks/webhooks-role';
 import { createBenchDatabase, percentile } from './lib/server-db';
 import { record } from './lib/summary';
 
-const DELIVERIES = Number(process.env.BENCH_DELIVERIES || 5000);
+const DISPATCHES = Number(process.env.BENCH_DISPATCHES || 5000);
 const LATENCY_ORDERS = Number(process.env.BENCH_LATENCY_ORDERS || 200);
 const CONCURRENCY = 32;
 
@@ -51,7 +51,7 @@ async function startReceiver(reportArrivals: boolean): Promise<{ url: string; ch
 const now = () => performance.timeOrigin + performance.now();
 
 /**
- * The dispatcher's work done the simplest way: claim 128 due deliveries in one UPDATE, send
+ * The dispatcher's work done the simplest way: claim 128 due dispatches in one UPDATE, send
  * them 32 at a time (signed, as the dispatcher does), record them all as delivered with their
  * attempt rows in one statement; repeat until none is due. No retries, no classification, no
  * pipelining, no endpoint health.
@@ -59,8 +59,8 @@ const now = () => performance.timeOrigin + performance.now();
 async function sameWorkFloor(db: Db, agent: Agent, url: string, secrets: string[]): Promise<void> {
   for (;;) {
     const claimed = await db.query<{ tenant_id: string; id: string; event_id: string; body: string }>(
-      `UPDATE oms.webhook_deliveries SET next_attempt_at = now() + interval '1 minute'
-       WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM oms.webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+      `UPDATE oms.webhook_dispatches SET next_attempt_at = now() + interval '1 minute'
+       WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM oms.webhook_dispatches WHERE status = 'pending' AND next_attempt_at <= now()
                                  ORDER BY next_attempt_at LIMIT 128 FOR UPDATE SKIP LOCKED)
        RETURNING tenant_id, id, event_id, body`,
     );
@@ -76,10 +76,10 @@ async function sameWorkFloor(db: Db, agent: Agent, url: string, secrets: string[
     });
     await db.query(
       `WITH done AS (
-         UPDATE oms.webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
+         UPDATE oms.webhook_dispatches SET status = 'succeeded', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
          WHERE tenant_id = $1 AND id = ANY($2::uuid[]) RETURNING tenant_id, id
        )
-       INSERT INTO oms.webhook_attempts (tenant_id, delivery_id, n, attempted_at, status_code, latency_ms) SELECT tenant_id, id, 1, now(), 204, 0 FROM done`,
+       INSERT INTO oms.webhook_attempts (tenant_id, dispatch_id, n, attempted_at, status_code, latency_ms) SELECT tenant_id, id, 1, now(), 204, 0 FROM done`,
       [claimed[0]!.tenant_id, claimed.map((c) => c.id)],
     );
   }
@@ -97,7 +97,7 @@ export async function runWebhooksBench(): Promise<void> {
     const tenantId = newId();
     const hook = await ctx.oms.endpoints.create(tenantId, { url: receiver.url, events: ['order.created'] });
     const item = { sku: 'SKU-1', quantity: 1, unit_price: '10.00' };
-    const events = Array.from({ length: DELIVERIES }, (_, i) => ({
+    const events = Array.from({ length: DISPATCHES }, (_, i) => ({
       id: newId(),
       type: 'order.created' as const,
       tenant_id: tenantId,
@@ -118,19 +118,19 @@ export async function runWebhooksBench(): Promise<void> {
         },
       },
     }));
-    for (let i = 0; i < events.length; i += 1000) await createDeliveries(bench.db, events.slice(i, i + 1000));
+    for (let i = 0; i < events.length; i += 1000) await createDispatches(bench.db, events.slice(i, i + 1000));
     const sender = new WebhookSender({ allowPrivateNetworks: true, connections: CONCURRENCY });
     const dispatcher = new WebhookDispatcher(bench.db, sender, { schedule: [0], concurrency: CONCURRENCY });
     let started = now();
     await dispatcher.drainDue();
     const serviceSeconds = (now() - started) / 1000;
     await sender.close();
-    const [counted] = await bench.db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM oms.webhook_deliveries WHERE status = 'succeeded'`);
-    if (counted!.n !== DELIVERIES) throw new Error(`only ${counted!.n} of ${DELIVERIES} deliveries succeeded`);
+    const [counted] = await bench.db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM oms.webhook_dispatches WHERE status = 'succeeded'`);
+    if (counted!.n !== DISPATCHES) throw new Error(`only ${counted!.n} of ${DISPATCHES} dispatches succeeded`);
 
     const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
     const again = events.map((e) => ({ ...e, id: newId() }));
-    for (let i = 0; i < again.length; i += 1000) await createDeliveries(bench.db, again.slice(i, i + 1000));
+    for (let i = 0; i < again.length; i += 1000) await createDispatches(bench.db, again.slice(i, i + 1000));
     started = now();
     await sameWorkFloor(bench.db, agent, receiver.url, [hook.secret]);
     const floorSeconds = (now() - started) / 1000;
@@ -148,10 +148,10 @@ export async function runWebhooksBench(): Promise<void> {
     const baselineSeconds = (now() - started) / 1000;
     await agent.close();
     receiver.child.kill();
-    const servicePerS = Math.round(DELIVERIES / serviceSeconds);
-    const baselinePerS = Math.round(DELIVERIES / baselineSeconds);
-    const floorPerS = Math.round(DELIVERIES / floorSeconds);
-    console.log(`\nwebhook deliveries to a keep-alive receiver in its own process, ${DELIVERIES} deliveries, ${CONCURRENCY} in flight, PostgreSQL`);
+    const servicePerS = Math.round(DISPATCHES / serviceSeconds);
+    const baselinePerS = Math.round(DISPATCHES / baselineSeconds);
+    const floorPerS = Math.round(DISPATCHES / floorSeconds);
+    console.log(`\nwebhook dispatches to a keep-alive receiver in its own process, ${DISPATCHES} dispatches, ${CONCURRENCY} in flight, PostgreSQL`);
     console.log(`dispatcher (claim, sign, send, record)  ${servicePerS}/s`);
     console.log(`baseline: bare undici, same requests      ${baselinePerS}/s   → dispatcher÷baseline ${(servicePerS / baselinePerS).toFixed(2)}`);
     console.log(
@@ -159,20 +159,20 @@ export async function runWebhooksBench(): Promise<void> {
     );
     record({
       bench: 'webhooks',
-      figure: 'deliveries (claim, sign, send, record)',
+      figure: 'dispatches (claim, sign, send, record)',
       value: servicePerS,
       unit: '/s',
       baseline: { label: 'bare undici', value: baselinePerS },
     });
     record({
       bench: 'webhooks',
-      figure: 'deliveries vs the same work in a plain loop',
+      figure: 'dispatches vs the same work in a plain loop',
       value: servicePerS,
       unit: '/s',
       baseline: { label: 'claim, send, record by hand', value: floorPerS },
     });
     report.throughput = {
-      deliveries: DELIVERIES,
+      dispatches: DISPATCHES,
       service_per_s: servicePerS,
       baseline_per_s: baselinePerS,
       same_work_floor_per_s: floorPerS,

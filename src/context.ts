@@ -37,8 +37,8 @@ import { SqsWorkQueue } from './adapters/sqs/work-queue';
 import type { ObjectStore } from './ports/object-store';
 import type { WorkQueue } from './ports/work-queue';
 import { INGEST_QUEUE, UploadService } from './oms/uploads/service';
-import { createDeliveries, WEBHOOKS_GROUP } from './oms/webhooks/deliveries';
-import { DeliveryLog } from './oms/webhooks/delivery-log';
+import { createDispatches, WEBHOOKS_GROUP } from './oms/webhooks/dispatches';
+import { DispatchLog } from './oms/webhooks/dispatch-log';
 import { FINALIZER_GROUP, OrderFinalizer } from './oms/orders/finalizer';
 import { DeadLetters } from './events/dead-letters';
 import { EndpointService } from './oms/webhooks/endpoints';
@@ -83,7 +83,8 @@ export interface AppContext {
     settler: StockSettler;
     uploads: UploadService;
     endpoints: EndpointService;
-    deliveries: DeliveryLog;
+    /** Webhook dispatches (one event to one endpoint) and their attempts. */
+    webhookDispatches: DispatchLog;
   };
 }
 
@@ -157,11 +158,11 @@ export function createContext({ config, logger, db: database, processMetrics }: 
     await settler.handle(events);
   };
   // Each consumer group's handler, for dead-letter retries: built here, so a retry works in any
-  // process, whichever roles it runs. The webhooks group only creates deliveries (the sender
+  // process, whichever roles it runs. The webhooks group only creates dispatches (the sender
   // loop finds them); the Kafka relay's publisher exists only in a relay process.
   const handlers = new Map<string, BatchHandler>([
     [FINALIZER_GROUP, finalizerHandler],
-    [WEBHOOKS_GROUP, async (events) => void (await createDeliveries(db, events))],
+    [WEBHOOKS_GROUP, async (events) => void (await createDispatches(db, events))],
   ]);
   const { objectStore, queue } = createStorage(config, db);
   return {
@@ -189,7 +190,7 @@ export function createContext({ config, logger, db: database, processMetrics }: 
       settler,
       uploads: new UploadService(db, objectStore, queue, config.maxUploadBytes, config.limits.uploadsInFlight),
       endpoints: new EndpointService(db, config.webhookAllowPrivateNetworks),
-      deliveries: new DeliveryLog(db),
+      webhookDispatches: new DispatchLog(db),
     },
   };
 }

@@ -231,7 +231,7 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     await context.close();
   });
 
-  it('webhooks: an endpoint, its failed delivery with the attempt, and a manual retry that succeeds', async () => {
+  it('webhooks: an endpoint, its failed dispatch with the attempt, and a manual retry that succeeds', async () => {
     let answer = 500;
     const receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(answer).end()));
     receiver.listen(0, '127.0.0.1');
@@ -250,8 +250,8 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
         }),
         201,
       );
-      // One attempt in the schedule: the 500 fails the delivery.
-      await expect.poll(async () => (await own.as('GET', `/webhooks/${endpoint.id}/deliveries?status=failed`)).body.data.length, { timeout: 20_000 }).toBe(1);
+      // One attempt in the schedule: the 500 fails the dispatch.
+      await expect.poll(async () => (await own.as('GET', `/webhooks/${endpoint.id}/dispatches?status=failed`)).body.data.length, { timeout: 20_000 }).toBe(1);
 
       const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
       await context.addInitScript(`sessionStorage.setItem('oms.apiKey', ${JSON.stringify(own.key)})`);

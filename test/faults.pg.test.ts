@@ -389,7 +389,7 @@ describe('faults: a dependency goes away and comes back', () => {
     const quiet = async () => {
       const [row] = await database.db.query<{ events: number; pending: number; behind: number; held: number }>(
         `SELECT (SELECT count(*)::int FROM oms.events WHERE tenant_id = $1 AND type IN ('order.created', 'order.updated')) AS events,
-                (SELECT count(*)::int FROM oms.webhook_deliveries WHERE tenant_id = $1 AND status <> 'succeeded') AS pending,
+                (SELECT count(*)::int FROM oms.webhook_dispatches WHERE tenant_id = $1 AND status <> 'succeeded') AS pending,
                 (SELECT count(*)::int FROM oms.consumer_offsets o WHERE EXISTS (SELECT 1 FROM oms.events e WHERE (e.tx_id, e.seq) > (o.tx_id, o.seq))) AS behind,
                 (SELECT count(*)::int FROM oms.orders WHERE tenant_id = $1 AND status = 'on_hold') AS held`,
         [tenant.body.id],

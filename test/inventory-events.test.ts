@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectStatus, stockedTenant, type TestApp, type TestTenant } from './helpers/app';
 import type { InventoryLevelChanged } from '../src/contracts/events';
-import { createDeliveries } from '../src/oms/webhooks/deliveries';
+import { createDispatches } from '../src/oms/webhooks/dispatches';
 import type { LoggedEvent } from '../src/events/envelope';
 
 let t: TestApp;
@@ -113,10 +113,10 @@ describe('inventory.level_changed and reservation.released', () => {
       `SELECT id, type, tenant_id, occurred_at, data, key, seq::int8 AS seq, tx_id::text AS tx_id FROM oms.events WHERE tenant_id = $1 AND seq > $2 ORDER BY tx_id, seq`,
       [own.id, from],
     );
-    await createDeliveries(t.ctx.db, logged);
-    await createDeliveries(t.ctx.db, logged); // a redelivered batch queues nothing twice
+    await createDispatches(t.ctx.db, logged);
+    await createDispatches(t.ctx.db, logged); // a redelivered batch queues nothing twice
     const queued = await t.ctx.db.query<{ event_type: string }>(
-      `SELECT event_type FROM oms.webhook_deliveries WHERE tenant_id = $1 AND event_id = ANY($2::uuid[]) ORDER BY created_at, event_type`,
+      `SELECT event_type FROM oms.webhook_dispatches WHERE tenant_id = $1 AND event_id = ANY($2::uuid[]) ORDER BY created_at, event_type`,
       [own.id, logged.map((e) => e.id)],
     );
     expect(queued.map((q) => q.event_type).sort()).toEqual(['inventory.level_changed', 'inventory.level_changed', 'reservation.released']);

@@ -278,7 +278,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           }
           await singles;
 
-          // Quiet: both uploads done, every order out of the finalizer's hands, every delivery made.
+          // Quiet: both uploads done, every order out of the finalizer's hands, every webhook dispatch made.
           await waitFor(
             'the uploads to complete',
             async () => {
@@ -293,7 +293,7 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           const quiet = async () => {
             const [row] = await database.db.query<{ events: number; pending: number; behind: number }>(
               `SELECT (SELECT count(*)::int FROM oms.events e JOIN ims.tenants t ON t.id = e.tenant_id WHERE t.code = $1) AS events,
-                    (SELECT count(*)::int FROM oms.webhook_deliveries WHERE status <> 'succeeded') AS pending,
+                    (SELECT count(*)::int FROM oms.webhook_dispatches WHERE status <> 'succeeded') AS pending,
                     (SELECT count(*)::int FROM oms.consumer_offsets o WHERE o.consumer = ANY($2::text[])
                        AND EXISTS (SELECT 1 FROM oms.events e WHERE (e.tx_id, e.seq) > (o.tx_id, o.seq))) AS behind`,
               [code, consumers],
@@ -340,13 +340,13 @@ describe('scale-out: separate role processes on one PostgreSQL server', () => {
           expect(stockCheck!.reserved).toBeLessThanOrEqual(HUBS.length * SKUS.length * STOCK_PER_ITEM);
           expect((await api(ims, key, 'GET', '/inventory/reconcile')).body).toEqual({ mismatches: [] });
 
-          // Every event of the tenant reached the receiver (at least once; the ids are the event's delivery ids).
-          const [events] = await database.db.query<{ n: number; deliveries: number }>(
+          // Every event of the tenant reached the receiver (at least once; the ids are the event's ids).
+          const [events] = await database.db.query<{ n: number; dispatches: number }>(
             `SELECT (SELECT count(*)::int FROM oms.events e JOIN ims.tenants t ON t.id = e.tenant_id WHERE t.code = $1) AS n,
-                  (SELECT count(*)::int FROM oms.webhook_deliveries d JOIN ims.tenants t ON t.id = d.tenant_id WHERE t.code = $1 AND d.status = 'succeeded') AS deliveries`,
+                  (SELECT count(*)::int FROM oms.webhook_dispatches d JOIN ims.tenants t ON t.id = d.tenant_id WHERE t.code = $1 AND d.status = 'succeeded') AS dispatches`,
             [code],
           );
-          expect(events!.deliveries).toBe(events!.n);
+          expect(events!.dispatches).toBe(events!.n);
           expect(receiver.ids.size).toBe(events!.n);
           expect(receiver.requests).toBe(receiver.ids.size); // exactly once per webhook-id
           expect(events!.n).toBeGreaterThanOrEqual(expectedCsvOrders + SINGLES + stockCheck!.placed);

@@ -16,7 +16,7 @@ import { customerRoutes } from '../oms/customers/routes';
 import { orderRoutes } from '../oms/orders/routes';
 import { fulfilmentRoutes } from '../oms/fulfilment/routes';
 import { uploadRoutes } from '../oms/uploads/routes';
-import { deliveryRoutes, webhookRoutes } from '../oms/webhooks/routes';
+import { dispatchRoutes, webhookRoutes } from '../oms/webhooks/routes';
 import { eventRoutes } from '../events/routes';
 import { authenticate } from './auth';
 import { AuthFailureGuard, TenantConcurrency } from './fairness';
@@ -155,6 +155,6 @@ async function registerApi(api: Api, ctx: AppContext): Promise<void> {
   fulfilmentRoutes(api, ctx);
   await uploadRoutes(api, ctx);
   webhookRoutes(api, ctx);
-  deliveryRoutes(api, ctx);
+  dispatchRoutes(api, ctx);
   eventRoutes(api, ctx);
 }

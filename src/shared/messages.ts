@@ -111,8 +111,8 @@ const catalog = {
   'reservation.mismatch': { en: 'Order {order_id} already has a reservation with other lines or hub.', ar: 'للطلب {order_id} حجز سابق ببنود أو مستودع مختلف.' },
 
   // orders and customers
-  'webhook.delivery_pending': {
-    en: 'Delivery "{id}" is already pending: it will be sent without a retry.',
+  'webhook.dispatch_pending': {
+    en: 'Dispatch "{id}" is already pending: it will be sent without a retry.',
     ar: 'التسليم "{id}" قيد الانتظار بالفعل: سيُرسل دون إعادة محاولة.',
   },
   'customer.duplicate_email': { en: 'A customer with e-mail "{email}" already exists.', ar: 'يوجد بالفعل عميل بالبريد الإلكتروني "{email}".' },

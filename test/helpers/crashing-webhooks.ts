@@ -1,6 +1,6 @@
 /**
  * A webhook sender that is killed (by the test, with SIGKILL) while its request is in flight:
- * it claims every due delivery with a 1 s lease and sends; it never gets to record the attempt.
+ * it claims every due dispatch with a 1 s lease and sends; it never gets to record the attempt.
  * argv: <postgres url | PGlite data dir>
  */
 import { openPglite } from '../../src/db/pglite';

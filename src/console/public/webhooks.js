@@ -1,39 +1,39 @@
 // Webhooks: the endpoints (add, edit, disable or enable, rotate the secret, delete), each one's
-// deliveries with every attempt, and a manual retry.
+// dispatches with every attempt, and a manual retry.
 import { useEffect, useState } from '/console/vendor/hooks.js';
 import { api, ErrorNote, EVENT_TYPES, html, when } from '/console/lib.js';
 
-function Delivery({ endpoint, id, onChanged }) {
-  const [delivery, setDelivery] = useState(null);
+function Dispatch({ endpoint, id, onChanged }) {
+  const [dispatch, setDispatch] = useState(null);
   const [error, setError] = useState(null);
-  const load = () => api('GET', `/webhooks/${endpoint}/deliveries/${id}`).then(setDelivery, setError);
+  const load = () => api('GET', `/webhooks/${endpoint}/dispatches/${id}`).then(setDispatch, setError);
   useEffect(() => {
     load();
   }, [endpoint, id]);
-  // A pending delivery is still being tried: follow it until it settles.
+  // A pending dispatch is still being tried: follow it until it settles.
   useEffect(() => {
-    if (delivery?.status !== 'pending') return undefined;
+    if (dispatch?.status !== 'pending') return undefined;
     const timer = setTimeout(() => {
       load().then(onChanged);
     }, 1000);
     return () => clearTimeout(timer);
-  }, [delivery]);
+  }, [dispatch]);
   const retry = async () => {
     setError(null);
     try {
-      await api('POST', `/webhooks/${endpoint}/deliveries/${id}/retry`);
+      await api('POST', `/webhooks/${endpoint}/dispatches/${id}/retry`);
       await load();
       onChanged();
     } catch (e) {
       setError(e);
     }
   };
-  if (!delivery) return error ? html`<${ErrorNote} error=${error} />` : null;
-  return html`<section aria-labelledby="delivery-title">
-    <h3 id="delivery-title">Delivery ${delivery.id}: ${delivery.event_type}, ${delivery.status}</h3>
-    <button type="button" onClick=${retry} disabled=${delivery.status === 'pending'}>Retry now</button>
+  if (!dispatch) return error ? html`<${ErrorNote} error=${error} />` : null;
+  return html`<section aria-labelledby="dispatch-title">
+    <h3 id="dispatch-title">Dispatch ${dispatch.id}: ${dispatch.event_type}, ${dispatch.status}</h3>
+    <button type="button" onClick=${retry} disabled=${dispatch.status === 'pending'}>Retry now</button>
     <${ErrorNote} error=${error} />
-    <ol class="attempts">${(delivery.attempt_log ?? []).map(
+    <ol class="attempts">${(dispatch.attempt_log ?? []).map(
       (a) => html`<li>
       <time datetime=${a.attempted_at}>${when(a.attempted_at)}</time>: ${a.status_code ?? a.error ?? '—'} in ${a.latency_ms} ms
       ${a.response_body ? html`<pre>${a.response_body}</pre>` : null}
@@ -48,7 +48,7 @@ const DEFAULT_EVENTS = EVENT_TYPES.filter((type) => type.startsWith('order.'));
 
 /** A secret is shown once, by the API's answer that made it: say so, and make it easy to copy. */
 const Secret = ({ secret }) => html`<div class="notice" role="status">
-  <p><strong>The signing secret, shown only now.</strong> Copy it into your receiver to verify each delivery's signature.</p>
+  <p><strong>The signing secret, shown only now.</strong> Copy it into your receiver to verify the signature of each event it receives.</p>
   <output data-testid="secret"><code>${secret}</code></output>
 </div>`;
 
@@ -104,7 +104,7 @@ function EndpointActions({ endpoint, onChanged, onDeleted }) {
     setSecret((await api('POST', `/webhooks/${endpoint.id}/secrets`, {})).secret);
   });
   const remove = run(async () => {
-    if (!confirm(`Delete the endpoint ${endpoint.url} and its delivery log?`)) return;
+    if (!confirm(`Delete the endpoint ${endpoint.url} and its dispatch log?`)) return;
     await api('DELETE', `/webhooks/${endpoint.id}`);
     onDeleted();
   });
@@ -129,8 +129,8 @@ function EndpointActions({ endpoint, onChanged, onDeleted }) {
 export function Webhooks() {
   const [endpoints, setEndpoints] = useState(null);
   const [selected, setSelected] = useState(null);
-  const [deliveries, setDeliveries] = useState(null);
-  const [delivery, setDelivery] = useState(null);
+  const [dispatches, setDispatches] = useState(null);
+  const [dispatch, setDispatch] = useState(null);
   const [error, setError] = useState(null);
   const [version, setVersion] = useState(0);
   const [adding, setAdding] = useState(false);
@@ -143,7 +143,7 @@ export function Webhooks() {
   const replace = (saved) => setEndpoints(endpoints.map((e) => (e.id === saved.id ? saved : e)));
   useEffect(() => {
     if (!selected) return;
-    api('GET', `/webhooks/${selected}/deliveries?limit=50`).then((page) => setDeliveries(page.data), setError);
+    api('GET', `/webhooks/${selected}/dispatches?limit=50`).then((page) => setDispatches(page.data), setError);
   }, [selected, version]);
 
   if (error) return html`<${ErrorNote} error=${error} />`;
@@ -172,7 +172,7 @@ export function Webhooks() {
       (e) => html`<li>
       <button type="button" class="card" aria-pressed=${selected === e.id} onClick=${() => {
         setSelected(e.id);
-        setDelivery(null);
+        setDispatch(null);
       }}>
         <strong>${e.url}</strong><br />${e.active ? 'active' : 'disabled'} · ${e.events.join(', ')}${e.description ? ` · ${e.description}` : ''}
       </button>
@@ -181,7 +181,7 @@ export function Webhooks() {
           ? html`<${EndpointActions} key=${e.id} endpoint=${e} onChanged=${replace}
         onDeleted=${() => {
           setSelected(null);
-          setDeliveries(null);
+          setDispatches(null);
           reload();
         }} />`
           : null
@@ -189,19 +189,19 @@ export function Webhooks() {
     </li>`,
     )}</ul>
     ${
-      deliveries
+      dispatches
         ? html`<div class="table-wrap"><table>
-      <caption>Deliveries, newest first</caption>
+      <caption>Events sent to this endpoint (dispatches), newest first</caption>
       <thead><tr><th scope="col">Event</th><th scope="col">Status</th><th scope="col" class="num">Attempts</th><th scope="col">Last answer</th><th scope="col">Created</th></tr></thead>
-      <tbody>${deliveries.map(
+      <tbody>${dispatches.map(
         (d) => html`<tr>
-        <td><button type="button" class="link" onClick=${() => setDelivery(d.id)}>${d.event_type}</button></td>
+        <td><button type="button" class="link" onClick=${() => setDispatch(d.id)}>${d.event_type}</button></td>
         <td>${d.status}</td><td class="num">${d.attempts}</td><td>${d.last_status_code ?? d.last_error ?? '—'}</td><td>${when(d.created_at)}</td>
       </tr>`,
       )}</tbody>
     </table></div>`
         : null
     }
-    ${delivery ? html`<${Delivery} endpoint=${selected} id=${delivery} onChanged=${() => setVersion((v) => v + 1)} />` : null}
+    ${dispatch ? html`<${Dispatch} endpoint=${selected} id=${dispatch} onChanged=${() => setVersion((v) => v + 1)} />` : null}
   </section>`;
 }

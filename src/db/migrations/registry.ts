@@ -14,6 +14,7 @@ import { orderJsonBytes } from './20261130-0009-order-json-bytes';
 import { ordersAcrossHubs } from './20261130-0010-orders-across-hubs';
 import { waitingOrders } from './20261203-0011-waiting-orders';
 import { orderEventsIndex } from './20261203-0012-order-events-index';
+import { webhookDispatches } from './20261203-0013-webhook-dispatches';
 
 import type { Migration } from './migration';
 
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   ordersAcrossHubs,
   waitingOrders,
   orderEventsIndex,
+  webhookDispatches,
 ];

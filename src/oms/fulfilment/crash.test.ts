@@ -14,7 +14,7 @@ import { loadConfig } from '../../config/index';
 import { createContext, type AppContext } from '../../context';
 import type { Db } from '../../db/handle';
 import { startFinalizer } from '../orders/finalizer-role';
-import { createDeliveries, WEBHOOKS_GROUP } from '../webhooks/deliveries';
+import { createDispatches, WEBHOOKS_GROUP } from '../webhooks/dispatches';
 import type { InventoryLevelChanged } from '../../contracts/events';
 
 const run = promisify(execFile);
@@ -33,7 +33,7 @@ async function drainConsumers(ctx: AppContext) {
   // A killed process may still hold a lease on the event log: let it run out.
   await ctx.db.query("UPDATE oms.consumer_offsets SET lease_until = now() - interval '1 second'");
   const role = await startFinalizer(ctx, { sweepMs: 3_600_000 });
-  const webhooks = ctx.events.subscribe(WEBHOOKS_GROUP, async (events) => void (await createDeliveries(ctx.db, events)));
+  const webhooks = ctx.events.subscribe(WEBHOOKS_GROUP, async (events) => void (await createDispatches(ctx.db, events)));
   await role.drain();
   await webhooks.drain();
   await role.stop();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../../test/helpers/eventually';
 import { createSharedDatabase, type SharedDatabase } from '../../../test/helpers/shared-db';
 import { newId } from '../../shared/ids';
-import { createDeliveries } from './deliveries';
+import { createDispatches } from './dispatches';
 import { WebhookDispatcher } from './dispatcher';
 import { EndpointService } from './endpoints';
 import { WebhookSender } from './sender';
@@ -35,12 +35,12 @@ afterAll(async () => {
 });
 
 describe('webhook sender killed between sending and recording', () => {
-  it('resends once after the lease, with the same webhook-id, and records one delivery', async () => {
+  it('resends once after the lease, with the same webhook-id, and records one dispatch', async () => {
     const tenantId = newId();
     const eventId = newId();
     const endpointId = await shared.with(async (db) => {
       const hook = await new EndpointService(db, true).create(tenantId, { url: `${base}/hook`, events: ['order.created'] });
-      await createDeliveries(db, [
+      await createDispatches(db, [
         { id: eventId, type: 'order.created', tenant_id: tenantId, occurred_at: new Date(), data: { order: { id: 'o1' } }, seq: 1, tx_id: '1', key: 'o1' },
       ]);
       return hook.id;
@@ -60,9 +60,9 @@ describe('webhook sender killed between sending and recording', () => {
     expect(await exited).toBe('SIGKILL');
     expect(requests).toEqual([eventId]);
 
-    // A new sender finds the delivery once the dead one's lease has run out, and sends it again.
+    // A new sender finds the dispatch once the dead one's lease has run out, and sends it again.
     onRequest = (_req, res) => res.end('ok');
-    const delivery = await shared.with(async (db) => {
+    const dispatch = await shared.with(async (db) => {
       const sender = new WebhookSender({ allowPrivateNetworks: true, timeoutMs: 5000 });
       try {
         const dispatcher = new WebhookDispatcher(db, sender, { schedule: [0, 1, 1], leaseMs: 1000 });
@@ -74,10 +74,10 @@ describe('webhook sender killed between sending and recording', () => {
         await sender.close();
       }
       return (
-        await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM oms.webhook_deliveries WHERE endpoint_id = $1', [endpointId])
+        await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM oms.webhook_dispatches WHERE endpoint_id = $1', [endpointId])
       )[0];
     });
     expect(requests).toEqual([eventId, eventId]);
-    expect(delivery).toEqual({ status: 'succeeded', attempts: 1 });
+    expect(dispatch).toEqual({ status: 'succeeded', attempts: 1 });
   });
 });

@@ -75,17 +75,17 @@ async function until(done: () => Promise<boolean>, ms = 60_000): Promise<void> {
   }, ms);
 }
 
-const deliveriesOf = async (own: TestTenant, id: string, status = '') =>
-  (await expectStatus(own.as('GET', `/webhooks/${id}/deliveries${status ? `?status=${status}` : ''}`), 200)).body.data;
+const dispatchesOf = async (own: TestTenant, id: string, status = '') =>
+  (await expectStatus(own.as('GET', `/webhooks/${id}/dispatches${status ? `?status=${status}` : ''}`), 200)).body.data;
 
-describe('webhook delivery', () => {
+describe('webhook dispatch', () => {
   it('500, 500, then 200: three attempts with the same webhook-id and valid signatures, delivered once', async () => {
     const own = await shop();
     const hook = await endpoint(own, '/flaky');
     const quiet = await endpoint(own, '/deletes-only', ['order.deleted']);
     scripts.set('/flaky', [500, 500, 200]);
     await placeOrder(own, 'W-1');
-    await until(async () => (await deliveriesOf(own, hook.id, 'succeeded')).length === 1);
+    await until(async () => (await dispatchesOf(own, hook.id, 'succeeded')).length === 1);
     const calls = received.filter((r) => r.path === '/flaky');
     expect(calls).toHaveLength(3);
     const ids = new Set(calls.map((c) => c.headers['webhook-id']));
@@ -94,13 +94,17 @@ describe('webhook delivery', () => {
       const event = new Webhook(hook.secret).verify(call.body, call.headers) as { id: string; type: string; data: { order: { reference: string } } };
       expect(event).toMatchObject({ id: [...ids][0], type: 'order.created', data: { order: { reference: 'W-1' } } });
     }
-    const [delivery] = await deliveriesOf(own, hook.id);
-    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 3, last_status_code: 200, event_type: 'order.created' });
-    const detail = (await expectStatus(own.as('GET', `/webhooks/${hook.id}/deliveries/${delivery.id}`), 200)).body;
+    const [dispatch] = await dispatchesOf(own, hook.id);
+    expect(dispatch).toMatchObject({ status: 'succeeded', attempts: 3, last_status_code: 200, event_type: 'order.created' });
+    const detail = (await expectStatus(own.as('GET', `/webhooks/${hook.id}/dispatches/${dispatch.id}`), 200)).body;
     expect(detail.attempt_log.map((a: { status_code: number }) => a.status_code)).toEqual([500, 500, 200]);
     expect(detail.attempt_log[0]).toMatchObject({ n: 1, error: 'HTTP 500', response_body: 'thanks' });
+    // The old path ("deliveries", before a delivery meant only a shipment) answers the same, marked deprecated.
+    const old = await expectStatus(own.as('GET', `/webhooks/${hook.id}/deliveries/${dispatch.id}`), 200);
+    expect(old.body).toEqual(detail);
+    expect(old.headers).toMatchObject({ deprecation: 'true', link: `</webhooks/${hook.id}/dispatches/${dispatch.id}>; rel="successor-version"` });
     expect(received.filter((r) => r.path === '/deletes-only')).toHaveLength(0);
-    expect(await deliveriesOf(own, quiet.id)).toHaveLength(0);
+    expect(await dispatchesOf(own, quiet.id)).toHaveLength(0);
   });
 
   it('410 disables the endpoint; another 4xx fails at once and can be retried by hand', async () => {
@@ -110,17 +114,17 @@ describe('webhook delivery', () => {
     scripts.set('/gone', [410]);
     scripts.set('/picky', [400, 200]);
     await placeOrder(own, 'W-2');
-    await until(async () => (await deliveriesOf(own, picky.id, 'failed')).length === 1 && (await deliveriesOf(own, gone.id, 'failed')).length === 1);
+    await until(async () => (await dispatchesOf(own, picky.id, 'failed')).length === 1 && (await dispatchesOf(own, gone.id, 'failed')).length === 1);
     expect((await own.as('GET', `/webhooks/${gone.id}`)).body).toMatchObject({ active: false, disabled_reason: expect.stringContaining('410') });
-    const [failed] = await deliveriesOf(own, picky.id);
+    const [failed] = await dispatchesOf(own, picky.id);
     expect(failed).toMatchObject({ attempts: 1, last_status_code: 400 });
-    await expectStatus(own.as('POST', `/webhooks/${picky.id}/deliveries/${failed.id}/retry`), 202);
-    await expectStatus(own.as('POST', `/webhooks/${picky.id}/deliveries/${failed.id}/retry`), 409);
-    await until(async () => (await deliveriesOf(own, picky.id, 'succeeded')).length === 1);
-    // A disabled endpoint gets no new deliveries.
+    await expectStatus(own.as('POST', `/webhooks/${picky.id}/dispatches/${failed.id}/retry`), 202);
+    await expectStatus(own.as('POST', `/webhooks/${picky.id}/dispatches/${failed.id}/retry`), 409);
+    await until(async () => (await dispatchesOf(own, picky.id, 'succeeded')).length === 1);
+    // A disabled endpoint gets no new dispatches.
     await placeOrder(own, 'W-3');
     await role.drain();
-    expect(await deliveriesOf(own, gone.id)).toHaveLength(1);
+    expect(await dispatchesOf(own, gone.id)).toHaveLength(1);
   });
 
   it('a slow receiver: the timeout is recorded and the next attempt succeeds', async () => {
@@ -128,9 +132,9 @@ describe('webhook delivery', () => {
     const hook = await endpoint(own, '/slow');
     scripts.set('/slow', [0, 200]);
     await placeOrder(own, 'W-5');
-    await until(async () => (await deliveriesOf(own, hook.id, 'succeeded')).length === 1, 10_000);
-    const [delivery] = await deliveriesOf(own, hook.id);
-    const detail = (await own.as('GET', `/webhooks/${hook.id}/deliveries/${delivery.id}`)).body;
+    await until(async () => (await dispatchesOf(own, hook.id, 'succeeded')).length === 1, 10_000);
+    const [dispatch] = await dispatchesOf(own, hook.id);
+    const detail = (await own.as('GET', `/webhooks/${hook.id}/dispatches/${dispatch.id}`)).body;
     expect(detail.attempt_log.map((a: { error: string | null; status_code: number | null }) => [a.error, a.status_code])).toEqual([
       ['timeout', null],
       [null, 200],
@@ -146,8 +150,8 @@ describe('webhook delivery', () => {
     await new Promise((r) => down.close(r));
     const hook = (await expectStatus(own.as('POST', '/webhooks', { body: { url: `http://127.0.0.1:${port}/back`, events: ['order.created'] } }), 201)).body;
     await placeOrder(own, 'W-6');
-    await until(async () => (await deliveriesOf(own, hook.id))[0]?.attempts === 1);
-    expect((await deliveriesOf(own, hook.id))[0]).toMatchObject({ status: 'pending', last_error: expect.stringContaining('ECONNREFUSED') });
+    await until(async () => (await dispatchesOf(own, hook.id))[0]?.attempts === 1);
+    expect((await dispatchesOf(own, hook.id))[0]).toMatchObject({ status: 'pending', last_error: expect.stringContaining('ECONNREFUSED') });
     const got: string[] = [];
     const up = createServer((req, res) => {
       got.push(String(req.headers['webhook-id']));
@@ -155,7 +159,7 @@ describe('webhook delivery', () => {
     });
     await new Promise<void>((r) => up.listen(port, '127.0.0.1', r));
     try {
-      await until(async () => (await deliveriesOf(own, hook.id, 'succeeded')).length === 1);
+      await until(async () => (await dispatchesOf(own, hook.id, 'succeeded')).length === 1);
       expect(got).toHaveLength(1);
     } finally {
       await new Promise((r) => up.close(r));
@@ -170,21 +174,21 @@ describe('webhook delivery', () => {
     await t.ctx.db.query(`UPDATE oms.webhook_endpoints SET failing_since = now() - interval '1 day' WHERE id = $1`, [fine.id]);
     await t.ctx.db.query(`UPDATE oms.webhook_endpoints SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`, [broken.id]);
     await placeOrder(own, 'W-7');
-    await until(async () => (await deliveriesOf(own, broken.id, 'failed')).length === 1 && (await deliveriesOf(own, fine.id, 'succeeded')).length === 1);
-    expect((await own.as('GET', `/webhooks/${broken.id}`)).body).toMatchObject({ active: false, disabled_reason: 'every delivery failed for 5 days' });
+    await until(async () => (await dispatchesOf(own, broken.id, 'failed')).length === 1 && (await dispatchesOf(own, fine.id, 'succeeded')).length === 1);
+    expect((await own.as('GET', `/webhooks/${broken.id}`)).body).toMatchObject({ active: false, disabled_reason: 'every dispatch failed for 5 days' });
     expect((await own.as('GET', `/webhooks/${fine.id}`)).body).toMatchObject({ active: true, failing_since: null });
   });
 
-  it('each tenant sees only its own deliveries', async () => {
+  it('each tenant sees only its own dispatches', async () => {
     const own = await shop();
     const other = await shop();
     const hook = await endpoint(own, '/iso');
     await placeOrder(own, 'W-4');
-    await until(async () => (await deliveriesOf(own, hook.id, 'succeeded')).length === 1);
-    const [delivery] = await deliveriesOf(own, hook.id);
-    await expectStatus(other.as('GET', `/webhooks/${hook.id}/deliveries`), 404);
-    await expectStatus(other.as('GET', `/webhooks/${hook.id}/deliveries/${delivery.id}`), 404);
-    await expectStatus(other.as('POST', `/webhooks/${hook.id}/deliveries/${delivery.id}/retry`), 404);
+    await until(async () => (await dispatchesOf(own, hook.id, 'succeeded')).length === 1);
+    const [dispatch] = await dispatchesOf(own, hook.id);
+    await expectStatus(other.as('GET', `/webhooks/${hook.id}/dispatches`), 404);
+    await expectStatus(other.as('GET', `/webhooks/${hook.id}/dispatches/${dispatch.id}`), 404);
+    await expectStatus(other.as('POST', `/webhooks/${hook.id}/dispatches/${dispatch.id}/retry`), 404);
   });
 });
 

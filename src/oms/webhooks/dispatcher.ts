@@ -1,6 +1,6 @@
 /**
- * The webhooks role's engine. Order events become deliveries (createDeliveries, idempotent, so
- * the event log's at-least-once is enough); due deliveries are claimed in batches and sent with
+ * The webhooks role's engine. Order events become dispatches (createDispatches, idempotent, so
+ * the event log's at-least-once is enough); due dispatches are claimed in batches and sent with
  * bounded concurrency over keep-alive connections; each attempt is recorded with the outcome
  * the Standard Webhooks retry rules give (classify). Sending never happens inside a database
  * transaction, and nothing here blocks ingest or the finalizer: they only write events.
@@ -11,7 +11,7 @@ import type { LoggedEvent } from '../../events/envelope';
 import { forEachConcurrently } from '../../shared/concurrently';
 import { Wakeable } from '../../shared/wakeable';
 import { LoopStatus } from '../../shared/loop-status';
-import { claimDue, createDeliveries, nextDueInMs, recordAttempts, type AttemptOutcome, type ClaimedDelivery } from './deliveries';
+import { claimDue, createDispatches, nextDueInMs, recordAttempts, type AttemptOutcome, type ClaimedDispatch } from './dispatches';
 import type { SendResult, WebhookSender } from './sender';
 import { signedHeaders } from './signature';
 
@@ -20,7 +20,7 @@ export interface DispatcherOptions {
   schedule: readonly number[];
   /** Sends in flight at once. */
   concurrency?: number;
-  /** How long a claimed delivery stays hidden: longer than a send can take. */
+  /** How long a claimed dispatch stays hidden: longer than a send can take. */
   leaseMs?: number;
   logger?: Logger;
   random?: () => number;
@@ -31,7 +31,7 @@ export interface DispatcherOptions {
 /** Retry-After is honoured up to a day. */
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
-/** What an attempt's result means for its delivery (`attempt` is its 1-based number). */
+/** What an attempt's result means for its dispatch (`attempt` is its 1-based number). */
 export function classify(
   result: SendResult,
   attempt: number,
@@ -43,7 +43,7 @@ export function classify(
   if (code === 410) return { status: 'failed', succeeded: false, disableEndpoint: 'the receiver answered 410 Gone' };
   const retryable = code === undefined || (code >= 300 && code < 400) || code === 429 || code >= 500;
   if (!retryable || attempt >= schedule.length) return { status: 'failed', succeeded: false };
-  // ±10% jitter spreads retries of many deliveries that failed together.
+  // ±10% jitter spreads retries of many dispatches that failed together.
   const wait = schedule[attempt]! * 1000 * (0.9 + 0.2 * random());
   const retryAfter = result.retryAfterMs === undefined ? 0 : Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS);
   return { status: 'pending', succeeded: false, nextAttemptInMs: Math.round(Math.max(wait, retryAfter)) };
@@ -51,7 +51,7 @@ export function classify(
 
 export class WebhookDispatcher {
   private running: Promise<void> | undefined;
-  /** Woken by new deliveries and by stop(). */
+  /** Woken by new dispatches and by stop(). */
   private readonly wakeup = new Wakeable();
   private readonly concurrency: number;
   private readonly leaseMs: number;
@@ -65,9 +65,9 @@ export class WebhookDispatcher {
     this.leaseMs = options.leaseMs ?? 60_000;
   }
 
-  /** The event-log handler: deliveries for the batch's events, then a wake-up. */
+  /** The event-log handler: dispatches for the batch's events, then a wake-up. */
   readonly handle = async (events: LoggedEvent[]): Promise<void> => {
-    if ((await createDeliveries(this.db, events)) > 0) this.wakeup.wake();
+    if ((await createDispatches(this.db, events)) > 0) this.wakeup.wake();
   };
 
   start(): void {
@@ -82,7 +82,7 @@ export class WebhookDispatcher {
   /**
    * Sends everything due now, then resolves. Batches are pipelined: one batch's attempts are
    * recorded while the next batch is claimed and sent (its rows are leased, so no batch can
-   * claim another's deliveries).
+   * claim another's dispatches).
    */
   async drainDue(): Promise<void> {
     let recording: Promise<void> = Promise.resolve();
@@ -97,7 +97,7 @@ export class WebhookDispatcher {
       recording = recordAttempts(this.db, outcomes).then(
         (recorded) => {
           if (recorded < outcomes.length)
-            this.options.logger?.warn({ lost: outcomes.length - recorded }, 'deliveries were taken over before their attempts were recorded');
+            this.options.logger?.warn({ lost: outcomes.length - recorded }, 'dispatches were taken over before their attempts were recorded');
         },
         (error: unknown) => {
           failure = error;
@@ -108,9 +108,9 @@ export class WebhookDispatcher {
     if (failure) throw failure;
   }
 
-  /** Sends claimed deliveries, `concurrency` at a time. */
-  private async sendAll(claimed: readonly ClaimedDelivery[]): Promise<{ claimed: ClaimedDelivery; outcome: AttemptOutcome }[]> {
-    const outcomes: { claimed: ClaimedDelivery; outcome: AttemptOutcome }[] = [];
+  /** Sends claimed dispatches, `concurrency` at a time. */
+  private async sendAll(claimed: readonly ClaimedDispatch[]): Promise<{ claimed: ClaimedDispatch; outcome: AttemptOutcome }[]> {
+    const outcomes: { claimed: ClaimedDispatch; outcome: AttemptOutcome }[] = [];
     await forEachConcurrently(claimed, this.concurrency, async (c) => {
       outcomes.push({ claimed: c, outcome: await this.attempt(c) });
     });
@@ -128,7 +128,7 @@ export class WebhookDispatcher {
         await this.wakeup.wait(Math.min(due ?? 1000, 1000));
       } catch (error) {
         status.failed(error);
-        this.options.logger?.warn({ err: error }, 'webhook delivery round failed');
+        this.options.logger?.warn({ err: error }, 'webhook dispatch round failed');
         this.wakeup.clear();
         await this.wakeup.wait(1000);
       }
@@ -136,8 +136,8 @@ export class WebhookDispatcher {
     status.set('stopped');
   }
 
-  /** Sends one claimed delivery and decides what its result means. */
-  private async attempt(claimed: ClaimedDelivery): Promise<AttemptOutcome> {
+  /** Sends one claimed dispatch and decides what its result means. */
+  private async attempt(claimed: ClaimedDispatch): Promise<AttemptOutcome> {
     const attemptedAt = new Date();
     const result: SendResult = claimed.active
       ? await this.sender.send(claimed.url, { ...signedHeaders(claimed.secrets, claimed.event_id, claimed.body, attemptedAt) }, claimed.body)

@@ -88,7 +88,7 @@ export async function addSecret(scope: TenantScope, endpointId: string, secret: 
   return added!;
 }
 
-/** The secrets that sign a delivery now, oldest first. */
+/** The secrets that sign a dispatch now, oldest first. */
 export async function activeSecrets(scope: TenantScope, endpointId: string): Promise<string[]> {
   const rows = await scope.query<{ secret: string }>(
     'SELECT secret FROM oms.webhook_secrets WHERE tenant_id = $1 AND endpoint_id = $2 AND (expires_at IS NULL OR expires_at > now()) ORDER BY id',

@@ -103,7 +103,7 @@ export class EndpointService {
 
   /**
    * A new signing secret (shown once). The endpoint's other secrets keep signing for 24 hours,
-   * so a receiver can switch over without missing a delivery.
+   * so a receiver can switch over without missing a dispatch.
    */
   async rotateSecret(tenantId: string, id: string, supplied?: string): Promise<{ secret: string; previous_secrets_expire_at: Date }> {
     const errors = new FieldErrors();
@@ -115,7 +115,7 @@ export class EndpointService {
     return { secret, previous_secrets_expire_at };
   }
 
-  /** The secrets that sign a delivery now. */
+  /** The secrets that sign a dispatch now. */
   async activeSecrets(tenantId: string, id: string): Promise<string[]> {
     return activeSecrets(new TenantScope(this.db, tenantId), id);
   }

@@ -89,7 +89,7 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
   app.delete(
     '/webhooks/:id',
     {
-      schema: { tags, summary: 'Delete an endpoint with its delivery log', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
+      schema: { tags, summary: 'Delete an endpoint with its dispatch log', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
     },
     async (request, reply) => {
       await endpoints.remove(request.tenantId, request.params.id);
@@ -113,14 +113,14 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
   );
 }
 
-const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]);
+const DispatchStatus = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]);
 
-const Delivery = Type.Object({
+const Dispatch = Type.Object({
   id: Uuid,
   endpoint_id: Uuid,
   event_id: Uuid,
   event_type: Type.String(),
-  status: DeliveryStatus,
+  status: DispatchStatus,
   attempts: Type.Integer(),
   next_attempt_at: Nullable(Timestamp),
   last_status_code: Nullable(Type.Integer()),
@@ -138,56 +138,83 @@ const Attempt = Type.Object({
   response_body: Nullable(Type.String()),
 });
 
-const DeliveryParams = Type.Object({ id: Type.String({ maxLength: 64 }), delivery_id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+const DispatchParams = Type.Object({ id: Type.String({ maxLength: 64 }), dispatch_id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 
-export function deliveryRoutes(app: Api, ctx: AppContext): void {
+/**
+ * An endpoint's dispatches (one event sent to it, with every attempt), at /webhooks/:id/dispatches;
+ * also at the old /webhooks/:id/deliveries ("delivery" now means a shipment only), marked
+ * deprecated and answered with a Deprecation header naming the path to use.
+ */
+export function dispatchRoutes(app: Api, ctx: AppContext): void {
+  for (const [segment, deprecated] of [
+    ['dispatches', false],
+    ['deliveries', true],
+  ] as const) {
+    dispatchRoutesAt(app, ctx, segment, deprecated);
+  }
+}
+
+function dispatchRoutesAt(app: Api, ctx: AppContext, segment: string, deprecated: boolean): void {
   const tags = ['webhooks'];
-  const log = ctx.oms.deliveries;
+  const log = ctx.oms.webhookDispatches;
+  const marks = deprecated ? { deprecated: true } : {};
+  const onSend = deprecated
+    ? async (request: { url: string }, reply: { header(name: string, value: string): unknown }) => {
+        reply.header('deprecation', 'true');
+        reply.header('link', `<${request.url.replace('/deliveries', '/dispatches')}>; rel="successor-version"`);
+      }
+    : undefined;
 
   app.get(
-    '/webhooks/:id/deliveries',
+    `/webhooks/:id/${segment}`,
     {
+      ...(onSend ? { onSend } : {}),
       schema: {
         tags,
-        summary: "An endpoint's deliveries, newest first",
+        ...marks,
+        summary: "An endpoint's dispatches, newest first",
         params: IdParams,
         querystring: Type.Object(
           {
-            status: Type.Optional(DeliveryStatus),
+            status: Type.Optional(DispatchStatus),
             limit: Limit,
             cursor: Cursor,
           },
           { additionalProperties: false },
         ),
-        response: { 200: Page(Delivery), ...problemResponses(404) },
+        response: { 200: Page(Dispatch), ...problemResponses(404) },
       },
     },
     async (request) => log.list(request.tenantId, request.params.id, request.query),
   );
 
   app.get(
-    '/webhooks/:id/deliveries/:delivery_id',
+    `/webhooks/:id/${segment}/:dispatch_id`,
     {
+      ...(onSend ? { onSend } : {}),
       schema: {
         tags,
-        summary: 'One delivery with every attempt (time, status code, latency, error, start of the answer)',
-        params: DeliveryParams,
-        response: { 200: Type.Intersect([Delivery, Type.Object({ attempt_log: Type.Array(Attempt) })]), ...problemResponses(404) },
+        ...marks,
+        summary: 'One dispatch with every attempt (time, status code, latency, error, start of the answer)',
+        params: DispatchParams,
+        response: { 200: Type.Intersect([Dispatch, Type.Object({ attempt_log: Type.Array(Attempt) })]), ...problemResponses(404) },
       },
     },
-    async (request) => log.get(request.tenantId, request.params.id, request.params.delivery_id),
+    async (request) => log.get(request.tenantId, request.params.id, request.params.dispatch_id),
   );
 
   app.post(
-    '/webhooks/:id/deliveries/:delivery_id/retry',
+    `/webhooks/:id/${segment}/:dispatch_id/retry`,
     {
+      ...(onSend ? { onSend } : {}),
       schema: {
         tags,
-        summary: 'Send a delivery again now (409 while it is pending)',
-        params: DeliveryParams,
-        response: { 202: Delivery, ...problemResponses(404, 409) },
+        ...marks,
+        summary: 'Send a dispatch again now (409 while it is pending)',
+        params: DispatchParams,
+        response: { 202: Dispatch, ...problemResponses(404, 409) },
       },
     },
-    async (request, reply) => reply.code(202).send(await log.retry(request.tenantId, request.params.id, request.params.delivery_id)),
+    async (request, reply) => reply.code(202).send(await log.retry(request.tenantId, request.params.id, request.params.dispatch_id)),
   );
 }

@@ -1,6 +1,6 @@
 /**
  * Sends one webhook request. Keep-alive connections (undici Agent), no redirects followed, a
- * timeout, and at most 4 KiB of the answer kept for the delivery log.
+ * timeout, and at most 4 KiB of the answer kept for the dispatch log.
  *
  * SSRF: the host is resolved at send time and every address it resolves to is checked
  * (address-guard.ts); the connection then goes to the address that was checked: our lookup

@@ -1,7 +1,7 @@
-/** Runs the webhooks role: the event-log consumer that creates deliveries, and the sender loop. */
+/** Runs the webhooks role: the event-log consumer that creates dispatches, and the sender loop. */
 import type { AppContext } from '../../context';
 import type { RunningRole } from '../../shared/running-role';
-import { WEBHOOKS_GROUP } from './deliveries';
+import { WEBHOOKS_GROUP } from './dispatches';
 import { WebhookDispatcher } from './dispatcher';
 import { WebhookSender, type Resolver } from './sender';
 

@@ -1,21 +1,21 @@
 /**
- * SQL of webhook deliveries (the API's view of them: delivery-log.ts). One delivery per
+ * SQL of webhook dispatches (the API's view of them: dispatch-log.ts). One dispatch per
  * (endpoint, event), created idempotently from the event log, claimed with a lease for
- * sending, and every attempt recorded with the delivery's new state in one transaction. The lease makes a crash between sending and recording cost at most
+ * sending, and every attempt recorded with the dispatch's new state in one transaction. The lease makes a crash between sending and recording cost at most
  * one repeat of the same request (same webhook-id) once the lease runs out.
  */
 import type { Db, Queryable, Tx } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
 import type { LoggedEvent } from '../../events/envelope';
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+export type DispatchStatus = 'pending' | 'succeeded' | 'failed';
 
-export interface Delivery {
+export interface Dispatch {
   id: string;
   endpoint_id: string;
   event_id: string;
   event_type: string;
-  status: DeliveryStatus;
+  status: DispatchStatus;
   attempts: number;
   next_attempt_at: Date | null;
   last_status_code: number | null;
@@ -33,8 +33,8 @@ export interface Attempt {
   response_body: string | null;
 }
 
-/** A delivery claimed for one send, with what sending needs. */
-export interface ClaimedDelivery {
+/** A dispatch claimed for one send, with what sending needs. */
+export interface ClaimedDispatch {
   tenant_id: string;
   id: string;
   endpoint_id: string;
@@ -52,8 +52,8 @@ const COLUMNS = 'id, endpoint_id, event_id, event_type, status, attempts, next_a
 /** The webhooks role's consumer group on the event log. */
 export const WEBHOOKS_GROUP = 'webhooks';
 
-/** One pending delivery per active endpoint of the event's tenant that subscribes to its type. */
-export async function createDeliveries(db: Queryable, events: readonly LoggedEvent[]): Promise<number> {
+/** One pending dispatch per active endpoint of the event's tenant that subscribes to its type. */
+export async function createDispatches(db: Queryable, events: readonly LoggedEvent[]): Promise<number> {
   if (events.length === 0) return 0;
   // Which (tenant, type) pairs any endpoint wants: most events of a bulk load are wanted by none,
   // and writing each one's body costs more than this look-up.
@@ -69,7 +69,7 @@ export async function createDeliveries(db: Queryable, events: readonly LoggedEve
   events = events.filter((e) => wanted.has(`${e.tenant_id} ${e.type}`));
   if (events.length === 0) return 0;
   const rows = await db.query<{ id: string }>(
-    `INSERT INTO oms.webhook_deliveries (tenant_id, endpoint_id, event_id, event_type, body)
+    `INSERT INTO oms.webhook_dispatches (tenant_id, endpoint_id, event_id, event_type, body)
      SELECT e.tenant_id, w.id, e.id, e.type, e.body
      FROM json_to_recordset($1::json) AS e(tenant_id uuid, id uuid, type text, body text)
      JOIN oms.webhook_endpoints w ON w.tenant_id = e.tenant_id AND w.active AND e.type = ANY (w.events)
@@ -89,15 +89,15 @@ export async function createDeliveries(db: Queryable, events: readonly LoggedEve
   return rows.length;
 }
 
-/** Claims up to `limit` due deliveries, hiding them for `leaseMs` (the longest a send may take, and then some). */
-export async function claimDue(db: Queryable, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  return db.query<ClaimedDelivery>(
+/** Claims up to `limit` due dispatches, hiding them for `leaseMs` (the longest a send may take, and then some). */
+export async function claimDue(db: Queryable, limit: number, leaseMs: number): Promise<ClaimedDispatch[]> {
+  return db.query<ClaimedDispatch>(
     `WITH due AS (
-       SELECT tenant_id, id FROM oms.webhook_deliveries
+       SELECT tenant_id, id FROM oms.webhook_dispatches
        WHERE status = 'pending' AND next_attempt_at <= now()
        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
      ), claimed AS (
-       UPDATE oms.webhook_deliveries d SET next_attempt_at = now() + $2 * interval '1 millisecond'
+       UPDATE oms.webhook_dispatches d SET next_attempt_at = now() + $2 * interval '1 millisecond'
        FROM due WHERE d.tenant_id = due.tenant_id AND d.id = due.id
        RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.body, d.attempts
      )
@@ -110,10 +110,10 @@ export async function claimDue(db: Queryable, limit: number, leaseMs: number): P
   );
 }
 
-/** When the next due delivery is, in ms from now (undefined: none pending). */
+/** When the next due dispatch is, in ms from now (undefined: none pending). */
 export async function nextDueInMs(db: Queryable): Promise<number | undefined> {
   const rows = await db.query<{ ms: number | null }>(
-    `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::int8 AS ms FROM oms.webhook_deliveries WHERE status = 'pending'`,
+    `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::int8 AS ms FROM oms.webhook_dispatches WHERE status = 'pending'`,
   );
   const ms = rows[0]?.ms;
   return ms === null || ms === undefined ? undefined : Math.max(0, ms);
@@ -121,7 +121,7 @@ export async function nextDueInMs(db: Queryable): Promise<number | undefined> {
 
 export interface AttemptOutcome {
   attempt: Omit<Attempt, 'n'>;
-  status: DeliveryStatus;
+  status: DispatchStatus;
   /** For a retry: when. */
   nextAttemptInMs?: number;
   /** The endpoint is disabled with this reason (410, or failing for too long). */
@@ -134,8 +134,8 @@ export interface AttemptOutcome {
 const FAILING_LIMIT = '5 days';
 
 /**
- * Records a batch of attempts and their deliveries' new states in one transaction (one commit
- * for the batch, not one per delivery). `attempts` is each delivery's receipt: one whose lease
+ * Records a batch of attempts and their dispatches' new states in one transaction (one commit
+ * for the batch, not one per dispatch). `attempts` is each dispatch's receipt: one whose lease
  * ran out and that another sender took records nothing here. Answers how many were recorded.
  */
 export async function recordAttempts(db: Db, batch: readonly Attempted[]): Promise<number> {
@@ -150,24 +150,24 @@ export async function recordAttempts(db: Db, batch: readonly Attempted[]): Promi
   });
 }
 
-type Attempted = { claimed: ClaimedDelivery; outcome: AttemptOutcome };
+type Attempted = { claimed: ClaimedDispatch; outcome: AttemptOutcome };
 
-/** Each delivery's new state and its attempt's row; answers the deliveries still held by this sender (those recorded). */
+/** Each dispatch's new state and its attempt's row; answers the dispatches still held by this sender (those recorded). */
 async function writeAttempts(tx: Tx, batch: readonly Attempted[]): Promise<Set<string>> {
-  const recorded = await tx.query<{ delivery_id: string }>(
+  const recorded = await tx.query<{ dispatch_id: string }>(
     `WITH input AS (
        SELECT * FROM json_to_recordset($1::json) AS i(tenant_id uuid, id uuid, attempts int, status text, status_code int, error text,
                                                       next_ms float8, attempted_at timestamptz, latency_ms int, response_body text)
      ), updated AS (
-       UPDATE oms.webhook_deliveries d SET status = i.status, attempts = d.attempts + 1, last_status_code = i.status_code, last_error = i.error,
+       UPDATE oms.webhook_dispatches d SET status = i.status, attempts = d.attempts + 1, last_status_code = i.status_code, last_error = i.error,
          next_attempt_at = CASE WHEN i.status = 'pending' THEN now() + i.next_ms * interval '1 millisecond' END, updated_at = now()
        FROM input i WHERE d.tenant_id = i.tenant_id AND d.id = i.id AND d.attempts = i.attempts AND d.status = 'pending'
        RETURNING d.tenant_id, d.id
      )
-     INSERT INTO oms.webhook_attempts (tenant_id, delivery_id, n, attempted_at, status_code, latency_ms, error, response_body)
+     INSERT INTO oms.webhook_attempts (tenant_id, dispatch_id, n, attempted_at, status_code, latency_ms, error, response_body)
      SELECT i.tenant_id, i.id, i.attempts + 1, i.attempted_at, i.status_code, i.latency_ms, i.error, i.response_body
      FROM input i JOIN updated u ON u.tenant_id = i.tenant_id AND u.id = i.id
-     RETURNING delivery_id`,
+     RETURNING dispatch_id`,
     [
       JSON.stringify(
         batch.map(({ claimed, outcome }) => ({
@@ -185,7 +185,7 @@ async function writeAttempts(tx: Tx, batch: readonly Attempted[]): Promise<Set<s
       ),
     ],
   );
-  return new Set(recorded.map((r) => r.delivery_id));
+  return new Set(recorded.map((r) => r.dispatch_id));
 }
 
 /**
@@ -211,7 +211,7 @@ async function updateEndpointHealth(tx: Tx, recorded: readonly Attempted[]): Pro
       `UPDATE oms.webhook_endpoints SET failing_since = coalesce(failing_since, now()),
          active = CASE WHEN $3::text IS NOT NULL OR failing_since < now() - interval '${FAILING_LIMIT}' THEN false ELSE active END,
          disabled_reason = CASE WHEN $3::text IS NOT NULL THEN $3
-                                WHEN failing_since < now() - interval '${FAILING_LIMIT}' THEN 'every delivery failed for ${FAILING_LIMIT}'
+                                WHEN failing_since < now() - interval '${FAILING_LIMIT}' THEN 'every dispatch failed for ${FAILING_LIMIT}'
                                 ELSE disabled_reason END,
          updated_at = now()
        WHERE tenant_id = $1 AND id = $2`,
@@ -220,38 +220,38 @@ async function updateEndpointHealth(tx: Tx, recorded: readonly Attempted[]): Pro
   }
 }
 
-/** An endpoint's deliveries, newest first, optionally in one status. */
-export function listDeliveries(
+/** An endpoint's dispatches, newest first, optionally in one status. */
+export function listDispatches(
   scope: TenantScope,
   endpointId: string,
-  query: { status?: DeliveryStatus; before?: string; limit: number },
-): Promise<Delivery[]> {
-  return scope.query<Delivery>(
-    `SELECT ${COLUMNS} FROM oms.webhook_deliveries
+  query: { status?: DispatchStatus; before?: string; limit: number },
+): Promise<Dispatch[]> {
+  return scope.query<Dispatch>(
+    `SELECT ${COLUMNS} FROM oms.webhook_dispatches
      WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR id < $4::uuid)
      ORDER BY id DESC LIMIT $5`,
     [endpointId, query.status ?? null, query.before ?? null, query.limit],
   );
 }
 
-export async function getDelivery(scope: TenantScope, endpointId: string, id: string): Promise<Delivery | undefined> {
+export async function getDispatch(scope: TenantScope, endpointId: string, id: string): Promise<Dispatch | undefined> {
   return (
-    await scope.query<Delivery>(`SELECT ${COLUMNS} FROM oms.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3`, [endpointId, id])
+    await scope.query<Dispatch>(`SELECT ${COLUMNS} FROM oms.webhook_dispatches WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3`, [endpointId, id])
   )[0];
 }
 
-/** A delivery's attempts, first first. */
-export function listAttempts(scope: TenantScope, deliveryId: string): Promise<Attempt[]> {
+/** A dispatch's attempts, first first. */
+export function listAttempts(scope: TenantScope, dispatchId: string): Promise<Attempt[]> {
   return scope.query<Attempt>(
-    'SELECT n, attempted_at, status_code, latency_ms, error, response_body FROM oms.webhook_attempts WHERE tenant_id = $1 AND delivery_id = $2 ORDER BY n',
-    [deliveryId],
+    'SELECT n, attempted_at, status_code, latency_ms, error, response_body FROM oms.webhook_attempts WHERE tenant_id = $1 AND dispatch_id = $2 ORDER BY n',
+    [dispatchId],
   );
 }
 
-/** Makes a delivery that is not pending due now; undefined when there is none such (absent, or pending). */
-export async function redeliver(scope: TenantScope, endpointId: string, id: string): Promise<Delivery | undefined> {
-  const rows = await scope.query<Delivery>(
-    `UPDATE oms.webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+/** Makes a dispatch that is not pending due now; undefined when there is none such (absent, or pending). */
+export async function redeliver(scope: TenantScope, endpointId: string, id: string): Promise<Dispatch | undefined> {
+  const rows = await scope.query<Dispatch>(
+    `UPDATE oms.webhook_dispatches SET status = 'pending', next_attempt_at = now(), updated_at = now()
      WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3 AND status <> 'pending' RETURNING ${COLUMNS}`,
     [endpointId, id],
   );
