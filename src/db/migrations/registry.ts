@@ -15,6 +15,7 @@ import { ordersAcrossHubs } from './20261130-0010-orders-across-hubs';
 import { waitingOrders } from './20261203-0011-waiting-orders';
 import { orderEventsIndex } from './20261203-0012-order-events-index';
 import { webhookDispatches } from './20261203-0013-webhook-dispatches';
+import { eventIdUnindexed } from './20261203-0014-event-id-unindexed';
 
 import type { Migration } from './migration';
 
@@ -32,4 +33,5 @@ export const migrations: readonly Migration[] = [
   waitingOrders,
   orderEventsIndex,
   webhookDispatches,
+  eventIdUnindexed,
 ];
