@@ -264,7 +264,7 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
       await shot(page, '8-webhook-failed');
       answer = 204;
       await page.getByRole('button', { name: 'Retry now' }).click();
-      await expect.poll(() => page.locator('#delivery-title').textContent(), { timeout: 20_000 }).toMatch(/order\.created, succeeded/);
+      await expect.poll(() => page.locator('#dispatch-title').textContent(), { timeout: 20_000 }).toMatch(/order\.created, succeeded/);
       expect(await page.locator('.attempts li').count()).toBe(2);
       await expect.poll(() => page.locator('tbody tr').first().textContent()).toContain('succeeded'); // the list follows
       await shot(page, '9-webhook-retried');

@@ -101,7 +101,7 @@ it.each(['after-commit', 'after-settle'])('killed %s: after a restart the shipme
     expect(events).toHaveLength(1);
     // Its event reached the webhooks group exactly once: one delivery queued for the endpoint.
     const queued = await ctx.db.query<{ event_type: string }>(
-      `SELECT w.event_type FROM oms.webhook_deliveries w JOIN oms.events e ON e.id = w.event_id WHERE e.key = $1`,
+      `SELECT w.event_type FROM oms.webhook_dispatches w JOIN oms.events e ON e.id = w.event_id WHERE e.key = $1`,
       [orderId],
     );
     expect(queued).toEqual([{ event_type: 'delivery.shipped' }]);
@@ -112,7 +112,7 @@ it.each(['after-commit', 'after-settle'])('killed %s: after a restart the shipme
     expect(commits).toEqual([{ delta_on_hand: -2, operation_id: deliveryId }]);
     // The IMS's own event of the shipment: one level change of X at A, committed with the stock, handed to the webhooks group once.
     const levels = await ctx.db.query<{ data: InventoryLevelChanged; queued: number }>(
-      `SELECT e.data, (SELECT count(*)::int FROM oms.webhook_deliveries w WHERE w.event_id = e.id) AS queued
+      `SELECT e.data, (SELECT count(*)::int FROM oms.webhook_dispatches w WHERE w.event_id = e.id) AS queued
        FROM oms.events e WHERE e.tenant_id = $1 AND e.type = 'inventory.level_changed' AND e.data->'changes' @> $2::jsonb`,
       [tenantId, JSON.stringify([{ operation_id: deliveryId }])],
     );
