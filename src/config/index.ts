@@ -39,7 +39,7 @@ export interface Config {
   readonly ingestVisibilitySeconds: number;
   /** Let webhooks reach loopback, private and link-local addresses (development and tests only). */
   readonly webhookAllowPrivateNetworks: boolean;
-  /** Seconds to wait before each attempt of a delivery (the first is usually 0). */
+  /** Seconds to wait before each attempt of a webhook dispatch (the first is usually 0). */
   readonly webhookRetrySchedule: readonly number[];
   /** Redis for the look-up cache, shared by every process; absent: an in-process LRU. */
   readonly redisUrl: string | undefined;

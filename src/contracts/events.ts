@@ -74,7 +74,11 @@ export interface InventoryLevelChanged {
 export interface EventDataMap {
   'order.created': { order: OrderSnapshot };
   /** `allocation`: the hub each line was reserved at, and why, when the order was just reserved. */
-  'order.updated': { order: OrderSnapshot; previous_status: string; allocation?: unknown[] };
+  /**
+   * `release_stock`: the order left on_hold by a user's cancel; whatever IMS may hold for it (the
+   * finalizer may have reserved it a moment before) goes back.
+   */
+  'order.updated': { order: OrderSnapshot; previous_status: string; allocation?: unknown[]; release_stock?: true };
   'order.deleted': { order: OrderSnapshot };
   'delivery.shipped': { order_id: string; delivery: DeliverySnapshot; stock?: StockSettlement };
   'delivery.delivered': { order_id: string; delivery: DeliverySnapshot };

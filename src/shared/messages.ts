@@ -113,7 +113,12 @@ const catalog = {
   // orders and customers
   'webhook.dispatch_pending': {
     en: 'Dispatch "{id}" is already pending: it will be sent without a retry.',
-    ar: 'التسليم "{id}" قيد الانتظار بالفعل: سيُرسل دون إعادة محاولة.',
+    ar: 'الإرسال "{id}" قيد الانتظار بالفعل: سيُرسل دون إعادة محاولة.',
+  },
+  // The same, under its code from before dispatches were named so (the deprecated /deliveries paths).
+  'webhook.delivery_pending': {
+    en: 'Dispatch "{id}" is already pending: it will be sent without a retry.',
+    ar: 'الإرسال "{id}" قيد الانتظار بالفعل: سيُرسل دون إعادة محاولة.',
   },
   'customer.duplicate_email': { en: 'A customer with e-mail "{email}" already exists.', ar: 'يوجد بالفعل عميل بالبريد الإلكتروني "{email}".' },
   'order.duplicate_reference': { en: 'An order with reference "{reference}" already exists.', ar: 'يوجد بالفعل طلب بالمرجع "{reference}".' },

@@ -9,18 +9,20 @@
  */
 import type { Logger } from 'pino';
 import type { LoggedEvent } from '../../events/envelope';
-import { isOfType, type EventDataMap, type StockSettlement } from '../../contracts/events';
+import { isOfType, type StockSettlement } from '../../contracts/events';
 import type { InventoryClient } from '../../ports/inventory-client';
 
 const STOCK_EVENTS = ['delivery.shipped', 'delivery.cancelled', 'return.received'] as const;
-/** What the finalizer group reads for this: the events that carry `data.stock`, and order updates. */
-export const SETTLING_EVENTS = [...STOCK_EVENTS, 'order.updated'] as const;
-
 /**
- * An order cancelled while on hold: whatever IMS holds for it goes back. Usually nothing; but the
- * finalizer may have reserved it just before (a crash between its reservation and the move).
+ * Order updates and deletions release whatever IMS may still hold for the order: usually nothing,
+ * but the finalizer may have reserved it a moment before (or crashed between its reservation and
+ * the move). An update says so (`release_stock`, set by a user's cancel of a held order; the
+ * finalizer's own cancels hold nothing); a deletion always may (only held or cancelled orders are
+ * deleted).
  */
-const heldOrderCancelled = (data: EventDataMap['order.updated']) => data.previous_status === 'on_hold' && data.order.status === 'cancelled';
+const RELEASING_EVENTS = ['order.updated', 'order.deleted'] as const;
+/** What the finalizer group reads for this. */
+export const SETTLING_EVENTS = [...STOCK_EVENTS, ...RELEASING_EVENTS] as const;
 
 /** Units to settle in IMS as one operation; hubs and SKUs by id (carried by the event as `data.stock`). */
 export type Settlement = StockSettlement;
@@ -58,8 +60,10 @@ export class StockSettler {
   /** Part of the finalizer group's handler. */
   handle = async (events: LoggedEvent[]): Promise<void> => {
     for (const event of events) {
-      if (isOfType(event, ['order.updated'])) {
-        if (heldOrderCancelled(event.data)) await this.inventory.release(event.tenant_id, event.data.order.id);
+      if (isOfType(event, RELEASING_EVENTS)) {
+        if (event.type === 'order.deleted' || ('release_stock' in event.data && event.data.release_stock)) {
+          await this.inventory.release(event.tenant_id, event.data.order.id);
+        }
       } else if (isOfType(event, STOCK_EVENTS) && event.data.stock) {
         await this.apply(event.tenant_id, event.data.order_id, event.data.stock);
       }

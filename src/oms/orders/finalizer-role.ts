@@ -14,10 +14,9 @@ const PARKED_ATTEMPTS = 20;
 
 export async function startFinalizer(ctx: AppContext, options: { sweepMs?: number } = {}): Promise<RunningRole> {
   const finalizer = ctx.oms.finalizer;
-  // Only creations start its work: the rest of the log passes by without being read whole.
-  // Creations start its work, and shipments, cancelled deliveries and returns move stock in IMS
-  // (fulfilment/settlements.ts): one group, so the log is walked once for both. The rest of the
-  // log passes by without being read whole.
+  // Creations start its work; shipments, cancelled deliveries, returns, and held orders cancelled
+  // or deleted move stock in IMS (fulfilment/settlements.ts): one group, so the log is walked once
+  // for both. The rest of the log passes by without being read whole.
   const subscription = ctx.events.subscribe(FINALIZER_GROUP, ctx.oms.finalizerHandler, { types: [...FINALIZER_EVENTS] });
 
   // Held-order retries run one at a time, in the order the signals came.

@@ -262,9 +262,18 @@ describe('lifecycle', () => {
     }
     expect(await level()).toBe(reservedBefore + 2);
     const [event] = (await events('order.updated')).filter((e) => e.key === second);
-    await t.ctx.oms.finalizerHandler([{ ...event, id: crypto.randomUUID(), tenant_id: own.id } as never]);
+    expect(event!.data.release_stock).toBe(true);
+    const handle = (e: typeof event) => t.ctx.oms.finalizerHandler([{ ...e, id: crypto.randomUUID(), tenant_id: own.id } as never]);
+    await handle(event);
     expect(await level()).toBe(reservedBefore);
     expect((await own.as('GET', `/reservations/${second}`)).body.status).toBe('released');
+
+    // A held order deleted outright: its order.deleted gives back what IMS held for it.
+    const third = await heldReserved();
+    expect((await own.as('DELETE', `/orders/${third}`)).status).toBe(204);
+    expect(await level()).toBe(reservedBefore + 2);
+    await handle((await events('order.deleted')).find((e) => e.key === third));
+    expect(await level()).toBe(reservedBefore);
   });
 
   it('ships a reserved order (commits stock), delivers it, and refuses to delete it', async () => {

@@ -197,7 +197,7 @@ export class OrderService {
     let current = allowedTo(await this.row(tenantId, id), to);
     if (current.status === 'on_hold') {
       const [cancelled] = await this.db.transaction((tx) =>
-        changeStatuses(new TenantTx(tx, tenantId), { ids: [current.id], from: 'on_hold', to: 'cancelled', reason }),
+        changeStatuses(new TenantTx(tx, tenantId), { ids: [current.id], from: 'on_hold', to: 'cancelled', reason, detail: () => ({ release_stock: true }) }),
       );
       if (cancelled) {
         await afterRequestCommit(() => this.settler.releaseNow(tenantId, cancelled.id));

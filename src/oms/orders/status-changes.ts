@@ -17,7 +17,7 @@ export interface StatusChange {
   /** The new status reason; undefined keeps the current one. */
   reason?: string | null;
   /** More for an order's event (the finalizer's allocation). */
-  detail?: (order: Order) => { allocation?: unknown[] };
+  detail?: (order: Order) => { allocation?: unknown[]; release_stock?: true };
   /** Events of the same change that come before the status's own (a shipment's). */
   after?: readonly NewEvent[];
 }

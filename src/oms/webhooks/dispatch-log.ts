@@ -3,7 +3,7 @@ import type { Db } from '../../db/handle';
 import { TenantScope } from '../../db/tenant-scope';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { conflict, notFound } from '../../shared/errors';
-import { getDispatch, listAttempts, listDispatches, redeliver, type Attempt, type Dispatch, type DispatchStatus } from './dispatches';
+import { getDispatch, listAttempts, listDispatches, resend, type Attempt, type Dispatch, type DispatchStatus } from './dispatches';
 import { getEndpoint } from './endpoint-repository';
 
 export class DispatchLog {
@@ -23,13 +23,21 @@ export class DispatchLog {
     return { ...dispatch, attempt_log: await listAttempts(scope, id) };
   }
 
-  /** Sends a failed dispatch once more, now (a pending one is already on its way: 409). */
-  async retry(tenantId: string, endpointId: string, id: string): Promise<Dispatch> {
+  /**
+   * Sends a failed dispatch once more, now (a pending one is already on its way: 409). `pendingCode`:
+   * the 409's code (the deprecated /deliveries path keeps answering its old one).
+   */
+  async retry(
+    tenantId: string,
+    endpointId: string,
+    id: string,
+    pendingCode: 'webhook.dispatch_pending' | 'webhook.delivery_pending' = 'webhook.dispatch_pending',
+  ): Promise<Dispatch> {
     const scope = await this.endpointScope(tenantId, endpointId);
     if (!isUuid(id)) throw notFound('Dispatch', id);
-    const retried = await redeliver(scope, endpointId, id);
+    const retried = await resend(scope, endpointId, id);
     if (retried) return retried;
-    throw (await getDispatch(scope, endpointId, id)) ? conflict('webhook.dispatch_pending', { id }) : notFound('Dispatch', id);
+    throw (await getDispatch(scope, endpointId, id)) ? conflict(pendingCode, { id }) : notFound('Dispatch', id);
   }
 
   /** The tenant's scope, once the endpoint is known to be the tenant's (404 otherwise). */

@@ -102,7 +102,7 @@ describe('webhook dispatch', () => {
     // The old path ("deliveries", before a delivery meant only a shipment) answers the same, marked deprecated.
     const old = await expectStatus(own.as('GET', `/webhooks/${hook.id}/deliveries/${dispatch.id}`), 200);
     expect(old.body).toEqual(detail);
-    expect(old.headers).toMatchObject({ deprecation: 'true', link: `</webhooks/${hook.id}/dispatches/${dispatch.id}>; rel="successor-version"` });
+    expect(old.headers).toMatchObject({ deprecation: '@1796256000', link: `</webhooks/${hook.id}/dispatches/${dispatch.id}>; rel="successor-version"` });
     expect(received.filter((r) => r.path === '/deletes-only')).toHaveLength(0);
     expect(await dispatchesOf(own, quiet.id)).toHaveLength(0);
   });
@@ -119,7 +119,9 @@ describe('webhook dispatch', () => {
     const [failed] = await dispatchesOf(own, picky.id);
     expect(failed).toMatchObject({ attempts: 1, last_status_code: 400 });
     await expectStatus(own.as('POST', `/webhooks/${picky.id}/dispatches/${failed.id}/retry`), 202);
-    await expectStatus(own.as('POST', `/webhooks/${picky.id}/dispatches/${failed.id}/retry`), 409);
+    expect((await expectStatus(own.as('POST', `/webhooks/${picky.id}/dispatches/${failed.id}/retry`), 409)).body.code).toBe('webhook.dispatch_pending');
+    // The deprecated path answers with the code it always had.
+    expect((await expectStatus(own.as('POST', `/webhooks/${picky.id}/deliveries/${failed.id}/retry`), 409)).body.code).toBe('webhook.delivery_pending');
     await until(async () => (await dispatchesOf(own, picky.id, 'succeeded')).length === 1);
     // A disabled endpoint gets no new dispatches.
     await placeOrder(own, 'W-3');

@@ -249,7 +249,7 @@ export function listAttempts(scope: TenantScope, dispatchId: string): Promise<At
 }
 
 /** Makes a dispatch that is not pending due now; undefined when there is none such (absent, or pending). */
-export async function redeliver(scope: TenantScope, endpointId: string, id: string): Promise<Dispatch | undefined> {
+export async function resend(scope: TenantScope, endpointId: string, id: string): Promise<Dispatch | undefined> {
   const rows = await scope.query<Dispatch>(
     `UPDATE oms.webhook_dispatches SET status = 'pending', next_attempt_at = now(), updated_at = now()
      WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3 AND status <> 'pending' RETURNING ${COLUMNS}`,

@@ -154,13 +154,16 @@ export function dispatchRoutes(app: Api, ctx: AppContext): void {
   }
 }
 
+/** RFC 9745's Deprecation header: the moment the /deliveries paths were deprecated (2026-12-03), in epoch seconds. */
+const DEPRECATED_SINCE = '@1796256000';
+
 function dispatchRoutesAt(app: Api, ctx: AppContext, segment: string, deprecated: boolean): void {
   const tags = ['webhooks'];
   const log = ctx.oms.webhookDispatches;
   const marks = deprecated ? { deprecated: true } : {};
   const onSend = deprecated
     ? async (request: { url: string }, reply: { header(name: string, value: string): unknown }) => {
-        reply.header('deprecation', 'true');
+        reply.header('deprecation', DEPRECATED_SINCE);
         reply.header('link', `<${request.url.replace('/deliveries', '/dispatches')}>; rel="successor-version"`);
       }
     : undefined;
@@ -215,6 +218,9 @@ function dispatchRoutesAt(app: Api, ctx: AppContext, segment: string, deprecated
         response: { 202: Dispatch, ...problemResponses(404, 409) },
       },
     },
-    async (request, reply) => reply.code(202).send(await log.retry(request.tenantId, request.params.id, request.params.dispatch_id)),
+    async (request, reply) =>
+      reply
+        .code(202)
+        .send(await log.retry(request.tenantId, request.params.id, request.params.dispatch_id, deprecated ? 'webhook.delivery_pending' : undefined)),
   );
 }
