@@ -57,7 +57,6 @@ export function hubChoices(scope: TenantScope, hubIds: readonly string[]): Promi
   return scope.query<HubChoice>('SELECT id, code, priority FROM ims.hubs WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY priority, code', [hubIds]);
 }
 
-/** Step 4's own writes, to ride with the stock changes: the served orders' lines, and the claims of the others dropped. */
 /** A reservation line's columns, as the lines CTE unnests them. */
 const LINE_COLUMNS = [
   ['order_id', 'text'],
@@ -67,6 +66,7 @@ const LINE_COLUMNS = [
   ['allocation', 'text'],
 ] as const;
 
+/** Step 4's own writes, to ride with the stock changes: the served orders' lines, and the claims of the others dropped. */
 export function linesAndUnclaims(lines: readonly (AllocatedLine & { order_id: string })[], unclaimed: readonly string[]): AlongsideWrites {
   return (params) => {
     const insertLines = `lines AS (

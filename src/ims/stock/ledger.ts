@@ -102,7 +102,8 @@ export interface RowMove extends StockKey {
   event: string | null;
 }
 
-const figures = (on_hand: number, reserved: number) => ({ on_hand, reserved, available: on_hand - reserved });
+/** A stock row's figures; the one place that says what is available. */
+export const levelFigures = (on_hand: number, reserved: number) => ({ on_hand, reserved, available: on_hand - reserved });
 
 /**
  * Each stock row's move, from `changes` in order: its level before the first change and after the
@@ -121,8 +122,8 @@ export function rowMoves(changes: readonly StockChange[]): RowMove[] {
   return [...byRow.values()].map((row) => {
     const first = row[0]!;
     const last = row[row.length - 1]!;
-    const before = figures(first.on_hand_after - first.delta_on_hand, first.reserved_after - first.delta_reserved);
-    const after = figures(last.on_hand_after, last.reserved_after);
+    const before = levelFigures(first.on_hand_after - first.delta_on_hand, first.reserved_after - first.delta_reserved);
+    const after = levelFigures(last.on_hand_after, last.reserved_after);
     const moved = before.on_hand !== after.on_hand || before.reserved !== after.reserved;
     const reasons = new Set(row.map((c) => c.reason));
     const data: Omit<InventoryLevelChanged, 'hub' | 'sku'> = {

@@ -8,7 +8,7 @@ import { decodeCursor, toPage } from '../../shared/cursor';
 import { AppError, FieldErrors, type FieldError } from '../../shared/errors';
 import type { CatalogLookup } from '../catalog/lookup';
 import type { CatalogRef } from '../catalog/resources';
-import { applyStockChanges, ensureStockRows, lockStockRows, stockKey, uniqueKeys, type StockChange } from './ledger';
+import { applyStockChanges, ensureStockRows, levelFigures, lockStockRows, stockKey, uniqueKeys, type StockChange } from './ledger';
 import { levelsAtHub, listTransactions, reconcile, stockTotals, type TransactionFilter } from './repository';
 
 /** Upper bound on units in one (hub, sku): keeps every sum exact in a JavaScript number. */
@@ -31,13 +31,7 @@ export interface StockLevel {
   available: number;
 }
 
-const level = (hub: string, sku: string, on_hand: number, reserved: number): StockLevel => ({
-  hub,
-  sku,
-  on_hand,
-  reserved,
-  available: on_hand - reserved,
-});
+const level = (hub: string, sku: string, on_hand: number, reserved: number): StockLevel => ({ hub, sku, ...levelFigures(on_hand, reserved) });
 
 export class StockService {
   constructor(

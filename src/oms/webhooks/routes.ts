@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { AppContext } from '../../context';
 import { Cursor, IdParams, Limit, OptionalBody, Page, problemResponses, Timestamp, Uuid, Nullable } from '../../http/schemas';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Api } from '../../http/types';
 import { WEBHOOK_EVENTS } from './endpoints';
 
@@ -157,21 +158,22 @@ export function dispatchRoutes(app: Api, ctx: AppContext): void {
 /** RFC 9745's Deprecation header: the moment the /deliveries paths were deprecated (2026-12-03), in epoch seconds. */
 const DEPRECATED_SINCE = '@1796256000';
 
+/** On the deprecated paths: when they were deprecated, and the path to use instead. */
+async function announceSuccessor(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  reply.header('deprecation', DEPRECATED_SINCE);
+  reply.header('link', `<${request.url.replace('/deliveries', '/dispatches')}>; rel="successor-version"`);
+}
+
 function dispatchRoutesAt(app: Api, ctx: AppContext, segment: string, deprecated: boolean): void {
   const tags = ['webhooks'];
   const log = ctx.oms.webhookDispatches;
+  const alias = deprecated ? { onSend: announceSuccessor } : {};
   const marks = deprecated ? { deprecated: true } : {};
-  const onSend = deprecated
-    ? async (request: { url: string }, reply: { header(name: string, value: string): unknown }) => {
-        reply.header('deprecation', DEPRECATED_SINCE);
-        reply.header('link', `<${request.url.replace('/deliveries', '/dispatches')}>; rel="successor-version"`);
-      }
-    : undefined;
 
   app.get(
     `/webhooks/:id/${segment}`,
     {
-      ...(onSend ? { onSend } : {}),
+      ...alias,
       schema: {
         tags,
         ...marks,
@@ -194,7 +196,7 @@ function dispatchRoutesAt(app: Api, ctx: AppContext, segment: string, deprecated
   app.get(
     `/webhooks/:id/${segment}/:dispatch_id`,
     {
-      ...(onSend ? { onSend } : {}),
+      ...alias,
       schema: {
         tags,
         ...marks,
@@ -209,7 +211,7 @@ function dispatchRoutesAt(app: Api, ctx: AppContext, segment: string, deprecated
   app.post(
     `/webhooks/:id/${segment}/:dispatch_id/retry`,
     {
-      ...(onSend ? { onSend } : {}),
+      ...alias,
       schema: {
         tags,
         ...marks,
