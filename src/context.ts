@@ -16,6 +16,7 @@ import { CatalogService } from './ims/catalog/service';
 import { BatchReserver } from './ims/reservations/batch';
 import { ReservationService } from './ims/reservations/service';
 import { StockService } from './ims/stock/service';
+import { HoldService } from './ims/holds/service';
 import { ApiKeyAuthenticator } from './ims/tenants/api-keys';
 import { TenantService } from './ims/tenants/service';
 import type { Cache } from './ports/cache';
@@ -69,6 +70,8 @@ export interface AppContext {
     reservations: BatchReserver;
     /** Reservations once made: read, released, shipped (commit) or settled in part. */
     settlements: ReservationService;
+    /** Stock held for carts and checkouts until it expires. */
+    holds: HoldService;
   };
   oms: {
     inventory: InventoryClient;
@@ -107,6 +110,7 @@ function createIms(config: Config, db: Db, cache: Cache, metrics: Metrics): AppC
     catalog: new CatalogService(db, lookup),
     stock: new StockService(db, lookup),
     settlements,
+    holds: new HoldService(db, lookup, (tenantId) => tenants.settings(tenantId)),
     reservations: new BatchReserver(db, lookup, settlements, metrics, (tenantId) => tenants.settings(tenantId), config.limits.tenantQueuedRequests),
   };
 }

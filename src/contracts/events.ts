@@ -3,10 +3,10 @@
  * neither side. The outbox writer takes only these shapes (events/outbox.ts), consumers read
  * them, and the webhook catalogue offers exactly these types.
  *
- * Order events are keyed by order id; inventory events by `hub_id:sku_id` (levels) or order id
- * (reservations), so each key's events are handled in the order they were written.
+ * Order events are keyed by order id; inventory events by `hub_id:sku_id` (levels), order id
+ * (reservations) or hold id, so each key's events are handled in the order they were written.
  */
-import type { Reservation, SettleAction } from './inventory';
+import type { Hold, Reservation, SettleAction } from './inventory';
 
 export const ORDER_EVENT_TYPES = [
   'order.created',
@@ -17,7 +17,14 @@ export const ORDER_EVENT_TYPES = [
   'delivery.cancelled',
   'return.received',
 ] as const;
-export const INVENTORY_EVENT_TYPES = ['inventory.level_changed', 'reservation.released'] as const;
+export const INVENTORY_EVENT_TYPES = [
+  'inventory.level_changed',
+  'reservation.released',
+  'hold.created',
+  'hold.released',
+  'hold.expired',
+  'hold.converted',
+] as const;
 export const EVENT_TYPES = [...ORDER_EVENT_TYPES, ...INVENTORY_EVENT_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -44,6 +51,9 @@ export interface StockSettlement {
 export interface LevelFigures {
   on_hand: number;
   reserved: number;
+  /** Units under active holds. */
+  held: number;
+  /** on_hand − reserved − held. */
   available: number;
 }
 
@@ -52,9 +62,11 @@ export interface LevelChangeCause {
   reason: string;
   order_id: string | null;
   operation_id: string | null;
-  /** The change of on_hand and of reserved. */
+  hold_id: string | null;
+  /** The change of on_hand, of reserved and of held. */
   on_hand: number;
   reserved: number;
+  held: number;
 }
 
 /** A stock row's level moved: its figures before and after one transaction, and the ledger rows that moved it. */
@@ -87,6 +99,11 @@ export interface EventDataMap {
   'inventory.level_changed': InventoryLevelChanged;
   /** Every unit the reservation still held went back to stock; `reservation` is as it is after. */
   'reservation.released': { order_id: string; reservation: Reservation };
+  /** A hold's life: taken, given back by its owner, given back by the expiry loop, become an order's reservation. `hold` as it is after. */
+  'hold.created': { hold: Hold };
+  'hold.released': { hold: Hold };
+  'hold.expired': { hold: Hold };
+  'hold.converted': { hold: Hold };
 }
 
 /** An event of one of `types`, with its data typed by the catalogue (a consumer's way in). */

@@ -72,7 +72,31 @@ export const TenantWire = Type.Object({
     backorder_policy: Type.Enum(['hold', 'cancel']),
     currency: Type.String(),
     allocation: Type.Enum(['single_hub_first', 'priority', 'single_hub_only']),
+    hold_expiry_seconds: Type.Integer(),
+    hold_expiry_max_seconds: Type.Integer(),
   }),
 });
 
-export const StatsWire = Type.Object({ skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer() });
+export const StatsWire = Type.Object({ skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer(), units_held: Type.Integer() });
+
+export const HoldWire = Type.Object({
+  id: Type.String(),
+  reference: Nullable(Type.String()),
+  status: Type.Enum(['active', 'converted', 'released', 'expired'], {
+    description: 'active until the hold becomes an order (converted), is given back (released) or runs out (expired)',
+  }),
+  expires_at: Timestamp,
+  order_id: Nullable(Type.String({ description: 'The order whose reservation the hold became' })),
+  lines: Type.Array(
+    Type.Object({
+      sku: Type.String(),
+      sku_id: Type.String(),
+      hub: Type.String(),
+      hub_id: Type.String(),
+      quantity: Type.Integer({ description: 'Units held' }),
+      allocation: Nullable(Type.Enum(['requested', 'single_hub', 'priority'])),
+    }),
+  ),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});

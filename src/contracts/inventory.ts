@@ -23,6 +23,9 @@ export interface TenantSettings {
   backorder_policy: 'hold' | 'cancel';
   currency: string;
   allocation: AllocationPolicy;
+  /** How long a hold lasts when its request names no expiry, and the longest one may ask for (seconds). */
+  hold_expiry_seconds: number;
+  hold_expiry_max_seconds: number;
 }
 
 /** Orders in one POST /reservations/batch at most: a client with more sends them in turns, oldest first. */
@@ -40,6 +43,12 @@ export interface ReserveInput {
   /** The hub of every item that names none; absent: those items are allocated. */
   hub?: string;
   items: RequestedItem[];
+  /**
+   * An active hold of the same units: they become the reservation (held → reserved, in one
+   * transaction). A hold that is not active, past its expiry, or holds other units is not used:
+   * the order is reserved from available stock like any other.
+   */
+  hold_id?: string;
 }
 
 /** Why a line's units are held at its hub: the request named it, one hub could ship it all, or hub priority. */
@@ -92,8 +101,35 @@ export interface SettleInput {
   items: { hub: string; sku: string; quantity: number }[];
 }
 
+export const HOLD_STATUSES = ['active', 'converted', 'released', 'expired'] as const;
+export type HoldStatus = (typeof HOLD_STATUSES)[number];
+
+/** Units of a SKU held at a hub, and why there. */
+export interface HoldLine {
+  sku: string;
+  sku_id: string;
+  hub: string;
+  hub_id: string;
+  quantity: number;
+  allocation: AllocationReason | null;
+}
+
+/** Stock set aside for a cart or a checkout until `expires_at`: active → converted | released | expired. */
+export interface Hold {
+  id: string;
+  reference: string | null;
+  status: HoldStatus;
+  expires_at: Date;
+  /** The order whose reservation the hold became (converted). */
+  order_id: string | null;
+  lines: HoldLine[];
+  created_at: Date;
+  updated_at: Date;
+}
+
 export interface InventoryStats {
   skus: number;
   units_on_hand: number;
   units_reserved: number;
+  units_held: number;
 }

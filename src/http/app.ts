@@ -11,6 +11,7 @@ import type { AppContext } from '../context';
 import { catalogRoutes } from '../ims/catalog/routes';
 import { reservationRoutes } from '../ims/reservations/routes';
 import { stockRoutes } from '../ims/stock/routes';
+import { holdRoutes } from '../ims/holds/routes';
 import { tenantRoutes } from '../ims/tenants/routes';
 import { customerRoutes } from '../oms/customers/routes';
 import { orderRoutes } from '../oms/orders/routes';
@@ -150,6 +151,7 @@ async function registerApi(api: Api, ctx: AppContext): Promise<void> {
   catalogRoutes(api, ctx);
   stockRoutes(api, ctx);
   reservationRoutes(api, ctx);
+  holdRoutes(api, ctx);
   customerRoutes(api, ctx);
   orderRoutes(api, ctx);
   fulfilmentRoutes(api, ctx);

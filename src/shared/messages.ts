@@ -92,9 +92,20 @@ const catalog = {
     ar: 'تغير مخزون {sku} في {hub}: المتوقع {expected} والموجود {actual}.',
   },
   'inventory.below_reserved': {
-    en: 'on_hand of {sku} at {hub} would be {on_hand}, below the {reserved} units reserved.',
-    ar: 'ستصبح الكمية المتوفرة من {sku} في {hub} {on_hand}، أقل من الكمية المحجوزة {reserved}.',
+    en: 'on_hand of {sku} at {hub} would be {on_hand}, below the {reserved} units reserved and {held} held.',
+    ar: 'ستصبح الكمية المتوفرة من {sku} في {hub} {on_hand}، أقل من الكمية المحجوزة {reserved} والمعلقة {held}.',
   },
+  'hold.insufficient_stock': {
+    en: 'Not enough stock to hold every line; nothing was held (see shortages).',
+    ar: 'لا يوجد مخزون كافٍ لتعليق جميع البنود؛ لم يُعلَّق شيء (انظر النواقص).',
+  },
+  'hold.not_active': { en: 'Hold {id} is {status}: it no longer holds stock.', ar: 'التعليق {id} حالته {status}: لم يعد يحجز مخزونًا.' },
+  'hold.expired': { en: 'Hold {id} expired at {expires_at}.', ar: 'انتهت صلاحية التعليق {id} في {expires_at}.' },
+  'hold.mismatch': {
+    en: 'The order does not ask for the units hold {id} holds (per SKU, and at the hub a line names).',
+    ar: 'لا يطلب الطلب الوحدات التي يعلقها التعليق {id} (لكل صنف، وفي المستودع الذي يحدده البند).',
+  },
+  'hold.taken': { en: 'Hold {id} was already used by order {order_id}.', ar: 'استُخدم التعليق {id} من قبل في الطلب {order_id}.' },
   'inventory.insufficient_stock': {
     en: 'Not enough stock to reserve every line of order {order_id}.',
     ar: 'لا يوجد مخزون كافٍ لحجز جميع بنود الطلب {order_id}.',

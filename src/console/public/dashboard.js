@@ -46,6 +46,7 @@ export function Dashboard() {
       <div><dt>SKUs</dt><dd>${num(stats.skus)}</dd></div>
       <div><dt>Units on hand</dt><dd>${num(stats.units_on_hand)}</dd></div>
       <div><dt>Units reserved</dt><dd>${num(stats.units_reserved)}</dd></div>
+      <div><dt>Units held</dt><dd>${num(stats.units_held)}</dd></div>
     </dl>
     <div class="charts">
       <${Bars} title="Orders by status" rows=${byStatus} />

@@ -16,6 +16,7 @@ import { waitingOrders } from './20261203-0011-waiting-orders';
 import { orderEventsIndex } from './20261203-0012-order-events-index';
 import { webhookDispatches } from './20261203-0013-webhook-dispatches';
 import { eventIdUnindexed } from './20261203-0014-event-id-unindexed';
+import { holds } from './20261203-0015-holds';
 
 import type { Migration } from './migration';
 
@@ -34,4 +35,5 @@ export const migrations: readonly Migration[] = [
   orderEventsIndex,
   webhookDispatches,
   eventIdUnindexed,
+  holds,
 ];

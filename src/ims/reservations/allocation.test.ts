@@ -10,7 +10,7 @@ const B: HubChoice = { id: 'hub-b', code: 'B', priority: 2 };
 /** Locked levels from [hub, sku, on_hand, reserved] rows. */
 function levels(rows: [HubChoice, string, number, number?][]): Map<string, LockedLevel> {
   return new Map(
-    rows.map(([hub, sku, on_hand, reserved = 0]) => [stockKey({ hub_id: hub.id, sku_id: sku }), { hub_id: hub.id, sku_id: sku, on_hand, reserved }]),
+    rows.map(([hub, sku, on_hand, reserved = 0]) => [stockKey({ hub_id: hub.id, sku_id: sku }), { hub_id: hub.id, sku_id: sku, on_hand, reserved, held: 0 }]),
   );
 }
 const open = (sku: string, quantity: number): PlannedLine => ({ sku_id: sku, code: sku.toUpperCase(), quantity });

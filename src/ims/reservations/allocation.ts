@@ -37,7 +37,7 @@ class Availability {
   free(hubId: string, skuId: string): number {
     const key = stockKey({ hub_id: hubId, sku_id: skuId });
     const level = this.levels.get(key);
-    return level ? Math.max(level.on_hand - level.reserved - (this.taken.get(key) ?? 0), 0) : 0;
+    return level ? Math.max(level.on_hand - level.reserved - level.held - (this.taken.get(key) ?? 0), 0) : 0;
   }
 
   take(hubId: string, skuId: string, quantity: number): void {
@@ -47,15 +47,17 @@ class Availability {
 }
 
 /**
- * Allocates one order. `hubs` are the hubs that may ship open lines, in the order allocation
- * tries them (priority, then code). On success the locked levels are updated (reserved rises),
- * so that the next order of the batch sees what is left.
+ * Allocates one order (or one hold). `hubs` are the hubs that may ship open lines, in the order
+ * allocation tries them (priority, then code). On success the locked levels are updated (`into`,
+ * reserved for an order or held for a hold, rises), so that the next order of the batch sees
+ * what is left.
  */
 export function allocateOrder(
   lines: readonly PlannedLine[],
   levels: Map<string, LockedLevel>,
   hubs: readonly HubChoice[],
   policy: AllocationPolicy,
+  into: 'reserved' | 'held' = 'reserved',
 ): Allocation {
   const free = new Availability(levels);
   const placed: AllocatedLine[] = [];
@@ -77,7 +79,7 @@ export function allocateOrder(
   if (shortages.length > 0) return { ok: false, shortages };
 
   const merged = mergeByHubAndSku(placed);
-  for (const line of merged) levels.get(stockKey(line))!.reserved += line.quantity;
+  for (const line of merged) levels.get(stockKey(line))![into] += line.quantity;
   return { ok: true, lines: merged };
 }
 

@@ -4,19 +4,31 @@ import { lockStockRowsSql, stockKey, type AlongsideWrites, type LockedLevel, typ
 import type { AllocatedLine, HubChoice } from './allocation';
 
 /**
- * The stock rows to lock: the named (hub, sku) keys ($3, $4), and every hub's row of the SKUs
- * of lines without a hub ($5), which allocation may take from. Without such lines it is the
- * plain keyed lock.
+ * The stock rows to lock: the named (hub, sku) keys (the uuid[] parameters numbered `hubs` and
+ * hubs + 1), and every hub's row of the SKUs of lines without a hub (hubs + 2), which allocation
+ * may take from. Without such lines it is the plain keyed lock.
  */
-const lockSql = (withOpenSkus: boolean) =>
+const lockSql = (withOpenSkus: boolean, hubs: number) =>
   withOpenSkus
-    ? `SELECT hub_id, sku_id, on_hand, reserved FROM ims.stock_levels
+    ? `SELECT hub_id, sku_id, on_hand, reserved, held FROM ims.stock_levels
        WHERE tenant_id = $1 AND (hub_id, sku_id) IN (
-         SELECT * FROM unnest($3::uuid[], $4::uuid[])
-         UNION SELECT hub_id, sku_id FROM ims.stock_levels WHERE tenant_id = $1 AND sku_id = ANY($5::uuid[]))
+         SELECT * FROM unnest($${hubs}::uuid[], $${hubs + 1}::uuid[])
+         UNION SELECT hub_id, sku_id FROM ims.stock_levels WHERE tenant_id = $1 AND sku_id = ANY($${hubs + 2}::uuid[]))
        ORDER BY hub_id, sku_id
        FOR UPDATE`
-    : lockStockRowsSql(3, 4);
+    : lockStockRowsSql(hubs, hubs + 1);
+
+const lockParams = (keys: readonly StockKey[], openSkus: readonly string[]) => [
+  keys.map((k) => k.hub_id),
+  keys.map((k) => k.sku_id),
+  ...(openSkus.length > 0 ? [openSkus] : []),
+];
+
+/** Locks what allocating lines may take from (see lockSql), in (hub, sku) order: a hold's way in. */
+export async function lockForAllocation(scope: TenantScope, keys: readonly StockKey[], openSkus: readonly string[]): Promise<Map<string, LockedLevel>> {
+  const rows = await scope.query<LockedLevel>(lockSql(openSkus.length > 0, 2), lockParams(keys, openSkus));
+  return new Map(rows.map((r) => [stockKey(r), r]));
+}
 
 /**
  * Steps 1 and 2 in one statement: claims every order id not reserved yet, then locks the stock
@@ -30,24 +42,24 @@ export async function claimAndLock(
   keys: readonly StockKey[],
   openSkus: readonly string[],
 ): Promise<{ claimed: Map<string, Date>; levels: Map<string, LockedLevel> }> {
-  const rows = await scope.query<{ order_id: string | null; created_at: Date | null; hub_id: string; sku_id: string; on_hand: number; reserved: number }>(
+  const rows = await scope.query<{ order_id: string | null; created_at: Date | null; hub_id: string; sku_id: string; on_hand: number; reserved: number; held: number }>(
     `WITH claimed AS (
        INSERT INTO ims.reservations (tenant_id, order_id, status)
        SELECT $1, c.order_id, 'reserved' FROM unnest($2::text[]) AS c(order_id)
        ORDER BY c.order_id
        ON CONFLICT DO NOTHING
        RETURNING order_id, created_at
-     ), locked AS (${lockSql(openSkus.length > 0)})
-     SELECT order_id, created_at, NULL::uuid AS hub_id, NULL::uuid AS sku_id, NULL::int8 AS on_hand, NULL::int8 AS reserved FROM claimed
+     ), locked AS (${lockSql(openSkus.length > 0, 3)})
+     SELECT order_id, created_at, NULL::uuid AS hub_id, NULL::uuid AS sku_id, NULL::int8 AS on_hand, NULL::int8 AS reserved, NULL::int8 AS held FROM claimed
      UNION ALL
-     SELECT NULL, NULL, hub_id, sku_id, on_hand, reserved FROM locked`,
-    [orderIds, keys.map((k) => k.hub_id), keys.map((k) => k.sku_id), ...(openSkus.length > 0 ? [openSkus] : [])],
+     SELECT NULL, NULL, hub_id, sku_id, on_hand, reserved, held FROM locked`,
+    [orderIds, ...lockParams(keys, openSkus)],
   );
   const claimed = new Map<string, Date>();
   const levels = new Map<string, LockedLevel>();
   for (const r of rows) {
     if (r.order_id !== null) claimed.set(r.order_id, r.created_at!);
-    else levels.set(stockKey(r), { hub_id: r.hub_id, sku_id: r.sku_id, on_hand: r.on_hand, reserved: r.reserved });
+    else levels.set(stockKey(r), { hub_id: r.hub_id, sku_id: r.sku_id, on_hand: r.on_hand, reserved: r.reserved, held: r.held });
   }
   return { claimed, levels };
 }

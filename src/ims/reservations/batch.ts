@@ -202,8 +202,10 @@ function allocate(
         sku_id: line.sku_id,
         delta_on_hand: 0,
         delta_reserved: line.quantity,
+        delta_held: 0,
         on_hand_after: row.on_hand,
         reserved_after: row.reserved, // allocateOrder has already added this order's units
+        held_after: row.held,
         reason: 'reserve',
         order_id: p.input.order_id,
       });

@@ -22,17 +22,23 @@ export interface StockKey {
 export interface LockedLevel extends StockKey {
   on_hand: number;
   reserved: number;
+  /** Units under active holds (carts, checkouts). */
+  held: number;
 }
 
 export interface StockChange extends StockKey {
   delta_on_hand: number;
   delta_reserved: number;
+  delta_held: number;
   on_hand_after: number;
   reserved_after: number;
+  held_after: number;
   reason: string;
   order_id: string | null;
   /** The settlement that made the change: a shipment or cancelled delivery, or a return. */
   operation_id?: string | null;
+  /** The hold whose units moved (held, released, expired, converted into order_id's reservation). */
+  hold_id?: string | null;
 }
 
 export const stockKey = (k: StockKey): string => `${k.hub_id}/${k.sku_id}`;
@@ -64,7 +70,7 @@ export async function ensureStockRows(scope: TenantScope, keys: readonly StockKe
  * of a larger statement).
  */
 export const lockStockRowsSql = (hubs: number, skus: number) =>
-  `SELECT hub_id, sku_id, on_hand, reserved FROM ims.stock_levels
+  `SELECT hub_id, sku_id, on_hand, reserved, held FROM ims.stock_levels
    WHERE tenant_id = $1 AND (hub_id, sku_id) IN (SELECT * FROM unnest($${hubs}::uuid[], $${skus}::uuid[]))
    ORDER BY hub_id, sku_id
    FOR UPDATE`;
@@ -87,23 +93,30 @@ export const CHANGE_COLUMNS = [
   ['sku_id', 'uuid'],
   ['delta_on_hand', 'int8'],
   ['delta_reserved', 'int8'],
+  ['delta_held', 'int8'],
   ['on_hand_after', 'int8'],
   ['reserved_after', 'int8'],
+  ['held_after', 'int8'],
   ['reason', 'text'],
   ['order_id', 'text'],
   ['operation_id', 'text'],
+  ['hold_id', 'uuid'],
 ] as const satisfies readonly (readonly [keyof StockChange, string])[];
 
 /** One stock row's move in a transaction: its final level and, when it moved, its event's data (codes aside). */
 export interface RowMove extends StockKey {
   on_hand: number;
   reserved: number;
+  held: number;
   /** `inventory.level_changed`'s data without `hub` and `sku` (the statement looks them up); null when the level did not move. */
   event: string | null;
 }
 
 /** A stock row's figures; the one place that says what is available. */
-export const levelFigures = (on_hand: number, reserved: number) => ({ on_hand, reserved, available: on_hand - reserved });
+export const levelFigures = (on_hand: number, reserved: number, held: number) => ({ on_hand, reserved, held, available: on_hand - reserved - held });
+
+/** Units that became available by a change (negative: taken). */
+export const availableDelta = (c: StockChange) => c.delta_on_hand - c.delta_reserved - c.delta_held;
 
 /**
  * Each stock row's move, from `changes` in order: its level before the first change and after the
@@ -122,9 +135,9 @@ export function rowMoves(changes: readonly StockChange[]): RowMove[] {
   return [...byRow.values()].map((row) => {
     const first = row[0]!;
     const last = row[row.length - 1]!;
-    const before = levelFigures(first.on_hand_after - first.delta_on_hand, first.reserved_after - first.delta_reserved);
-    const after = levelFigures(last.on_hand_after, last.reserved_after);
-    const moved = before.on_hand !== after.on_hand || before.reserved !== after.reserved;
+    const before = levelFigures(first.on_hand_after - first.delta_on_hand, first.reserved_after - first.delta_reserved, first.held_after - first.delta_held);
+    const after = levelFigures(last.on_hand_after, last.reserved_after, last.held_after);
+    const moved = before.on_hand !== after.on_hand || before.reserved !== after.reserved || before.held !== after.held;
     const reasons = new Set(row.map((c) => c.reason));
     const data: Omit<InventoryLevelChanged, 'hub' | 'sku'> = {
       hub_id: first.hub_id,
@@ -136,11 +149,20 @@ export function rowMoves(changes: readonly StockChange[]): RowMove[] {
         reason: c.reason,
         order_id: c.order_id,
         operation_id: c.operation_id ?? null,
+        hold_id: c.hold_id ?? null,
         on_hand: c.delta_on_hand,
         reserved: c.delta_reserved,
+        held: c.delta_held,
       })),
     };
-    return { hub_id: first.hub_id, sku_id: first.sku_id, on_hand: after.on_hand, reserved: after.reserved, event: moved ? JSON.stringify(data) : null };
+    return {
+      hub_id: first.hub_id,
+      sku_id: first.sku_id,
+      on_hand: after.on_hand,
+      reserved: after.reserved,
+      held: after.held,
+      event: moved ? JSON.stringify(data) : null,
+    };
   });
 }
 
@@ -149,6 +171,7 @@ const MOVE_COLUMNS = [
   ['sku_id', 'uuid'],
   ['on_hand', 'int8'],
   ['reserved', 'int8'],
+  ['held', 'int8'],
   ['event', 'jsonb'],
 ] as const satisfies readonly (readonly [keyof RowMove, string])[];
 
@@ -171,7 +194,7 @@ export async function applyStockChanges(scope: TenantTx, changes: readonly Stock
        SELECT * FROM ${moves} AS m(${MOVE_COLUMNS.map(([name]) => name).join(', ')})
      ), updated AS (
        UPDATE ims.stock_levels s
-       SET on_hand = m.on_hand, reserved = m.reserved, updated_at = now()
+       SET on_hand = m.on_hand, reserved = m.reserved, held = m.held, updated_at = now()
        FROM moves m
        WHERE s.tenant_id = $1 AND s.hub_id = m.hub_id AND s.sku_id = m.sku_id
        RETURNING 1
@@ -200,7 +223,7 @@ export async function applyStockChanges(scope: TenantTx, changes: readonly Stock
 function announceRaisedStock(scope: TenantTx, changes: readonly StockChange[]): void {
   const byHub = new Map<string, Set<string>>();
   for (const c of changes) {
-    if (c.delta_on_hand - c.delta_reserved <= 0) continue; // available did not rise
+    if (availableDelta(c) <= 0) continue; // available did not rise
     byHub.set(c.hub_id, (byHub.get(c.hub_id) ?? new Set()).add(c.sku_id));
   }
   for (const [hubId, skus] of byHub) {

@@ -23,8 +23,9 @@ const Level = Type.Object({
   hub: Type.String(),
   sku: Type.String(),
   on_hand: Type.Integer(),
-  reserved: Type.Integer(),
-  available: Type.Integer(),
+  reserved: Type.Integer({ description: 'Units reserved for orders' }),
+  held: Type.Integer({ description: 'Units under active holds (carts, checkouts)' }),
+  available: Type.Integer({ description: 'on_hand − reserved − held' }),
 });
 
 const Transaction = Type.Object({
@@ -33,9 +34,13 @@ const Transaction = Type.Object({
   sku: Type.String(),
   delta_on_hand: Type.Integer(),
   delta_reserved: Type.Integer(),
+  delta_held: Type.Integer(),
   on_hand_after: Type.Integer(),
   reserved_after: Type.Integer(),
-  reason: Type.String({ description: 'count, receipt, reserve, release, commit, or return (restocked units)' }),
+  held_after: Type.Integer(),
+  reason: Type.String({
+    description: 'count, adjustment, reserve, release, commit, return (restocked units), hold, hold_changed, hold_released, hold_expired or hold_converted',
+  }),
   order_id: Nullable(Type.String()),
   operation_id: Nullable(Type.String({ description: 'The delivery shipped or cancelled, or the return, that made the change' })),
   created_at: Timestamp,
@@ -48,6 +53,8 @@ const Mismatch = Type.Object({
   ledger_on_hand: Type.Integer(),
   reserved: Type.Integer(),
   ledger_reserved: Type.Integer(),
+  held: Type.Integer(),
+  ledger_held: Type.Integer(),
 });
 
 export function stockRoutes(app: Api, ctx: AppContext): void {
@@ -126,7 +133,7 @@ export function stockRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags,
         summary: "Totals of the tenant's stock: SKUs, units on hand, units reserved",
-        response: { 200: Type.Object({ skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer() }), ...problemResponses() },
+        response: { 200: Type.Object({ skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer(), units_held: Type.Integer() }), ...problemResponses() },
       },
     },
     async (request) => stock.stats(request.tenantId),

@@ -8,7 +8,7 @@ import { decodeCursor, toPage } from '../../shared/cursor';
 import { AppError, FieldErrors, type FieldError } from '../../shared/errors';
 import type { CatalogLookup } from '../catalog/lookup';
 import type { CatalogRef } from '../catalog/resources';
-import { applyStockChanges, ensureStockRows, levelFigures, lockStockRows, stockKey, uniqueKeys, type StockChange } from './ledger';
+import { applyStockChanges, ensureStockRows, levelFigures, lockStockRows, stockKey, uniqueKeys, type LockedLevel, type StockChange } from './ledger';
 import { levelsAtHub, listTransactions, reconcile, stockTotals, type TransactionFilter } from './repository';
 
 /** Upper bound on units in one (hub, sku): keeps every sum exact in a JavaScript number. */
@@ -28,10 +28,15 @@ export interface StockLevel {
   sku: string;
   on_hand: number;
   reserved: number;
+  held: number;
   available: number;
 }
 
-const level = (hub: string, sku: string, on_hand: number, reserved: number): StockLevel => ({ hub, sku, ...levelFigures(on_hand, reserved) });
+const level = (hub: string, sku: string, r: { on_hand: number; reserved: number; held: number }): StockLevel => ({
+  hub,
+  sku,
+  ...levelFigures(r.on_hand, r.reserved, r.held),
+});
 
 export class StockService {
   constructor(
@@ -55,7 +60,7 @@ export class StockService {
       await applyStockChanges(scope, planChanges(keyed, current, at));
       return keyed.map(({ hub, sku }) => {
         const row = current.get(stockKey({ hub_id: hub.id, sku_id: sku.id }))!;
-        return level(hub.code, sku.code, row.on_hand, row.reserved);
+        return level(hub.code, sku.code, row);
       });
     });
   }
@@ -102,14 +107,14 @@ export class StockService {
       return {
         data: ids.map((id) => {
           const r = byId.get(id)!;
-          return level(hub!.code, r.sku, r.on_hand, r.reserved);
+          return level(hub!.code, r.sku, r);
         }),
         next_cursor: null,
       };
     }
     const rows = await levelsAtHub(scope, hub!.id, { after: decodeCursor(query.cursor), limit: query.limit + 1 });
     const page = toPage(rows, query.limit, (r) => r.sku_id);
-    return { data: page.data.map((r) => level(hub!.code, r.sku, r.on_hand, r.reserved)), next_cursor: page.next_cursor };
+    return { data: page.data.map((r) => level(hub!.code, r.sku, r)), next_cursor: page.next_cursor };
   }
 
   async transactions(tenantId: string, query: Omit<TransactionFilter, 'hubId' | 'skuId' | 'before'> & { hub?: string; sku?: string; cursor?: string }) {
@@ -153,7 +158,7 @@ interface ResolvedUpdate {
  * second update of one row sees the first). Nothing is written: a bad field (422) or a conflict
  * (409, every one named) throws before anything is.
  */
-function planChanges(keyed: readonly ResolvedUpdate[], current: Map<string, { on_hand: number; reserved: number }>, at: FieldAt): StockChange[] {
+function planChanges(keyed: readonly ResolvedUpdate[], current: Map<string, LockedLevel>, at: FieldAt): StockChange[] {
   const errors = new FieldErrors();
   const changes: StockChange[] = [];
   const conflicts: FieldError[] = [];
@@ -173,15 +178,20 @@ function planChanges(keyed: readonly ResolvedUpdate[], current: Map<string, { on
     }
     const onHand = update.on_hand ?? row.on_hand + (update.delta ?? 0);
     if (onHand > MAX_UNITS) return errors.add(field, 'field.maximum', { limit: MAX_UNITS });
-    if (onHand < row.reserved) return conflict(field, 'inventory.below_reserved', { ...names, on_hand: onHand, reserved: row.reserved });
+    // Units reserved for orders and held for carts cannot be counted away: they are promised.
+    if (onHand < row.reserved + row.held) {
+      return conflict(field, 'inventory.below_reserved', { ...names, on_hand: onHand, reserved: row.reserved, held: row.held });
+    }
     if (onHand === row.on_hand) return; // nothing changes, nothing to record
     changes.push({
       hub_id: hub.id,
       sku_id: sku.id,
       delta_on_hand: onHand - row.on_hand,
       delta_reserved: 0,
+      delta_held: 0,
       on_hand_after: onHand,
       reserved_after: row.reserved,
+      held_after: row.held,
       reason: update.reason ?? (update.on_hand === undefined ? 'adjustment' : 'count'),
       order_id: null,
     });

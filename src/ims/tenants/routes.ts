@@ -4,6 +4,7 @@ import type { AppContext } from '../../context';
 import { Code, Cursor, IdParams, Limit, Name, Page, problemResponses, splitList, Timestamp, Uuid, Nullable } from '../../http/schemas';
 import type { Api } from '../../http/types';
 import { ALLOCATION_POLICIES } from './repository';
+import { MAX_HOLD_SECONDS } from './service';
 
 const SettingsInput = Type.Object(
   {
@@ -15,6 +16,12 @@ const SettingsInput = Type.Object(
           'How lines without a hub are placed: single_hub_first (default: one hub able to ship them all, else split by hub priority), priority (split by hub priority), single_hub_only (never split)',
       }),
     ),
+    hold_expiry_seconds: Type.Optional(
+      Type.Integer({ minimum: 10, maximum: MAX_HOLD_SECONDS, description: 'How long a hold lasts when its request names no expiry (default 900)' }),
+    ),
+    hold_expiry_max_seconds: Type.Optional(
+      Type.Integer({ minimum: 10, maximum: MAX_HOLD_SECONDS, description: 'The longest expiry a hold may ask for (default 86400)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -23,7 +30,13 @@ const Tenant = Type.Object({
   id: Uuid,
   code: Type.String(),
   name: Type.String(),
-  settings: Type.Object({ backorder_policy: Type.String(), currency: Type.String(), allocation: Type.String() }),
+  settings: Type.Object({
+    backorder_policy: Type.String(),
+    currency: Type.String(),
+    allocation: Type.String(),
+    hold_expiry_seconds: Type.Integer(),
+    hold_expiry_max_seconds: Type.Integer(),
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -2,7 +2,7 @@
 import { LRUCache } from 'lru-cache';
 import { pgErrorOf, PG_UNIQUE_VIOLATION, type Db } from '../../db/handle';
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
-import { conflict, notFound } from '../../shared/errors';
+import { conflict, invalid, notFound } from '../../shared/errors';
 import { generateKey, hashKey } from './api-keys';
 import {
   findTenant,
@@ -17,7 +17,16 @@ import {
   type TenantSettings,
 } from './repository';
 
-export const DEFAULT_SETTINGS: TenantSettings = { backorder_policy: 'hold', currency: 'USD', allocation: 'single_hub_first' };
+/** A hold's expiry may never be set beyond this, whatever a tenant's settings say (7 days). */
+export const MAX_HOLD_SECONDS = 7 * 24 * 3600;
+
+export const DEFAULT_SETTINGS: TenantSettings = {
+  backorder_policy: 'hold',
+  currency: 'USD',
+  allocation: 'single_hub_first',
+  hold_expiry_seconds: 15 * 60,
+  hold_expiry_max_seconds: 24 * 3600,
+};
 
 const withDefaults = (row: TenantRow): TenantRow => ({ ...row, settings: { ...DEFAULT_SETTINGS, ...row.settings } });
 
@@ -26,6 +35,20 @@ const duplicateCode = (error: unknown, code: string | undefined): never => {
   if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) throw conflict('resource.duplicate_code', { resource: 'Tenant', code: code ?? '' });
   throw error;
 };
+
+/** Settings that hold together: a hold's default expiry within its maximum. */
+function assertConsistent(settings: TenantSettings): void {
+  if (settings.hold_expiry_seconds > settings.hold_expiry_max_seconds) {
+    throw invalid([
+      {
+        field: 'settings.hold_expiry_seconds',
+        code: 'field.maximum',
+        params: { limit: settings.hold_expiry_max_seconds },
+        value: String(settings.hold_expiry_seconds),
+      },
+    ]);
+  }
+}
 
 export class TenantService {
   /** Settings read on every order, kept for a few seconds; a change here drops them at once. */
@@ -42,6 +65,7 @@ export class TenantService {
   }
 
   async create(input: { code: string; name: string; settings?: Partial<TenantSettings> }): Promise<TenantRow> {
+    assertConsistent({ ...DEFAULT_SETTINGS, ...input.settings });
     const row = await insertTenant(this.db, { code: input.code, name: input.name, settings: { ...DEFAULT_SETTINGS, ...input.settings } }).catch(
       (error: unknown) => duplicateCode(error, input.code),
     );
@@ -67,6 +91,7 @@ export class TenantService {
 
   async update(ref: string, patch: { code?: string; name?: string; settings?: Partial<TenantSettings> }): Promise<TenantRow> {
     const tenant = await this.get(ref);
+    assertConsistent({ ...tenant.settings, ...patch.settings });
     const row = await updateTenant(this.db, tenant.id, patch).catch((error: unknown) => duplicateCode(error, patch.code));
     this.settingsCache.delete(tenant.id);
     return withDefaults(row);

@@ -139,6 +139,7 @@ const Stats = Type.Object({
   skus: Type.Integer(),
   units_on_hand: Type.Integer(),
   units_reserved: Type.Integer(),
+  units_held: Type.Integer({ description: 'Units under active holds' }),
 });
 
 export function orderRoutes(app: Api, ctx: AppContext): void {

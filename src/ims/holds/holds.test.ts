@@ -1,0 +1,181 @@
+/** Holds over HTTP: taken all or nothing, changed by difference, extended, released and expired exactly once, never oversold. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, stockedTenant, type TestApp, type TestTenant } from '../../../test/helpers/app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp();
+});
+afterAll(() => t.close());
+
+const level = async (own: TestTenant, hub: string, sku: string) => (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
+const reconciled = async (own: TestTenant) => expect((await own.as('GET', '/inventory/reconcile')).body.mismatches).toEqual([]);
+const events = (own: TestTenant, type: string) =>
+  t.ctx.db.query<{ data: any }>('SELECT data FROM oms.events WHERE tenant_id = $1 AND type = $2 ORDER BY seq', [own.id, type]);
+/** Moves a hold's expiry into the past, as time passing would. */
+const expireNow = (id: string) => t.ctx.db.query(`UPDATE ims.holds SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
+
+describe('POST /holds', () => {
+  it('holds every line: held rises, available falls, and the answer names where the units are', async () => {
+    const own = await stockedTenant(t, [
+      ['H1', 'A', 10],
+      ['H2', 'B', 4],
+    ]);
+    const res = await own.as('POST', '/holds', {
+      body: {
+        reference: 'cart-1',
+        items: [
+          { sku: 'A', quantity: 3 },
+          { sku: 'B', quantity: 4, hub: 'H2' },
+        ],
+        expires_in_seconds: 600,
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ reference: 'cart-1', status: 'active', order_id: null });
+    const lifetime = new Date(res.body.expires_at).getTime() - new Date(res.body.created_at).getTime();
+    expect(lifetime).toBe(600_000);
+    expect(res.body.lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ sku: 'A', hub: 'H1', quantity: 3, allocation: 'single_hub' }),
+        expect.objectContaining({ sku: 'B', hub: 'H2', quantity: 4, allocation: 'requested' }),
+      ]),
+    );
+    expect(await level(own, 'H1', 'A')).toEqual({ hub: 'H1', sku: 'A', on_hand: 10, reserved: 0, held: 3, available: 7 });
+    expect(await level(own, 'H2', 'B')).toMatchObject({ held: 4, available: 0 });
+    expect((await own.as('GET', `/holds/${res.body.id}`)).body).toEqual(res.body);
+    const [created] = await events(own, 'hold.created');
+    expect(created!.data.hold).toEqual(res.body);
+    const ledger = (await own.as('GET', '/inventory/transactions?sku=A')).body.data;
+    expect(ledger[0]).toMatchObject({ reason: 'hold', delta_held: 3, held_after: 3, delta_reserved: 0 });
+    await reconciled(own);
+  });
+
+  it('holds nothing when a line is short, naming per line what was asked and what is available', async () => {
+    const own = await stockedTenant(t, [
+      ['H1', 'A', 5],
+      ['H1', 'B', 1],
+    ]);
+    const res = await own.as('POST', '/holds', {
+      body: {
+        items: [
+          { sku: 'A', quantity: 2 },
+          { sku: 'B', quantity: 2, hub: 'H1' },
+        ],
+      },
+    });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'hold.insufficient_stock', shortages: [{ sku: 'B', hub: 'H1', requested: 2, available: 1 }] });
+    expect(await level(own, 'H1', 'A')).toMatchObject({ held: 0, available: 5 });
+    expect(await events(own, 'hold.created')).toEqual([]);
+  });
+
+  it('takes the tenant default expiry and refuses one beyond its maximum (422 naming the field)', async () => {
+    const own = await stockedTenant(t, [['H1', 'A', 5]]);
+    const held = await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 1 }] } });
+    expect(new Date(held.body.expires_at).getTime() - new Date(held.body.created_at).getTime()).toBe(15 * 60_000);
+    const tooLong = await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 1 }], expires_in_seconds: 86_401 } });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.errors).toEqual([expect.objectContaining({ field: 'expires_in_seconds', value: '86401' })]);
+    expect((await t.request('PATCH', `/tenants/${own.id}`, { body: { settings: { hold_expiry_seconds: 60, hold_expiry_max_seconds: 120 } } })).status).toBe(200);
+    const short = await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 1 }] } });
+    expect(new Date(short.body.expires_at).getTime() - new Date(short.body.created_at).getTime()).toBe(60_000);
+    const bad = await t.request('PATCH', `/tenants/${own.id}`, { body: { settings: { hold_expiry_seconds: 200 } } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors[0].field).toBe('settings.hold_expiry_seconds');
+  });
+
+  it('answers a repeated Idempotency-Key with the first hold, holding once', async () => {
+    const own = await stockedTenant(t, [['H1', 'A', 5]]);
+    const body = { items: [{ sku: 'A', quantity: 2 }] };
+    const first = await own.as('POST', '/holds', { body, headers: { 'idempotency-key': 'cart-7' } });
+    const again = await own.as('POST', '/holds', { body, headers: { 'idempotency-key': 'cart-7' } });
+    expect(again.status).toBe(201);
+    expect(again.body.id).toBe(first.body.id);
+    expect(await level(own, 'H1', 'A')).toMatchObject({ held: 2 });
+  });
+});
+
+describe('changing a hold', () => {
+  it('PUT /holds/:id/items moves only the difference, keeps units where they are, all or nothing', async () => {
+    const own = await stockedTenant(t, [
+      ['H1', 'A', 5],
+      ['H2', 'A', 5],
+      ['H1', 'B', 2],
+    ]);
+    const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 4, hub: 'H2' }] } })).body;
+    const changed = await own.as('PUT', `/holds/${hold.id}/items`, {
+      body: {
+        items: [
+          { sku: 'A', quantity: 5 },
+          { sku: 'B', quantity: 2 },
+        ],
+      },
+    });
+    expect(changed.status).toBe(200);
+    // A stays at H2 (its hub is tried first), one more unit taken there; B comes from H1.
+    expect(changed.body.lines.map((l: any) => [l.hub, l.sku, l.quantity])).toEqual(
+      expect.arrayContaining([
+        ['H2', 'A', 5],
+        ['H1', 'B', 2],
+      ]),
+    );
+    const moves = (await own.as('GET', '/inventory/transactions?sku=A&hub=H2')).body.data.map((r: any) => [r.reason, r.delta_held]);
+    expect(moves).toEqual([
+      ['hold_changed', 1],
+      ['hold', 4],
+      ['count', 0],
+    ]);
+    const short = await own.as('PUT', `/holds/${hold.id}/items`, { body: { items: [{ sku: 'B', quantity: 3 }] } });
+    expect(short.status).toBe(409);
+    expect(short.body.shortages).toEqual([{ sku: 'B', requested: 3, available: 2 }]);
+    expect((await own.as('GET', `/holds/${hold.id}`)).body.lines).toHaveLength(2);
+    const fewer = await own.as('PUT', `/holds/${hold.id}/items`, { body: { items: [{ sku: 'B', quantity: 1 }] } });
+    expect(fewer.body.lines.map((l: any) => [l.hub, l.sku, l.quantity])).toEqual([['H1', 'B', 1]]);
+    expect(await level(own, 'H2', 'A')).toMatchObject({ held: 0, available: 5 });
+    expect(await level(own, 'H1', 'B')).toMatchObject({ held: 1, available: 1 });
+    await reconciled(own);
+  });
+
+  it('extends from now, releases once (idempotent), and refuses to change a hold that no longer holds', async () => {
+    const own = await stockedTenant(t, [['H1', 'A', 5]]);
+    const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 2 }], expires_in_seconds: 60 } })).body;
+    const extended = await own.as('POST', `/holds/${hold.id}/extend`, { body: { expires_in_seconds: 3600 } });
+    expect(extended.status).toBe(200);
+    expect(new Date(extended.body.expires_at).getTime()).toBeGreaterThan(Date.now() + 3500_000);
+    const released = await own.as('DELETE', `/holds/${hold.id}`);
+    expect(released.body.status).toBe('released');
+    expect((await own.as('DELETE', `/holds/${hold.id}`)).body.status).toBe('released');
+    expect(await events(own, 'hold.released')).toHaveLength(1);
+    expect(await level(own, 'H1', 'A')).toMatchObject({ held: 0, available: 5 });
+    const again = await own.as('POST', `/holds/${hold.id}/extend`, { body: { expires_in_seconds: 60 } });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('hold.not_active');
+    expect((await own.as('GET', '/holds?status=released')).body.data.map((h: any) => h.id)).toEqual([hold.id]);
+    expect((await own.as('GET', '/holds?status=active')).body.data).toEqual([]);
+    expect((await own.as('GET', `/holds/nope`)).status).toBe(404);
+    await reconciled(own);
+  });
+});
+
+describe('expiry', () => {
+  it('gives expired holds back exactly once, with a ledger row and a hold.expired event; a due hold cannot change', async () => {
+    const own = await stockedTenant(t, [['H1', 'A', 5]]);
+    const due = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 2 }] } })).body;
+    const live = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 1 }] } })).body;
+    await expireNow(due.id);
+    const stale = await own.as('POST', `/holds/${due.id}/extend`, { body: { expires_in_seconds: 60 } });
+    expect(stale.body.code).toBe('hold.expired');
+    expect(await level(own, 'H1', 'A')).toMatchObject({ held: 3 });
+    const [first, second] = await Promise.all([t.ctx.ims.holds.expireDue(), t.ctx.ims.holds.expireDue()]);
+    expect(first! + second!).toBeGreaterThanOrEqual(1);
+    expect(await t.ctx.ims.holds.expireDue()).toBe(0);
+    expect((await own.as('GET', `/holds/${due.id}`)).body.status).toBe('expired');
+    expect((await own.as('GET', `/holds/${live.id}`)).body.status).toBe('active');
+    expect(await level(own, 'H1', 'A')).toMatchObject({ held: 1, available: 4 });
+    expect((await events(own, 'hold.expired')).map((e: any) => e.data.hold.id)).toEqual([due.id]);
+    const ledger = (await own.as('GET', '/inventory/transactions?sku=A')).body.data;
+    expect(ledger.filter((r: any) => r.reason === 'hold_expired')).toHaveLength(1);
+    await reconciled(own);
+  });
+});

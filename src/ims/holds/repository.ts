@@ -1,0 +1,181 @@
+/** SQL of holds. Their stock moves go through ../stock/ledger.ts like every other change. */
+import type { Queryable } from '../../db/handle';
+import type { TenantScope, TenantTx } from '../../db/tenant-scope';
+import { EVENTS_CHANNEL } from '../../events/outbox';
+import type { AlongsideWrites } from '../stock/ledger';
+import type { Hold, HoldStatus } from '../../contracts/inventory';
+import type { HeldUnits } from './difference';
+
+/** A hold's row, locked, with its lines (ids only). */
+export interface LockedHold {
+  id: string;
+  status: HoldStatus;
+  /** Past its expires_at by the database's clock (the expiry loop may not have run yet). */
+  due: boolean;
+  expires_at: Date;
+  order_id: string | null;
+  lines: HeldUnits[];
+}
+
+const UTC = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** A hold row `h` as the API and its events show it: lines with codes, in lock order. */
+const HOLD_JSON = `jsonb_build_object(
+  'id', h.id, 'reference', h.reference, 'status', h.status, 'expires_at', ${UTC('h.expires_at')}, 'order_id', h.order_id,
+  'lines', COALESCE((SELECT jsonb_agg(jsonb_build_object('sku', k.code, 'sku_id', l.sku_id, 'hub', hb.code, 'hub_id', l.hub_id,
+                                                       'quantity', l.quantity, 'allocation', l.allocation) ORDER BY l.hub_id, l.sku_id)
+                     FROM ims.hold_lines l
+                     JOIN ims.skus k ON k.tenant_id = l.tenant_id AND k.id = l.sku_id
+                     JOIN ims.hubs hb ON hb.tenant_id = l.tenant_id AND hb.id = l.hub_id
+                     WHERE l.tenant_id = h.tenant_id AND l.hold_id = h.id), '[]'::jsonb),
+  'created_at', ${UTC('h.created_at')}, 'updated_at', ${UTC('h.updated_at')})`;
+
+type HoldJson = Omit<Hold, 'expires_at' | 'created_at' | 'updated_at'> & { expires_at: string; created_at: string; updated_at: string };
+
+const revive = (h: HoldJson): Hold => ({
+  ...h,
+  lines: h.lines.map((l) => ({ ...l, quantity: Number(l.quantity) })),
+  expires_at: new Date(h.expires_at),
+  created_at: new Date(h.created_at),
+  updated_at: new Date(h.updated_at),
+});
+
+export async function readHolds(scope: TenantScope, ids: readonly string[]): Promise<Hold[]> {
+  const rows = await scope.query<{ hold: HoldJson }>(`SELECT ${HOLD_JSON} AS hold FROM ims.holds h WHERE h.tenant_id = $1 AND h.id = ANY($2::uuid[]) ORDER BY h.id`, [
+    ids,
+  ]);
+  return rows.map((r) => revive(r.hold));
+}
+
+/** Newest first, by id; optionally of one status. */
+export async function listHolds(scope: TenantScope, filter: { status?: HoldStatus; before?: string; limit: number }): Promise<Hold[]> {
+  const rows = await scope.query<{ hold: HoldJson }>(
+    `SELECT ${HOLD_JSON} AS hold FROM ims.holds h
+     WHERE h.tenant_id = $1 AND ($2::text IS NULL OR h.status = $2) AND ($3::uuid IS NULL OR h.id < $3::uuid)
+     ORDER BY h.id DESC LIMIT $4`,
+    [filter.status ?? null, filter.before ?? null, filter.limit],
+  );
+  return rows.map((r) => revive(r.hold));
+}
+
+/**
+ * Locks holds (in id order: two transactions locking the same holds queue, never deadlock) and
+ * answers them with their lines. Every change of a hold starts here, before any stock row is
+ * locked: holds first, then stock, in every path.
+ */
+export async function lockHolds(scope: TenantScope, ids: readonly string[]): Promise<Map<string, LockedHold>> {
+  if (ids.length === 0) return new Map();
+  const rows = await scope.query<LockedHold>(
+    `WITH locked AS (
+       SELECT id, status, expires_at <= now() AS due, expires_at, order_id FROM ims.holds
+       WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE
+     )
+     SELECT h.*, COALESCE((SELECT json_agg(json_build_object('hub_id', l.hub_id, 'sku_id', l.sku_id, 'quantity', l.quantity,
+                                                      'allocation', l.allocation) ORDER BY l.hub_id, l.sku_id)
+                           FROM ims.hold_lines l WHERE l.tenant_id = $1 AND l.hold_id = h.id), '[]') AS lines
+     FROM locked h`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, { ...r, lines: r.lines.map((l) => ({ ...l, quantity: Number(l.quantity) })) }]));
+}
+
+/**
+ * Due holds of every tenant (active, past expires_at), oldest expiry first, locked; holds another
+ * process has locked are skipped, so two expiry loops never take the same hold. Not tenant-scoped:
+ * the loop serves every tenant.
+ */
+export function lockDueHolds(db: Queryable, limit: number): Promise<{ tenant_id: string; id: string }[]> {
+  return db.query(
+    `SELECT tenant_id, id FROM ims.holds WHERE status = 'active' AND expires_at <= now()
+     ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+}
+
+const LINE_COLUMNS = [
+  ['hub_id', 'uuid'],
+  ['sku_id', 'uuid'],
+  ['quantity', 'int8'],
+  ['allocation', 'text'],
+] as const;
+
+/** A new hold and its lines, to ride with its stock changes. */
+export function insertHold(hold: { id: string; reference: string | null; expires_at: Date; created_at: Date }, lines: readonly HeldUnits[]): AlongsideWrites {
+  return (params) => {
+    const id = params.add(hold.id, 'uuid');
+    return `new_hold AS (
+       INSERT INTO ims.holds (tenant_id, id, reference, status, expires_at, created_at, updated_at)
+       VALUES ($1, ${id}, ${params.add(hold.reference, 'text')}, 'active', ${params.add(hold.expires_at, 'timestamptz')},
+               ${params.add(hold.created_at, 'timestamptz')}, ${params.add(hold.created_at, 'timestamptz')})
+     ), new_lines AS (
+       INSERT INTO ims.hold_lines (tenant_id, hold_id, hub_id, sku_id, quantity, allocation)
+       SELECT $1, ${id}, l.hub_id, l.sku_id, l.quantity, l.allocation
+       FROM ${params.unnest(lines, LINE_COLUMNS)} AS l(hub_id, sku_id, quantity, allocation)
+     )`;
+  };
+}
+
+/** A hold's lines replaced (the stock difference rides in the same statement): rows kept are updated in place, the others dropped. */
+export function replaceHoldLines(holdId: string, lines: readonly HeldUnits[]): AlongsideWrites {
+  return (params) => {
+    const id = params.add(holdId, 'uuid');
+    const hubs = params.add(
+      lines.map((l) => l.hub_id),
+      'uuid[]',
+    );
+    const skus = params.add(
+      lines.map((l) => l.sku_id),
+      'uuid[]',
+    );
+    return `old_lines AS (
+       DELETE FROM ims.hold_lines WHERE tenant_id = $1 AND hold_id = ${id}
+         AND (hub_id, sku_id) NOT IN (SELECT * FROM unnest(${hubs}, ${skus}))
+     ), new_lines AS (
+       INSERT INTO ims.hold_lines (tenant_id, hold_id, hub_id, sku_id, quantity, allocation)
+       SELECT $1, ${id}, l.hub_id, l.sku_id, l.quantity, l.allocation
+       FROM ${params.unnest(lines, LINE_COLUMNS)} AS l(hub_id, sku_id, quantity, allocation)
+       ON CONFLICT (tenant_id, hold_id, hub_id, sku_id) DO UPDATE SET quantity = EXCLUDED.quantity, allocation = EXCLUDED.allocation
+     ), touched AS (
+       UPDATE ims.holds SET updated_at = now() WHERE tenant_id = $1 AND id = ${id}
+     )`;
+  };
+}
+
+/** Holds leaving `active`: converted (each to its order), released or expired. */
+export function closeHolds(status: Exclude<HoldStatus, 'active'>, holds: readonly { id: string; order_id?: string }[]): AlongsideWrites {
+  return (params) => `closed_holds AS (
+       UPDATE ims.holds h SET status = ${params.add(status, 'text')}, order_id = c.order_id, updated_at = now()
+       FROM unnest(${params.add(
+         holds.map((x) => x.id),
+         'uuid[]',
+       )}, ${params.add(
+         holds.map((x) => x.order_id ?? null),
+         'text[]',
+       )}) AS c(id, order_id)
+       WHERE h.tenant_id = $1 AND h.id = c.id
+     )`;
+}
+
+export async function setExpiry(scope: TenantScope, id: string, expiresAt: Date): Promise<void> {
+  await scope.query('UPDATE ims.holds SET expires_at = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2', [id, expiresAt]);
+}
+
+/**
+ * The holds' event (`type`), each carrying the hold as it is now, in the caller's transaction.
+ * Answers the holds. Built in SQL from the rows: the statement that moved them already holds
+ * them, and codes come by key.
+ */
+export async function appendHoldEvents(scope: TenantTx, type: `hold.${'created' | 'released' | 'expired' | 'converted'}`, ids: readonly string[]): Promise<Hold[]> {
+  if (ids.length === 0) return [];
+  const rows = await scope.query<{ hold: HoldJson }>(
+    `WITH holds AS (SELECT h.id, ${HOLD_JSON} AS hold FROM ims.holds h WHERE h.tenant_id = $1 AND h.id = ANY($3::uuid[])),
+     written AS (
+       INSERT INTO oms.events (tenant_id, type, key, data)
+       SELECT $1, $2, id::text, jsonb_build_object('hold', hold) FROM holds ORDER BY id
+     )
+     SELECT hold FROM holds ORDER BY id`,
+    [type, ids],
+  );
+  scope.tx.notify(EVENTS_CHANNEL);
+  return rows.map((r) => revive(r.hold));
+}

@@ -1,0 +1,276 @@
+/**
+ * Holds: stock set aside for a cart or a checkout until it expires (active → converted |
+ * released | expired). Held units are not available to anyone else while the hold is active
+ * (stock_levels.held; available = on_hand − reserved − held), and are back at once when it ends.
+ *
+ * Every change locks the hold first, then its stock rows (in (hub, sku) order), so two changes
+ * of one hold queue on its row and never deadlock with the expiry loop. A change is one
+ * transaction: the hold, its lines, the levels, a ledger row per moved line, and its event.
+ * Conversion into an order's reservation is the batch reserver's (reservations/batch.ts).
+ */
+import type { Db } from '../../db/handle';
+import { TenantScope, TenantTx } from '../../db/tenant-scope';
+import { AppError, conflict, FieldErrors, invalid, notFound } from '../../shared/errors';
+import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
+import { newId } from '../../shared/ids';
+import type { CatalogLookup } from '../catalog/lookup';
+import { applyStockChanges, lockStockRows, stockKey, uniqueKeys, type LockedLevel, type StockChange, type StockKey } from '../stock/ledger';
+import { allocateOrder } from '../reservations/allocation';
+import { hubChoices, lockForAllocation } from '../reservations/batch-repository';
+import { planLines, type PlannedLine } from '../reservations/lines';
+import type { TenantSettings } from '../tenants/repository';
+import type { Hold, HoldStatus, RequestedItem, Shortage } from '../../contracts/inventory';
+import { appendHoldEvents, closeHolds, insertHold, listHolds, lockDueHolds, lockHolds, readHolds, replaceHoldLines, setExpiry, type LockedHold } from './repository';
+import { holdDifference, keptUnits, type HeldUnits } from './difference';
+
+export interface HoldInput {
+  reference?: string;
+  items: RequestedItem[];
+  expires_in_seconds?: number;
+}
+
+/** 409 when stock cannot cover every line: each short line with what was asked and what is available. */
+const insufficient = (shortages: Shortage[]) => new AppError(409, 'hold.insufficient_stock', {}, { extensions: { shortages } });
+
+/** Holds the expiry loop gives back in one transaction at most. */
+export const EXPIRY_BATCH = 1000;
+
+export class HoldService {
+  constructor(
+    private readonly db: Db,
+    private readonly lookup: CatalogLookup,
+    private readonly settingsOf: (tenantId: string) => Promise<TenantSettings>,
+  ) {}
+
+  /** Holds every line or nothing, allocated across hubs by the tenant's policy like an order. */
+  async create(tenantId: string, input: HoldInput): Promise<Hold> {
+    const [lines, settings] = await Promise.all([this.plan(tenantId, input.items), this.settingsOf(tenantId)]);
+    const now = new Date();
+    const hold = { id: newId(), reference: input.reference ?? null, created_at: now, expires_at: expiryFrom(now, input.expires_in_seconds, settings) };
+    return this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const allocated = await this.allocate(scope, lines, settings);
+      if (!allocated.ok) throw insufficient(allocated.shortages);
+      const changes = allocated.lines.map((line) => heldChange(line, allocated.levels, line.quantity, 'hold', hold.id));
+      await applyStockChanges(scope, changes, insertHold(hold, allocated.lines));
+      return (await appendHoldEvents(scope, 'hold.created', [hold.id]))[0]!;
+    });
+  }
+
+  async get(tenantId: string, id: string): Promise<Hold> {
+    const [hold] = isUuid(id) ? await readHolds(new TenantScope(this.db, tenantId), [id]) : [];
+    if (!hold) throw notFound('Hold', id);
+    return hold;
+  }
+
+  async list(tenantId: string, query: { status?: HoldStatus; limit: number; cursor?: string }) {
+    const rows = await listHolds(new TenantScope(this.db, tenantId), { status: query.status, before: decodeCursor(query.cursor), limit: query.limit + 1 });
+    return toPage(rows, query.limit, (h) => h.id);
+  }
+
+  /**
+   * Replaces the hold's lines. Only the difference moves: per (hub, sku), units added are taken
+   * and units dropped go back; units the hold keeps never leave it, so no one can take them in
+   * between. The hold's own units count as free to it when the new lines are placed, and its
+   * hubs are tried first. All or nothing: a shortage changes nothing.
+   */
+  async replaceItems(tenantId: string, id: string, items: RequestedItem[]): Promise<Hold> {
+    const [lines, settings] = await Promise.all([this.plan(tenantId, items), this.settingsOf(tenantId)]);
+    return this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const hold = await this.lockActive(scope, id);
+      const { kept, extra } = keptUnits(hold.lines, lines);
+      // Units no new line keeps go back first: the extra may take them (at another hub's line, say).
+      const freed = holdDifference(hold.lines, kept);
+      const allocated = await this.allocate(scope, extra, settings, hold.lines, freed);
+      if (!allocated.ok) throw insufficient(asAsked(allocated.shortages, kept, lines));
+      const after = mergeUnits([...kept, ...allocated.lines]);
+      const changes = holdDifference(hold.lines, after).map((d) => heldChange(d, allocated.levels, d.delta, 'hold_changed', hold.id));
+      await applyStockChanges(scope, changes, replaceHoldLines(hold.id, after));
+      return (await readHolds(scope, [hold.id]))[0]!;
+    });
+  }
+
+  /** A new expiry, counted from now (at most the tenant's maximum). */
+  async extend(tenantId: string, id: string, seconds: number): Promise<Hold> {
+    const settings = await this.settingsOf(tenantId);
+    const expiresAt = expiryFrom(new Date(), seconds, settings);
+    return this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const hold = await this.lockActive(scope, id);
+      await setExpiry(scope, hold.id, expiresAt);
+      return (await readHolds(scope, [hold.id]))[0]!;
+    });
+  }
+
+  /** Gives the units back. Releasing a hold that no longer holds anything (released, expired) changes nothing; a converted one is a 409. */
+  async release(tenantId: string, id: string): Promise<Hold> {
+    if (!isUuid(id)) throw notFound('Hold', id);
+    return this.db.transaction(async (tx) => {
+      const scope = new TenantTx(tx, tenantId);
+      const hold = (await lockHolds(scope, [id])).get(id);
+      if (!hold) throw notFound('Hold', id);
+      if (hold.status === 'released' || hold.status === 'expired') return (await readHolds(scope, [id]))[0]!;
+      if (hold.status === 'converted') throw conflict('hold.not_active', { id, status: hold.status });
+      await this.giveBack(scope, [hold], 'released');
+      return (await appendHoldEvents(scope, 'hold.released', [id]))[0]!;
+    });
+  }
+
+  /**
+   * One turn of the expiry loop: gives back up to `limit` due holds of any tenants, each exactly
+   * once (locked, skipping those another process has locked, and moved from `active` in the
+   * transaction that gives the units back). Answers how many expired.
+   */
+  async expireDue(limit = EXPIRY_BATCH): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const due = await lockDueHolds(tx, limit);
+      const byTenant = new Map<string, string[]>();
+      for (const { tenant_id, id } of due) byTenant.set(tenant_id, [...(byTenant.get(tenant_id) ?? []), id]);
+      // Tenants in one order: two loops touching the same tenants lock their stock rows alike.
+      for (const tenantId of [...byTenant.keys()].sort()) {
+        const scope = new TenantTx(tx, tenantId);
+        const ids = byTenant.get(tenantId)!;
+        const holds = [...(await lockHolds(scope, ids)).values()];
+        await this.giveBack(scope, holds, 'expired');
+        await appendHoldEvents(scope, 'hold.expired', ids);
+      }
+      return due.length;
+    });
+  }
+
+  /** Active holds' units back to available, with a ledger row each, and the holds closed as `status`. */
+  private async giveBack(scope: TenantTx, holds: readonly LockedHold[], status: 'released' | 'expired'): Promise<void> {
+    const lines = holds.flatMap((h) => h.lines.map((l) => ({ ...l, hold_id: h.id })));
+    const levels = await lockStockRows(scope, uniqueKeys(lines));
+    const reason = status === 'released' ? 'hold_released' : 'hold_expired';
+    const changes = lines.map((l) => {
+      levels.get(stockKey(l))!.held -= l.quantity;
+      return heldChange(l, levels, -l.quantity, reason, l.hold_id);
+    });
+    await applyStockChanges(
+      scope,
+      changes,
+      closeHolds(
+        status,
+        holds.map((h) => ({ id: h.id })),
+      ),
+    );
+  }
+
+  /** The hold, locked, if it can still change: active and not past its expiry. */
+  private async lockActive(scope: TenantTx, id: string): Promise<LockedHold> {
+    const hold = isUuid(id) ? (await lockHolds(scope, [id])).get(id) : undefined;
+    if (!hold) throw notFound('Hold', id);
+    if (hold.status !== 'active') throw conflict('hold.not_active', { id, status: hold.status });
+    if (hold.due) throw conflict('hold.expired', { id, expires_at: hold.expires_at.toISOString() });
+    return hold;
+  }
+
+  /**
+   * Locks what the lines may take from, and the rows a hold's units are at (`own`), and places
+   * the lines. `freed`: units the hold gives back first (negative deltas), free to the lines. The
+   * hubs the hold already uses are tried first: what it adds goes where it is.
+   */
+  private async allocate(
+    scope: TenantTx,
+    lines: readonly PlannedLine[],
+    settings: TenantSettings,
+    own: readonly StockKey[] = [],
+    freed: readonly (StockKey & { delta: number })[] = [],
+  ) {
+    const openSkus = [...new Set(lines.filter((l) => !l.hub).map((l) => l.sku_id))];
+    const named = lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : []));
+    const levels = await lockForAllocation(scope, uniqueKeys([...named, ...own]), openSkus);
+    for (const row of freed) levels.get(stockKey(row))!.held += row.delta;
+    const ownHubs = new Set(own.map((k) => k.hub_id));
+    const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
+    const ordered = [...hubs.filter((h) => ownHubs.has(h.id)), ...hubs.filter((h) => !ownHubs.has(h.id))];
+    // More of a SKU the hold has goes where its units are, when it fits there.
+    const placed = lines.map((line) => {
+      if (line.hub) return line;
+      const at = ordered.find((h) => own.some((k) => k.hub_id === h.id && k.sku_id === line.sku_id) && free(levels, h.id, line.sku_id) >= line.quantity);
+      return at ? { ...line, hub: { id: at.id, code: at.code } } : line;
+    });
+    const allocation = lines.length === 0 ? ({ ok: true, lines: [] } as const) : allocateOrder(placed, levels, ordered, settings.allocation, 'held');
+    return { ...allocation, levels };
+  }
+
+  /** Items to lines: unknown SKUs and hubs are a 422 naming each. */
+  private async plan(tenantId: string, items: readonly RequestedItem[]): Promise<PlannedLine[]> {
+    const [skus, hubs] = await Promise.all([
+      this.lookup.resolve(
+        tenantId,
+        'sku',
+        items.map((i) => i.sku),
+      ),
+      this.lookup.resolve(
+        tenantId,
+        'hub',
+        items.flatMap((i) => (i.hub === undefined ? [] : [i.hub])),
+      ),
+    ]);
+    const errors = new FieldErrors();
+    const lines = planLines(items, { skus, hubs }, undefined, errors, 'items');
+    errors.throwIfAny();
+    return lines;
+  }
+}
+
+/** When a hold asked to last `seconds` (else the tenant's default) from `now` expires; beyond the tenant's maximum is a 422. */
+function expiryFrom(now: Date, seconds: number | undefined, settings: TenantSettings): Date {
+  const lasting = seconds ?? settings.hold_expiry_seconds;
+  if (lasting > settings.hold_expiry_max_seconds) {
+    throw invalid([{ field: 'expires_in_seconds', code: 'field.maximum', params: { limit: settings.hold_expiry_max_seconds }, value: String(lasting) }]);
+  }
+  return new Date(now.getTime() + lasting * 1000);
+}
+
+const free = (levels: ReadonlyMap<string, LockedLevel>, hubId: string, skuId: string) => {
+  const row = levels.get(stockKey({ hub_id: hubId, sku_id: skuId }));
+  return row ? row.on_hand - row.reserved - row.held : 0;
+};
+
+/** Shortages of the extra units, told as the whole lines asked: the units the hold keeps count in what was asked and in what is available. */
+function asAsked(shortages: readonly Shortage[], kept: readonly HeldUnits[], lines: readonly PlannedLine[]): Shortage[] {
+  return shortages.map((s) => {
+    const line = lines.find((l) => l.code === s.sku && l.hub?.code === s.hub);
+    const units = kept.filter((k) => k.sku_id === line?.sku_id && (!line?.hub || k.hub_id === line.hub.id)).reduce((n, k) => n + k.quantity, 0);
+    return { ...s, requested: s.requested + units, available: s.available + units };
+  });
+}
+
+/** One line per stock row (kept units and new ones may meet), in lock order. */
+function mergeUnits(units: readonly HeldUnits[]): HeldUnits[] {
+  const byKey = new Map<string, HeldUnits>();
+  for (const u of units) {
+    const key = stockKey(u);
+    const row = byKey.get(key);
+    if (row) row.quantity += u.quantity;
+    else byKey.set(key, { hub_id: u.hub_id, sku_id: u.sku_id, quantity: u.quantity, allocation: u.allocation });
+  }
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, u]) => u);
+}
+
+/**
+ * The ledger row of `delta` units entering (or, negative, leaving) held at a locked row. The
+ * row's figures are already the level after it (allocation counts what it places into held).
+ */
+function heldChange(at: { hub_id: string; sku_id: string }, levels: ReadonlyMap<string, LockedLevel>, delta: number, reason: string, holdId: string): StockChange {
+  const row = levels.get(stockKey(at));
+  if (!row) throw new Error(`stock row of SKU ${at.sku_id} at hub ${at.hub_id} is missing`);
+  return {
+    hub_id: at.hub_id,
+    sku_id: at.sku_id,
+    delta_on_hand: 0,
+    delta_reserved: 0,
+    delta_held: delta,
+    on_hand_after: row.on_hand,
+    reserved_after: row.reserved,
+    held_after: row.held,
+    reason,
+    order_id: null,
+    hold_id: holdId,
+  };
+}
+
