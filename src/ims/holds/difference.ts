@@ -46,7 +46,10 @@ export function keptUnits(held: readonly HeldUnits[], lines: readonly PlannedLin
 }
 
 /** What moves per stock row from `before` to `after` (added: positive), in lock order; rows unchanged are absent. */
-export function holdDifference(before: readonly Omit<HeldUnits, 'allocation'>[], after: readonly Omit<HeldUnits, 'allocation'>[]): (StockKey & { delta: number })[] {
+export function holdDifference(
+  before: readonly Omit<HeldUnits, 'allocation'>[],
+  after: readonly Omit<HeldUnits, 'allocation'>[],
+): (StockKey & { delta: number })[] {
   const delta = new Map<string, StockKey & { delta: number }>();
   const add = (units: Omit<HeldUnits, 'allocation'>, sign: 1 | -1) => {
     const key = stockKey(units);

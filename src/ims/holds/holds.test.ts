@@ -77,7 +77,9 @@ describe('POST /holds', () => {
     const tooLong = await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 1 }], expires_in_seconds: 86_401 } });
     expect(tooLong.status).toBe(422);
     expect(tooLong.body.errors).toEqual([expect.objectContaining({ field: 'expires_in_seconds', value: '86401' })]);
-    expect((await t.request('PATCH', `/tenants/${own.id}`, { body: { settings: { hold_expiry_seconds: 60, hold_expiry_max_seconds: 120 } } })).status).toBe(200);
+    expect((await t.request('PATCH', `/tenants/${own.id}`, { body: { settings: { hold_expiry_seconds: 60, hold_expiry_max_seconds: 120 } } })).status).toBe(
+      200,
+    );
     const short = await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 1 }] } });
     expect(new Date(short.body.expires_at).getTime() - new Date(short.body.created_at).getTime()).toBe(60_000);
     const bad = await t.request('PATCH', `/tenants/${own.id}`, { body: { settings: { hold_expiry_seconds: 200 } } });

@@ -41,9 +41,10 @@ const revive = (h: HoldJson): Hold => ({
 });
 
 export async function readHolds(scope: TenantScope, ids: readonly string[]): Promise<Hold[]> {
-  const rows = await scope.query<{ hold: HoldJson }>(`SELECT ${HOLD_JSON} AS hold FROM ims.holds h WHERE h.tenant_id = $1 AND h.id = ANY($2::uuid[]) ORDER BY h.id`, [
-    ids,
-  ]);
+  const rows = await scope.query<{ hold: HoldJson }>(
+    `SELECT ${HOLD_JSON} AS hold FROM ims.holds h WHERE h.tenant_id = $1 AND h.id = ANY($2::uuid[]) ORDER BY h.id`,
+    [ids],
+  );
   return rows.map((r) => revive(r.hold));
 }
 
@@ -165,7 +166,11 @@ export async function setExpiry(scope: TenantScope, id: string, expiresAt: Date)
  * Answers the holds. Built in SQL from the rows: the statement that moved them already holds
  * them, and codes come by key.
  */
-export async function appendHoldEvents(scope: TenantTx, type: `hold.${'created' | 'released' | 'expired' | 'converted'}`, ids: readonly string[]): Promise<Hold[]> {
+export async function appendHoldEvents(
+  scope: TenantTx,
+  type: `hold.${'created' | 'released' | 'expired' | 'converted'}`,
+  ids: readonly string[],
+): Promise<Hold[]> {
   if (ids.length === 0) return [];
   const rows = await scope.query<{ hold: HoldJson }>(
     `WITH holds AS (SELECT h.id, ${HOLD_JSON} AS hold FROM ims.holds h WHERE h.tenant_id = $1 AND h.id = ANY($3::uuid[])),

@@ -58,10 +58,8 @@ export function holdRoutes(app: Api, ctx: AppContext): void {
     async (request) => holds.list(request.tenantId, request.query),
   );
 
-  app.get(
-    '/holds/:id',
-    { schema: { tags, summary: 'A hold', params: HoldParams, response: { 200: HoldWire, ...problemResponses(404) } } },
-    async (request) => holds.get(request.tenantId, request.params.id),
+  app.get('/holds/:id', { schema: { tags, summary: 'A hold', params: HoldParams, response: { 200: HoldWire, ...problemResponses(404) } } }, async (request) =>
+    holds.get(request.tenantId, request.params.id),
   );
 
   app.put(

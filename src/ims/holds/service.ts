@@ -20,7 +20,18 @@ import { hubChoices, lockForAllocation } from '../reservations/batch-repository'
 import { planLines, type PlannedLine } from '../reservations/lines';
 import type { TenantSettings } from '../tenants/repository';
 import type { Hold, HoldStatus, RequestedItem, Shortage } from '../../contracts/inventory';
-import { appendHoldEvents, closeHolds, insertHold, listHolds, lockDueHolds, lockHolds, readHolds, replaceHoldLines, setExpiry, type LockedHold } from './repository';
+import {
+  appendHoldEvents,
+  closeHolds,
+  insertHold,
+  listHolds,
+  lockDueHolds,
+  lockHolds,
+  readHolds,
+  replaceHoldLines,
+  setExpiry,
+  type LockedHold,
+} from './repository';
 import { holdDifference, keptUnits, type HeldUnits } from './difference';
 
 export interface HoldInput {
@@ -256,7 +267,13 @@ function mergeUnits(units: readonly HeldUnits[]): HeldUnits[] {
  * The ledger row of `delta` units entering (or, negative, leaving) held at a locked row. The
  * row's figures are already the level after it (allocation counts what it places into held).
  */
-function heldChange(at: { hub_id: string; sku_id: string }, levels: ReadonlyMap<string, LockedLevel>, delta: number, reason: string, holdId: string): StockChange {
+function heldChange(
+  at: { hub_id: string; sku_id: string },
+  levels: ReadonlyMap<string, LockedLevel>,
+  delta: number,
+  reason: string,
+  holdId: string,
+): StockChange {
   const row = levels.get(stockKey(at));
   if (!row) throw new Error(`stock row of SKU ${at.sku_id} at hub ${at.hub_id} is missing`);
   return {
@@ -273,4 +290,3 @@ function heldChange(at: { hub_id: string; sku_id: string }, levels: ReadonlyMap<
     hold_id: holdId,
   };
 }
-

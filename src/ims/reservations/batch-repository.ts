@@ -42,7 +42,15 @@ export async function claimAndLock(
   keys: readonly StockKey[],
   openSkus: readonly string[],
 ): Promise<{ claimed: Map<string, Date>; levels: Map<string, LockedLevel> }> {
-  const rows = await scope.query<{ order_id: string | null; created_at: Date | null; hub_id: string; sku_id: string; on_hand: number; reserved: number; held: number }>(
+  const rows = await scope.query<{
+    order_id: string | null;
+    created_at: Date | null;
+    hub_id: string;
+    sku_id: string;
+    on_hand: number;
+    reserved: number;
+    held: number;
+  }>(
     `WITH claimed AS (
        INSERT INTO ims.reservations (tenant_id, order_id, status)
        SELECT $1, c.order_id, 'reserved' FROM unnest($2::text[]) AS c(order_id)

@@ -133,7 +133,10 @@ export function stockRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags,
         summary: "Totals of the tenant's stock: SKUs, units on hand, units reserved",
-        response: { 200: Type.Object({ skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer(), units_held: Type.Integer() }), ...problemResponses() },
+        response: {
+          200: Type.Object({ skus: Type.Integer(), units_on_hand: Type.Integer(), units_reserved: Type.Integer(), units_held: Type.Integer() }),
+          ...problemResponses(),
+        },
       },
     },
     async (request) => stock.stats(request.tenantId),
