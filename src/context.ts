@@ -153,8 +153,8 @@ export function createContext({ config, logger, db: database, processMetrics }: 
     : new InProcessInventoryClient(ims);
   const settler = new StockSettler(inventory, logger);
   const fulfilment = new FulfilmentService(db, settler);
-  const orders = new OrderService(db, inventory, fulfilment, settler, config.limits.pageBytes);
   const heldOrders = new HeldOrderService(db);
+  const orders = new OrderService(db, inventory, fulfilment, settler, heldOrders, config.limits.pageBytes);
   // Orders are created before their deliveries ship: finalize first, then settle.
   const finalizer = new OrderFinalizer(db, inventory, heldOrders);
   const finalizerHandler: BatchHandler = async (events) => {

@@ -12,6 +12,7 @@ import { openDatabase } from '../db/open';
 import { buildApp } from '../http/app';
 import { createLogger } from '../logger';
 import { startFinalizer } from '../oms/orders/finalizer-role';
+import { startHoldExpiry } from '../ims/holds/expiry-role';
 import type { RunningRole } from '../shared/running-role';
 import { startIngest } from '../oms/uploads/ingest-role';
 import { startWebhooks } from '../oms/webhooks/webhooks-role';
@@ -62,7 +63,10 @@ export async function start(config: Config): Promise<void> {
     }
     // Background work: on the embedded database, requests are served before it (work-priority.ts).
     const start = (role: () => Promise<RunningRole>) => runInBackground(role);
-    if (config.roles.has('finalizer')) roles.push(await start(() => startFinalizer(ctx)));
+    if (config.roles.has('finalizer')) {
+      roles.push(await start(() => startFinalizer(ctx)));
+      roles.push(await start(async () => startHoldExpiry(ctx)));
+    }
     if (config.roles.has('ingest')) roles.push(await start(() => startIngest(ctx)));
     if (config.roles.has('webhooks')) roles.push(await start(() => startWebhooks(ctx)));
     if (config.roles.has('relay')) roles.push(await start(() => startRelay(ctx)));

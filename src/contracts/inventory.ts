@@ -127,6 +127,28 @@ export interface Hold {
   updated_at: Date;
 }
 
+/**
+ * Whether units held (by a reservation or a hold) are what an order asks for: per SKU the same
+ * units in all, and each line that names its hub held there. Both sides name SKUs and hubs by id.
+ */
+export function sameUnits(
+  held: readonly { sku_id: string; hub_id: string; quantity: number }[],
+  asked: readonly { sku_id: string; hub_id?: string; quantity: number }[],
+): boolean {
+  const totals = (pairs: [string, number][]) => {
+    const sums = new Map<string, number>();
+    for (const [sku, n] of pairs) sums.set(sku, (sums.get(sku) ?? 0) + n);
+    return sums;
+  };
+  const had = totals(held.map((u) => [u.sku_id, u.quantity]));
+  const wanted = totals(asked.map((l) => [l.sku_id, l.quantity]));
+  return (
+    had.size === wanted.size &&
+    [...wanted].every(([sku, n]) => had.get(sku) === n) &&
+    asked.every((l) => !l.hub_id || held.some((u) => u.sku_id === l.sku_id && u.hub_id === l.hub_id && u.quantity >= l.quantity))
+  );
+}
+
 export interface InventoryStats {
   skus: number;
   units_on_hand: number;

@@ -3,7 +3,7 @@
  * through this interface, served in-process by default (adapters/inventory/in-process.ts) and
  * over HTTP when IMS_URL is set (adapters/inventory/http.ts). Keep it small.
  */
-import type { CatalogKind, CatalogRef, InventoryStats, Reservation, ReserveInput, ReserveResult, SettleInput, TenantSettings } from '../contracts/inventory';
+import type { CatalogKind, CatalogRef, Hold, InventoryStats, Reservation, ReserveInput, ReserveResult, SettleInput, TenantSettings } from '../contracts/inventory';
 
 export type { InventoryStats };
 
@@ -26,6 +26,8 @@ export interface InventoryClient {
    */
   settle(tenantId: string, orderId: string, input: SettleInput): Promise<Reservation | undefined>;
   stats(tenantId: string): Promise<InventoryStats>;
+  /** A hold (an order may be placed from it); undefined when the tenant has none by that id. */
+  hold(tenantId: string, id: string): Promise<Hold | undefined>;
   /** Frees connections (the HTTP client); nothing to do in-process. */
   close?(): Promise<void>;
 }

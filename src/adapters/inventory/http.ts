@@ -8,10 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { BatchResultsWire, CatalogPageWire, ReservationWire, StatsWire, TenantWire } from '../../contracts/inventory-wire';
+import { BatchResultsWire, CatalogPageWire, HoldWire, ReservationWire, StatsWire, TenantWire } from '../../contracts/inventory-wire';
 import {
   MAX_RESERVATIONS_PER_BATCH,
   type CatalogRef,
+  type Hold,
   type Reservation,
   type ReserveInput,
   type ReserveResult,
@@ -110,6 +111,13 @@ export class HttpInventoryClient implements InventoryClient {
     const answer = await this.call(tenantId, 'DELETE', `/reservations/${encodeURIComponent(orderId)}`, undefined, [404]);
     if (answer.status === 404) return undefined;
     return revive(decoded(ReservationWire, await this.call(tenantId, 'GET', `/reservations/${encodeURIComponent(orderId)}`), 'GET /reservations/:id'));
+  }
+
+  async hold(tenantId: string, id: string): Promise<Hold | undefined> {
+    const answer = await this.call(tenantId, 'GET', `/holds/${encodeURIComponent(id)}`, undefined, [404]);
+    if (answer.status === 404) return undefined;
+    const hold = decoded(HoldWire, answer, 'GET /holds/:id');
+    return { ...hold, expires_at: new Date(hold.expires_at), created_at: new Date(hold.created_at), updated_at: new Date(hold.updated_at) };
   }
 
   async commit(tenantId: string, orderId: string): Promise<Reservation> {

@@ -4,6 +4,7 @@ import type { BatchReserver } from '../../ims/reservations/batch';
 import type { ReservationService, ReserveInput, SettleInput } from '../../ims/reservations/service';
 import type { StockService } from '../../ims/stock/service';
 import type { TenantService } from '../../ims/tenants/service';
+import type { HoldService } from '../../ims/holds/service';
 import type { InventoryClient } from '../../ports/inventory-client';
 import { AppError } from '../../shared/errors';
 
@@ -14,6 +15,7 @@ export interface ImsServices {
   stock: StockService;
   reservations: BatchReserver;
   settlements: ReservationService;
+  holds: HoldService;
 }
 
 export class InProcessInventoryClient implements InventoryClient {
@@ -55,6 +57,15 @@ export class InProcessInventoryClient implements InventoryClient {
 
   settle(tenantId: string, orderId: string, input: SettleInput) {
     return this.ims.settlements.settle(tenantId, orderId, input);
+  }
+
+  async hold(tenantId: string, id: string) {
+    try {
+      return await this.ims.holds.get(tenantId, id);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'resource.not_found') return undefined;
+      throw error;
+    }
   }
 
   stats(tenantId: string) {

@@ -181,3 +181,67 @@ describe('expiry', () => {
     await reconciled(own);
   });
 });
+
+describe('POST /orders {hold_id}', () => {
+  const customer = { name: 'Ann', email: 'ann@example.com' };
+
+  it("takes the hold's units as its reservation at once: new_order, held → reserved, no unit available in between", async () => {
+    const own = await stockedTenant(t, [
+      ['H1', 'A', 3],
+      ['H2', 'A', 2],
+    ]);
+    const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 4 }] } })).body;
+    expect(await level(own, 'H1', 'A')).toMatchObject({ held: 3, available: 0 });
+    const res = await own.as('POST', '/orders', { body: { customer, items: [{ sku: 'A', quantity: 4, unit_price: 5 }], hold_id: hold.id } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'new_order', hold_id: hold.id });
+    expect(res.body.deliveries.map((d: any) => [d.hub, d.items[0].quantity]).sort()).toEqual([
+      ['H1', 3],
+      ['H2', 1],
+    ]);
+    expect(await level(own, 'H1', 'A')).toMatchObject({ reserved: 3, held: 0, available: 0 });
+    expect(await level(own, 'H2', 'A')).toMatchObject({ reserved: 1, held: 0, available: 1 });
+    const converted = (await own.as('GET', `/holds/${hold.id}`)).body;
+    expect(converted).toMatchObject({ status: 'converted', order_id: res.body.id });
+    expect((await events(own, 'hold.converted')).map((e) => e.data.hold.order_id)).toEqual([res.body.id]);
+    const ledger = (await own.as('GET', '/inventory/transactions?sku=A&hub=H1')).body.data[0];
+    expect(ledger).toMatchObject({ reason: 'hold_converted', delta_reserved: 3, delta_held: -3, order_id: res.body.id });
+    // A hold converts once.
+    const twice = await own.as('POST', '/orders', { body: { customer, items: [{ sku: 'A', quantity: 4 }], hold_id: hold.id } });
+    expect(twice.status).toBe(409);
+    expect(twice.body).toMatchObject({ code: 'hold.taken', order_id: res.body.id });
+    expect((await own.as('DELETE', `/holds/${hold.id}`)).status).toBe(409);
+    await reconciled(own);
+  });
+
+  it('refuses a hold of other units (422), an expired or released one (409), and an unknown one (422)', async () => {
+    const own = await stockedTenant(t, [['H1', 'A', 5]]);
+    const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 2 }] } })).body;
+    const other = await own.as('POST', '/orders', { body: { customer, items: [{ sku: 'A', quantity: 3 }], hold_id: hold.id } });
+    expect(other.status).toBe(422);
+    expect(other.body.errors[0]).toMatchObject({ field: 'hold_id', value: hold.id });
+    await expireNow(hold.id);
+    const late = await own.as('POST', '/orders', { body: { customer, items: [{ sku: 'A', quantity: 2 }], hold_id: hold.id } });
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe('hold.expired');
+    const unknown = await own.as('POST', '/orders', { body: { customer, items: [{ sku: 'A', quantity: 2 }], hold_id: '00000000-0000-7000-8000-000000000000' } });
+    expect(unknown.status).toBe(422);
+    expect((await own.as('GET', '/orders')).body.data).toEqual([]);
+  });
+
+  it('a hold past its expiry whose release has not run is not converted: the order is reserved from what is available', async () => {
+    const own = await stockedTenant(t, [['H1', 'A', 2]]);
+    const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 2 }] } })).body;
+    await expireNow(hold.id);
+    const input = { order_id: 'o-late', items: [{ sku: 'A', quantity: 2 }], hold_id: hold.id };
+    const refused = await own.as('POST', '/reservations', { body: input });
+    expect(refused.status).toBe(409); // its units are still held, and the hold cannot give them
+    expect((await own.as('GET', `/holds/${hold.id}`)).body.status).toBe('active');
+    await t.ctx.ims.holds.expireDue();
+    const reserved = await own.as('POST', '/reservations', { body: input });
+    expect(reserved.status).toBe(200);
+    expect((await own.as('GET', '/inventory/transactions?sku=A')).body.data[0]).toMatchObject({ reason: 'reserve', delta_held: 0, delta_reserved: 2 });
+    expect((await own.as('GET', `/holds/${hold.id}`)).body).toMatchObject({ status: 'expired', order_id: null });
+    await reconciled(own);
+  });
+});

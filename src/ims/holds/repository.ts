@@ -14,7 +14,7 @@ export interface LockedHold {
   due: boolean;
   expires_at: Date;
   order_id: string | null;
-  lines: HeldUnits[];
+  lines: (HeldUnits & { hub: string; sku: string })[];
 }
 
 const UTC = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -72,8 +72,11 @@ export async function lockHolds(scope: TenantScope, ids: readonly string[]): Pro
        WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE
      )
      SELECT h.*, COALESCE((SELECT json_agg(json_build_object('hub_id', l.hub_id, 'sku_id', l.sku_id, 'quantity', l.quantity,
-                                                      'allocation', l.allocation) ORDER BY l.hub_id, l.sku_id)
-                           FROM ims.hold_lines l WHERE l.tenant_id = $1 AND l.hold_id = h.id), '[]') AS lines
+                                                      'allocation', l.allocation, 'hub', hb.code, 'sku', k.code) ORDER BY l.hub_id, l.sku_id)
+                           FROM ims.hold_lines l
+                           JOIN ims.skus k ON k.tenant_id = l.tenant_id AND k.id = l.sku_id
+                           JOIN ims.hubs hb ON hb.tenant_id = l.tenant_id AND hb.id = l.hub_id
+                           WHERE l.tenant_id = $1 AND l.hold_id = h.id), '[]') AS lines
      FROM locked h`,
     [ids],
   );
@@ -183,4 +186,12 @@ export async function appendHoldEvents(
   );
   scope.tx.notify(EVENTS_CHANNEL);
   return rows.map((r) => revive(r.hold));
+}
+
+/** Milliseconds until the next active hold of any tenant is due (≤ 0: one is); undefined when none is active. */
+export async function nextDueInMs(db: Queryable): Promise<number | undefined> {
+  const rows = await db.query<{ ms: number | null }>(
+    `SELECT (extract(epoch FROM min(expires_at) - now()) * 1000)::float8 AS ms FROM ims.holds WHERE status = 'active'`,
+  );
+  return rows[0]?.ms ?? undefined;
 }

@@ -19,11 +19,14 @@ import { FieldErrors } from '../../shared/errors';
 import { GroupCommit } from '../../shared/group-commit';
 import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
-import { applyStockChanges, stockKey, uniqueKeys, type LockedLevel, type StockChange } from '../stock/ledger';
+import { alongside, applyStockChanges, stockKey, uniqueKeys, type LockedLevel, type StockChange } from '../stock/ledger';
 import type { TenantSettings } from '../tenants/repository';
-import { allocateOrder, type AllocatedLine } from './allocation';
+import { allocateOrder, type AllocatedLine, type AllocationReason } from './allocation';
+import { appendHoldEvents, closeHolds, lockHolds, type LockedHold } from '../holds/repository';
+import { isUuid } from '../../shared/cursor';
 import { claimAndLock, hubChoices, linesAndUnclaims } from './batch-repository';
-import { planLines, type PlannedLine } from './lines';
+import { asAsked, planLines, type PlannedLine } from './lines';
+import { sameUnits } from '../../contracts/inventory';
 import type { ReservationService, ReserveInput, ReserveResult, Shortage } from './service';
 
 interface Planned {
@@ -76,17 +79,27 @@ export class BatchReserver {
     const policy = openSkus.length > 0 ? (await this.settingsOf(tenantId)).allocation : 'single_hub_first';
     const outcome = await this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
+      // Holds first, then stock rows: every path that changes a hold locks in that order.
+      const holds = await convertibleHolds(scope, planned);
       const { claimed, levels } = await claimAndLock(
         scope,
         planned.map((p) => p.input.order_id),
-        uniqueKeys(planned.flatMap((p) => p.lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : [])))),
+        uniqueKeys([
+          ...planned.flatMap((p) => p.lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : []))),
+          ...[...holds.values()].flatMap((h) => h.lines),
+        ]),
         openSkus,
       );
       const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
       const fresh = firstOfEach(planned).filter((p) => claimed.has(p.input.order_id));
-      const { served, shortages, changes } = allocate(fresh, levels, (lines) => allocateOrder(lines, levels, hubs, policy));
+      const { served, shortages, changes, converted } = allocate(fresh, levels, holds, (lines) => allocateOrder(lines, levels, hubs, policy));
       const lines = [...served].flatMap(([orderId, allocated]) => allocated.map((l) => ({ ...l, order_id: orderId })));
-      await applyStockChanges(scope, changes, linesAndUnclaims(lines, [...shortages.keys()]));
+      await applyStockChanges(scope, changes, alongside(linesAndUnclaims(lines, [...shortages.keys()]), converted.length > 0 ? closeHolds('converted', converted) : undefined));
+      await appendHoldEvents(
+        scope,
+        'hold.converted',
+        converted.map((c) => c.id),
+      );
       return { claimed, served, shortages, fresh: new Set(fresh) };
     });
 
@@ -178,39 +191,79 @@ function firstOfEach(planned: readonly Planned[]): Planned[] {
 }
 
 /**
+ * The holds named by orders that may become their reservations: active, not past their expiry,
+ * and holding exactly the units the order asks for. Locked (before any stock row). An order
+ * whose hold is not among them is reserved from available stock like any other.
+ */
+async function convertibleHolds(scope: TenantTx, planned: readonly Planned[]): Promise<Map<string, LockedHold>> {
+  const named = planned.filter((p) => p.input.hold_id !== undefined && isUuid(p.input.hold_id));
+  if (named.length === 0) return new Map();
+  const holds = await lockHolds(
+    scope,
+    named.map((p) => p.input.hold_id!),
+  );
+  const usable = new Map<string, LockedHold>();
+  const taken = new Set<string>(); // a hold converts once, even when two orders of a batch name it
+  for (const p of named) {
+    const hold = holds.get(p.input.hold_id!);
+    if (!hold || taken.has(hold.id) || hold.status !== 'active' || hold.due || !sameUnits(hold.lines, p.lines.map(asAsked))) continue;
+    taken.add(hold.id);
+    usable.set(p.input.order_id, hold);
+  }
+  return usable;
+}
+
+/**
  * Step 3: each order in turn takes all its lines (allocateOrder updates the locked levels, so
- * the next order sees what is left) or, when one line falls short, nothing.
+ * the next order sees what is left) or, when one line falls short, nothing. An order with a
+ * usable hold takes the hold's units instead (held → reserved at the same rows: nothing is
+ * available in between, and nothing is checked against what others may take).
  */
 function allocate(
   orders: readonly Planned[],
   levels: ReadonlyMap<string, LockedLevel>,
+  holds: ReadonlyMap<string, LockedHold>,
   allocateOne: (lines: PlannedLine[]) => { ok: true; lines: AllocatedLine[] } | { ok: false; shortages: Shortage[] },
 ) {
   const served = new Map<string, AllocatedLine[]>();
   const shortages = new Map<string, Shortage[]>();
   const changes: StockChange[] = [];
+  const converted: { id: string; order_id: string }[] = [];
+  const change = (line: AllocatedLine, orderId: string, row: LockedLevel, held: number, holdId?: string): StockChange => ({
+    hub_id: line.hub_id,
+    sku_id: line.sku_id,
+    delta_on_hand: 0,
+    delta_reserved: line.quantity,
+    delta_held: -held,
+    on_hand_after: row.on_hand,
+    reserved_after: row.reserved, // allocateOrder (or the conversion) has already added this order's units
+    held_after: row.held,
+    reason: holdId ? 'hold_converted' : 'reserve',
+    order_id: orderId,
+    ...(holdId ? { hold_id: holdId } : {}),
+  });
   for (const p of orders) {
-    const allocation = allocateOne(p.lines);
-    if (!allocation.ok) {
-      shortages.set(p.input.order_id, allocation.shortages);
+    const orderId = p.input.order_id;
+    const hold = holds.get(orderId);
+    if (hold) {
+      const lines = hold.lines.map((l): AllocatedLine => ({ ...l, code: l.sku, allocation: (l.allocation ?? 'requested') as AllocationReason }));
+      for (const line of lines) {
+        const row = levels.get(stockKey(line))!;
+        row.held -= line.quantity;
+        row.reserved += line.quantity;
+        changes.push(change(line, orderId, row, line.quantity, hold.id));
+      }
+      converted.push({ id: hold.id, order_id: orderId });
+      served.set(orderId, lines);
       continue;
     }
-    for (const line of allocation.lines) {
-      const row = levels.get(stockKey(line))!;
-      changes.push({
-        hub_id: line.hub_id,
-        sku_id: line.sku_id,
-        delta_on_hand: 0,
-        delta_reserved: line.quantity,
-        delta_held: 0,
-        on_hand_after: row.on_hand,
-        reserved_after: row.reserved, // allocateOrder has already added this order's units
-        held_after: row.held,
-        reason: 'reserve',
-        order_id: p.input.order_id,
-      });
+    const allocation = allocateOne(p.lines);
+    if (!allocation.ok) {
+      shortages.set(orderId, allocation.shortages);
+      continue;
     }
-    served.set(p.input.order_id, allocation.lines);
+    for (const line of allocation.lines) changes.push(change(line, orderId, levels.get(stockKey(line))!, 0));
+    served.set(orderId, allocation.lines);
   }
-  return { served, shortages, changes };
+  return { served, shortages, changes, converted };
 }

@@ -29,6 +29,12 @@ const ReserveRequest = Type.Object(
       minItems: 1,
       maxItems: 1000,
     }),
+    hold_id: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: "An active hold of exactly these units: they become the reservation (held → reserved). Otherwise it is not used and stock is reserved as usual",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -20,7 +20,8 @@ import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, ensureStockRows, lockStockRows, stockKey, type StockChange } from '../stock/ledger';
 import type { AllocationReason } from './allocation';
-import type { PlannedLine } from './lines';
+import { asAsked, type PlannedLine } from './lines';
+import { sameUnits } from '../../contracts/inventory';
 import { appendEvents } from '../../events/outbox';
 import type { Reservation, SettleAction, SettleInput } from '../../contracts/inventory';
 import {
@@ -240,17 +241,7 @@ export class ReservationService {
    * held there. Another request under one order id is a conflict, and so is a closed reservation.
    */
   assertSameRequest(existing: Reservation, lines: readonly PlannedLine[]): void {
-    const totals = (pairs: [string, number][]) => {
-      const sums = new Map<string, number>();
-      for (const [sku, n] of pairs) sums.set(sku, (sums.get(sku) ?? 0) + n);
-      return sums;
-    };
-    const had = totals(existing.items.map((i) => [i.sku, i.quantity]));
-    const asked = totals(lines.map((l) => [l.code, l.quantity]));
-    const same =
-      had.size === asked.size &&
-      [...asked].every(([sku, n]) => had.get(sku) === n) &&
-      lines.every((l) => !l.hub || existing.items.some((i) => i.sku === l.code && i.hub === l.hub!.code && i.quantity >= l.quantity));
+    const same = sameUnits(existing.items, lines.map(asAsked));
     if (!same) throw new AppError(409, 'reservation.mismatch', { order_id: existing.order_id });
     if (existing.status !== 'reserved') {
       throw conflict('reservation.closed', { order_id: existing.order_id, status: existing.status });

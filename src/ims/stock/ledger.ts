@@ -87,6 +87,15 @@ export async function lockStockRows(scope: TenantScope, keys: readonly StockKey[
  */
 export type AlongsideWrites = (params: SqlParams) => string;
 
+/** Several writes to ride in one statement (absent ones skipped). */
+export const alongside =
+  (...writes: (AlongsideWrites | undefined)[]): AlongsideWrites =>
+  (params) =>
+    writes
+      .filter((w) => w !== undefined)
+      .map((w) => w(params))
+      .join(', ');
+
 /** The ledger's columns, in one place: the changes' unnest and the ledger row both read this list. */
 export const CHANGE_COLUMNS = [
   ['hub_id', 'uuid'],

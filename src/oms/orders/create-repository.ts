@@ -22,6 +22,7 @@ export interface NewOrder {
   order_date: string | null;
   source: 'api' | 'csv';
   upload_id: string | null;
+  hold_id?: string | null;
 }
 
 export interface CustomerRef {
@@ -52,7 +53,7 @@ const INSERT_ORDERS_WITH_EVENTS = `WITH input AS (
      SELECT * FROM json_to_recordset($2::json)
        AS i(n int, customer_id uuid, customer_name text, customer_email text, id uuid, reference text, hub_id uuid, hub text,
             seller_id uuid, seller text, items jsonb, total_amount numeric, currency text, shipping_address jsonb,
-            order_date timestamptz, source text, upload_id uuid, created_at timestamptz, event_id uuid, event jsonb)
+            order_date timestamptz, source text, upload_id uuid, hold_id uuid, created_at timestamptz, event_id uuid, event jsonb)
    ), found AS (
      -- Two index look-ups, not one OR-join (that scans every customer per order).
      SELECT i.n, c.id, c.name, c.email FROM input i
@@ -77,9 +78,9 @@ const INSERT_ORDERS_WITH_EVENTS = `WITH input AS (
      WHERE i.customer_id IS NULL AND NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
    ), inserted AS (
      INSERT INTO oms.orders (tenant_id, id, reference, customer_id, hub_id, hub, seller_id, seller, items, total_amount,
-                             currency, shipping_address, order_date, status, source, upload_id, created_at, updated_at)
+                             currency, shipping_address, order_date, status, source, upload_id, hold_id, created_at, updated_at)
      SELECT $1, i.id, i.reference, c.id, i.hub_id, i.hub, i.seller_id, i.seller, i.items, i.total_amount,
-            i.currency, i.shipping_address, i.order_date, 'on_hold', i.source, i.upload_id, i.created_at, i.created_at
+            i.currency, i.shipping_address, i.order_date, 'on_hold', i.source, i.upload_id, i.hold_id, i.created_at, i.created_at
      FROM input i LEFT JOIN customer c ON c.n = i.n
      WHERE c.id IS NOT NULL OR (i.customer_id IS NULL AND i.customer_email IS NULL)
      ORDER BY i.n

@@ -20,7 +20,7 @@ import type { InventoryClient } from '../../ports/inventory-client';
 import type { Shortage } from '../../contracts/inventory';
 import type { OrderShortage } from './model';
 import { findOrderLines, findWaitingOrders, tenantsWithWaitingOrders, type HeldOrder } from './repository';
-import type { HeldOrderService } from './held-orders';
+import { toReserveInput, type HeldOrderService } from './held-orders';
 import { SETTLING_EVENTS } from '../fulfilment/settlements';
 
 export const FINALIZER_GROUP = 'finalizer';
@@ -40,13 +40,6 @@ const shortagesOf = (order: HeldOrder, shortages: readonly Shortage[]): OrderSho
 
 /** IMS refused the request itself (a hub or SKU deleted since the order was taken), not the stock. */
 const namesUnknownItem = (error: unknown) => error instanceof AppError && error.code === 'validation.failed';
-
-/** A line's own hub wins over the order's; a line with neither is allocated by IMS. */
-const toReserveInput = (order: HeldOrder) => ({
-  order_id: order.id,
-  ...(order.hub_id ? { hub: order.hub_id } : {}),
-  items: order.items.map((i) => ({ sku: i.sku_id, quantity: i.quantity, ...(i.hub_id ? { hub: i.hub_id } : {}) })),
-});
 
 export class OrderFinalizer {
   /** Per tenant, the SKUs whose stock rose (a stock-raised notice) since a batch last put their waiting orders first. */

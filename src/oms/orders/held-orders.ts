@@ -9,12 +9,20 @@
 import type { Db } from '../../db/handle';
 import { TenantTx } from '../../db/tenant-scope';
 import { appendEvents } from '../../events/outbox';
-import type { Reservation } from '../../contracts/inventory';
+import type { Reservation, ReserveInput } from '../../contracts/inventory';
 import { insertDeliveries } from '../fulfilment/repository';
 import { allocationOf, deliveriesFor } from '../fulfilment/from-reservation';
 import { toOrder, type OrderShortage } from './model';
-import { markWaiting } from './repository';
+import { markWaiting, type HeldOrder } from './repository';
 import { changeStatuses } from './status-changes';
+
+/** What IMS is asked to reserve for an order: a line's own hub wins over the order's; a line with neither is allocated by IMS. */
+export const toReserveInput = (order: HeldOrder): ReserveInput => ({
+  order_id: order.id,
+  ...(order.hub_id ? { hub: order.hub_id } : {}),
+  items: order.items.map((i) => ({ sku: i.sku_id, quantity: i.quantity, ...(i.hub_id ? { hub: i.hub_id } : {}) })),
+  ...(order.hold_id ? { hold_id: order.hold_id } : {}),
+});
 
 /** Answers the ids moved (one cancelled or deleted meanwhile is not among them). */
 export async function markReserved(scope: TenantTx, reservations: readonly Reservation[]): Promise<Set<string>> {

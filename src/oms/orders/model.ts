@@ -75,6 +75,7 @@ export interface OrderRow {
   shortages?: OrderShortage[] | null;
   source: 'api' | 'csv';
   upload_id: string | null;
+  hold_id?: string | null;
   created_at: Date;
   updated_at: Date;
   /** Null for an order without a customer (CSV layouts without customer columns). */
@@ -108,6 +109,8 @@ export interface Order {
   shortages?: OrderShortage[];
   source: 'api' | 'csv';
   upload_id?: string;
+  /** The hold the order was placed from (its units became the reservation). */
+  hold_id?: string;
   created_at: Date;
   updated_at: Date;
   /** On GET /orders/:id: what leaves each hub. */
@@ -132,6 +135,7 @@ export function toOrder(row: OrderRow): Order {
     ...(row.shortages ? { shortages: row.shortages } : {}),
     source: row.source,
     ...(row.upload_id ? { upload_id: row.upload_id } : {}),
+    ...(row.hold_id ? { hold_id: row.hold_id } : {}),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

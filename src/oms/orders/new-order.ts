@@ -20,6 +20,8 @@ export interface OrderDraft {
   order_date?: Date;
   source: 'api' | 'csv';
   upload_id?: string;
+  /** The hold whose units become the order's reservation. */
+  hold_id?: string;
   customer: CustomerRef;
 }
 
@@ -54,6 +56,7 @@ export function prepareOrder(tenantId: string, draft: OrderDraft, now = new Date
     order_date: orderDate.toISOString(),
     source: draft.source,
     upload_id: draft.upload_id ?? null,
+    ...(draft.hold_id ? { hold_id: draft.hold_id } : {}),
     created_at: now,
   };
   // An explicit row, not a spread of `stored` with fields overridden: that made V8 build a slow
@@ -75,6 +78,7 @@ export function prepareOrder(tenantId: string, draft: OrderDraft, now = new Date
     status_reason: null,
     source: draft.source,
     upload_id: stored.upload_id,
+    hold_id: draft.hold_id ?? null,
     created_at: now,
     updated_at: now,
     customer_id: null,

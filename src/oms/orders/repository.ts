@@ -12,7 +12,7 @@ import { ORDER_EVENT_TYPES } from '../../contracts/events';
 const selectOrder = (from: 'oms.orders o' | 'o' = 'oms.orders o', more: readonly string[] = []) => `
   SELECT o.id, o.reference, o.tenant_id, o.hub, o.hub_id, o.seller, o.seller_id, o.items,
          o.total_amount::text AS total_amount, o.currency, o.shipping_address, o.order_date, o.status,
-         o.status_reason, o.shortages, o.source, o.upload_id, o.created_at, o.updated_at,${more.map((column) => ` o.${column},`).join('')}
+         o.status_reason, o.shortages, o.source, o.upload_id, o.hold_id, o.created_at, o.updated_at,${more.map((column) => ` o.${column},`).join('')}
          c.id AS customer_id, c.name AS customer_name, c.email AS customer_email
   FROM ${from} LEFT JOIN oms.customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id`;
 const SELECT_ORDER = selectOrder();
@@ -187,12 +187,14 @@ export interface HeldOrder {
   hub: string | null;
   hub_id: string | null;
   items: OrderItem[];
+  /** The hold the order was placed from: its units become the reservation. */
+  hold_id?: string | null;
 }
 
 /** These orders' hubs, lines and statuses (absent: deleted). */
 export function findOrderLines(scope: TenantScope, ids: readonly string[]): Promise<(HeldOrder & { status: OrderStatus })[]> {
   return scope.query<HeldOrder & { status: OrderStatus }>(
-    'SELECT o.id, o.tenant_id, o.hub, o.hub_id, o.items, o.status FROM unnest($2::uuid[]) AS wanted(id) JOIN oms.orders o ON o.tenant_id = $1 AND o.id = wanted.id',
+    'SELECT o.id, o.tenant_id, o.hub, o.hub_id, o.items, o.hold_id, o.status FROM unnest($2::uuid[]) AS wanted(id) JOIN oms.orders o ON o.tenant_id = $1 AND o.id = wanted.id',
     [ids],
   );
 }

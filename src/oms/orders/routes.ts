@@ -55,6 +55,7 @@ const Order = Type.Object({
   shortages: Type.Optional(Shortages),
   source: Type.Enum(['api', 'csv']),
   upload_id: Type.Optional(Uuid),
+  hold_id: Type.Optional(Uuid),
   created_at: Timestamp,
   updated_at: Timestamp,
   deliveries: Type.Optional(Type.Array(Delivery, { description: 'On GET /orders/:id: what leaves each hub' })),
@@ -85,6 +86,13 @@ const CreateOrder = Type.Object(
     shipping_address: Type.Optional(Address),
     order_date: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.String({ format: 'date' })])),
     currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+    hold_id: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description:
+          "An active hold of exactly the order's units (POST /holds): they become its reservation at once, with no moment where another order could take them",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -153,7 +161,7 @@ export function orderRoutes(app: Api, ctx: AppContext): void {
       config: { idempotent: 'stored-with-work' },
       schema: {
         tags,
-        summary: 'Create an order (status on_hold until its stock is reserved)',
+        summary: 'Create an order (status on_hold until its stock is reserved; new_order at once when placed from a hold)',
         body: CreateOrder,
         response: { 201: Order, ...problemResponses(409) },
       },

@@ -16,7 +16,10 @@ import { decodeCursor, encodeCursor, isUuid } from '../../shared/cursor';
 
 /** What an order's other fields (ids, customer, amounts, dates) weigh as JSON, about. */
 const ORDER_FIELDS_BYTES = 700;
-import { conflict, FieldErrors, notFound, unknownReference } from '../../shared/errors';
+import { conflict, FieldErrors, invalid, notFound, unknownReference } from '../../shared/errors';
+import { sameUnits } from '../../contracts/inventory';
+import { toReserveInput, type HeldOrderService } from './held-orders';
+import type { HeldOrder } from './repository';
 import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents, toCents } from '../money';
 import { prepareOrder } from './new-order';
@@ -43,6 +46,8 @@ export interface OrderInput {
   shipping_address?: string | object;
   order_date?: string;
   currency?: string;
+  /** An active hold of exactly these units: they become the order's reservation. */
+  hold_id?: string;
 }
 
 export class OrderService {
@@ -53,6 +58,7 @@ export class OrderService {
     private readonly inventory: InventoryClient,
     private readonly fulfilment: FulfilmentService,
     private readonly settler: StockSettler,
+    private readonly held: HeldOrderService,
     /** A page of orders weighs at most about this much as JSON (it always holds one order). */
     private readonly pageBytes = 2 * 1024 * 1024,
   ) {
@@ -62,6 +68,7 @@ export class OrderService {
   /** `exactlyOnce`: the Idempotency-Key the order answers; its answer is stored with the order, in one commit. */
   async create(tenantId: string, input: OrderInput, exactlyOnce?: IdempotencyClaim): Promise<Order> {
     const { hub, seller, items, totalCents, currency } = await this.resolve(tenantId, input);
+    if (input.hold_id !== undefined) await this.assertHoldServes(tenantId, input.hold_id, items, hub?.id);
     const { insert: item, order } = prepareOrder(tenantId, {
       reference: input.reference,
       hub,
@@ -72,6 +79,7 @@ export class OrderService {
       shipping_address: input.shipping_address,
       order_date: input.order_date === undefined ? undefined : new Date(input.order_date),
       source: 'api',
+      ...(input.hold_id !== undefined ? { hold_id: input.hold_id } : {}),
       customer: input.customer_id !== undefined ? { id: input.customer_id } : input.customer!,
     });
     const reference = item.order.reference;
@@ -82,10 +90,44 @@ export class OrderService {
       if (!outcome.customer && input.customer_id === undefined) outcome = await this.writer.write(tenantId, toWrite);
       if (!outcome.customer) throw unknownReference('customer_id', 'Customer', input.customer_id ?? input.customer?.email ?? '');
       if (!outcome.inserted) throw conflict('order.duplicate_reference', { reference });
+      if (item.order.hold_id) {
+        await afterRequestCommit(() => this.reserveFromHold(tenantId, { ...item.order, tenant_id: tenantId }));
+        if (!exactlyOnce) return await this.get(tenantId, order.id);
+      }
       return { ...order, customer: outcome.customer };
     } catch (error) {
-      if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) throw conflict('order.duplicate_reference', { reference });
+      const pgError = pgErrorOf(error);
+      if (pgError?.code === PG_UNIQUE_VIOLATION && pgError.constraint === 'orders_hold_idx') throw conflict('hold.taken', { id: input.hold_id ?? '' });
+      if (pgError?.code === PG_UNIQUE_VIOLATION) throw conflict('order.duplicate_reference', { reference });
       throw error;
+    }
+  }
+
+  /**
+   * An order placed from a hold must ask for the units it holds, while it still holds them: else
+   * a 422 (no such hold, other units) or a 409 (used by an order, released, expired).
+   */
+  private async assertHoldServes(tenantId: string, holdId: string, items: readonly OrderItem[], defaultHub: string | undefined): Promise<void> {
+    const hold = await this.inventory.hold(tenantId, holdId);
+    if (!hold) throw unknownReference('hold_id', 'Hold', holdId);
+    if (hold.status === 'converted') throw conflict('hold.taken', { id: holdId }, { order_id: hold.order_id });
+    if (hold.status !== 'active') throw conflict('hold.not_active', { id: holdId, status: hold.status });
+    if (hold.expires_at.getTime() <= Date.now()) throw conflict('hold.expired', { id: holdId, expires_at: hold.expires_at.toISOString() });
+    const asked = items.map((i) => ({ sku_id: i.sku_id, quantity: i.quantity, ...((i.hub_id ?? defaultHub) ? { hub_id: i.hub_id ?? defaultHub } : {}) }));
+    if (!sameUnits(hold.lines, asked)) throw invalid([{ field: 'hold_id', code: 'hold.mismatch', params: { id: holdId }, value: holdId }]);
+  }
+
+  /**
+   * The hold's units become the order's reservation now, and the order new_order, so that the
+   * answer shows it reserved. Not durable on its own: if this fails or the process dies, the
+   * finalizer does the same from order.created (the reservation replays by order id).
+   */
+  private async reserveFromHold(tenantId: string, order: HeldOrder): Promise<void> {
+    try {
+      const result = await this.inventory.reserve(tenantId, toReserveInput(order));
+      if (result.outcome !== 'insufficient') await this.held.markReserved(tenantId, [result.reservation]);
+    } catch {
+      // Left to the finalizer (above).
     }
   }
 
