@@ -27,7 +27,7 @@ async function eventsSince(seq: number) {
   );
 }
 const lastSeq = async () => (await t.ctx.db.query<{ n: number }>('SELECT coalesce(max(seq), 0)::int8 AS n FROM oms.events'))[0]!.n;
-const figures = (on_hand: number, reserved: number) => ({ on_hand, reserved, available: on_hand - reserved });
+const figures = (on_hand: number, reserved: number, held = 0) => ({ on_hand, reserved, held, available: on_hand - reserved - held });
 const level = (e: { data: InventoryLevelChanged }) => [e.data.hub, e.data.sku, e.data.reason, e.data.before, e.data.after];
 
 describe('inventory.level_changed and reservation.released', () => {
@@ -70,7 +70,7 @@ describe('inventory.level_changed and reservation.released', () => {
       ['H1', 'A', 'commit', figures(10, 3), figures(9, 2)],
       ['H1', 'A', 'release', figures(9, 2), figures(9, 0)],
     ]);
-    expect(events[1]!.data.changes).toEqual([{ reason: 'commit', order_id: 'lvl-1', operation_id: 'ship-1', on_hand: -1, reserved: -1 }]);
+    expect(events[1]!.data.changes).toEqual([{ reason: 'commit', order_id: 'lvl-1', operation_id: 'ship-1', hold_id: null, on_hand: -1, reserved: -1, held: 0 }]);
     expect(events[3]).toMatchObject({ key: 'lvl-1', data: { order_id: 'lvl-1', reservation: { order_id: 'lvl-1', status: 'released' } } });
     expect(events[3]!.data.reservation.items).toEqual([expect.objectContaining({ sku: 'A', hub: 'H1', quantity: 3, committed: 1, released: 2 })]);
   });

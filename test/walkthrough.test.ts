@@ -49,7 +49,7 @@ describe.skipIf(testEngine() !== 'pglite')('the README walk-through', () => {
     expect(run.stdout).toContain('WEB-2 was reserved by itself once the caps arrived');
     expect(run.stdout).toMatch(/^partially_shipped$/m);
     expect(run.stdout).toMatch(/^partially_returned$/m);
-    expect(run.stdout).toContain('"hub":"ALX-1","sku":"MUG","on_hand":3,"reserved":0,"available":3');
+    expect(run.stdout).toContain('"hub":"ALX-1","sku":"MUG","on_hand":3,"reserved":0,"held":0,"available":3');
     expect(run.stdout).toContain('Completed: 2 rows, 2 valid, 0 invalid; 2 orders created.');
     expect(run.stdout).toContain('Order ');
     expect(run.stdout).toContain('Done. The service stops now');

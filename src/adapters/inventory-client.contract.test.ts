@@ -62,9 +62,15 @@ describe.each(Object.keys(clients))('InventoryClient (%s)', (name) => {
   });
 
   it('reads tenant settings and stock totals', async () => {
-    expect(await client().tenantSettings(own.id)).toEqual({ backorder_policy: 'hold', currency: 'USD', allocation: 'single_hub_first' });
+    expect(await client().tenantSettings(own.id)).toEqual({
+      backorder_policy: 'hold',
+      currency: 'USD',
+      allocation: 'single_hub_first',
+      hold_expiry_seconds: 900,
+      hold_expiry_max_seconds: 86_400,
+    });
     const [a, b] = [await levelOf('A'), await levelOf('B')];
-    expect(await client().stats(own.id)).toEqual({ skus: 2, units_on_hand: a.on_hand + b.on_hand, units_reserved: a.reserved + b.reserved });
+    expect(await client().stats(own.id)).toEqual({ skus: 2, units_on_hand: a.on_hand + b.on_hand, units_reserved: a.reserved + b.reserved, units_held: 0 });
   });
 
   it('reserves, replays, and reports shortages', async () => {

@@ -194,7 +194,7 @@ describe('concurrency', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(100);
     expect(statuses.filter((s) => s === 409)).toHaveLength(400);
     expect(results.filter((r) => r.status === 409).every((r) => r.body.status === 'insufficient')).toBe(true);
-    expect(await level(own, 'H1', 'A')).toEqual({ hub: 'H1', sku: 'A', on_hand: 100, reserved: 100, available: 0 });
+    expect(await level(own, 'H1', 'A')).toEqual({ hub: 'H1', sku: 'A', on_hand: 100, reserved: 100, held: 0, available: 0 });
     expect((await own.as('GET', '/inventory/reconcile')).body.mismatches).toEqual([]);
   });
 

@@ -31,15 +31,15 @@ describe('rowMoves', () => {
     expect(first).toEqual({
       hub_id: 'h1',
       sku_id: 's1',
-      before: { on_hand: 10, reserved: 0, available: 10 },
-      after: { on_hand: 10, reserved: 5, available: 5 },
+      before: { on_hand: 10, reserved: 0, held: 0, available: 10 },
+      after: { on_hand: 10, reserved: 5, held: 0, available: 5 },
       reason: 'reserve',
       changes: [
-        { reason: 'reserve', order_id: 'A', operation_id: null, on_hand: 0, reserved: 2 },
-        { reason: 'reserve', order_id: 'B', operation_id: null, on_hand: 0, reserved: 3 },
+        { reason: 'reserve', order_id: 'A', operation_id: null, hold_id: null, on_hand: 0, reserved: 2, held: 0 },
+        { reason: 'reserve', order_id: 'B', operation_id: null, hold_id: null, on_hand: 0, reserved: 3, held: 0 },
       ],
     });
-    expect(JSON.parse(moves[1]!.event!).before).toEqual({ on_hand: 0, reserved: 0, available: 0 });
+    expect(JSON.parse(moves[1]!.event!).before).toEqual({ on_hand: 0, reserved: 0, held: 0, available: 0 });
   });
 
   it("names the reason 'mixed' when a row's changes had several", () => {

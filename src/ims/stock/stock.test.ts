@@ -119,9 +119,9 @@ describe('GET /inventory', () => {
     const own = await stocked([['H1', 'B', 4]]);
     const res = await own.as('GET', '/inventory?hub=H1&skus=C,B,A');
     expect(res.body.data).toEqual([
-      { hub: 'H1', sku: 'C', on_hand: 0, reserved: 0, available: 0 },
-      { hub: 'H1', sku: 'B', on_hand: 4, reserved: 0, available: 4 },
-      { hub: 'H1', sku: 'A', on_hand: 0, reserved: 0, available: 0 },
+      { hub: 'H1', sku: 'C', on_hand: 0, reserved: 0, held: 0, available: 0 },
+      { hub: 'H1', sku: 'B', on_hand: 4, reserved: 0, held: 0, available: 4 },
+      { hub: 'H1', sku: 'A', on_hand: 0, reserved: 0, held: 0, available: 0 },
     ]);
   });
 
@@ -192,6 +192,6 @@ describe('GET /inventory/reconcile', () => {
     // Simulate corruption outside the service; the reconciliation must notice it.
     await t.ctx.db.query('UPDATE ims.stock_levels SET on_hand = 11 WHERE tenant_id = $1', [own.id]);
     const res = await own.as('GET', '/inventory/reconcile');
-    expect(res.body.mismatches).toEqual([{ hub: 'H1', sku: 'A', on_hand: 11, ledger_on_hand: 10, reserved: 0, ledger_reserved: 0 }]);
+    expect(res.body.mismatches).toEqual([{ hub: 'H1', sku: 'A', on_hand: 11, ledger_on_hand: 10, reserved: 0, ledger_reserved: 0, held: 0, ledger_held: 0 }]);
   });
 });

@@ -23,7 +23,13 @@ describe('tenants (admin)', () => {
     expect(listed.body.data.map((x: { id: string }) => x.id)).toEqual([id]);
 
     const patched = await t.request('PATCH', `/tenants/${id}`, { body: { settings: { currency: 'EGP' } } });
-    expect(patched.body.settings).toEqual({ backorder_policy: 'cancel', currency: 'EGP', allocation: 'single_hub_first' });
+    expect(patched.body.settings).toEqual({
+      backorder_policy: 'cancel',
+      currency: 'EGP',
+      allocation: 'single_hub_first',
+      hold_expiry_seconds: 900,
+      hold_expiry_max_seconds: 86_400,
+    });
   });
 
   it('refuses duplicate codes (409), bad settings (422), unknown tenants (404)', async () => {
