@@ -84,7 +84,9 @@ const INSERT_ORDERS_WITH_EVENTS = `WITH input AS (
      FROM input i LEFT JOIN customer c ON c.n = i.n
      WHERE c.id IS NOT NULL OR (i.customer_id IS NULL AND i.customer_email IS NULL)
      ORDER BY i.n
-     ON CONFLICT (tenant_id, reference) DO NOTHING
+     -- A reference taken, or a hold another order was placed from: skipped, not an error (one
+     -- order must not fail the others of its group commit).
+     ON CONFLICT DO NOTHING
      RETURNING id
    ), event AS (
      -- The outbox row appendEvents() would write, inlined to keep the whole create one

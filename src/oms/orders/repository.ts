@@ -230,3 +230,9 @@ export async function tenantsWithWaitingOrders(db: Queryable): Promise<string[]>
   );
   return rows.map((r) => r.tenant_id);
 }
+
+/** The order placed from a hold, if one was. */
+export async function orderOfHold(scope: TenantScope, holdId: string): Promise<string | undefined> {
+  const rows = await scope.query<{ id: string }>('SELECT id FROM oms.orders WHERE tenant_id = $1 AND hold_id = $2', [holdId]);
+  return rows[0]?.id;
+}

@@ -33,7 +33,7 @@ import { toOrder, type Order, type OrderItem, type OrderRow } from './model';
 import { OrderWriter } from './order-writer';
 import { changeStatuses } from './status-changes';
 import type { IdempotencyClaim } from '../../db/idempotency-keys';
-import { countByHour, countByStatus, deleteOrder, getOrder, getOrders, listOrderSizes, orderHistory, type OrderFilter } from './repository';
+import { countByHour, countByStatus, deleteOrder, getOrder, getOrders, listOrderSizes, orderHistory, orderOfHold, type OrderFilter } from './repository';
 
 export interface OrderInput {
   reference?: string;
@@ -89,18 +89,22 @@ export class OrderService {
       // Without a customer by e-mail: a concurrent statement created it unseen; a new one sees it.
       if (!outcome.customer && input.customer_id === undefined) outcome = await this.writer.write(tenantId, toWrite);
       if (!outcome.customer) throw unknownReference('customer_id', 'Customer', input.customer_id ?? input.customer?.email ?? '');
-      if (!outcome.inserted) throw conflict('order.duplicate_reference', { reference });
+      if (!outcome.inserted) throw await this.notInserted(tenantId, reference, input.hold_id);
       if (item.order.hold_id) {
         await afterRequestCommit(() => this.reserveFromHold(tenantId, { ...item.order, tenant_id: tenantId }));
         if (!exactlyOnce) return await this.get(tenantId, order.id);
       }
       return { ...order, customer: outcome.customer };
     } catch (error) {
-      const pgError = pgErrorOf(error);
-      if (pgError?.code === PG_UNIQUE_VIOLATION && pgError.constraint === 'orders_hold_idx') throw conflict('hold.taken', { id: input.hold_id ?? '' });
-      if (pgError?.code === PG_UNIQUE_VIOLATION) throw conflict('order.duplicate_reference', { reference });
+      if (pgErrorOf(error)?.code === PG_UNIQUE_VIOLATION) throw await this.notInserted(tenantId, reference, input.hold_id);
       throw error;
     }
+  }
+
+  /** Why an order was not stored: its hold was taken by another order, or its reference was. */
+  private async notInserted(tenantId: string, reference: string, holdId: string | undefined) {
+    const taker = holdId === undefined ? undefined : await orderOfHold(new TenantScope(this.db, tenantId), holdId);
+    return taker ? conflict('hold.taken', { id: holdId! }, { order_id: taker }) : conflict('order.duplicate_reference', { reference });
   }
 
   /**
