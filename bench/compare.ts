@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { load, seedShop, type LoadResult } from './reservations';
-import { createBenchDatabase, median } from './lib/server-db';
+import { createBenchDatabase, measuringWal, median } from './lib/server-db';
 import { peakRssMb, startService, uploadFile, type Service } from './lib/service';
 import { record } from './lib/summary';
 
@@ -53,24 +53,6 @@ function worktreeOf(rev: string): string {
     else execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
   }
   return dir;
-}
-
-async function walLsn(url: string): Promise<bigint> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const [row] = (await client.query<{ bytes: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes")).rows;
-    return BigInt(row!.bytes);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Runs `work`, answering its result and the WAL bytes written meanwhile. */
-async function measuringWal<T>(url: string, work: () => Promise<T>): Promise<[T, number]> {
-  const before = await walLsn(url);
-  const result = await work();
-  return [result, Number((await walLsn(url)) - before)];
 }
 
 function makeCsv(rows: number): string {

@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   kafka: async () => (await import('./kafka')).runKafkaBench(),
   'kafka-clients': async () => (await import('./kafka-clients')).runKafkaClientsBench(),
   compare: async () => (await import('./compare')).runCompareBench(),
+  holds: async () => (await import('./holds')).runHoldsBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

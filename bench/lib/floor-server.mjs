@@ -11,6 +11,7 @@
  *  - `reservation`: what one reservation costs, done the simplest way — one statement, one
  *    transaction: claim the order id, take each line's units only where available (one
  *    conditional UPDATE of the stock row), the reservation's lines and a ledger row per line.
+ *  - `hold`: a hold and an order placed from it, the simplest way (see the floor's comment).
  */
 import Fastify from 'fastify';
 import pg from 'pg';
@@ -74,13 +75,54 @@ const floors = {
        )
        SELECT order_id, created_at FROM r`,
   },
+  // Two requests per unit of work, told apart by the body: a hold (take one unit where available,
+  // the hold and its line, a ledger row, its event) and an order placed from it (the order, the
+  // hold converted, held → reserved, the reservation line, a ledger row, its events).
+  hold: {
+    setup: [
+      `CREATE TABLE IF NOT EXISTS floor_hold_stock (sku text PRIMARY KEY, on_hand int8 NOT NULL, reserved int8 NOT NULL DEFAULT 0, held int8 NOT NULL DEFAULT 0)`,
+      `INSERT INTO floor_hold_stock (sku, on_hand) SELECT 'S' || s, 1000000000 FROM generate_series(0, ${Number(process.env.SKUS ?? 1000) - 1}) s ON CONFLICT DO NOTHING`,
+      `CREATE TABLE IF NOT EXISTS floor_holds (id bigserial PRIMARY KEY, status text NOT NULL, expires_at timestamptz NOT NULL, order_id int8)`,
+      `CREATE TABLE IF NOT EXISTS floor_hold_lines (hold_id int8 NOT NULL, sku text NOT NULL, quantity int8 NOT NULL, PRIMARY KEY (hold_id, sku))`,
+      `CREATE TABLE IF NOT EXISTS floor_hold_orders (id bigserial PRIMARY KEY, body jsonb NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS floor_hold_reserved (order_id int8 NOT NULL, sku text NOT NULL, quantity int8 NOT NULL, PRIMARY KEY (order_id, sku))`,
+      `CREATE TABLE IF NOT EXISTS floor_hold_ledger (id bigserial PRIMARY KEY, sku text NOT NULL, delta_reserved int8 NOT NULL, delta_held int8 NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS floor_hold_events (id bigserial PRIMARY KEY, type text NOT NULL, key text NOT NULL, data jsonb NOT NULL)`,
+    ],
+    statement: (body) =>
+      body.hold_id === undefined
+        ? `WITH line AS (SELECT $1::jsonb->'items'->0->>'sku' AS sku, ($1::jsonb->'items'->0->>'quantity')::int8 AS quantity
+           ), s AS (
+             UPDATE floor_hold_stock s SET held = s.held + l.quantity FROM line l
+             WHERE s.sku = l.sku AND s.on_hand - s.reserved - s.held >= l.quantity RETURNING s.sku, l.quantity
+           ), h AS (
+             INSERT INTO floor_holds (status, expires_at) SELECT 'active', now() + interval '15 minutes' FROM s RETURNING id
+           ), hl AS (INSERT INTO floor_hold_lines SELECT h.id, s.sku, s.quantity FROM h, s
+           ), ledger AS (INSERT INTO floor_hold_ledger (sku, delta_reserved, delta_held) SELECT s.sku, 0, s.quantity FROM s
+           ), events AS (INSERT INTO floor_hold_events (type, key, data) SELECT 'hold.created', h.id::text, $1 FROM h)
+           SELECT id::text FROM h`
+        : `WITH h AS (
+             UPDATE floor_holds SET status = 'converted' WHERE id = ($1::jsonb->>'hold_id')::int8 AND status = 'active' AND expires_at > now() RETURNING id
+           ), o AS (
+             INSERT INTO floor_hold_orders (body, status) SELECT $1, 'new_order' FROM h RETURNING id
+           ), hl AS (SELECT l.sku, l.quantity FROM floor_hold_lines l, h WHERE l.hold_id = h.id
+           ), s AS (
+             UPDATE floor_hold_stock s SET held = s.held - hl.quantity, reserved = s.reserved + hl.quantity FROM hl WHERE s.sku = hl.sku RETURNING s.sku, hl.quantity
+           ), r AS (INSERT INTO floor_hold_reserved SELECT o.id, s.sku, s.quantity FROM o, s
+           ), closed AS (UPDATE floor_holds SET order_id = o.id FROM o, h WHERE floor_holds.id = h.id
+           ), ledger AS (INSERT INTO floor_hold_ledger (sku, delta_reserved, delta_held) SELECT s.sku, s.quantity, -s.quantity FROM s
+           ), events AS (INSERT INTO floor_hold_events (type, key, data) SELECT t, o.id::text, $1 FROM o, (VALUES ('order.created'), ('hold.converted')) AS v(t))
+           SELECT id::text FROM o`,
+  },
 };
 const floor = floors[work];
 if (!floor) throw new Error(`FLOOR_WORK: no floor named ${work}`);
 for (const sql of floor.setup) await pool.query(sql);
 const app = Fastify({ logger: false });
 app.post('/*', async (request, reply) => {
-  const { rows } = await pool.query({ name: `floor_${work}`, text: floor.statement, values: [request.body] });
+  const text = typeof floor.statement === 'function' ? floor.statement(request.body) : floor.statement;
+  const name = typeof floor.statement === 'function' ? `floor_${work}_${request.body.hold_id === undefined ? 1 : 2}` : `floor_${work}`;
+  const { rows } = await pool.query({ name, text, values: [request.body] });
   return reply.code(201).send({ ...rows[0], ...request.body });
 });
 await app.listen({ port: 0, host: '127.0.0.1' });

@@ -4,7 +4,7 @@
  * order_id per reservation, a random SKU. Reads its job as JSON in argv[2]; prints autocannon's
  * result as JSON with the count of each status code.
  *
- *   { url, path, key?, connections, seconds, body: 'reservation' | 'order' | 'fixed', skus?, hub?, fixed?, idempotent? }
+ *   { url, path, key?, connections, seconds, body: 'reservation' | 'order' | 'fixed' | 'hold-convert', skus?, hub?, fixed?, idempotent? }
  *
  * `idempotent`: each request carries an Idempotency-Key of its own (a client asking for exactly once).
  */
@@ -28,6 +28,33 @@ const bodies = {
 };
 const makeBody = bodies[job.body];
 
+/** `hold-convert`: each client holds a random SKU (POST /holds), then places an order from that hold (POST /orders {hold_id}). */
+const holdThenOrder = [
+  {
+    method: 'POST',
+    path: '/holds',
+    setupRequest: (request, context) => {
+      context.sku = sku();
+      return { ...request, body: JSON.stringify({ items: [{ sku: context.sku, quantity: 1, hub: job.hub }] }) };
+    },
+    onResponse: (status, body, context) => {
+      context.hold = status === 201 ? JSON.parse(body).id : undefined;
+    },
+  },
+  {
+    method: 'POST',
+    path: '/orders',
+    setupRequest: (request, context) => ({
+      ...request,
+      body: JSON.stringify({
+        customer: { name: 'Load', email: 'load@bench.io' },
+        items: [{ sku: context.sku, quantity: 1, unit_price: '9.99', hub: job.hub }],
+        hold_id: context.hold,
+      }),
+    }),
+  },
+];
+
 const statuses = {};
 const cpuBefore = process.cpuUsage();
 const result = await autocannon({
@@ -36,7 +63,7 @@ const result = await autocannon({
   duration: job.seconds,
   ...(job.amount ? { amount: job.amount } : {}),
   headers: { 'content-type': 'application/json', ...(job.key ? { authorization: `Bearer ${job.key}` } : {}) },
-  requests: [
+  requests: job.body === 'hold-convert' ? holdThenOrder : [
     {
       method: 'POST',
       path: job.path,

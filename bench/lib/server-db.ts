@@ -47,3 +47,23 @@ export function lcg(seed = 42) {
     return (state >>> 8) % n;
   };
 }
+
+/** The server's WAL position, in bytes. */
+export async function walLsn(url: string): Promise<bigint> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const [row] = (await client.query<{ bytes: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes")).rows;
+    return BigInt(row!.bytes);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs `work`, answering its result and the WAL bytes written meanwhile. */
+/** Runs `work`, and answers its result with the WAL bytes written meanwhile (by everything on the server). */
+export async function measuringWal<T>(url: string, work: () => Promise<T>): Promise<[T, number]> {
+  const before = await walLsn(url);
+  const result = await work();
+  return [result, Number((await walLsn(url)) - before)];
+}
