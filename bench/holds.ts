@@ -90,12 +90,19 @@ async function expireAll(db: pg.Client): Promise<{ first_ms: number; all_ms: num
 async function expiryFloor(db: pg.Client): Promise<number> {
   await db.query(`DROP TABLE IF EXISTS xf_holds, xf_stock, xf_ledger, xf_events`);
   await db.query(`CREATE TABLE xf_stock (sku int PRIMARY KEY, on_hand int8 NOT NULL, held int8 NOT NULL)`);
-  await db.query(`CREATE TABLE xf_holds (id bigserial PRIMARY KEY, sku int NOT NULL, quantity int8 NOT NULL, status text NOT NULL, expires_at timestamptz NOT NULL)`);
+  await db.query(
+    `CREATE TABLE xf_holds (id bigserial PRIMARY KEY, sku int NOT NULL, quantity int8 NOT NULL, status text NOT NULL, expires_at timestamptz NOT NULL)`,
+  );
   await db.query(`CREATE INDEX xf_due ON xf_holds (expires_at) WHERE status = 'active'`);
-  await db.query(`CREATE TABLE xf_ledger (id bigserial PRIMARY KEY, hold_id int8 NOT NULL, sku int NOT NULL, delta_held int8 NOT NULL, held_after int8 NOT NULL)`);
+  await db.query(
+    `CREATE TABLE xf_ledger (id bigserial PRIMARY KEY, hold_id int8 NOT NULL, sku int NOT NULL, delta_held int8 NOT NULL, held_after int8 NOT NULL)`,
+  );
   await db.query(`CREATE TABLE xf_events (id bigserial PRIMARY KEY, type text NOT NULL, key text NOT NULL, data jsonb NOT NULL)`);
   await db.query(`INSERT INTO xf_stock SELECT s, 1000000000, $1 / $2 FROM generate_series(0, $2 - 1) s`, [HOLDS, SKUS]);
-  await db.query(`INSERT INTO xf_holds (sku, quantity, status, expires_at) SELECT n % $2, 1, 'active', now() - interval '1 second' FROM generate_series(1, $1) n`, [HOLDS, SKUS]);
+  await db.query(
+    `INSERT INTO xf_holds (sku, quantity, status, expires_at) SELECT n % $2, 1, 'active', now() - interval '1 second' FROM generate_series(1, $1) n`,
+    [HOLDS, SKUS],
+  );
   const began = performance.now();
   for (;;) {
     const { rows } = await db.query(
@@ -157,7 +164,9 @@ export async function runHoldsBench(): Promise<void> {
     console.log(`\nHolds, PostgreSQL: hold one unit, then an order from the hold, ${CALLERS} callers, ${SECONDS} s, median of ${ROUNDS} alternating rounds`);
     line('service (npm start, every role)', median);
     line('same-work floor (one statement a step)', floorRun);
-    console.log(`ratio service/floor ${(pairs(median) / pairs(floorRun)).toFixed(2)}   WAL ${Math.round(wal / median.total)} B per request (a hold or an order)`);
+    console.log(
+      `ratio service/floor ${(pairs(median) / pairs(floorRun)).toFixed(2)}   WAL ${Math.round(wal / median.total)} B per request (a hold or an order)`,
+    );
     const rate = Math.round(HOLDS / (expiry.all_ms / 1000));
     console.log(
       `expiry: ${HOLDS.toLocaleString('en')} due holds given back in ${expiry.all_ms} ms (${rate.toLocaleString('en')}/s; first units back after ${expiry.first_ms} ms); same-work floor ${expiryFloorRate.toLocaleString('en')}/s, ratio ${(rate / expiryFloorRate).toFixed(2)}`,
@@ -172,7 +181,13 @@ export async function runHoldsBench(): Promise<void> {
       baseline: { label: 'same-work floor', value: pairs(floorRun) },
     });
     record({ bench: 'holds', figure: 'WAL per request', value: Math.round(wal / median.total), unit: 'B' });
-    record({ bench: 'holds', figure: `expiry of ${HOLDS.toLocaleString('en')} holds`, value: rate, unit: 'holds/s', baseline: { label: 'same-work floor', value: expiryFloorRate } });
+    record({
+      bench: 'holds',
+      figure: `expiry of ${HOLDS.toLocaleString('en')} holds`,
+      value: rate,
+      unit: 'holds/s',
+      baseline: { label: 'same-work floor', value: expiryFloorRate },
+    });
     record({ bench: 'holds', figure: 'expiry: until every unit is back', value: expiry.all_ms, unit: 'ms' });
     record({ bench: 'holds', figure: 'peak RSS', value: peakRss, unit: 'MB' });
   } finally {

@@ -54,7 +54,10 @@ it('migrate, seed-demo, start, serve, and stop on SIGTERM', async () => {
     await eventually(async () => expect(output).toContain('"started"'), 120_000);
     expect((await fetch(`${base}/ready`)).status).toBe(200);
     const levels = await fetch(`${base}/inventory?hub=CAI-1&skus=TSHIRT-BLK-M`, { headers: { authorization: `Bearer ${key}` } });
-    expect(await levels.json()).toEqual({ data: [{ hub: 'CAI-1', sku: 'TSHIRT-BLK-M', on_hand: 100, reserved: 0, held: 0, available: 100 }], next_cursor: null });
+    expect(await levels.json()).toEqual({
+      data: [{ hub: 'CAI-1', sku: 'TSHIRT-BLK-M', on_hand: 100, reserved: 0, held: 0, available: 100 }],
+      next_cursor: null,
+    });
 
     // an order through the running service: created on_hold, then reserved by the finalizer role
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };

@@ -70,7 +70,9 @@ describe('inventory.level_changed and reservation.released', () => {
       ['H1', 'A', 'commit', figures(10, 3), figures(9, 2)],
       ['H1', 'A', 'release', figures(9, 2), figures(9, 0)],
     ]);
-    expect(events[1]!.data.changes).toEqual([{ reason: 'commit', order_id: 'lvl-1', operation_id: 'ship-1', hold_id: null, on_hand: -1, reserved: -1, held: 0 }]);
+    expect(events[1]!.data.changes).toEqual([
+      { reason: 'commit', order_id: 'lvl-1', operation_id: 'ship-1', hold_id: null, on_hand: -1, reserved: -1, held: 0 },
+    ]);
     expect(events[3]).toMatchObject({ key: 'lvl-1', data: { order_id: 'lvl-1', reservation: { order_id: 'lvl-1', status: 'released' } } });
     expect(events[3]!.data.reservation.items).toEqual([expect.objectContaining({ sku: 'A', hub: 'H1', quantity: 3, committed: 1, released: 2 })]);
   });

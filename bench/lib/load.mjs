@@ -63,17 +63,20 @@ const result = await autocannon({
   duration: job.seconds,
   ...(job.amount ? { amount: job.amount } : {}),
   headers: { 'content-type': 'application/json', ...(job.key ? { authorization: `Bearer ${job.key}` } : {}) },
-  requests: job.body === 'hold-convert' ? holdThenOrder : [
-    {
-      method: 'POST',
-      path: job.path,
-      setupRequest: (request) => ({
-        ...request,
-        body: makeBody(),
-        ...(job.idempotent ? { headers: { ...request.headers, 'idempotency-key': randomUUID() } } : {}),
-      }),
-    },
-  ],
+  requests:
+    job.body === 'hold-convert'
+      ? holdThenOrder
+      : [
+          {
+            method: 'POST',
+            path: job.path,
+            setupRequest: (request) => ({
+              ...request,
+              body: makeBody(),
+              ...(job.idempotent ? { headers: { ...request.headers, 'idempotency-key': randomUUID() } } : {}),
+            }),
+          },
+        ],
   setupClient: (client) => client.on('response', (status) => (statuses[status] = (statuses[status] ?? 0) + 1)),
 });
 process.stdout.write(

@@ -3,7 +3,17 @@
  * through this interface, served in-process by default (adapters/inventory/in-process.ts) and
  * over HTTP when IMS_URL is set (adapters/inventory/http.ts). Keep it small.
  */
-import type { CatalogKind, CatalogRef, Hold, InventoryStats, Reservation, ReserveInput, ReserveResult, SettleInput, TenantSettings } from '../contracts/inventory';
+import type {
+  CatalogKind,
+  CatalogRef,
+  Hold,
+  InventoryStats,
+  Reservation,
+  ReserveInput,
+  ReserveResult,
+  SettleInput,
+  TenantSettings,
+} from '../contracts/inventory';
 
 export type { InventoryStats };
 

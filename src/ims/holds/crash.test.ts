@@ -47,7 +47,9 @@ it('killed mid-batch: nothing of the batch is kept, and the next run expires eve
 
   await withDb(async (ctx) => {
     const statuses = async () =>
-      (await ctx.db.query<{ status: string }>('SELECT status FROM ims.holds WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, ids])).map((h) => h.status);
+      (await ctx.db.query<{ status: string }>('SELECT status FROM ims.holds WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, ids])).map(
+        (h) => h.status,
+      );
     expect(new Set(await statuses())).toEqual(new Set(['active'])); // the killed batch left nothing behind
     expect(await ctx.ims.holds.expireDue()).toBe(20);
     expect(await ctx.ims.holds.expireDue()).toBe(0);

@@ -1,8 +1,6 @@
 /** Holds over HTTP: taken all or nothing, changed by difference, extended, released and expired exactly once, never oversold. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, stockedTenant, type TestApp, type TestTenant } from '../../../test/helpers/app';
-import { startFinalizer } from '../../oms/orders/finalizer-role';
-import { startHoldExpiry } from './expiry-role';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -184,26 +182,6 @@ describe('expiry', () => {
   });
 });
 
-describe('expiry and waiting orders', () => {
-  it('an order waiting for held stock is reserved as soon as the hold expires, by the running roles', async () => {
-    const own = await stockedTenant(t, [['H1', 'A', 2]]);
-    const finalizer = await startFinalizer(t.ctx, { sweepMs: 3_600_000 });
-    const expiry = startHoldExpiry(t.ctx, { maxSleepMs: 200 });
-    try {
-      const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 2 }], expires_in_seconds: 1 } })).body;
-      const order = (await own.as('POST', '/orders', { body: { customer: { name: 'W', email: 'w@example.com' }, items: [{ sku: 'A', quantity: 2 }] } })).body;
-      await expect.poll(async () => (await own.as('GET', `/orders/${order.id}`)).body.status_reason).toBe('insufficient_stock');
-      await expect.poll(async () => (await own.as('GET', `/orders/${order.id}`)).body.status).toBe('new_order');
-      expect((await own.as('GET', `/holds/${hold.id}`)).body.status).toBe('expired');
-      expect(await level(own, 'H1', 'A')).toMatchObject({ reserved: 2, held: 0, available: 0 });
-      await reconciled(own);
-    } finally {
-      await expiry.stop();
-      await finalizer.stop();
-    }
-  });
-});
-
 describe('POST /orders {hold_id}', () => {
   const customer = { name: 'Ann', email: 'ann@example.com' };
 
@@ -246,7 +224,9 @@ describe('POST /orders {hold_id}', () => {
     const late = await own.as('POST', '/orders', { body: { customer, items: [{ sku: 'A', quantity: 2 }], hold_id: hold.id } });
     expect(late.status).toBe(409);
     expect(late.body.code).toBe('hold.expired');
-    const unknown = await own.as('POST', '/orders', { body: { customer, items: [{ sku: 'A', quantity: 2 }], hold_id: '00000000-0000-7000-8000-000000000000' } });
+    const unknown = await own.as('POST', '/orders', {
+      body: { customer, items: [{ sku: 'A', quantity: 2 }], hold_id: '00000000-0000-7000-8000-000000000000' },
+    });
     expect(unknown.status).toBe(422);
     expect((await own.as('GET', '/orders')).body.data).toEqual([]);
   });

@@ -65,7 +65,9 @@ it('4 processes: 300 holds and 300 reservations race for 100 units, then orders 
   ]);
   await Promise.all(pools.map((pool) => pool.close()));
   const fromHolds = placed.slice(0, 2 * n);
-  const perHold = chosen.map((_, i) => [fromHolds[2 * i]!, fromHolds[2 * i + 1]!].map((a) => `${a.status}:${a.status === 201 ? a.body.status : a.body.code}`).sort());
+  const perHold = chosen.map((_, i) =>
+    [fromHolds[2 * i]!, fromHolds[2 * i + 1]!].map((a) => `${a.status}:${a.status === 201 ? a.body.status : a.body.code}`).sort(),
+  );
   expect(perHold).toEqual(Array(n).fill(['201:new_order', '409:hold.taken']));
   expect(await level(own)).toMatchObject({ on_hand: 100, reserved: reserved + n, held: holds.length - n, available: 0 });
   expect(await count("SELECT count(*)::int8 AS n FROM ims.holds WHERE tenant_id = $1 AND status = 'converted'", [own.id])).toBe(n);

@@ -1,19 +1,22 @@
 /** SQL of holds. Their stock moves go through ../stock/ledger.ts like every other change. */
 import type { Queryable } from '../../db/handle';
 import type { TenantScope, TenantTx } from '../../db/tenant-scope';
-import { EVENTS_CHANNEL } from '../../events/outbox';
+import { appendEvents } from '../../events/outbox';
 import type { AlongsideWrites } from '../stock/ledger';
-import type { Hold, HoldStatus } from '../../contracts/inventory';
+import type { Hold, HoldLine, HoldStatus } from '../../contracts/inventory';
 import type { HeldUnits } from './difference';
 
-/** A hold's row, locked, with its lines (ids only). */
+/** A hold's row, locked, with its lines (ids and codes). */
 export interface LockedHold {
   id: string;
+  reference: string | null;
   status: HoldStatus;
   /** Past its expires_at by the database's clock (the expiry loop may not have run yet). */
   due: boolean;
   expires_at: Date;
   order_id: string | null;
+  created_at: Date;
+  updated_at: Date;
   lines: (HeldUnits & { hub: string; sku: string })[];
 }
 
@@ -66,21 +69,46 @@ export async function listHolds(scope: TenantScope, filter: { status?: HoldStatu
  */
 export async function lockHolds(scope: TenantScope, ids: readonly string[]): Promise<Map<string, LockedHold>> {
   if (ids.length === 0) return new Map();
-  const rows = await scope.query<LockedHold>(
-    `WITH locked AS (
-       SELECT id, status, expires_at <= now() AS due, expires_at, order_id FROM ims.holds
-       WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE
-     )
-     SELECT h.*, COALESCE((SELECT json_agg(json_build_object('hub_id', l.hub_id, 'sku_id', l.sku_id, 'quantity', l.quantity,
-                                                      'allocation', l.allocation, 'hub', hb.code, 'sku', k.code) ORDER BY l.hub_id, l.sku_id)
-                           FROM ims.hold_lines l
-                           JOIN ims.skus k ON k.tenant_id = l.tenant_id AND k.id = l.sku_id
-                           JOIN ims.hubs hb ON hb.tenant_id = l.tenant_id AND hb.id = l.hub_id
-                           WHERE l.tenant_id = $1 AND l.hold_id = h.id), '[]') AS lines
-     FROM locked h`,
+  const holds = await scope.query<Omit<LockedHold, 'lines'>>(
+    `SELECT id, reference, status, expires_at <= now() AS due, expires_at, order_id, created_at, updated_at FROM ims.holds
+     WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
     [ids],
   );
-  return new Map(rows.map((r) => [r.id, { ...r, lines: r.lines.map((l) => ({ ...l, quantity: Number(l.quantity) })) }]));
+  const byId = new Map(holds.map((h): [string, LockedHold] => [h.id, { ...h, lines: [] }]));
+  if (holds.length === 0) return byId;
+  const lines = await scope.query<HeldUnits & { hold_id: string; hub: string; sku: string }>(
+    // Codes by scalar subqueries: one key look-up each, whatever the planner thinks of the tables' sizes.
+    `SELECT l.hold_id, l.hub_id, l.sku_id, l.quantity::float8 AS quantity, l.allocation,
+            (SELECT hb.code FROM ims.hubs hb WHERE hb.tenant_id = $1 AND hb.id = l.hub_id) AS hub,
+            (SELECT k.code FROM ims.skus k WHERE k.tenant_id = $1 AND k.id = l.sku_id) AS sku
+     FROM unnest($2::uuid[]) AS wanted(id)
+     JOIN ims.hold_lines l ON l.tenant_id = $1 AND l.hold_id = wanted.id
+     ORDER BY l.hold_id, l.hub_id, l.sku_id`,
+    [[...byId.keys()]],
+  );
+  for (const { hold_id, ...line } of lines) byId.get(hold_id)!.lines.push(line);
+  return byId;
+}
+
+/** A locked hold as the API and its events show it, after a change made at `now`. */
+export function toHold(hold: LockedHold, change: { status?: HoldStatus; order_id?: string; now?: Date } = {}): Hold {
+  return {
+    id: hold.id,
+    reference: hold.reference,
+    status: change.status ?? hold.status,
+    expires_at: hold.expires_at,
+    order_id: change.order_id ?? hold.order_id,
+    lines: hold.lines.map((l) => ({
+      sku: l.sku,
+      sku_id: l.sku_id,
+      hub: l.hub,
+      hub_id: l.hub_id,
+      quantity: l.quantity,
+      allocation: l.allocation as HoldLine['allocation'],
+    })),
+    created_at: hold.created_at,
+    updated_at: change.now ?? hold.updated_at,
+  };
 }
 
 /**
@@ -145,10 +173,10 @@ export function replaceHoldLines(holdId: string, lines: readonly HeldUnits[]): A
   };
 }
 
-/** Holds leaving `active`: converted (each to its order), released or expired. */
-export function closeHolds(status: Exclude<HoldStatus, 'active'>, holds: readonly { id: string; order_id?: string }[]): AlongsideWrites {
+/** Holds leaving `active` at `now`: converted (each to its order), released or expired. */
+export function closeHolds(status: Exclude<HoldStatus, 'active'>, holds: readonly { id: string; order_id?: string }[], now: Date): AlongsideWrites {
   return (params) => `closed_holds AS (
-       UPDATE ims.holds h SET status = ${params.add(status, 'text')}, order_id = c.order_id, updated_at = now()
+       UPDATE ims.holds h SET status = ${params.add(status, 'text')}, order_id = c.order_id, updated_at = ${params.add(now, 'timestamptz')}
        FROM unnest(${params.add(
          holds.map((x) => x.id),
          'uuid[]',
@@ -164,28 +192,16 @@ export async function setExpiry(scope: TenantScope, id: string, expiresAt: Date)
   await scope.query('UPDATE ims.holds SET expires_at = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2', [id, expiresAt]);
 }
 
-/**
- * The holds' event (`type`), each carrying the hold as it is now, in the caller's transaction.
- * Answers the holds. Built in SQL from the rows: the statement that moved them already holds
- * them, and codes come by key.
- */
+/** The holds' event (`type`), each carrying the hold as it is after the change, in the caller's transaction. */
 export async function appendHoldEvents(
   scope: TenantTx,
   type: `hold.${'created' | 'released' | 'expired' | 'converted'}`,
-  ids: readonly string[],
-): Promise<Hold[]> {
-  if (ids.length === 0) return [];
-  const rows = await scope.query<{ hold: HoldJson }>(
-    `WITH holds AS (SELECT h.id, ${HOLD_JSON} AS hold FROM ims.holds h WHERE h.tenant_id = $1 AND h.id = ANY($3::uuid[])),
-     written AS (
-       INSERT INTO oms.events (tenant_id, type, key, data)
-       SELECT $1, $2, id::text, jsonb_build_object('hold', hold) FROM holds ORDER BY id
-     )
-     SELECT hold FROM holds ORDER BY id`,
-    [type, ids],
+  holds: readonly Hold[],
+): Promise<void> {
+  await appendEvents(
+    scope,
+    holds.map((hold) => ({ type, key: hold.id, data: { hold } })),
   );
-  scope.tx.notify(EVENTS_CHANNEL);
-  return rows.map((r) => revive(r.hold));
 }
 
 /** Milliseconds until the next active hold of any tenant is due (≤ 0: one is); undefined when none is active. */

@@ -15,7 +15,7 @@ import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { newId } from '../../shared/ids';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, lockStockRows, stockKey, uniqueKeys, type LockedLevel, type StockChange, type StockKey } from '../stock/ledger';
-import { allocateOrder } from '../reservations/allocation';
+import { allocateOrder, type AllocatedLine } from '../reservations/allocation';
 import { hubChoices, lockForAllocation } from '../reservations/batch-repository';
 import { planLines, type PlannedLine } from '../reservations/lines';
 import type { TenantSettings } from '../tenants/repository';
@@ -30,6 +30,7 @@ import {
   readHolds,
   replaceHoldLines,
   setExpiry,
+  toHold,
   type LockedHold,
 } from './repository';
 import { holdDifference, keptUnits, type HeldUnits } from './difference';
@@ -58,13 +59,22 @@ export class HoldService {
     const [lines, settings] = await Promise.all([this.plan(tenantId, input.items), this.settingsOf(tenantId)]);
     const now = new Date();
     const hold = { id: newId(), reference: input.reference ?? null, created_at: now, expires_at: expiryFrom(now, input.expires_in_seconds, settings) };
+    const answer = (lines: readonly AllocatedLine[]): Hold => ({
+      ...hold,
+      status: 'active',
+      order_id: null,
+      lines: lines.map((l) => ({ sku: l.code, sku_id: l.sku_id, hub: l.hub, hub_id: l.hub_id, quantity: l.quantity, allocation: l.allocation })),
+      updated_at: now,
+    });
     return this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
       const allocated = await this.allocate(scope, lines, settings);
       if (!allocated.ok) throw insufficient(allocated.shortages);
       const changes = allocated.lines.map((line) => heldChange(line, allocated.levels, line.quantity, 'hold', hold.id));
       await applyStockChanges(scope, changes, insertHold(hold, allocated.lines));
-      return (await appendHoldEvents(scope, 'hold.created', [hold.id]))[0]!;
+      const created = answer(allocated.lines);
+      await appendHoldEvents(scope, 'hold.created', [created]);
+      return created;
     });
   }
 
@@ -123,8 +133,7 @@ export class HoldService {
       if (!hold) throw notFound('Hold', id);
       if (hold.status === 'released' || hold.status === 'expired') return (await readHolds(scope, [id]))[0]!;
       if (hold.status === 'converted') throw conflict('hold.not_active', { id, status: hold.status });
-      await this.giveBack(scope, [hold], 'released');
-      return (await appendHoldEvents(scope, 'hold.released', [id]))[0]!;
+      return (await this.giveBack(scope, [hold], 'released'))[0]!;
     });
   }
 
@@ -142,16 +151,14 @@ export class HoldService {
       for (const tenantId of [...byTenant.keys()].sort()) {
         const scope = new TenantTx(tx, tenantId);
         const ids = byTenant.get(tenantId)!;
-        const holds = [...(await lockHolds(scope, ids)).values()];
-        await this.giveBack(scope, holds, 'expired');
-        await appendHoldEvents(scope, 'hold.expired', ids);
+        await this.giveBack(scope, [...(await lockHolds(scope, ids)).values()], 'expired');
       }
       return due.length;
     });
   }
 
-  /** Active holds' units back to available, with a ledger row each, and the holds closed as `status`. */
-  private async giveBack(scope: TenantTx, holds: readonly LockedHold[], status: 'released' | 'expired'): Promise<void> {
+  /** Active holds' units back to available, with a ledger row each, the holds closed as `status`, and their events; answers them. */
+  private async giveBack(scope: TenantTx, holds: readonly LockedHold[], status: 'released' | 'expired'): Promise<Hold[]> {
     const lines = holds.flatMap((h) => h.lines.map((l) => ({ ...l, hold_id: h.id })));
     const levels = await lockStockRows(scope, uniqueKeys(lines));
     const reason = status === 'released' ? 'hold_released' : 'hold_expired';
@@ -159,14 +166,19 @@ export class HoldService {
       levels.get(stockKey(l))!.held -= l.quantity;
       return heldChange(l, levels, -l.quantity, reason, l.hold_id);
     });
+    const now = new Date();
     await applyStockChanges(
       scope,
       changes,
       closeHolds(
         status,
         holds.map((h) => ({ id: h.id })),
+        now,
       ),
     );
+    const closed = holds.map((h) => toHold(h, { status, now }));
+    await appendHoldEvents(scope, status === 'released' ? 'hold.released' : 'hold.expired', closed);
+    return closed;
   }
 
   /** The hold, locked, if it can still change: active and not past its expiry. */

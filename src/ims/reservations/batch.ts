@@ -20,9 +20,9 @@ import { GroupCommit } from '../../shared/group-commit';
 import type { Metrics } from '../../shared/metrics';
 import type { CatalogLookup } from '../catalog/lookup';
 import { alongside, applyStockChanges, stockKey, uniqueKeys, type LockedLevel, type StockChange } from '../stock/ledger';
-import type { TenantSettings } from '../tenants/repository';
+import type { AllocationPolicy, TenantSettings } from '../tenants/repository';
 import { allocateOrder, type AllocatedLine, type AllocationReason } from './allocation';
-import { appendHoldEvents, closeHolds, lockHolds, type LockedHold } from '../holds/repository';
+import { appendHoldEvents, closeHolds, lockHolds, toHold, type LockedHold } from '../holds/repository';
 import { isUuid } from '../../shared/cursor';
 import { claimAndLock, hubChoices, linesAndUnclaims } from './batch-repository';
 import { asAsked, planLines, type PlannedLine } from './lines';
@@ -77,31 +77,7 @@ export class BatchReserver {
   private async reservePlanned(tenantId: string, planned: readonly Planned[]): Promise<ReserveResult[]> {
     const openSkus = [...new Set(planned.flatMap((p) => p.lines.filter((l) => !l.hub).map((l) => l.sku_id)))];
     const policy = openSkus.length > 0 ? (await this.settingsOf(tenantId)).allocation : 'single_hub_first';
-    const outcome = await this.db.transaction(async (tx) => {
-      const scope = new TenantTx(tx, tenantId);
-      // Holds first, then stock rows: every path that changes a hold locks in that order.
-      const holds = await convertibleHolds(scope, planned);
-      const { claimed, levels } = await claimAndLock(
-        scope,
-        planned.map((p) => p.input.order_id),
-        uniqueKeys([
-          ...planned.flatMap((p) => p.lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : []))),
-          ...[...holds.values()].flatMap((h) => h.lines),
-        ]),
-        openSkus,
-      );
-      const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
-      const fresh = firstOfEach(planned).filter((p) => claimed.has(p.input.order_id));
-      const { served, shortages, changes, converted } = allocate(fresh, levels, holds, (lines) => allocateOrder(lines, levels, hubs, policy));
-      const lines = [...served].flatMap(([orderId, allocated]) => allocated.map((l) => ({ ...l, order_id: orderId })));
-      await applyStockChanges(scope, changes, alongside(linesAndUnclaims(lines, [...shortages.keys()]), converted.length > 0 ? closeHolds('converted', converted) : undefined));
-      await appendHoldEvents(
-        scope,
-        'hold.converted',
-        converted.map((c) => c.id),
-      );
-      return { claimed, served, shortages, fresh: new Set(fresh) };
-    });
+    const outcome = await this.db.transaction((tx) => reserveInOrder(new TenantTx(tx, tenantId), planned, openSkus, policy));
 
     const results: ReserveResult[] = [];
     for (const p of planned) {
@@ -190,6 +166,37 @@ function firstOfEach(planned: readonly Planned[]): Planned[] {
   return planned.filter((p) => !seen.has(p.input.order_id) && seen.add(p.input.order_id));
 }
 
+/** Steps 1–4 in the transaction of `scope`: what was claimed, served and short. */
+async function reserveInOrder(scope: TenantTx, planned: readonly Planned[], openSkus: readonly string[], policy: AllocationPolicy) {
+  // Holds first, then stock rows: every path that changes a hold locks in that order.
+  const holds = await convertibleHolds(scope, planned);
+  const { claimed, levels } = await claimAndLock(
+    scope,
+    planned.map((p) => p.input.order_id),
+    uniqueKeys([
+      ...planned.flatMap((p) => p.lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : []))),
+      ...[...holds.values()].flatMap((h) => h.lines),
+    ]),
+    openSkus,
+  );
+  const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
+  const fresh = firstOfEach(planned).filter((p) => claimed.has(p.input.order_id));
+  const { served, shortages, changes, converted } = allocate(fresh, levels, holds, (lines) => allocateOrder(lines, levels, hubs, policy));
+  const lines = [...served].flatMap(([orderId, allocated]) => allocated.map((l) => ({ ...l, order_id: orderId })));
+  const now = new Date();
+  await applyStockChanges(
+    scope,
+    changes,
+    alongside(linesAndUnclaims(lines, [...shortages.keys()]), converted.length > 0 ? closeHolds('converted', converted, now) : undefined),
+  );
+  await appendHoldEvents(
+    scope,
+    'hold.converted',
+    converted.map((c) => toHold(c.hold, { status: 'converted', order_id: c.order_id, now })),
+  );
+  return { claimed, served, shortages, fresh: new Set(fresh) };
+}
+
 /**
  * The holds named by orders that may become their reservations: active, not past their expiry,
  * and holding exactly the units the order asks for. Locked (before any stock row). An order
@@ -228,7 +235,7 @@ function allocate(
   const served = new Map<string, AllocatedLine[]>();
   const shortages = new Map<string, Shortage[]>();
   const changes: StockChange[] = [];
-  const converted: { id: string; order_id: string }[] = [];
+  const converted: { id: string; order_id: string; hold: LockedHold }[] = [];
   const change = (line: AllocatedLine, orderId: string, row: LockedLevel, held: number, holdId?: string): StockChange => ({
     hub_id: line.hub_id,
     sku_id: line.sku_id,
@@ -253,7 +260,7 @@ function allocate(
         row.reserved += line.quantity;
         changes.push(change(line, orderId, row, line.quantity, hold.id));
       }
-      converted.push({ id: hold.id, order_id: orderId });
+      converted.push({ id: hold.id, order_id: orderId, hold });
       served.set(orderId, lines);
       continue;
     }

@@ -41,6 +41,5 @@ export function planLines(
   return [...wanted.values()].sort((a, b) => (order(a) < order(b) ? -1 : 1));
 }
 
-
 /** A planned line as the contract's sameUnits reads it (ids only). */
 export const asAsked = (l: PlannedLine) => ({ sku_id: l.sku_id, quantity: l.quantity, ...(l.hub ? { hub_id: l.hub.id } : {}) });

@@ -32,7 +32,8 @@ const ReserveRequest = Type.Object(
     hold_id: Type.Optional(
       Type.String({
         format: 'uuid',
-        description: "An active hold of exactly these units: they become the reservation (held → reserved). Otherwise it is not used and stock is reserved as usual",
+        description:
+          'An active hold of exactly these units: they become the reservation (held → reserved). Otherwise it is not used and stock is reserved as usual',
       }),
     ),
   },
