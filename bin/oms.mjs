@@ -2,7 +2,7 @@
 // The `oms` command. The service's sources are TypeScript, run through tsx: no build step to
 // forget. Help and the client commands, which people run often and wait for, run from a small
 // bundle of their own sources instead (bin/client-bundle.mjs), without loading the service.
-const CLIENT = new Set([undefined, 'help', '--help', '-h', 'import', 'orders', 'inventory']);
+const CLIENT = new Set([undefined, 'help', '--help', '-h', 'import', 'orders', 'inventory', 'holds']);
 const argv = process.argv.slice(2);
 
 if (CLIENT.has(argv[0])) {

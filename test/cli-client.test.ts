@@ -149,7 +149,7 @@ it('orders ship (part, then the rest) and return, by reference', async () => {
 it('inventory get and set, with the compare-and-swap guard', async () => {
   const set = await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--on-hand', '7', '--reason', 'count']);
   expect(set.code, set.stderr).toBe(0);
-  expect(set.stdout).toMatch(/H1\s+B\s+7\s+0\s+7/);
+  expect(set.stdout).toMatch(/H1\s+B\s+7\s+0\s+0\s+7/);
   const delta = await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--delta', '3', '--expected', '7', '--json']);
   expect(JSON.parse(delta.stdout)).toMatchObject({ on_hand: 10 });
   const stale = await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--delta', '1', '--expected', '7']);
@@ -162,6 +162,28 @@ it('inventory get and set, with the compare-and-swap guard', async () => {
   ]);
   expect((await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B'])).stderr).toContain('exactly one of --on-hand N or --delta N');
   expect((await oms(['inventory', 'set', '--hub', 'H1', '--sku', 'B', '--on-hand', 'x'])).stderr).toContain('--on-hand must be a whole number');
+});
+
+it('holds: create, change, extend, list and release; a shortage names each line', async () => {
+  const created = await oms(['holds', 'create', '--items', 'A=2@H1', '--reference', 'cart-9', '--expires-in', '600', '--json']);
+  expect(created.code, created.stderr).toBe(0);
+  const hold = JSON.parse(created.stdout);
+  expect(hold).toMatchObject({ reference: 'cart-9', status: 'active', lines: [{ sku: 'A', hub: 'H1', quantity: 2 }] });
+  const changed = await oms(['holds', 'items', hold.id, '--items', 'A=3']);
+  expect(changed.code, changed.stderr).toBe(0);
+  expect(changed.stdout).toContain(`Hold ${hold.id} (cart-9): active`);
+  expect(changed.stdout).toMatch(/A\s+H1\s+3/);
+  expect((await oms(['holds', 'extend', hold.id, '--expires-in', '60'])).code).toBe(0);
+  const short = await oms(['holds', 'create', '--items', 'A=100']);
+  expect(short.code).toBe(1);
+  expect(short.stderr).toMatch(/- A: asked 100, available \d+\n/);
+  const listed = await oms(['holds', 'list', '--status', 'active']);
+  expect(listed.stdout).toContain(hold.id);
+  const released = await oms(['holds', 'release', hold.id]);
+  expect(released.stdout).toContain('released');
+  const levels = await oms(['inventory', 'get', '--hub', 'H1', '--skus', 'A', '--json']);
+  expect(JSON.parse(levels.stdout).data[0]).toMatchObject({ held: 0 });
+  expect((await oms(['holds', 'create', '--items', 'A=x'])).stderr).toContain('is not SKU=QUANTITY');
 });
 
 it('with no command, prints help and exits 0', async () => {

@@ -41,9 +41,15 @@ export async function call<T = any>(connection: Connection, method: string, path
   const text = await res.text();
   const json = text !== '' && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
   if (!res.ok) {
-    const problem = json as { title?: string; detail?: string; errors?: { field?: string; message?: string }[] };
+    const problem = json as {
+      title?: string;
+      detail?: string;
+      errors?: { field?: string; message?: string }[];
+      shortages?: { sku: string; hub?: string; requested: number; available: number }[];
+    };
     const fields = problem.errors?.map((e) => `\n  - ${e.field ? `${e.field}: ` : ''}${e.message ?? ''}`).join('') ?? '';
-    throw new CliError(`${method} ${path} answered ${res.status}: ${problem.detail ?? problem.title ?? text}${fields}`);
+    const short = problem.shortages?.map((s) => `\n  - ${s.sku}${s.hub ? ` at ${s.hub}` : ''}: asked ${s.requested}, available ${s.available}`).join('') ?? '';
+    throw new CliError(`${method} ${path} answered ${res.status}: ${problem.detail ?? problem.title ?? text}${fields}${short}`);
   }
   return json as T;
 }

@@ -1,5 +1,6 @@
 /**
- * The client commands: `oms import`, `oms orders list|get|ship|return`, `oms inventory get|set`. They talk
+ * The client commands: `oms import`, `oms orders list|get|ship|return`, `oms inventory get|set`,
+ * `oms holds list|get|create|items|extend|release`. They talk
  * to a running service over HTTP (never to the database), so they work against any deployment.
  * Every command takes --url, --key and --json (the API's own JSON, for scripts).
  */
@@ -8,6 +9,7 @@ import { readEnv, type RawEnv } from '../config/environment';
 import { call, CliError, connectionFrom, type Connection } from './api-client';
 import { importFile } from './import';
 import { returnOrder, shipOrder } from './fulfilment-commands';
+import { holdCommand, type Hold } from './hold-commands';
 import { CLIENT_USAGE } from './usage';
 import { isUuid } from '../shared/cursor';
 
@@ -70,7 +72,7 @@ async function findOrder(connection: Connection, idOrReference: string) {
 
 type Command = (argv: string[], env: RawEnv) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = { import: importCommand, orders: ordersCommand, inventory: inventoryCommand };
+const COMMANDS: Record<string, Command> = { import: importCommand, orders: ordersCommand, inventory: inventoryCommand, holds: holdsCommand };
 
 export async function runClientCommand(command: string, argv: string[]): Promise<number> {
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
@@ -157,16 +159,52 @@ interface Level {
   sku: string;
   on_hand: number;
   reserved: number;
+  held: number;
   available: number;
 }
 
 function showLevels(levels: Level[]): void {
   write(
     table(
-      ['hub', 'sku', 'on_hand', 'reserved', 'available'],
-      levels.map((l) => [l.hub, l.sku, l.on_hand, l.reserved, l.available]),
+      ['hub', 'sku', 'on_hand', 'reserved', 'held', 'available'],
+      levels.map((l) => [l.hub, l.sku, l.on_hand, l.reserved, l.held, l.available]),
     ),
   );
+}
+
+async function holdsCommand(argv: string[], env: RawEnv): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    items: { type: 'string' },
+    reference: { type: 'string' },
+    'expires-in': { type: 'string' },
+    status: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+  });
+  if (positionals.length > 2) throw new CliError(`usage: oms holds list | create | get | items | extend | release …\n\n${CLIENT_USAGE}`, 2);
+  const [sub, id] = positionals;
+  const answer = (await holdCommand(connectionFrom(values, env), sub, id, values)) as Hold | { data: Hold[]; next_cursor: string | null };
+  if (values.json) return printJson(answer);
+  if ('data' in answer) {
+    write(
+      table(
+        ['id', 'reference', 'status', 'expires_at', 'units', 'order_id'],
+        answer.data.map((h) => [h.id, h.reference ?? '', h.status, h.expires_at, h.lines.reduce((n, l) => n + l.quantity, 0), h.order_id ?? '']),
+      ),
+    );
+    if (answer.next_cursor) write(`More: oms holds list --cursor ${answer.next_cursor}\n`);
+    return 0;
+  }
+  write(
+    `Hold ${answer.id}${answer.reference ? ` (${answer.reference})` : ''}: ${answer.status}, expires ${answer.expires_at}${answer.order_id ? `, order ${answer.order_id}` : ''}\n`,
+  );
+  write(
+    table(
+      ['sku', 'hub', 'quantity'],
+      answer.lines.map((l) => [l.sku, l.hub, l.quantity]),
+    ),
+  );
+  return 0;
 }
 
 async function inventoryCommand(argv: string[], env: RawEnv): Promise<number> {

@@ -7,7 +7,7 @@ import { CliError } from './api-client';
 import { runClientCommand } from './client-commands';
 import { USAGE } from './usage';
 
-export const CLIENT_COMMANDS: ReadonlySet<string> = new Set(['import', 'orders', 'inventory']);
+export const CLIENT_COMMANDS: ReadonlySet<string> = new Set(['import', 'orders', 'inventory', 'holds']);
 const HELP = new Set(['help', '--help', '-h']);
 
 /** True for what runClient handles: no command, help, or a client command. */

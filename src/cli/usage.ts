@@ -8,6 +8,12 @@ export const CLIENT_USAGE = `Client commands (against a running service; --url U
   orders return ID-OR-REFERENCE --items SKU=Q[:restock|:damaged],… [--reason TEXT] [--json]
   inventory get --hub H [--skus A,B,…] [--json]
   inventory set --hub H --sku S (--on-hand N | --delta N) [--expected N] [--reason TEXT] [--json]
+  holds list [--status active|converted|released|expired] [--limit N] [--cursor C] [--json]
+  holds create --items SKU=Q[@HUB],… [--reference R] [--expires-in SECONDS] [--json]
+                                             hold stock for a cart: every line or none
+  holds get|release HOLD-ID [--json]
+  holds items HOLD-ID --items SKU=Q[@HUB],… [--json]   replace the lines (only the difference moves)
+  holds extend HOLD-ID --expires-in SECONDS [--json]
 `;
 
 export const USAGE = `Usage: oms <command>
