@@ -362,6 +362,20 @@ describe.skipIf(!hasChromium)('web console in headless Chromium', () => {
     expect(await page.locator('section[aria-labelledby="ledger-title"]').textContent()).not.toContain(reserved.id);
     await shot(page, '12-inventory-names-ledger');
 
+    // Holds: a cart holds 2 mugs; the inventory shows them held, lists the hold, and releases it.
+    const cart = await shop.as('POST', '/holds', { body: { reference: 'cart-42', items: [{ sku: 'MUG', quantity: 1 }], expires_in_seconds: 900 } });
+    expect(cart.status).toBe(201);
+    await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Inventory' }).click();
+    await expect.poll(() => mug.getByTestId('held').textContent()).toBe('1');
+    const hold = page.locator(`tr[data-hold="${cart.body.id}"]`);
+    expect(await hold.locator('td').first().textContent()).toBe('1 × MUG at GIZ-1');
+    await shot(page, '12b-inventory-holds');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await hold.getByRole('button', { name: 'Release hold cart-42' }).click();
+    await expect.poll(() => mug.getByTestId('held').textContent()).toBe('0');
+    expect((await shop.as('GET', `/holds/${cart.body.id}`)).body.status).toBe('released');
+
     // Upload: the columns are listed and a sample file is offered.
     await page.getByRole('navigation').getByRole('link', { name: 'Upload' }).click();
     await page.getByText('Columns').click();

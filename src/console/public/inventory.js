@@ -1,4 +1,4 @@
-// Inventory: stock per hub and SKU, adjusting a count with the compare-and-swap guard, one SKU's ledger.
+// Inventory: stock per hub and SKU, adjusting a count with the compare-and-swap guard, one SKU's ledger, the active holds.
 import { useEffect, useState } from '/console/vendor/hooks.js';
 import { api, ErrorNote, html, num, Pager, usePager, UUID, when } from '/console/lib.js';
 
@@ -22,8 +22,11 @@ function Adjust({ level, onDone }) {
       if (err.problem?.code === 'inventory.below_reserved') {
         setError(
           new Error(
-            `${level.reserved} units of ${level.sku} are reserved for orders not yet shipped, so the count cannot be below ${level.reserved}. ` +
-              'Count again, or ship or cancel those orders first.',
+            level.held === 0
+              ? `${level.reserved} units of ${level.sku} are reserved for orders not yet shipped, so the count cannot be below ${level.reserved}. ` +
+                  'Count again, or ship or cancel those orders first.'
+              : `${level.reserved + level.held} units of ${level.sku} are promised (${level.reserved} reserved for orders not yet shipped, ${level.held} held for carts), ` +
+                  `so the count cannot be below ${level.reserved + level.held}. Count again, or ship or cancel those orders or release those holds first.`,
           ),
         );
       } else {
@@ -65,8 +68,8 @@ function Ledger({ hub, sku }) {
   return html`<section aria-labelledby="ledger-title">
     <h2 id="ledger-title">Ledger of ${sku} at ${hub}</h2>
     <div class="table-wrap"><table>
-      <thead><tr><th scope="col">When</th><th scope="col">Reason</th><th scope="col">Order</th><th scope="col" class="num">Δ on hand</th><th scope="col" class="num">Δ reserved</th><th scope="col" class="num">On hand after</th><th scope="col" class="num">Reserved after</th></tr></thead>
-      <tbody>${page.data.map((t) => html`<tr><td>${when(t.created_at)}</td><td>${t.reason}</td><td>${order(t.order_id)}</td><td class="num">${t.delta_on_hand}</td><td class="num">${t.delta_reserved}</td><td class="num">${t.on_hand_after}</td><td class="num">${t.reserved_after}</td></tr>`)}</tbody>
+      <thead><tr><th scope="col">When</th><th scope="col">Reason</th><th scope="col">Order</th><th scope="col" class="num">Δ on hand</th><th scope="col" class="num">Δ reserved</th><th scope="col" class="num">Δ held</th><th scope="col" class="num">On hand after</th><th scope="col" class="num">Reserved after</th><th scope="col" class="num">Held after</th></tr></thead>
+      <tbody>${page.data.map((t) => html`<tr><td>${when(t.created_at)}</td><td>${t.reason}</td><td>${order(t.order_id)}</td><td class="num">${t.delta_on_hand}</td><td class="num">${t.delta_reserved}</td><td class="num">${t.delta_held}</td><td class="num">${t.on_hand_after}</td><td class="num">${t.reserved_after}</td><td class="num">${t.held_after}</td></tr>`)}</tbody>
     </table></div>
   </section>`;
 }
@@ -116,19 +119,20 @@ export function Inventory() {
       ${hubs.map((h) => html`<option value=${h.code}>${h.code} — ${h.name}</option>`)}
     </select>
     <${ErrorNote} error=${error} />
-    <p class="hint">Available = on hand − reserved (held for orders not yet shipped). After counting a shelf, type the number
+    <p class="hint">Available = on hand − reserved (for orders not yet shipped) − held (for carts and checkouts, until they expire). After counting a shelf, type the number
       of units you counted under “Record a count” and press Set: it is refused if someone changed the count since this page loaded.</p>
     ${
       levels
         ? html`<div class="table-wrap"><table class="stack">
       <caption class="visually-hidden">Stock at ${hub}</caption>
-      <thead><tr><th scope="col">SKU</th><th scope="col">Name</th><th scope="col" class="num">On hand</th><th scope="col" class="num">Reserved</th><th scope="col" class="num">Available</th><th scope="col">Record a count</th><th scope="col">Ledger</th></tr></thead>
+      <thead><tr><th scope="col">SKU</th><th scope="col">Name</th><th scope="col" class="num">On hand</th><th scope="col" class="num">Reserved</th><th scope="col" class="num">Held</th><th scope="col" class="num">Available</th><th scope="col">Record a count</th><th scope="col">Ledger</th></tr></thead>
       <tbody>${levels.map(
         (l) => html`<tr data-sku=${l.sku}>
         <th scope="row" data-label="SKU">${l.sku}</th>
         <td data-label="Name" data-testid="name">${names.get(l.sku) ?? ''}</td>
         <td class="num" data-label="On hand" data-testid="on-hand">${num(l.on_hand)}</td>
         <td class="num" data-label="Reserved" data-testid="reserved">${num(l.reserved)}</td>
+        <td class="num" data-label="Held" data-testid="held">${num(l.held)}</td>
         <td class="num" data-label="Available" data-testid="available">${num(l.available)}</td>
         <td data-label="Record a count"><${Adjust} key=${`${l.sku}:${l.on_hand}`} level=${l} onDone=${() => setVersion((v) => v + 1)} /></td>
         <td data-label="Ledger"><button type="button" class="link" onClick=${() => setLedger(l.sku)}>Ledger</button></td>
@@ -139,5 +143,46 @@ export function Inventory() {
         : null
     }
     ${ledger ? html`<${Ledger} hub=${hub} sku=${ledger} />` : null}
+    <${Holds} version=${version} onReleased=${() => setVersion((v) => v + 1)} />
+  </section>`;
+}
+
+/** The active holds, soonest to expire last seen first (newest first, as the API pages them), each releasable. */
+function Holds({ version, onReleased }) {
+  const [page, setPage] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    api('GET', '/holds?status=active&limit=50').then(setPage, setError);
+  }, [version]);
+  const release = async (hold) => {
+    if (!confirm(`Release hold ${hold.reference ?? hold.id}? Its units become available to everyone again.`)) return;
+    try {
+      await api('DELETE', `/holds/${hold.id}`);
+      onReleased();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  if (error) return html`<${ErrorNote} error=${error} />`;
+  if (!page) return null;
+  return html`<section aria-labelledby="holds-title">
+    <h2 id="holds-title">Active holds, every hub</h2>
+    ${
+      page.data.length === 0
+        ? html`<p class="hint">No cart or checkout holds stock right now.</p>`
+        : html`<div class="table-wrap"><table class="stack">
+      <caption class="visually-hidden">Holds not yet ordered, released or expired</caption>
+      <thead><tr><th scope="col">Reference</th><th scope="col">Lines</th><th scope="col">Expires</th><th scope="col">Release</th></tr></thead>
+      <tbody>${page.data.map(
+        (h) => html`<tr data-hold=${h.id}>
+        <th scope="row" data-label="Reference">${h.reference ?? h.id}</th>
+        <td data-label="Lines">${h.lines.map((l) => `${l.quantity} × ${l.sku} at ${l.hub}`).join(', ')}</td>
+        <td data-label="Expires">${when(h.expires_at)}</td>
+        <td data-label="Release"><button type="button" onClick=${() => release(h)} aria-label=${`Release hold ${h.reference ?? h.id}`}>Release</button></td>
+      </tr>`,
+      )}</tbody>
+    </table></div>`
+    }
+    ${page.next_cursor ? html`<p class="hint">More holds than shown: see GET /holds or oms holds list.</p>` : null}
   </section>`;
 }
