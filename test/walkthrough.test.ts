@@ -50,6 +50,10 @@ describe.skipIf(testEngine() !== 'pglite')('the README walk-through', () => {
     expect(run.stdout).toMatch(/^partially_shipped$/m);
     expect(run.stdout).toMatch(/^partially_returned$/m);
     expect(run.stdout).toContain('"hub":"ALX-1","sku":"MUG","on_hand":3,"reserved":0,"held":0,"available":3');
+    expect(run.stdout).toContain('"hub":"ALX-1","sku":"MUG","on_hand":3,"reserved":0,"held":2,"available":1');
+    expect(run.stdout).toContain('"code":"hold.insufficient_stock"');
+    expect(run.stdout).toContain('7c. The order from cart-1 is new_order, and the hold is converted');
+    expect(run.stdout).toMatch(/^Hold [0-9a-f-]{36} \(cart-2\): active/m);
     expect(run.stdout).toContain('Completed: 2 rows, 2 valid, 0 invalid; 2 orders created.');
     expect(run.stdout).toContain('Order ');
     expect(run.stdout).toContain('Done. The service stops now');
