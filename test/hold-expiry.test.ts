@@ -1,6 +1,6 @@
 /** Holds and the roles around them: an order waiting for held stock, served when the hold expires, by the running finalizer and expiry loop. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, stockedTenant, type TestApp, type TestTenant } from './helpers/app';
+import { buildTestApp, stockedTenant, type TestApp, levelOf, expectReconciled } from './helpers/app';
 import { startFinalizer } from '../src/oms/orders/finalizer-role';
 import { startHoldExpiry } from '../src/ims/holds/expiry-role';
 
@@ -10,8 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const level = async (own: TestTenant, hub: string, sku: string) => (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
-const reconciled = async (own: TestTenant) => expect((await own.as('GET', '/inventory/reconcile')).body.mismatches).toEqual([]);
+const level = levelOf;
+const reconciled = expectReconciled;
 
 describe('expiry and waiting orders', () => {
   it('an order waiting for held stock is reserved as soon as the hold expires, by the running roles', async () => {

@@ -143,3 +143,14 @@ export function multipartBody(file: { name?: string; content: string | Buffer; t
   parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
   return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
+
+/** One stock level of a tenant: {hub, sku, on_hand, reserved, held, available}. */
+export async function levelOf(own: TestTenant, hub: string, sku: string) {
+  return (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
+}
+
+/** The tenant's levels equal the sums of its ledger. */
+export async function expectReconciled(own: TestTenant): Promise<void> {
+  const { expect } = await import('vitest');
+  expect((await own.as('GET', '/inventory/reconcile')).body.mismatches).toEqual([]);
+}

@@ -1,6 +1,6 @@
 /** Holds over HTTP: taken all or nothing, changed by difference, extended, released and expired exactly once, never oversold. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, stockedTenant, type TestApp, type TestTenant } from '../../../test/helpers/app';
+import { buildTestApp, stockedTenant, type TestApp, type TestTenant, levelOf, expectReconciled } from '../../../test/helpers/app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -8,8 +8,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const level = async (own: TestTenant, hub: string, sku: string) => (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
-const reconciled = async (own: TestTenant) => expect((await own.as('GET', '/inventory/reconcile')).body.mismatches).toEqual([]);
+const level = levelOf;
+const reconciled = expectReconciled;
 const events = (own: TestTenant, type: string) =>
   t.ctx.db.query<{ data: any }>('SELECT data FROM oms.events WHERE tenant_id = $1 AND type = $2 ORDER BY seq', [own.id, type]);
 /** Moves a hold's expiry into the past, as time passing would. */

@@ -14,7 +14,7 @@ import { AppError, conflict, FieldErrors, invalid, notFound } from '../../shared
 import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { newId } from '../../shared/ids';
 import type { CatalogLookup } from '../catalog/lookup';
-import { applyStockChanges, lockStockRows, stockKey, uniqueKeys, type LockedLevel, type StockChange, type StockKey } from '../stock/ledger';
+import { applyStockChanges, lockStockRows, mergeByStockRow, stockKey, uniqueKeys, type LockedLevel, type StockChange, type StockKey } from '../stock/ledger';
 import { allocateOrder, type AllocatedLine } from '../reservations/allocation';
 import { hubChoices, lockForAllocation } from '../reservations/batch-repository';
 import { planLines, type PlannedLine } from '../reservations/lines';
@@ -105,7 +105,10 @@ export class HoldService {
       const freed = holdDifference(hold.lines, kept);
       const allocated = await this.allocate(scope, extra, settings, hold.lines, freed);
       if (!allocated.ok) throw insufficient(asAsked(allocated.shortages, kept, lines));
-      const after = mergeUnits([...kept, ...allocated.lines]);
+      const after = mergeByStockRow<HeldUnits>([
+        ...kept,
+        ...allocated.lines.map(({ hub_id, sku_id, quantity, allocation }) => ({ hub_id, sku_id, quantity, allocation })),
+      ]);
       const changes = holdDifference(hold.lines, after).map((d) => heldChange(d, allocated.levels, d.delta, 'hold_changed', hold.id));
       await applyStockChanges(scope, changes, replaceHoldLines(hold.id, after));
       return (await readHolds(scope, [hold.id]))[0]!;
@@ -261,18 +264,6 @@ function asAsked(shortages: readonly Shortage[], kept: readonly HeldUnits[], lin
     const units = kept.filter((k) => k.sku_id === line?.sku_id && (!line?.hub || k.hub_id === line.hub.id)).reduce((n, k) => n + k.quantity, 0);
     return { ...s, requested: s.requested + units, available: s.available + units };
   });
-}
-
-/** One line per stock row (kept units and new ones may meet), in lock order. */
-function mergeUnits(units: readonly HeldUnits[]): HeldUnits[] {
-  const byKey = new Map<string, HeldUnits>();
-  for (const u of units) {
-    const key = stockKey(u);
-    const row = byKey.get(key);
-    if (row) row.quantity += u.quantity;
-    else byKey.set(key, { hub_id: u.hub_id, sku_id: u.sku_id, quantity: u.quantity, allocation: u.allocation });
-  }
-  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, u]) => u);
 }
 
 /**

@@ -4,7 +4,7 @@
  * by the caller. All or nothing: an order that cannot be served whole takes nothing.
  */
 import type { AllocationPolicy } from '../tenants/repository';
-import { stockKey, type LockedLevel } from '../stock/ledger';
+import { mergeByStockRow, stockKey, type LockedLevel } from '../stock/ledger';
 import type { PlannedLine, Shortage } from './lines';
 import type { AllocationReason } from '../../contracts/inventory';
 
@@ -78,7 +78,7 @@ export function allocateOrder(
   if (open.length > 0) placeOpenLines(open, tried, policy, free, placed, shortages);
   if (shortages.length > 0) return { ok: false, shortages };
 
-  const merged = mergeByHubAndSku(placed);
+  const merged = mergeByStockRow(placed);
   for (const line of merged) levels.get(stockKey(line))![into] += line.quantity;
   return { ok: true, lines: merged };
 }
@@ -134,16 +134,4 @@ function placeOpenLines(
       if (wanted === 0) break;
     }
   }
-}
-
-/** One line per (hub, sku), in lock order: a named line and an open one may land on the same row. */
-function mergeByHubAndSku(placed: readonly AllocatedLine[]): AllocatedLine[] {
-  const byKey = new Map<string, AllocatedLine>();
-  for (const line of placed) {
-    const key = stockKey(line);
-    const existing = byKey.get(key);
-    if (existing) existing.quantity += line.quantity;
-    else byKey.set(key, { ...line });
-  }
-  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, line]) => line);
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, stockedTenant, type TestApp, type TestTenant } from '../../../test/helpers/app';
+import { buildTestApp, stockedTenant, type TestApp, levelOf } from '../../../test/helpers/app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ const expectOk = async (pending: Promise<{ status: number; body: unknown }>) => 
 
 const stocked = (stock: [string, string, number][]) => stockedTenant(t, stock);
 
-const level = async (own: TestTenant, hub: string, sku: string) => (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
+const level = levelOf;
 
 describe('POST /reservations', () => {
   it('reserves every line and moves units from available to reserved', async () => {

@@ -50,6 +50,21 @@ export function uniqueKeys(keys: readonly StockKey[]): StockKey[] {
   return [...seen.values()];
 }
 
+/**
+ * Units of one stock row summed into one line (the first line's other fields kept), in lock
+ * order: an order's named and open lines, or a hold's kept and added units, may meet on a row.
+ */
+export function mergeByStockRow<L extends StockKey & { quantity: number }>(lines: readonly L[]): L[] {
+  const byKey = new Map<string, L>();
+  for (const line of lines) {
+    const key = stockKey(line);
+    const existing = byKey.get(key);
+    if (existing) existing.quantity += line.quantity;
+    else byKey.set(key, { ...line });
+  }
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, line]) => line);
+}
+
 const SKUS_PER_NOTICE = 100; // keeps the payload far below NOTIFY's 8000-byte limit
 
 /** Creates missing (zero) rows so that they can be locked; used before counts and receipts. */

@@ -4,7 +4,7 @@
  * (each unit decided once: shipped or given back, never both, never neither).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant } from '../../../test/helpers/app';
+import { buildTestApp, expectStatus, seedCatalog, type TestApp, type TestTenant, levelOf } from '../../../test/helpers/app';
 import type { LoggedEvent } from '../../events/envelope';
 import { forEachConcurrently } from '../../shared/concurrently';
 
@@ -30,7 +30,7 @@ async function twoHubs(x: number, y: number): Promise<TestTenant> {
 }
 
 const customer = { name: 'C', email: 'c@x.io' };
-const level = async (own: TestTenant, hub: string, sku: string) => (await own.as('GET', `/inventory?hub=${hub}&skus=${sku}`)).body.data[0];
+const level = levelOf;
 
 /** The order.created events of these orders, as the finalizer receives them. */
 async function createdEvents(ids: readonly string[]): Promise<LoggedEvent[]> {
