@@ -44,6 +44,11 @@ export interface ReserveInput {
   hub?: string;
   items: RequestedItem[];
   /**
+   * With hold_id: reserve only from the hold. When it is not usable the answer is `insufficient`
+   * with no shortages and nothing is reserved (the order then takes its turn in the queue).
+   */
+  hold_only?: boolean;
+  /**
    * An active hold of the same units: they become the reservation (held → reserved, in one
    * transaction). A hold that is not active, past its expiry, or holds other units is not used:
    * the order is reserved from available stock like any other.
@@ -142,11 +147,10 @@ export function sameUnits(
   };
   const had = totals(held.map((u) => [u.sku_id, u.quantity]));
   const wanted = totals(asked.map((l) => [l.sku_id, l.quantity]));
-  return (
-    had.size === wanted.size &&
-    [...wanted].every(([sku, n]) => had.get(sku) === n) &&
-    asked.every((l) => !l.hub_id || held.some((u) => u.sku_id === l.sku_id && u.hub_id === l.hub_id && u.quantity >= l.quantity))
-  );
+  // Lines naming one hub and SKU are one demand there (as IMS plans them): summed before the check.
+  const atHubs = totals(asked.flatMap((l): [string, number][] => (l.hub_id ? [[`${l.hub_id}/${l.sku_id}`, l.quantity]] : [])));
+  const heldAt = totals(held.map((u) => [`${u.hub_id}/${u.sku_id}`, u.quantity]));
+  return had.size === wanted.size && [...wanted].every(([sku, n]) => had.get(sku) === n) && [...atHubs].every(([key, n]) => (heldAt.get(key) ?? 0) >= n);
 }
 
 export interface InventoryStats {

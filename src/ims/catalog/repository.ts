@@ -110,13 +110,17 @@ export async function deleteCatalogRow(scope: TenantScope, kind: CatalogKind, id
  * For a hub or SKU about to be deleted: locks its stock rows and answers whether any still
  * holds stock or a reservation. Empty rows are deleted with it.
  */
-export async function stockHeldBy(scope: TenantScope, kind: 'hub' | 'sku', id: string): Promise<{ on_hand: number; reserved: number }> {
+export async function stockHeldBy(scope: TenantScope, kind: 'hub' | 'sku', id: string): Promise<{ on_hand: number; reserved: number; held: number }> {
   const column = kind === 'hub' ? 'hub_id' : 'sku_id';
-  const rows = await scope.query<{ on_hand: number; reserved: number }>(
-    `SELECT on_hand, reserved FROM ims.stock_levels WHERE tenant_id = $1 AND ${column} = $2 FOR UPDATE`,
+  const rows = await scope.query<{ on_hand: number; reserved: number; held: number }>(
+    `SELECT on_hand, reserved, held FROM ims.stock_levels WHERE tenant_id = $1 AND ${column} = $2 FOR UPDATE`,
     [id],
   );
-  return rows.reduce((sum, r) => ({ on_hand: sum.on_hand + r.on_hand, reserved: sum.reserved + r.reserved }), { on_hand: 0, reserved: 0 });
+  return rows.reduce((sum, r) => ({ on_hand: sum.on_hand + r.on_hand, reserved: sum.reserved + r.reserved, held: sum.held + r.held }), {
+    on_hand: 0,
+    reserved: 0,
+    held: 0,
+  });
 }
 
 export async function activeReservationsAtHub(scope: TenantScope, hubId: string): Promise<number> {

@@ -90,7 +90,7 @@ export class CatalogService {
             throw conflict('resource.in_use', {
               resource: label,
               id: ref,
-              reason: `it holds ${held.on_hand} units on hand and ${held.reserved} reserved`,
+              reason: `it holds ${held.on_hand} units on hand, ${held.reserved} reserved and ${held.held} held`,
             });
           }
           await deleteEmptyStockRows(scope, kind, current.id);

@@ -17,7 +17,10 @@ export interface HeldUnits extends StockKey {
  * what the hold has there; a line without one keeps what is left at any hub. What the lines
  * still need is `extra` (to allocate); what no line keeps goes back.
  */
-export function keptUnits(held: readonly HeldUnits[], lines: readonly PlannedLine[]): { kept: HeldUnits[]; extra: PlannedLine[] } {
+export function keptUnits(
+  held: readonly HeldUnits[],
+  lines: readonly PlannedLine[],
+): { kept: HeldUnits[]; extra: PlannedLine[]; keptFor: Map<PlannedLine, number> } {
   const left = new Map(held.map((u) => [stockKey(u), { ...u }]));
   const kept = new Map<string, HeldUnits>();
   const keep = (units: HeldUnits, wanted: number): number => {
@@ -31,6 +34,7 @@ export function keptUnits(held: readonly HeldUnits[], lines: readonly PlannedLin
     return n;
   };
   const extra: PlannedLine[] = [];
+  const keptFor = new Map<PlannedLine, number>();
   // Lines naming their hub first: their units can only be those.
   for (const line of [...lines.filter((l) => l.hub), ...lines.filter((l) => !l.hub)]) {
     let wanted = line.quantity;
@@ -40,9 +44,10 @@ export function keptUnits(held: readonly HeldUnits[], lines: readonly PlannedLin
     } else {
       for (const units of left.values()) if (units.sku_id === line.sku_id && wanted > 0) wanted -= keep(units, wanted);
     }
+    keptFor.set(line, line.quantity - wanted);
     if (wanted > 0) extra.push({ ...line, quantity: wanted });
   }
-  return { kept: [...kept.values()], extra };
+  return { kept: [...kept.values()], extra, keptFor };
 }
 
 /** What moves per stock row from `before` to `after` (added: positive), in lock order; rows unchanged are absent. */

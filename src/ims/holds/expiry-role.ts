@@ -13,26 +13,31 @@ import { EXPIRY_BATCH } from './service';
 import { nextDueInMs } from './repository';
 
 export const HOLD_EXPIRY_LOOP = 'holds:expiry';
+const BUSY_RETRY_MS = 100;
 
 export function startHoldExpiry(ctx: AppContext, options: { maxSleepMs?: number } = {}): RunningRole {
   const holds = ctx.ims.holds;
   const status = ctx.loops.loop(HOLD_EXPIRY_LOOP);
   const wakeup = new Wakeable();
   const maxSleep = options.maxSleepMs ?? 1000;
-  /** Expires due holds until none is left. */
+  /** Expires due holds until none is left; answers how many. */
   const expireAll = async () => {
-    while ((await holds.expireDue(EXPIRY_BATCH)) === EXPIRY_BATCH && !wakeup.isClosed);
+    let expired = 0;
+    for (let n = EXPIRY_BATCH; n === EXPIRY_BATCH && !wakeup.isClosed; expired += n) n = await holds.expireDue(EXPIRY_BATCH);
+    return expired;
   };
-  let turn: Promise<void> = Promise.resolve();
+  let turn: Promise<number> = Promise.resolve(0);
   const loop = async () => {
     while (!wakeup.isClosed) {
       try {
         status.set('working');
         turn = expireAll();
-        await turn;
+        const expired = await turn;
         const due = await nextDueInMs(ctx.db);
         status.set('idle');
-        await wakeup.wait(Math.max(0, Math.min(due ?? maxSleep, maxSleep)));
+        // Due but not taken: another process (or a conversion) holds those holds; look again shortly, not at once.
+        const soon = expired === 0 && due !== undefined && due <= 0 ? BUSY_RETRY_MS : 0;
+        await wakeup.wait(Math.max(soon, Math.min(due ?? maxSleep, maxSleep)));
       } catch (error) {
         status.failed(error);
         ctx.logger.warn({ err: error }, 'hold expiry round failed');

@@ -139,6 +139,45 @@ describe('changing a hold', () => {
     await reconciled(own);
   });
 
+  it("PUT: a named line and an open line of one SKU share the hold's row fairly; a shortage names the line as asked", async () => {
+    const own = await stockedTenant(t, [
+      ['H1', 'A', 4],
+      ['H2', 'A', 100],
+    ]);
+    const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 1, hub: 'H1' }] } })).body;
+    const both = await own.as('PUT', `/holds/${hold.id}/items`, {
+      body: {
+        items: [
+          { sku: 'A', quantity: 2, hub: 'H1' },
+          { sku: 'A', quantity: 3 },
+        ],
+      },
+    });
+    expect(both.status).toBe(200);
+    expect(both.body.lines.map((l: any) => [l.hub, l.quantity])).toEqual(
+      expect.arrayContaining([
+        ['H1', 2],
+        ['H2', 3],
+      ]),
+    );
+    const tight = await stockedTenant(t, [
+      ['H1', 'A', 2],
+      ['H2', 'A', 1],
+    ]);
+    const small = (await tight.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 2, hub: 'H1' }] } })).body;
+    const short = await tight.as('PUT', `/holds/${small.id}/items`, {
+      body: {
+        items: [
+          { sku: 'A', quantity: 2, hub: 'H1' },
+          { sku: 'A', quantity: 5 },
+        ],
+      },
+    });
+    expect(short.status).toBe(409);
+    expect(short.body.shortages).toEqual([{ sku: 'A', requested: 5, available: 1 }]);
+    await reconciled(own);
+  });
+
   it('extends from now, releases once (idempotent), and refuses to change a hold that no longer holds', async () => {
     const own = await stockedTenant(t, [['H1', 'A', 5]]);
     const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 2 }], expires_in_seconds: 60 } })).body;
@@ -212,6 +251,37 @@ describe('POST /orders {hold_id}', () => {
     expect(twice.body).toMatchObject({ code: 'hold.taken', order_id: res.body.id });
     expect((await own.as('DELETE', `/holds/${hold.id}`)).status).toBe(409);
     await reconciled(own);
+  });
+
+  it('checks the units as IMS will: two lines of one SKU at one hub are one demand there', async () => {
+    const own = await stockedTenant(t, [
+      ['H1', 'A', 3],
+      ['H2', 'A', 1],
+    ]);
+    const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 4 }] } })).body;
+    const res = await own.as('POST', '/orders', {
+      body: {
+        customer,
+        items: [
+          { sku: 'A', quantity: 2, hub: 'H1' },
+          { sku: 'A', quantity: 2, hub: 'H1' },
+        ],
+        hold_id: hold.id,
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(await level(own, 'H1', 'A')).toMatchObject({ reserved: 0, held: 3 });
+  });
+
+  it('hold_only: a hold that cannot be used reserves nothing (the order waits its turn instead of taking free stock)', async () => {
+    const own = await stockedTenant(t, [['H1', 'A', 5]]);
+    const hold = (await own.as('POST', '/holds', { body: { items: [{ sku: 'A', quantity: 2 }] } })).body;
+    await expireNow(hold.id);
+    const res = await own.as('POST', '/reservations', { body: { order_id: 'o-only', items: [{ sku: 'A', quantity: 2 }], hold_id: hold.id, hold_only: true } });
+    expect(res.status).toBe(409);
+    expect(res.body.shortages).toEqual([]);
+    expect(await level(own, 'H1', 'A')).toMatchObject({ reserved: 0, held: 2, available: 3 });
+    expect((await own.as('GET', '/reservations/o-only')).status).toBe(404);
   });
 
   it('refuses a hold of other units (422), an expired or released one (409), and an unknown one (422)', async () => {

@@ -25,11 +25,13 @@ const UTC = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
 /** A hold row `h` as the API and its events show it: lines with codes, in lock order. */
 const HOLD_JSON = `jsonb_build_object(
   'id', h.id, 'reference', h.reference, 'status', h.status, 'expires_at', ${UTC('h.expires_at')}, 'order_id', h.order_id,
-  'lines', COALESCE((SELECT jsonb_agg(jsonb_build_object('sku', k.code, 'sku_id', l.sku_id, 'hub', hb.code, 'hub_id', l.hub_id,
+  'lines', COALESCE((SELECT jsonb_agg(jsonb_build_object('sku', COALESCE(k.code, l.sku_id::text), 'sku_id', l.sku_id,
+                                                       'hub', COALESCE(hb.code, l.hub_id::text), 'hub_id', l.hub_id,
                                                        'quantity', l.quantity, 'allocation', l.allocation) ORDER BY l.hub_id, l.sku_id)
                      FROM ims.hold_lines l
-                     JOIN ims.skus k ON k.tenant_id = l.tenant_id AND k.id = l.sku_id
-                     JOIN ims.hubs hb ON hb.tenant_id = l.tenant_id AND hb.id = l.hub_id
+                     -- A released hold outlives an emptied hub or SKU deleted since: its id stands for its code.
+                     LEFT JOIN ims.skus k ON k.tenant_id = l.tenant_id AND k.id = l.sku_id
+                     LEFT JOIN ims.hubs hb ON hb.tenant_id = l.tenant_id AND hb.id = l.hub_id
                      WHERE l.tenant_id = h.tenant_id AND l.hold_id = h.id), '[]'::jsonb),
   'created_at', ${UTC('h.created_at')}, 'updated_at', ${UTC('h.updated_at')})`;
 
@@ -79,8 +81,8 @@ export async function lockHolds(scope: TenantScope, ids: readonly string[]): Pro
   const lines = await scope.query<HeldUnits & { hold_id: string; hub: string; sku: string }>(
     // Codes by scalar subqueries: one key look-up each, whatever the planner thinks of the tables' sizes.
     `SELECT l.hold_id, l.hub_id, l.sku_id, l.quantity::float8 AS quantity, l.allocation,
-            (SELECT hb.code FROM ims.hubs hb WHERE hb.tenant_id = $1 AND hb.id = l.hub_id) AS hub,
-            (SELECT k.code FROM ims.skus k WHERE k.tenant_id = $1 AND k.id = l.sku_id) AS sku
+            COALESCE((SELECT hb.code FROM ims.hubs hb WHERE hb.tenant_id = $1 AND hb.id = l.hub_id), l.hub_id::text) AS hub,
+            COALESCE((SELECT k.code FROM ims.skus k WHERE k.tenant_id = $1 AND k.id = l.sku_id), l.sku_id::text) AS sku
      FROM unnest($2::uuid[]) AS wanted(id)
      JOIN ims.hold_lines l ON l.tenant_id = $1 AND l.hold_id = wanted.id
      ORDER BY l.hold_id, l.hub_id, l.sku_id`,

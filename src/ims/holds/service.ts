@@ -100,11 +100,11 @@ export class HoldService {
     return this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
       const hold = await this.lockActive(scope, id);
-      const { kept, extra } = keptUnits(hold.lines, lines);
+      const { kept, extra, keptFor } = keptUnits(hold.lines, lines);
       // Units no new line keeps go back first: the extra may take them (at another hub's line, say).
       const freed = holdDifference(hold.lines, kept);
       const allocated = await this.allocate(scope, extra, settings, hold.lines, freed);
-      if (!allocated.ok) throw insufficient(asAsked(allocated.shortages, kept, lines));
+      if (!allocated.ok) throw insufficient(asAsked(allocated.shortages, keptFor, lines));
       const after = mergeByStockRow<HeldUnits>([
         ...kept,
         ...allocated.lines.map(({ hub_id, sku_id, quantity, allocation }) => ({ hub_id, sku_id, quantity, allocation })),
@@ -212,11 +212,18 @@ export class HoldService {
     const ownHubs = new Set(own.map((k) => k.hub_id));
     const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
     const ordered = [...hubs.filter((h) => ownHubs.has(h.id)), ...hubs.filter((h) => !ownHubs.has(h.id))];
-    // More of a SKU the hold has goes where its units are, when it fits there.
+    // More of a SKU the hold has goes where its units are, when it fits there beside what the
+    // lines naming that hub take.
+    const taken = new Map<string, number>();
+    const take = (hubId: string, skuId: string, n: number) => taken.set(stockKey({ hub_id: hubId, sku_id: skuId }), left(hubId, skuId) - n);
+    const left = (hubId: string, skuId: string) => taken.get(stockKey({ hub_id: hubId, sku_id: skuId })) ?? free(levels, hubId, skuId);
+    for (const line of lines) if (line.hub) take(line.hub.id, line.sku_id, line.quantity);
     const placed = lines.map((line) => {
       if (line.hub) return line;
-      const at = ordered.find((h) => own.some((k) => k.hub_id === h.id && k.sku_id === line.sku_id) && free(levels, h.id, line.sku_id) >= line.quantity);
-      return at ? { ...line, hub: { id: at.id, code: at.code } } : line;
+      const at = ordered.find((h) => own.some((k) => k.hub_id === h.id && k.sku_id === line.sku_id) && left(h.id, line.sku_id) >= line.quantity);
+      if (!at) return line;
+      take(at.id, line.sku_id, line.quantity);
+      return { ...line, hub: { id: at.id, code: at.code } };
     });
     const allocation = lines.length === 0 ? ({ ok: true, lines: [] } as const) : allocateOrder(placed, levels, ordered, settings.allocation, 'held');
     return { ...allocation, levels };
@@ -257,11 +264,11 @@ const free = (levels: ReadonlyMap<string, LockedLevel>, hubId: string, skuId: st
   return row ? row.on_hand - row.reserved - row.held : 0;
 };
 
-/** Shortages of the extra units, told as the whole lines asked: the units the hold keeps count in what was asked and in what is available. */
-function asAsked(shortages: readonly Shortage[], kept: readonly HeldUnits[], lines: readonly PlannedLine[]): Shortage[] {
+/** Shortages of the extra units, told as the whole lines asked: the units the hold keeps for a line count in what it asked and in what is available to it. */
+function asAsked(shortages: readonly Shortage[], keptFor: ReadonlyMap<PlannedLine, number>, lines: readonly PlannedLine[]): Shortage[] {
   return shortages.map((s) => {
     const line = lines.find((l) => l.code === s.sku && l.hub?.code === s.hub);
-    const units = kept.filter((k) => k.sku_id === line?.sku_id && (!line?.hub || k.hub_id === line.hub.id)).reduce((n, k) => n + k.quantity, 0);
+    const units = line ? (keptFor.get(line) ?? 0) : 0;
     return { ...s, requested: s.requested + units, available: s.available + units };
   });
 }

@@ -210,12 +210,9 @@ async function convertibleHolds(scope: TenantTx, planned: readonly Planned[]): P
     named.map((p) => p.input.hold_id!),
   );
   const usable = new Map<string, LockedHold>();
-  const taken = new Set<string>(); // a hold converts once, even when two orders of a batch name it
   for (const p of named) {
     const hold = holds.get(p.input.hold_id!);
-    if (!hold || taken.has(hold.id) || hold.status !== 'active' || hold.due || !sameUnits(hold.lines, p.lines.map(asAsked))) continue;
-    taken.add(hold.id);
-    usable.set(p.input.order_id, hold);
+    if (hold && hold.status === 'active' && !hold.due && sameUnits(hold.lines, p.lines.map(asAsked))) usable.set(p.input.order_id, hold);
   }
   return usable;
 }
@@ -224,7 +221,9 @@ async function convertibleHolds(scope: TenantTx, planned: readonly Planned[]): P
  * Step 3: each order in turn takes all its lines (allocateOrder updates the locked levels, so
  * the next order sees what is left) or, when one line falls short, nothing. An order with a
  * usable hold takes the hold's units instead (held → reserved at the same rows: nothing is
- * available in between, and nothing is checked against what others may take).
+ * available in between, and nothing is checked against what others may take); a hold converts
+ * once, even when two orders of a batch name it. An order asking for its hold only
+ * (`hold_only`) whose hold is not usable takes nothing.
  */
 function allocate(
   orders: readonly Planned[],
@@ -249,10 +248,12 @@ function allocate(
     order_id: orderId,
     ...(holdId ? { hold_id: holdId } : {}),
   });
+  const taken = new Set<string>();
   for (const p of orders) {
     const orderId = p.input.order_id;
     const hold = holds.get(orderId);
-    if (hold) {
+    if (hold && !taken.has(hold.id)) {
+      taken.add(hold.id);
       const lines = hold.lines.map((l): AllocatedLine => ({ ...l, code: l.sku, allocation: (l.allocation ?? 'requested') as AllocationReason }));
       for (const line of lines) {
         const row = levels.get(stockKey(line))!;
@@ -262,6 +263,10 @@ function allocate(
       }
       converted.push({ id: hold.id, order_id: orderId, hold });
       served.set(orderId, lines);
+      continue;
+    }
+    if (p.input.hold_only) {
+      shortages.set(orderId, []);
       continue;
     }
     const allocation = allocateOne(p.lines);

@@ -36,6 +36,9 @@ const ReserveRequest = Type.Object(
           'An active hold of exactly these units: they become the reservation (held → reserved). Otherwise it is not used and stock is reserved as usual',
       }),
     ),
+    hold_only: Type.Optional(
+      Type.Boolean({ description: 'With hold_id: reserve from the hold only; when it is not usable, answer insufficient (no shortages) and reserve nothing' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -48,6 +48,7 @@ export interface TransactionRow {
   reason: string;
   order_id: string | null;
   operation_id: string | null;
+  hold_id: string | null;
   created_at: Date;
 }
 
@@ -55,7 +56,7 @@ export interface TransactionRow {
 export function listTransactions(scope: TenantScope, f: TransactionFilter) {
   return scope.query<TransactionRow>(
     `SELECT t.seq, t.id, COALESCE(h.code, t.hub_id::text) AS hub, COALESCE(k.code, t.sku_id::text) AS sku,
-            t.delta_on_hand, t.delta_reserved, t.delta_held, t.on_hand_after, t.reserved_after, t.held_after, t.reason, t.order_id, t.operation_id, t.created_at
+            t.delta_on_hand, t.delta_reserved, t.delta_held, t.on_hand_after, t.reserved_after, t.held_after, t.reason, t.order_id, t.operation_id, t.hold_id, t.created_at
      FROM ims.inventory_transactions t
      LEFT JOIN ims.hubs h ON h.tenant_id = t.tenant_id AND h.id = t.hub_id
      LEFT JOIN ims.skus k ON k.tenant_id = t.tenant_id AND k.id = t.sku_id

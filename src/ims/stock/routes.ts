@@ -43,6 +43,7 @@ const Transaction = Type.Object({
   }),
   order_id: Nullable(Type.String()),
   operation_id: Nullable(Type.String({ description: 'The delivery shipped or cancelled, or the return, that made the change' })),
+  hold_id: Nullable(Type.String({ description: 'The hold whose units moved' })),
   created_at: Timestamp,
 });
 

@@ -128,7 +128,9 @@ export class OrderService {
    */
   private async reserveFromHold(tenantId: string, order: HeldOrder): Promise<void> {
     try {
-      const result = await this.inventory.reserve(tenantId, toReserveInput(order));
+      // The hold only: if it cannot be used after all (it expired or changed since the check), the
+      // order takes its turn in the finalizer's queue, behind older orders waiting for stock.
+      const result = await this.inventory.reserve(tenantId, { ...toReserveInput(order), hold_only: true });
       if (result.outcome !== 'insufficient') await this.held.markReserved(tenantId, [result.reservation]);
     } catch {
       // Left to the finalizer (above).
