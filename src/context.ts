@@ -110,7 +110,7 @@ function createIms(config: Config, db: Db, cache: Cache, metrics: Metrics): AppC
     catalog: new CatalogService(db, lookup),
     stock: new StockService(db, lookup),
     settlements,
-    holds: new HoldService(db, lookup, (tenantId) => tenants.settings(tenantId)),
+    holds: new HoldService(db, lookup, (tenantId) => tenants.settings(tenantId), config.limits.tenantQueuedRequests),
     reservations: new BatchReserver(db, lookup, settlements, metrics, (tenantId) => tenants.settings(tenantId), config.limits.tenantQueuedRequests),
   };
 }

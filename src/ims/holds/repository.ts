@@ -133,20 +133,33 @@ const LINE_COLUMNS = [
   ['allocation', 'text'],
 ] as const;
 
-/** A new hold and its lines, to ride with its stock changes. */
-export function insertHold(hold: { id: string; reference: string | null; expires_at: Date; created_at: Date }, lines: readonly HeldUnits[]): AlongsideWrites {
-  return (params) => {
-    const id = params.add(hold.id, 'uuid');
-    return `new_hold AS (
+export interface NewHold {
+  id: string;
+  reference: string | null;
+  expires_at: Date;
+  created_at: Date;
+  lines: readonly HeldUnits[];
+}
+
+const HOLD_COLUMNS = [
+  ['id', 'uuid'],
+  ['reference', 'text'],
+  ['expires_at', 'timestamptz'],
+  ['created_at', 'timestamptz'],
+] as const;
+
+/** New holds and their lines, to ride with their stock changes. */
+export function insertHolds(holds: readonly NewHold[]): AlongsideWrites {
+  const lines = holds.flatMap((h) => h.lines.map((l) => ({ ...l, hold_id: h.id })));
+  return (params) => `new_holds AS (
        INSERT INTO ims.holds (tenant_id, id, reference, status, expires_at, created_at, updated_at)
-       VALUES ($1, ${id}, ${params.add(hold.reference, 'text')}, 'active', ${params.add(hold.expires_at, 'timestamptz')},
-               ${params.add(hold.created_at, 'timestamptz')}, ${params.add(hold.created_at, 'timestamptz')})
+       SELECT $1, h.id, h.reference, 'active', h.expires_at, h.created_at, h.created_at
+       FROM ${params.unnest(holds, HOLD_COLUMNS)} AS h(id, reference, expires_at, created_at)
      ), new_lines AS (
        INSERT INTO ims.hold_lines (tenant_id, hold_id, hub_id, sku_id, quantity, allocation)
-       SELECT $1, ${id}, l.hub_id, l.sku_id, l.quantity, l.allocation
-       FROM ${params.unnest(lines, LINE_COLUMNS)} AS l(hub_id, sku_id, quantity, allocation)
+       SELECT $1, l.hold_id, l.hub_id, l.sku_id, l.quantity, l.allocation
+       FROM ${params.unnest(lines, [['hold_id', 'uuid'], ...LINE_COLUMNS])} AS l(hold_id, hub_id, sku_id, quantity, allocation)
      )`;
-  };
 }
 
 /** A hold's lines replaced (the stock difference rides in the same statement): rows kept are updated in place, the others dropped. */

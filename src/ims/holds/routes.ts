@@ -32,6 +32,8 @@ export function holdRoutes(app: Api, ctx: AppContext): void {
   app.post(
     '/holds',
     {
+      // Holds of a tenant arriving together share a transaction: they wait in its group's bounded line, not for a tenant turn.
+      config: { grouped: true },
       schema: {
         tags,
         summary: 'Hold stock for a cart or checkout: every line or nothing, until it expires',

@@ -15,15 +15,16 @@ import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { newId } from '../../shared/ids';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, lockStockRows, mergeByStockRow, stockKey, uniqueKeys, type LockedLevel, type StockChange, type StockKey } from '../stock/ledger';
-import { allocateOrder, type AllocatedLine } from '../reservations/allocation';
+import { allocateOrder } from '../reservations/allocation';
 import { hubChoices, lockForAllocation } from '../reservations/batch-repository';
 import { planLines, type PlannedLine } from '../reservations/lines';
-import type { TenantSettings } from '../tenants/repository';
+import type { AllocationPolicy, TenantSettings } from '../tenants/repository';
+import { GroupCommit } from '../../shared/group-commit';
 import type { Hold, HoldStatus, RequestedItem, Shortage } from '../../contracts/inventory';
 import {
   appendHoldEvents,
   closeHolds,
-  insertHold,
+  insertHolds,
   listHolds,
   lockDueHolds,
   lockHolds,
@@ -32,6 +33,7 @@ import {
   setExpiry,
   toHold,
   type LockedHold,
+  type NewHold,
 } from './repository';
 import { holdDifference, keptUnits, type HeldUnits } from './difference';
 
@@ -47,34 +49,76 @@ const insufficient = (shortages: Shortage[]) => new AppError(409, 'hold.insuffic
 /** Holds the expiry loop gives back in one transaction at most. */
 export const EXPIRY_BATCH = 1000;
 
+/** A hold asked for, planned and waiting for its group's transaction. */
+interface AskedHold {
+  hold: { id: string; reference: string | null; created_at: Date; expires_at: Date };
+  lines: PlannedLine[];
+  policy: AllocationPolicy;
+}
+
 export class HoldService {
+  private readonly group: GroupCommit<AskedHold, Hold | AppError>;
+
   constructor(
     private readonly db: Db,
     private readonly lookup: CatalogLookup,
     private readonly settingsOf: (tenantId: string) => Promise<TenantSettings>,
-  ) {}
+    /** Holds of one tenant waiting for their batch at most (429 beyond). */
+    maxWaiting = 500,
+  ) {
+    // Two batches in flight, as single reservations (reservations/batch.ts says why).
+    this.group = new GroupCommit((tenantId, asked) => this.createMany(tenantId, asked), { maxBatch: 500, maxInFlight: 2, maxWaiting });
+  }
 
-  /** Holds every line or nothing, allocated across hubs by the tenant's policy like an order. */
+  /**
+   * Holds every line or nothing, allocated across hubs by the tenant's policy like an order.
+   * Holds of one tenant asked for at the same moment are taken in one transaction (a group
+   * commit, as single reservations are), each all or nothing, in the order they came; a short
+   * one fails alone.
+   */
   async create(tenantId: string, input: HoldInput): Promise<Hold> {
     const [lines, settings] = await Promise.all([this.plan(tenantId, input.items), this.settingsOf(tenantId)]);
     const now = new Date();
     const hold = { id: newId(), reference: input.reference ?? null, created_at: now, expires_at: expiryFrom(now, input.expires_in_seconds, settings) };
-    const answer = (lines: readonly AllocatedLine[]): Hold => ({
-      ...hold,
-      status: 'active',
-      order_id: null,
-      lines: lines.map((l) => ({ sku: l.code, sku_id: l.sku_id, hub: l.hub, hub_id: l.hub_id, quantity: l.quantity, allocation: l.allocation })),
-      updated_at: now,
-    });
+    const outcome = await this.group.submit(tenantId, { hold, lines, policy: settings.allocation });
+    if (outcome instanceof AppError) throw outcome;
+    return outcome;
+  }
+
+  /** One transaction for holds asked for together: the union of their rows locked once, each allocated in turn. */
+  private async createMany(tenantId: string, asked: readonly AskedHold[]): Promise<(Hold | AppError)[]> {
     return this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
-      const allocated = await this.allocate(scope, lines, settings);
-      if (!allocated.ok) throw insufficient(allocated.shortages);
-      const changes = allocated.lines.map((line) => heldChange(line, allocated.levels, line.quantity, 'hold', hold.id));
-      await applyStockChanges(scope, changes, insertHold(hold, allocated.lines));
-      const created = answer(allocated.lines);
-      await appendHoldEvents(scope, 'hold.created', [created]);
-      return created;
+      const lines = asked.flatMap((a) => a.lines);
+      const openSkus = [...new Set(lines.filter((l) => !l.hub).map((l) => l.sku_id))];
+      const levels = await lockForAllocation(scope, uniqueKeys(lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : []))), openSkus);
+      const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
+      const changes: StockChange[] = [];
+      const created: (NewHold & { answer: Hold })[] = [];
+      const outcomes = asked.map(({ hold, lines: wanted, policy }): Hold | AppError => {
+        const allocated = allocateOrder(wanted, levels, hubs, policy, 'held');
+        if (!allocated.ok) return insufficient(allocated.shortages);
+        // allocateOrder has added this hold's units to the levels: the rows as they are after it (and before the next hold's).
+        for (const line of allocated.lines) changes.push(heldChange(line, levels, line.quantity, 'hold', hold.id));
+        const answer: Hold = {
+          ...hold,
+          status: 'active',
+          order_id: null,
+          lines: allocated.lines.map((l) => ({ sku: l.code, sku_id: l.sku_id, hub: l.hub, hub_id: l.hub_id, quantity: l.quantity, allocation: l.allocation })),
+          updated_at: hold.created_at,
+        };
+        created.push({ ...hold, lines: allocated.lines, answer });
+        return answer;
+      });
+      if (created.length > 0) {
+        await applyStockChanges(scope, changes, insertHolds(created));
+        await appendHoldEvents(
+          scope,
+          'hold.created',
+          created.map((c) => c.answer),
+        );
+      }
+      return outcomes;
     });
   }
 

@@ -19,6 +19,7 @@ const ORDER_FIELDS_BYTES = 700;
 import { conflict, FieldErrors, invalid, notFound, unknownReference } from '../../shared/errors';
 import { sameUnits } from '../../contracts/inventory';
 import { toReserveInput, type HeldOrderService } from './held-orders';
+import { GroupCommit } from '../../shared/group-commit';
 import type { HeldOrder } from './repository';
 import type { InventoryClient } from '../../ports/inventory-client';
 import { formatCents, toCents } from '../money';
@@ -52,6 +53,8 @@ export interface OrderInput {
 
 export class OrderService {
   private readonly writer: OrderWriter;
+  /** Conversions of orders placed from holds, grouped per tenant. */
+  private readonly fromHolds: GroupCommit<HeldOrder, void>;
 
   constructor(
     private readonly db: Db,
@@ -63,6 +66,7 @@ export class OrderService {
     private readonly pageBytes = 2 * 1024 * 1024,
   ) {
     this.writer = new OrderWriter(db);
+    this.fromHolds = new GroupCommit((tenantId, orders) => this.reserveFromHolds(tenantId, orders), { maxBatch: 500, maxInFlight: 2, maxWaiting: 10_000 });
   }
 
   /** `exactlyOnce`: the Idempotency-Key the order answers; its answer is stored with the order, in one commit. */
@@ -127,14 +131,24 @@ export class OrderService {
    * finalizer does the same from order.created (the reservation replays by order id).
    */
   private async reserveFromHold(tenantId: string, order: HeldOrder): Promise<void> {
-    try {
-      // The hold only: if it cannot be used after all (it expired or changed since the check), the
-      // order takes its turn in the finalizer's queue, behind older orders waiting for stock.
-      const result = await this.inventory.reserve(tenantId, { ...toReserveInput(order), hold_only: true });
-      if (result.outcome !== 'insufficient') await this.held.markReserved(tenantId, [result.reservation]);
-    } catch {
-      // Left to the finalizer (above).
-    }
+    await this.fromHolds.submit(tenantId, order).catch(() => undefined); // left to the finalizer (above)
+  }
+
+  /**
+   * Orders from holds placed at the same moment, converted together: one batch reservation, one
+   * move to new_order. The hold only: if it cannot be used after all (it expired or changed since
+   * the check), the order takes its turn in the finalizer's queue, behind older orders waiting.
+   */
+  private async reserveFromHolds(tenantId: string, orders: readonly HeldOrder[]): Promise<void[]> {
+    const results = await this.inventory.reserveMany(
+      tenantId,
+      orders.map((o) => ({ ...toReserveInput(o), hold_only: true })),
+    );
+    await this.held.markReserved(
+      tenantId,
+      results.flatMap((r) => (r.outcome === 'insufficient' ? [] : [r.reservation])),
+    );
+    return orders.map(() => undefined);
   }
 
   /** The order's hub, seller and lines resolved through the inventory, its total and currency; or a 422 naming every bad field. */
