@@ -18,6 +18,16 @@ export interface ImsServices {
   holds: HoldService;
 }
 
+/** The port answers "none" where the IMS's services throw not found. */
+async function orUndefinedIfNotFound<T>(pending: Promise<T>): Promise<T | undefined> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'resource.not_found') return undefined;
+    throw error;
+  }
+}
+
 export class InProcessInventoryClient implements InventoryClient {
   constructor(private readonly ims: ImsServices) {}
 
@@ -42,13 +52,8 @@ export class InProcessInventoryClient implements InventoryClient {
     return this.ims.reservations.reserveMany(tenantId, inputs);
   }
 
-  async release(tenantId: string, orderId: string) {
-    try {
-      return await this.ims.settlements.release(tenantId, orderId);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'resource.not_found') return undefined;
-      throw error;
-    }
+  release(tenantId: string, orderId: string) {
+    return orUndefinedIfNotFound(this.ims.settlements.release(tenantId, orderId));
   }
 
   commit(tenantId: string, orderId: string) {
@@ -59,13 +64,8 @@ export class InProcessInventoryClient implements InventoryClient {
     return this.ims.settlements.settle(tenantId, orderId, input);
   }
 
-  async hold(tenantId: string, id: string) {
-    try {
-      return await this.ims.holds.get(tenantId, id);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'resource.not_found') return undefined;
-      throw error;
-    }
+  hold(tenantId: string, id: string) {
+    return orUndefinedIfNotFound(this.ims.holds.get(tenantId, id));
   }
 
   stats(tenantId: string) {

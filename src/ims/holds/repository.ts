@@ -6,7 +6,7 @@ import type { AlongsideWrites } from '../stock/ledger';
 import type { Hold, HoldLine, HoldStatus } from '../../contracts/inventory';
 import type { HeldUnits } from './difference';
 
-/** A hold's row, locked, with its lines (ids and codes). */
+/** A hold's row (locked, when changing it) with its lines (ids and codes). */
 export interface LockedHold {
   id: string;
   reference: string | null;
@@ -20,66 +20,24 @@ export interface LockedHold {
   lines: (HeldUnits & { hub: string; sku: string })[];
 }
 
-const UTC = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/** A hold row `h` as the API and its events show it: lines with codes, in lock order. */
-const HOLD_JSON = `jsonb_build_object(
-  'id', h.id, 'reference', h.reference, 'status', h.status, 'expires_at', ${UTC('h.expires_at')}, 'order_id', h.order_id,
-  'lines', COALESCE((SELECT jsonb_agg(jsonb_build_object('sku', COALESCE(k.code, l.sku_id::text), 'sku_id', l.sku_id,
-                                                       'hub', COALESCE(hb.code, l.hub_id::text), 'hub_id', l.hub_id,
-                                                       'quantity', l.quantity, 'allocation', l.allocation) ORDER BY l.hub_id, l.sku_id)
-                     FROM ims.hold_lines l
-                     -- A released hold outlives an emptied hub or SKU deleted since: its id stands for its code.
-                     LEFT JOIN ims.skus k ON k.tenant_id = l.tenant_id AND k.id = l.sku_id
-                     LEFT JOIN ims.hubs hb ON hb.tenant_id = l.tenant_id AND hb.id = l.hub_id
-                     WHERE l.tenant_id = h.tenant_id AND l.hold_id = h.id), '[]'::jsonb),
-  'created_at', ${UTC('h.created_at')}, 'updated_at', ${UTC('h.updated_at')})`;
-
-type HoldJson = Omit<Hold, 'expires_at' | 'created_at' | 'updated_at'> & { expires_at: string; created_at: string; updated_at: string };
-
-const revive = (h: HoldJson): Hold => ({
-  ...h,
-  lines: h.lines.map((l) => ({ ...l, quantity: Number(l.quantity) })),
-  expires_at: new Date(h.expires_at),
-  created_at: new Date(h.created_at),
-  updated_at: new Date(h.updated_at),
-});
-
-export async function readHolds(scope: TenantScope, ids: readonly string[]): Promise<Hold[]> {
-  const rows = await scope.query<{ hold: HoldJson }>(
-    `SELECT ${HOLD_JSON} AS hold FROM ims.holds h WHERE h.tenant_id = $1 AND h.id = ANY($2::uuid[]) ORDER BY h.id`,
-    [ids],
-  );
-  return rows.map((r) => revive(r.hold));
-}
-
-/** Newest first, by id; optionally of one status. */
-export async function listHolds(scope: TenantScope, filter: { status?: HoldStatus; before?: string; limit: number }): Promise<Hold[]> {
-  const rows = await scope.query<{ hold: HoldJson }>(
-    `SELECT ${HOLD_JSON} AS hold FROM ims.holds h
-     WHERE h.tenant_id = $1 AND ($2::text IS NULL OR h.status = $2) AND ($3::uuid IS NULL OR h.id < $3::uuid)
-     ORDER BY h.id DESC LIMIT $4`,
-    [filter.status ?? null, filter.before ?? null, filter.limit],
-  );
-  return rows.map((r) => revive(r.hold));
-}
+const HOLD_COLUMNS_READ = 'id, reference, status, expires_at <= now() AS due, expires_at, order_id, created_at, updated_at';
 
 /**
- * Locks holds (in id order: two transactions locking the same holds queue, never deadlock) and
- * answers them with their lines. Every change of a hold starts here, before any stock row is
- * locked: holds first, then stock, in every path.
+ * Holds with their lines (ids and codes), in id order; locked when `lock` (in id order: two
+ * transactions locking the same holds queue, never deadlock). Every change of a hold starts by
+ * locking it, before any stock row: holds first, then stock, in every path.
  */
-export async function lockHolds(scope: TenantScope, ids: readonly string[]): Promise<Map<string, LockedHold>> {
+async function holdsWithLines(scope: TenantScope, ids: readonly string[], lock: boolean): Promise<Map<string, LockedHold>> {
   if (ids.length === 0) return new Map();
   const holds = await scope.query<Omit<LockedHold, 'lines'>>(
-    `SELECT id, reference, status, expires_at <= now() AS due, expires_at, order_id, created_at, updated_at FROM ims.holds
-     WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
+    `SELECT ${HOLD_COLUMNS_READ} FROM ims.holds WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id${lock ? ' FOR UPDATE' : ''}`,
     [ids],
   );
   const byId = new Map(holds.map((h): [string, LockedHold] => [h.id, { ...h, lines: [] }]));
   if (holds.length === 0) return byId;
   const lines = await scope.query<HeldUnits & { hold_id: string; hub: string; sku: string }>(
-    // Codes by scalar subqueries: one key look-up each, whatever the planner thinks of the tables' sizes.
+    // Codes by scalar subqueries: one key look-up each, whatever the planner thinks of the tables'
+    // sizes. A released hold outlives an emptied hub or SKU deleted since: its id stands for its code.
     `SELECT l.hold_id, l.hub_id, l.sku_id, l.quantity::float8 AS quantity, l.allocation,
             COALESCE((SELECT hb.code FROM ims.hubs hb WHERE hb.tenant_id = $1 AND hb.id = l.hub_id), l.hub_id::text) AS hub,
             COALESCE((SELECT k.code FROM ims.skus k WHERE k.tenant_id = $1 AND k.id = l.sku_id), l.sku_id::text) AS sku
@@ -90,6 +48,28 @@ export async function lockHolds(scope: TenantScope, ids: readonly string[]): Pro
   );
   for (const { hold_id, ...line } of lines) byId.get(hold_id)!.lines.push(line);
   return byId;
+}
+
+export const lockHolds = (scope: TenantScope, ids: readonly string[]) => holdsWithLines(scope, ids, true);
+
+export async function readHolds(scope: TenantScope, ids: readonly string[]): Promise<Hold[]> {
+  return [...(await holdsWithLines(scope, ids, false)).values()].map((h) => toHold(h));
+}
+
+/** Newest first, by id; optionally of one status. */
+export async function listHolds(scope: TenantScope, filter: { status?: HoldStatus; before?: string; limit: number }): Promise<Hold[]> {
+  const page = await scope.query<{ id: string }>(
+    `SELECT id FROM ims.holds
+     WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR id < $3::uuid)
+     ORDER BY id DESC LIMIT $4`,
+    [filter.status ?? null, filter.before ?? null, filter.limit],
+  );
+  return (
+    await readHolds(
+      scope,
+      page.map((r) => r.id),
+    )
+  ).reverse();
 }
 
 /** A locked hold as the API and its events show it, after a change made at `now`. */

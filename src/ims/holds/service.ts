@@ -15,8 +15,8 @@ import { decodeCursor, isUuid, toPage } from '../../shared/cursor';
 import { newId } from '../../shared/ids';
 import type { CatalogLookup } from '../catalog/lookup';
 import { applyStockChanges, lockStockRows, mergeByStockRow, stockKey, uniqueKeys, type LockedLevel, type StockChange, type StockKey } from '../stock/ledger';
-import { allocateOrder } from '../reservations/allocation';
-import { hubChoices, lockForAllocation } from '../reservations/batch-repository';
+import { allocateOrder, Availability } from '../reservations/allocation';
+import { lockToAllocate } from '../reservations/batch-repository';
 import { planLines, type PlannedLine } from '../reservations/lines';
 import type { AllocationPolicy, TenantSettings } from '../tenants/repository';
 import { GroupCommit } from '../../shared/group-commit';
@@ -89,10 +89,10 @@ export class HoldService {
   private async createMany(tenantId: string, asked: readonly AskedHold[]): Promise<(Hold | AppError)[]> {
     return this.db.transaction(async (tx) => {
       const scope = new TenantTx(tx, tenantId);
-      const lines = asked.flatMap((a) => a.lines);
-      const openSkus = [...new Set(lines.filter((l) => !l.hub).map((l) => l.sku_id))];
-      const levels = await lockForAllocation(scope, uniqueKeys(lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : []))), openSkus);
-      const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
+      const { levels, hubs } = await lockToAllocate(
+        scope,
+        asked.flatMap((a) => a.lines),
+      );
       const changes: StockChange[] = [];
       const created: (NewHold & { answer: Hold })[] = [];
       const outcomes = asked.map(({ hold, lines: wanted, policy }): Hold | AppError => {
@@ -148,7 +148,7 @@ export class HoldService {
       // Units no new line keeps go back first: the extra may take them (at another hub's line, say).
       const freed = holdDifference(hold.lines, kept);
       const allocated = await this.allocate(scope, extra, settings, hold.lines, freed);
-      if (!allocated.ok) throw insufficient(asAsked(allocated.shortages, keptFor, lines));
+      if (!allocated.ok) throw insufficient(asWholeLines(allocated.shortages, keptFor, lines));
       const after = mergeByStockRow<HeldUnits>([
         ...kept,
         ...allocated.lines.map(({ hub_id, sku_id, quantity, allocation }) => ({ hub_id, sku_id, quantity, allocation })),
@@ -193,7 +193,11 @@ export class HoldService {
     return this.db.transaction(async (tx) => {
       const due = await lockDueHolds(tx, limit);
       const byTenant = new Map<string, string[]>();
-      for (const { tenant_id, id } of due) byTenant.set(tenant_id, [...(byTenant.get(tenant_id) ?? []), id]);
+      for (const { tenant_id, id } of due) {
+        const ids = byTenant.get(tenant_id);
+        if (ids) ids.push(id);
+        else byTenant.set(tenant_id, [id]);
+      }
       // Tenants in one order: two loops touching the same tenants lock their stock rows alike.
       for (const tenantId of [...byTenant.keys()].sort()) {
         const scope = new TenantTx(tx, tenantId);
@@ -249,24 +253,19 @@ export class HoldService {
     own: readonly StockKey[] = [],
     freed: readonly (StockKey & { delta: number })[] = [],
   ) {
-    const openSkus = [...new Set(lines.filter((l) => !l.hub).map((l) => l.sku_id))];
-    const named = lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : []));
-    const levels = await lockForAllocation(scope, uniqueKeys([...named, ...own]), openSkus);
+    const { levels, hubs } = await lockToAllocate(scope, lines, own);
     for (const row of freed) levels.get(stockKey(row))!.held += row.delta;
     const ownHubs = new Set(own.map((k) => k.hub_id));
-    const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
     const ordered = [...hubs.filter((h) => ownHubs.has(h.id)), ...hubs.filter((h) => !ownHubs.has(h.id))];
     // More of a SKU the hold has goes where its units are, when it fits there beside what the
     // lines naming that hub take.
-    const taken = new Map<string, number>();
-    const take = (hubId: string, skuId: string, n: number) => taken.set(stockKey({ hub_id: hubId, sku_id: skuId }), left(hubId, skuId) - n);
-    const left = (hubId: string, skuId: string) => taken.get(stockKey({ hub_id: hubId, sku_id: skuId })) ?? free(levels, hubId, skuId);
-    for (const line of lines) if (line.hub) take(line.hub.id, line.sku_id, line.quantity);
+    const free = new Availability(levels);
+    for (const line of lines) if (line.hub) free.take(line.hub.id, line.sku_id, line.quantity);
     const placed = lines.map((line) => {
       if (line.hub) return line;
-      const at = ordered.find((h) => own.some((k) => k.hub_id === h.id && k.sku_id === line.sku_id) && left(h.id, line.sku_id) >= line.quantity);
+      const at = ordered.find((h) => own.some((k) => k.hub_id === h.id && k.sku_id === line.sku_id) && free.free(h.id, line.sku_id) >= line.quantity);
       if (!at) return line;
-      take(at.id, line.sku_id, line.quantity);
+      free.take(at.id, line.sku_id, line.quantity);
       return { ...line, hub: { id: at.id, code: at.code } };
     });
     const allocation = lines.length === 0 ? ({ ok: true, lines: [] } as const) : allocateOrder(placed, levels, ordered, settings.allocation, 'held');
@@ -303,13 +302,8 @@ function expiryFrom(now: Date, seconds: number | undefined, settings: TenantSett
   return new Date(now.getTime() + lasting * 1000);
 }
 
-const free = (levels: ReadonlyMap<string, LockedLevel>, hubId: string, skuId: string) => {
-  const row = levels.get(stockKey({ hub_id: hubId, sku_id: skuId }));
-  return row ? row.on_hand - row.reserved - row.held : 0;
-};
-
 /** Shortages of the extra units, told as the whole lines asked: the units the hold keeps for a line count in what it asked and in what is available to it. */
-function asAsked(shortages: readonly Shortage[], keptFor: ReadonlyMap<PlannedLine, number>, lines: readonly PlannedLine[]): Shortage[] {
+function asWholeLines(shortages: readonly Shortage[], keptFor: ReadonlyMap<PlannedLine, number>, lines: readonly PlannedLine[]): Shortage[] {
   return shortages.map((s) => {
     const line = lines.find((l) => l.code === s.sku && l.hub?.code === s.hub);
     const units = line ? (keptFor.get(line) ?? 0) : 0;

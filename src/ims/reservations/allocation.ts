@@ -4,7 +4,7 @@
  * by the caller. All or nothing: an order that cannot be served whole takes nothing.
  */
 import type { AllocationPolicy } from '../tenants/repository';
-import { mergeByStockRow, stockKey, type LockedLevel } from '../stock/ledger';
+import { levelFigures, mergeByStockRow, stockKey, type LockedLevel } from '../stock/ledger';
 import type { PlannedLine, Shortage } from './lines';
 import type { AllocationReason } from '../../contracts/inventory';
 
@@ -28,8 +28,8 @@ export interface AllocatedLine {
 
 export type Allocation = { ok: true; lines: AllocatedLine[] } | { ok: false; shortages: Shortage[] };
 
-/** Units still free at a (hub, sku), after what this order has taken so far. */
-class Availability {
+/** Units still free at a (hub, sku), after what this order (or hold) has taken so far. */
+export class Availability {
   private readonly taken = new Map<string, number>();
 
   constructor(private readonly levels: ReadonlyMap<string, LockedLevel>) {}
@@ -37,7 +37,7 @@ class Availability {
   free(hubId: string, skuId: string): number {
     const key = stockKey({ hub_id: hubId, sku_id: skuId });
     const level = this.levels.get(key);
-    return level ? Math.max(level.on_hand - level.reserved - level.held - (this.taken.get(key) ?? 0), 0) : 0;
+    return level ? Math.max(levelFigures(level.on_hand, level.reserved, level.held).available - (this.taken.get(key) ?? 0), 0) : 0;
   }
 
   take(hubId: string, skuId: string, quantity: number): void {

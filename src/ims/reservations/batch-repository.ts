@@ -1,6 +1,7 @@
 /** SQL of batch reservations: many orders in one transaction (see batch.ts). */
 import type { TenantScope } from '../../db/tenant-scope';
-import { lockStockRowsSql, stockKey, type AlongsideWrites, type LockedLevel, type StockKey } from '../stock/ledger';
+import { lockStockRowsSql, stockKey, uniqueKeys, type AlongsideWrites, type LockedLevel, type StockKey } from '../stock/ledger';
+import type { PlannedLine } from './lines';
 import type { AllocatedLine, HubChoice } from './allocation';
 
 /**
@@ -70,6 +71,22 @@ export async function claimAndLock(
     else levels.set(stockKey(r), { hub_id: r.hub_id, sku_id: r.sku_id, on_hand: r.on_hand, reserved: r.reserved, held: r.held });
   }
   return { claimed, levels };
+}
+
+/**
+ * What allocating `lines` needs, for a caller that claims nothing first (holds): the rows they
+ * may take from (and `more` rows) locked, and the hubs the open lines may be placed at.
+ */
+export async function lockToAllocate(
+  scope: TenantScope,
+  lines: readonly PlannedLine[],
+  more: readonly StockKey[] = [],
+): Promise<{ levels: Map<string, LockedLevel>; hubs: HubChoice[] }> {
+  const openSkus = [...new Set(lines.filter((l) => !l.hub).map((l) => l.sku_id))];
+  const named = lines.flatMap((l) => (l.hub ? [{ hub_id: l.hub.id, sku_id: l.sku_id }] : []));
+  const levels = await lockForAllocation(scope, uniqueKeys([...named, ...more]), openSkus);
+  const hubs = openSkus.length > 0 ? await hubChoices(scope, [...new Set([...levels.values()].map((l) => l.hub_id))]) : [];
+  return { levels, hubs };
 }
 
 /** Hubs allocation may choose among, in the order it tries them: priority, then code. */
